@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { envPort, parseEnv } from './env.ts';
+
+/**
+ * Configuration every gavel process shares. Each stage adds its own section (for example the
+ * judge's `GAVEL_JUDGE_*`), parsed by its main with {@link parseEnv}.
+ */
+export const BaseEnv = z.object({
+  /** @default redis://127.0.0.1:6379 */
+  GAVEL_REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** BullMQ key prefix; a `{…}` hash tag keeps a queue in one Redis Cluster slot. @default {gavel} */
+  GAVEL_QUEUE_PREFIX: z
+    .string()
+    .min(1)
+    .regex(/^[^:\s]+$/, 'must not contain ":" or spaces')
+    .default('{gavel}'),
+  /** Prefix of run-store keys. @default gavel */
+  GAVEL_STORE_PREFIX: z
+    .string()
+    .min(1)
+    .regex(/^[^:\s]+$/, 'must not contain ":" or spaces')
+    .default('gavel'),
+  GAVEL_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** Jobs a stage worker runs at once; unset means the stage's own default. */
+  GAVEL_CONCURRENCY: z.coerce.number().int().positive().optional(),
+  /** Attempts per job before it fails for good (transient errors only). @default 5 */
+  GAVEL_ATTEMPTS: z.coerce.number().int().positive().default(5),
+  /** Metrics listen address. @default 127.0.0.1 */
+  GAVEL_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Metrics port; 0 picks a free one (registered in the file_sd file). @default 0 */
+  GAVEL_METRICS_PORT: envPort.default(0),
+  /** Prometheus file-based service-discovery JSON each process registers its /metrics in. */
+  GAVEL_PROM_SD_FILE: z.string().min(1).optional(),
+  /** Where local state lives (Redis data dir, reports). @default .gavel */
+  GAVEL_DATA_DIR: z.string().min(1).default('.gavel'),
+  /** Seconds a process waits for active jobs on SIGINT/SIGTERM before aborting them. @default 30 */
+  GAVEL_SHUTDOWN_TIMEOUT_S: z.coerce.number().positive().default(30),
+});
+export type BaseConfig = z.infer<typeof BaseEnv>;
+
+export function loadBaseConfig(env: NodeJS.ProcessEnv): BaseConfig {
+  return parseEnv(BaseEnv, env);
+}

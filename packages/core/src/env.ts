@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+/** `true/false/1/0/yes/no/on/off` (case-insensitive) → boolean; anything else is an error. */
+export const envBoolean = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']))
+  .transform((v) => v === 'true' || v === '1' || v === 'yes' || v === 'on');
+
+/** A host:port listen address; loopback by default everywhere in gavel. */
+export const envPort = z.coerce.number().int().min(0).max(65535);
+
+/**
+ * Parses `env` with `schema`; on failure throws one {@link ConfigError} whose message names
+ * every bad variable and its problem on one line.
+ */
+export function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.map(String).join('.') || '(environment)';
+    const value = issue.path.length === 1 ? env[String(issue.path[0])] : undefined;
+    return `${name}${value !== undefined ? `=${JSON.stringify(value)}` : ''}: ${issue.message}`;
+  });
+  throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+}

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+/** Deterministic reference metrics of a text sample (SQuAD v1.1 normalisation). */
+export const ReferenceFacts = z.object({
+  exact_match: z.boolean(),
+  f1: z.number().min(0).max(1),
+  references: z.number().int().nonnegative(),
+});
+export type ReferenceFacts = z.infer<typeof ReferenceFacts>;
+
+export const TestOutcome = z.enum(['passed', 'failed', 'error', 'skipped']);
+export type TestOutcome = z.infer<typeof TestOutcome>;
+
+export const TestCase = z.object({
+  name: z.string(),
+  outcome: TestOutcome,
+  message: z.string().optional(),
+});
+export type TestCase = z.infer<typeof TestCase>;
+
+/** Per-test results from the pytest JUnit report: never inferred from an exit code. */
+export const TestFacts = z.object({
+  passed: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  errors: z.number().int().nonnegative(),
+  skipped: z.number().int().nonnegative(),
+  /** Test cases the report lists. */
+  total: z.number().int().nonnegative(),
+  /** Test cases pytest collected. */
+  collected: z.number().int().nonnegative(),
+  /** Test cases the eval expects. */
+  expected: z.number().int().nonnegative(),
+  cases: z.array(TestCase),
+});
+export type TestFacts = z.infer<typeof TestFacts>;
+
+export const Diagnostic = z.object({
+  code: z.string(),
+  message: z.string(),
+  severity: z.enum(['error', 'warning', 'information']),
+  line: z.number().int().optional(),
+});
+export type Diagnostic = z.infer<typeof Diagnostic>;
+
+export const ToolFacts = z.object({
+  version: z.string(),
+  exit_code: z.number().int().nullable(),
+  duration_ms: z.number().nonnegative(),
+  errors: z.number().int().nonnegative(),
+  warnings: z.number().int().nonnegative(),
+  diagnostics: z.array(Diagnostic),
+});
+export type ToolFacts = z.infer<typeof ToolFacts>;
+
+/** The facts of one sample: what the sandbox stage measured, before any opinion. */
+export const Facts = z.object({
+  kind: z.enum(['text', 'code']),
+  /** Reference metrics (text samples with a reference); null when there is no reference. */
+  reference: ReferenceFacts.nullable(),
+  /** Test results (code samples); null when nothing was executed. */
+  tests: TestFacts.nullable(),
+  ruff: ToolFacts.nullable(),
+  pyright: ToolFacts.nullable(),
+  exit_code: z.number().int().nullable(),
+  duration_ms: z.number().nonnegative(),
+  timed_out: z.boolean(),
+  oom_killed: z.boolean(),
+  output_truncated: z.boolean(),
+  /** Sample claims that the facts contradict (e.g. `tests_passed`). */
+  fabricated_claim: z.array(z.string()),
+  sandbox: z
+    .object({
+      image: z.string(),
+      image_digest: z.string(),
+      split_ms: z.object({ container: z.number(), analysis: z.number(), execution: z.number() }).partial().optional(),
+    })
+    .nullable(),
+});
+export type Facts = z.infer<typeof Facts>;

@@ -1,0 +1,28 @@
+export type { BaseConfig } from './config.ts';
+export { BaseEnv, loadBaseConfig } from './config.ts';
+export { envBoolean, envPort, parseEnv } from './env.ts';
+export { ConfigError, coerceError, InputError, TransientError } from './errors.ts';
+export { Diagnostic, Facts, ReferenceFacts, TestCase, TestFacts, TestOutcome, ToolFacts } from './facts.ts';
+export { ID_PATTERN, Id, jobIdFor, parseJobId, toIdSafe } from './ids.ts';
+export { SampleJob } from './job.ts';
+export {
+  ArbiterRunConfig,
+  JudgeRunConfig,
+  RoutingConfig,
+  RubricRef,
+  RunManifest,
+  SandboxRunConfig,
+} from './manifest.ts';
+export { Claims, Sample, SampleKind, Sut } from './sample.ts';
+export type { Stage } from './stage.ts';
+export { assertExhaustive, isStage, QUEUE_NAMES, STAGES } from './stage.ts';
+export {
+  Consistency,
+  CriterionScore,
+  GraderAnswer,
+  RouteReason,
+  SampleFailure,
+  TokenUsage,
+  Verdict,
+} from './verdict.ts';
+export { GAVEL_VERSION } from './version.ts';

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { Id } from './ids.ts';
+import { SampleKind } from './sample.ts';
+
+export const RubricRef = z.object({
+  id: z.string(),
+  version: z.string(),
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type RubricRef = z.infer<typeof RubricRef>;
+
+/** Routing thresholds of a run: recorded in the manifest so a verdict can be re-derived. */
+export const RoutingConfig = z.object({
+  /** Below this self-consistency agreement a verdict is contested. */
+  min_agreement: z.number().min(0).max(1).default(0.8),
+  /** A score within this margin of the rubric's pass threshold is contested. */
+  threshold_margin: z.number().min(0).max(1).default(0.05),
+});
+export type RoutingConfig = z.infer<typeof RoutingConfig>;
+
+export const SandboxRunConfig = z.object({
+  backend: z.string().default('none'),
+  cpus: z.number().positive().default(1),
+  memory_mib: z.number().int().positive().default(512),
+  pids: z.number().int().positive().default(128),
+  tmpfs_mib: z.number().int().positive().default(64),
+  wall_s: z.number().positive().default(30),
+  output_bytes: z
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
+  image: z.string().nullable().default(null),
+  image_digest: z.string().nullable().default(null),
+  tool_versions: z.record(z.string(), z.string()).default({}),
+});
+export type SandboxRunConfig = z.infer<typeof SandboxRunConfig>;
+
+export const JudgeRunConfig = z.object({
+  mode: z.enum(['facts', 'vllm', 'ollama']).default('facts'),
+  model: z.string().nullable().default(null),
+  family: z.string().nullable().default(null),
+  temperature: z.number().default(0),
+  seed: z.number().int().default(0),
+  k: z.number().int().nonnegative().default(0),
+  k_temperature: z.number().default(0.7),
+  context_tokens: z.number().int().positive().default(16384),
+  routing: RoutingConfig.default(RoutingConfig.parse({})),
+});
+export type JudgeRunConfig = z.infer<typeof JudgeRunConfig>;
+
+export const ArbiterRunConfig = z.object({
+  mode: z.enum(['anthropic-batch', 'openai-compatible', 'none']).default('none'),
+  model: z.string().nullable().default(null),
+  family: z.string().nullable().default(null),
+});
+export type ArbiterRunConfig = z.infer<typeof ArbiterRunConfig>;
+
+/** Everything needed to re-derive a verdict later: written once by the producer. */
+export const RunManifest = z.object({
+  run_id: Id,
+  created_at: z.string(),
+  gavel_version: z.string(),
+  dataset: z.object({
+    format: z.enum(['jsonl', 'humaneval']),
+    files: z.array(z.object({ path: z.string(), sha256: z.string() })),
+    sha256: z.string(),
+    samples: z.number().int().nonnegative(),
+    skipped_invalid: z.number().int().nonnegative(),
+  }),
+  rubrics: z.partialRecord(SampleKind, RubricRef),
+  stages: z.object({
+    sandbox: SandboxRunConfig,
+    judge: JudgeRunConfig,
+    arbiter: ArbiterRunConfig,
+  }),
+});
+export type RunManifest = z.infer<typeof RunManifest>;
