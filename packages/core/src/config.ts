@@ -33,6 +33,12 @@ export const BaseEnv = z.object({
   GAVEL_PROM_SD_FILE: z.string().min(1).optional(),
   /** Where local state lives (Redis data dir, reports). @default .gavel */
   GAVEL_DATA_DIR: z.string().min(1).default('.gavel'),
+  /** BullMQ job lock; a worker that dies loses its jobs to another after about this long. @default 30000 */
+  GAVEL_LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** How often workers look for stalled jobs. @default 30000 */
+  GAVEL_STALLED_INTERVAL_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** Times a job may stall (its worker died) before it fails for good. @default 3 */
+  GAVEL_MAX_STALLED: z.coerce.number().int().min(0).default(3),
   /** Seconds a process waits for active jobs on SIGINT/SIGTERM before aborting them. @default 30 */
   GAVEL_SHUTDOWN_TIMEOUT_S: z.coerce.number().positive().default(30),
 });

@@ -5,6 +5,8 @@ export { ConfigError, coerceError, InputError, TransientError } from './errors.t
 export { Diagnostic, Facts, ReferenceFacts, TestCase, TestFacts, TestOutcome, ToolFacts } from './facts.ts';
 export { ID_PATTERN, Id, jobIdFor, parseJobId, toIdSafe } from './ids.ts';
 export { SampleJob } from './job.ts';
+export type { Logger } from './logger.ts';
+export { silentLogger } from './logger.ts';
 export {
   ArbiterRunConfig,
   JudgeRunConfig,

@@ -1,0 +1,41 @@
+import { jobIdFor, QUEUE_NAMES, type SampleJob, type Stage } from '@gavel/core';
+import { type ConnectionOptions, Queue, type Telemetry } from 'bullmq';
+import { jobOptionsFor } from './job-catalog.ts';
+
+export interface QueueContext {
+  connection: ConnectionOptions;
+  /** BullMQ key prefix, e.g. `{gavel}`. */
+  prefix: string;
+  /** bullmq-otel (or any BullMQ telemetry) so trace context crosses the queue. */
+  telemetry?: Telemetry;
+  /** Attempts per job (transient failures). */
+  attempts?: number;
+}
+
+/** The BullMQ queue of one stage. */
+export function stageQueue(stage: Stage, context: QueueContext): Queue<SampleJob> {
+  return new Queue<SampleJob>(QUEUE_NAMES[stage], {
+    connection: context.connection,
+    prefix: context.prefix,
+    telemetry: context.telemetry,
+    defaultJobOptions: jobOptionsFor(stage, { attempts: context.attempts }),
+  });
+}
+
+/** The job name in every stage queue (one job type per queue). */
+export const SAMPLE_JOB_NAME = 'sample';
+
+/**
+ * Adds one job per sample with deterministic ids (`<runId>~<sampleId>`): adding a job whose id
+ * still exists is a no-op, so a retry or a crash between "done" and "enqueue next" adds nothing twice.
+ */
+export async function addStageJobs(queue: Queue<SampleJob>, jobs: readonly SampleJob[]): Promise<void> {
+  if (jobs.length === 0) return;
+  await queue.addBulk(
+    jobs.map((data) => ({ name: SAMPLE_JOB_NAME, data, opts: { jobId: jobIdFor(data.runId, data.sampleId) } })),
+  );
+}
+
+export async function addStageJob(queue: Queue<SampleJob>, job: SampleJob): Promise<void> {
+  await queue.add(SAMPLE_JOB_NAME, job, { jobId: jobIdFor(job.runId, job.sampleId) });
+}

@@ -1,0 +1,182 @@
+import {
+  coerceError,
+  InputError,
+  type Logger,
+  QUEUE_NAMES,
+  type SampleFailure,
+  SampleJob,
+  type Stage,
+  silentLogger,
+} from '@gavel/core';
+import { DelayedError, type Job, type MinimalJob, UnrecoverableError, Worker } from 'bullmq';
+import { GAVEL_BACKOFF, gavelBackoff } from './backoff.ts';
+import type { RunStore } from './run-store.ts';
+import type { QueueContext } from './stage-queue.ts';
+
+/** What a stage processor gets besides its payload. */
+export interface StageContext {
+  /** Aborted when the job is cancelled or the process must stop now. */
+  signal: AbortSignal;
+  store: RunStore;
+  log: Logger;
+  job: Job<SampleJob>;
+}
+
+export type StageProcessor = (payload: SampleJob, context: StageContext) => Promise<void>;
+
+/** Metrics (or anything else) the runner reports to; all optional. */
+export interface StageHooks {
+  onActive?(stage: Stage): void;
+  onCompleted?(stage: Stage, durationSeconds: number): void;
+  onFailed?(stage: Stage, code: SampleFailure['code']): void;
+  onRetried?(stage: Stage): void;
+}
+
+export interface StageWorkerOptions {
+  stage: Stage;
+  /** Connection for the worker (must have `maxRetriesPerRequest: null`). */
+  queue: QueueContext;
+  store: RunStore;
+  concurrency: number;
+  processor: StageProcessor;
+  logger?: Logger;
+  hooks?: StageHooks;
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  maxStalledCount?: number;
+}
+
+export interface StageWorker {
+  readonly stage: Stage;
+  readonly worker: Worker<SampleJob>;
+  /**
+   * Stops taking jobs and lets active ones finish; after `deadlineMs` the rest are aborted and
+   * returned to the queue (moved to delayed without using up an attempt). Safe to call twice.
+   */
+  close(deadlineMs?: number): Promise<void>;
+}
+
+function failureCode(error: Error, final: boolean): SampleFailure['code'] | undefined {
+  if (error instanceof InputError || error instanceof UnrecoverableError) return 'input';
+  if (!final) return undefined;
+  return error.name === 'TransientError' ? 'transient_exhausted' : 'internal';
+}
+
+/**
+ * Runs one stage as a BullMQ worker around a {@link StageProcessor}: validates the payload,
+ * maps `InputError` to `UnrecoverableError`, records a sample's terminal failure in the run
+ * store (so every sample ends with a verdict or a recorded reason), and backs off transient
+ * errors honouring their `retryAfterMs`.
+ */
+export function startStageWorker(options: StageWorkerOptions): StageWorker {
+  const { stage, store, processor, hooks } = options;
+  const log = (options.logger ?? silentLogger).child({ stage });
+  let shuttingDown = false;
+
+  const worker = new Worker<SampleJob>(
+    QUEUE_NAMES[stage],
+    async (job, token, signal) => {
+      const parsed = SampleJob.safeParse(job.data);
+      if (!parsed.success) {
+        throw new UnrecoverableError(`invalid ${stage} job payload: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
+      }
+      const payload = parsed.data;
+      const jobLog = log.child({ runId: payload.runId, sampleId: payload.sampleId });
+      const controller = new AbortController();
+      const onAbort = (): void => controller.abort(signal?.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      hooks?.onActive?.(stage);
+      const started = performance.now();
+      try {
+        await processor(payload, { signal: controller.signal, store, log: jobLog, job });
+        hooks?.onCompleted?.(stage, (performance.now() - started) / 1000);
+      } catch (thrown) {
+        const error = coerceError(thrown);
+        if (shuttingDown && controller.signal.aborted && token) {
+          // Returned, not failed: another worker (or this one after restart) picks it up.
+          await job.moveToDelayed(Date.now(), token);
+          throw new DelayedError();
+        }
+        const attempts = job.opts.attempts ?? 1;
+        const final = job.attemptsMade + 1 >= attempts;
+        const code = failureCode(error, final);
+        if (code) {
+          await store.recordFailure(payload.runId, payload.sampleId, {
+            stage,
+            code,
+            reason: error.message,
+            at: new Date().toISOString(),
+          });
+          hooks?.onFailed?.(stage, code);
+          jobLog.warn({ err: error, code }, 'sample failed');
+          if (code === 'input') throw new UnrecoverableError(error.message);
+        } else {
+          hooks?.onRetried?.(stage);
+          jobLog.info({ err: error, attempt: job.attemptsMade + 1, attempts }, 'retrying');
+        }
+        throw error;
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
+    },
+    {
+      connection: options.queue.connection,
+      prefix: options.queue.prefix,
+      telemetry: options.queue.telemetry,
+      concurrency: options.concurrency,
+      lockDuration: options.lockDurationMs ?? 30_000,
+      stalledInterval: options.stalledIntervalMs ?? 30_000,
+      maxStalledCount: options.maxStalledCount ?? 3,
+      autorun: true,
+      settings: {
+        backoffStrategy: (attemptsMade: number, type?: string, error?: Error, job?: MinimalJob) => {
+          const backoff = job?.opts.backoff;
+          const base = typeof backoff === 'object' && backoff.delay !== undefined ? backoff.delay : 1_000;
+          if (type !== GAVEL_BACKOFF) return base;
+          return gavelBackoff(attemptsMade, base, error);
+        },
+      },
+    },
+  );
+
+  // A job that stalled too often fails without reaching the processor: record it too.
+  worker.on('failed', (job, error) => {
+    if (!job || !/stalled/i.test(error.message)) return;
+    const parsed = SampleJob.safeParse(job.data);
+    if (!parsed.success) return;
+    hooks?.onFailed?.(stage, 'stalled');
+    store
+      .recordFailure(parsed.data.runId, parsed.data.sampleId, {
+        stage,
+        code: 'stalled',
+        reason: error.message,
+        at: new Date().toISOString(),
+      })
+      .catch((e: unknown) => log.error({ err: coerceError(e) }, 'cannot record stalled failure'));
+  });
+  worker.on('error', (error) => log.error({ err: error }, 'worker error'));
+
+  let closing: Promise<void> | undefined;
+  return {
+    stage,
+    worker,
+    close(deadlineMs = 30_000) {
+      closing ??= (async () => {
+        shuttingDown = true;
+        const graceful = worker.close();
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<'deadline'>((resolve) => {
+          timer = setTimeout(() => resolve('deadline'), deadlineMs);
+        });
+        const outcome = await Promise.race([graceful.then(() => 'closed' as const), deadline]);
+        clearTimeout(timer);
+        if (outcome === 'deadline') {
+          log.warn({ deadlineMs }, 'shutdown deadline passed: aborting active jobs');
+          worker.cancelAllJobs('shutdown');
+          await graceful;
+        }
+      })();
+      return closing;
+    },
+  };
+}
