@@ -1,0 +1,11 @@
+export type { LoadedRubric } from './rubric.ts';
+export {
+  assertRubricBytes,
+  FactMetric,
+  parseRubric,
+  RubricCriterion,
+  RubricHeader,
+  rubricKey,
+  sha256Hex,
+} from './rubric.ts';
+export { DEFAULT_RUBRICS, loadRubric, parseRubricSpec, RubricLock } from './rubric-library.ts';

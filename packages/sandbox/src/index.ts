@@ -1,0 +1,1 @@
+export { exactMatch, normalizeAnswer, referenceFacts, tokenF1 } from './reference-metrics.ts';
