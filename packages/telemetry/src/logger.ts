@@ -1,0 +1,41 @@
+import type { Logger } from '@gavel/core';
+import { pino } from 'pino';
+
+export interface LoggerOptions {
+  name: string;
+  level?: string;
+  /** Pretty, human output (default: when stderr is a TTY). */
+  pretty?: boolean;
+}
+
+/** Paths whose values never reach a log line. */
+export const REDACT_PATHS = [
+  'apiKey',
+  '*.apiKey',
+  'api_key',
+  '*.api_key',
+  'password',
+  '*.password',
+  'token',
+  '*.token',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'headers["x-api-key"]',
+  '*.headers["x-api-key"]',
+];
+
+/** pino JSON lines on stderr (pretty on a TTY), with secrets redacted. */
+export function createLogger(options: LoggerOptions): Logger {
+  const pretty = options.pretty ?? process.stderr.isTTY === true;
+  return pino(
+    {
+      name: options.name,
+      level: options.level ?? 'info',
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      transport: pretty ? { target: 'pino-pretty', options: { destination: 2, colorize: true } } : undefined,
+    },
+    pretty ? undefined : pino.destination(2),
+  ) as unknown as Logger;
+}
