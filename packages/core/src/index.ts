@@ -1,7 +1,20 @@
 export type { BaseConfig } from './config.ts';
 export { BaseEnv, loadBaseConfig } from './config.ts';
+export type { DatasetError, DatasetFile, ParsedDataset } from './dataset.ts';
+export {
+  datasetHash,
+  formatDatasetError,
+  HumanEvalProblem,
+  HumanEvalSampleLine,
+  humanEvalSample,
+  parseHumanEvalProblems,
+  parseHumanEvalSamples,
+  parseNativeJsonl,
+  readDatasetFile,
+} from './dataset.ts';
 export { envBoolean, envPort, parseEnv } from './env.ts';
 export { ConfigError, coerceError, InputError, TransientError } from './errors.ts';
+export { EXIT_CONFIG, runMain } from './exit-on-config-error.ts';
 export { Diagnostic, Facts, ReferenceFacts, TestCase, TestFacts, TestOutcome, ToolFacts } from './facts.ts';
 export { ID_PATTERN, Id, jobIdFor, parseJobId, toIdSafe } from './ids.ts';
 export { SampleJob } from './job.ts';
@@ -16,6 +29,8 @@ export {
   SandboxRunConfig,
 } from './manifest.ts';
 export { Claims, Sample, SampleKind, Sut } from './sample.ts';
+export type { Shutdown } from './shutdown.ts';
+export { createShutdown } from './shutdown.ts';
 export type { Stage } from './stage.ts';
 export { assertExhaustive, isStage, QUEUE_NAMES, STAGES } from './stage.ts';
 export {

@@ -1,11 +1,15 @@
 export { GAVEL_BACKOFF, gavelBackoff } from './backoff.ts';
 export type { StageJobPolicy } from './job-catalog.ts';
 export { DEFAULT_POLICY, jobOptionsFor } from './job-catalog.ts';
+export type { EnqueueRunInput, EnqueueRunResult } from './producer.ts';
+export { enqueueRun } from './producer.ts';
 export type { RedisRole } from './redis.ts';
 export { closeRedis, createRedis } from './redis.ts';
 export type { RunProgress } from './run-store.ts';
 export { RunStore } from './run-store.ts';
-export type { QueueContext } from './stage-queue.ts';
+export type { QueueContext, StageQueue } from './stage-queue.ts';
 export { addStageJob, addStageJobs, SAMPLE_JOB_NAME, stageQueue } from './stage-queue.ts';
 export type { StageContext, StageHooks, StageProcessor, StageWorker, StageWorkerOptions } from './stage-worker.ts';
 export { startStageWorker } from './stage-worker.ts';
+export type { StageBuildContext, StageProcessOptions } from './worker-process.ts';
+export { runStageProcess } from './worker-process.ts';

@@ -12,6 +12,9 @@ export interface QueueContext {
   attempts?: number;
 }
 
+/** A stage's queue: jobs carry only `{ runId, sampleId }`. */
+export type StageQueue = Queue<SampleJob>;
+
 /** The BullMQ queue of one stage. */
 export function stageQueue(stage: Stage, context: QueueContext): Queue<SampleJob> {
   return new Queue<SampleJob>(QUEUE_NAMES[stage], {

@@ -8,4 +8,6 @@ export {
   rubricKey,
   sha256Hex,
 } from './rubric.ts';
+export type { RubricCache } from './rubric-cache.ts';
+export { createRubricCache } from './rubric-cache.ts';
 export { DEFAULT_RUBRICS, loadRubric, parseRubricSpec, RubricLock } from './rubric-library.ts';

@@ -1,0 +1,203 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
+import { z } from 'zod';
+import { toIdSafe } from './ids.ts';
+import { Sample, type Sut } from './sample.ts';
+
+/** One bad input line: printed as `file:line: field: message`. */
+export interface DatasetError {
+  file: string;
+  line: number;
+  field: string;
+  message: string;
+}
+
+export function formatDatasetError(error: DatasetError): string {
+  return `${error.file}:${error.line}: ${error.field}: ${error.message}`;
+}
+
+export interface DatasetFile {
+  path: string;
+  /** sha256 of the file's bytes as stored (compressed or not). */
+  sha256: string;
+  text: string;
+}
+
+export interface ParsedDataset {
+  samples: Sample[];
+  /** Dataset line of each sample (same order as `samples`). */
+  lines: { file: string; line: number }[];
+  errors: DatasetError[];
+}
+
+/** Reads a dataset file, gunzipping it when it starts with the gzip magic bytes. */
+export async function readDatasetFile(path: string): Promise<DatasetFile> {
+  const bytes = await readFile(path);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const gzip = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+  const text = (gzip ? gunzipSync(bytes) : bytes).toString('utf8');
+  return { path, sha256, text };
+}
+
+/** The dataset hash recorded in the manifest: sha256 over the files' hashes, in order. */
+export function datasetHash(files: readonly DatasetFile[]): string {
+  const hash = createHash('sha256');
+  for (const file of files) hash.update(`${file.sha256}\n`);
+  return hash.digest('hex');
+}
+
+function* jsonLines(file: DatasetFile): Generator<{ line: number; value?: unknown; error?: string }> {
+  const lines = file.text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]?.trim() ?? '';
+    if (raw === '') continue;
+    try {
+      yield { line: i + 1, value: JSON.parse(raw) };
+    } catch (error) {
+      yield { line: i + 1, error: `not valid JSON (${(error as Error).message})` };
+    }
+  }
+}
+
+function issuesToErrors(file: string, line: number, issues: readonly z.core.$ZodIssue[]): DatasetError[] {
+  return issues.map((issue) => ({
+    file,
+    line,
+    field: issue.path.length > 0 ? issue.path.map(String).join('.') : '(line)',
+    message: issue.message,
+  }));
+}
+
+function checkDuplicates(parsed: ParsedDataset): void {
+  const seen = new Map<string, number>();
+  const keep: number[] = [];
+  parsed.samples.forEach((sample, i) => {
+    const at = parsed.lines[i];
+    if (!at) return;
+    const first = seen.get(sample.id);
+    if (first !== undefined) {
+      parsed.errors.push({
+        file: at.file,
+        line: at.line,
+        field: 'id',
+        message: `duplicate id "${sample.id}" (first on line ${first})`,
+      });
+    } else {
+      seen.set(sample.id, at.line);
+      keep.push(i);
+    }
+  });
+  parsed.samples = keep.map((i) => parsed.samples[i] as Sample);
+  parsed.lines = keep.map((i) => parsed.lines[i] as { file: string; line: number });
+  parsed.errors.sort((a, b) => a.line - b.line);
+}
+
+/** Native JSONL: one {@link Sample} per line. Every line is validated; nothing is dropped silently. */
+export function parseNativeJsonl(file: DatasetFile): ParsedDataset {
+  const parsed: ParsedDataset = { samples: [], lines: [], errors: [] };
+  for (const entry of jsonLines(file)) {
+    if (entry.error !== undefined) {
+      parsed.errors.push({ file: file.path, line: entry.line, field: '(line)', message: entry.error });
+      continue;
+    }
+    const result = Sample.safeParse(entry.value);
+    if (result.success) {
+      parsed.samples.push(result.data);
+      parsed.lines.push({ file: file.path, line: entry.line });
+    } else {
+      parsed.errors.push(...issuesToErrors(file.path, entry.line, result.error.issues));
+    }
+  }
+  checkDuplicates(parsed);
+  return parsed;
+}
+
+/** A HumanEval problem (HumanEval.jsonl). */
+export const HumanEvalProblem = z.object({
+  task_id: z.string().min(1),
+  prompt: z.string(),
+  canonical_solution: z.string().optional(),
+  test: z.string().min(1),
+  entry_point: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a Python identifier'),
+});
+export type HumanEvalProblem = z.infer<typeof HumanEvalProblem>;
+
+/** A line of HumanEval's own samples format. */
+export const HumanEvalSampleLine = z.object({
+  task_id: z.string().min(1),
+  completion: z.string(),
+  sample_id: z.string().min(1).optional(),
+});
+
+export function parseHumanEvalProblems(file: DatasetFile): {
+  problems: Map<string, HumanEvalProblem>;
+  errors: DatasetError[];
+} {
+  const problems = new Map<string, HumanEvalProblem>();
+  const errors: DatasetError[] = [];
+  for (const entry of jsonLines(file)) {
+    if (entry.error !== undefined) {
+      errors.push({ file: file.path, line: entry.line, field: '(line)', message: entry.error });
+      continue;
+    }
+    const result = HumanEvalProblem.safeParse(entry.value);
+    if (result.success) problems.set(result.data.task_id, result.data);
+    else errors.push(...issuesToErrors(file.path, entry.line, result.error.issues));
+  }
+  return { problems, errors };
+}
+
+/**
+ * The program under test and the tests of a HumanEval sample: the problem's prompt + the
+ * completion, and the problem's `test` followed by `check(<entry_point>)`.
+ */
+export function humanEvalSample(problem: HumanEvalProblem, completion: string, id: string, sut: Sut): Sample {
+  return {
+    id,
+    kind: 'code',
+    task_id: problem.task_id,
+    prompt: problem.prompt,
+    output: problem.prompt + completion,
+    tests: `${problem.test}\n\ncheck(${problem.entry_point})\n`,
+    expected_tests: 1,
+    language: 'python',
+    sut,
+    metadata: { entry_point: problem.entry_point, format: 'humaneval' },
+  };
+}
+
+/** HumanEval's samples format: `{task_id, completion, sample_id?}` per line, joined with the problems. */
+export function parseHumanEvalSamples(
+  problems: ReadonlyMap<string, HumanEvalProblem>,
+  file: DatasetFile,
+  sut: Sut,
+): ParsedDataset {
+  const parsed: ParsedDataset = { samples: [], lines: [], errors: [] };
+  for (const entry of jsonLines(file)) {
+    if (entry.error !== undefined) {
+      parsed.errors.push({ file: file.path, line: entry.line, field: '(line)', message: entry.error });
+      continue;
+    }
+    const result = HumanEvalSampleLine.safeParse(entry.value);
+    if (!result.success) {
+      parsed.errors.push(...issuesToErrors(file.path, entry.line, result.error.issues));
+      continue;
+    }
+    const problem = problems.get(result.data.task_id);
+    if (!problem) {
+      parsed.errors.push({
+        file: file.path,
+        line: entry.line,
+        field: 'task_id',
+        message: `unknown task "${result.data.task_id}" (not in the problems file)`,
+      });
+      continue;
+    }
+    const id = toIdSafe(result.data.sample_id ?? `${result.data.task_id}-${entry.line}`);
+    parsed.samples.push(humanEvalSample(problem, result.data.completion, id, sut));
+    parsed.lines.push({ file: file.path, line: entry.line });
+  }
+  checkDuplicates(parsed);
+  return parsed;
+}

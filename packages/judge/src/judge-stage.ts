@@ -1,0 +1,43 @@
+import { InputError, type Verdict } from '@gavel/core';
+import { addStageJob, type StageProcessor, type StageQueue } from '@gavel/queue';
+import type { RubricCache } from '@gavel/rubric';
+import type { Grader } from './grader.ts';
+
+export interface JudgeStageDeps {
+  grader: Grader;
+  rubrics: RubricCache;
+  arbiterSubmit: StageQueue;
+}
+
+/**
+ * The judge stage: grades a sample once (the judgement is recorded before anything else), then
+ * either records it as the final verdict or hands the sample to the arbiter. With no arbiter
+ * configured for the run, a routed verdict becomes final, marked `unarbitrated`.
+ */
+export function createJudgeStage(deps: JudgeStageDeps): StageProcessor {
+  return async (payload, { store, signal }) => {
+    const { runId, sampleId } = payload;
+    const [manifest, loaded] = await Promise.all([store.getManifest(runId), store.loadForStage(runId, sampleId)]);
+    if (loaded.verdict) return;
+    const { sample, facts } = loaded;
+    if (!facts) throw new InputError(`run ${runId}: sample ${sampleId} reached the judge without facts`);
+    let judgement: Verdict | undefined = loaded.judgement;
+    if (!judgement) {
+      const ref = manifest.rubrics[sample.kind];
+      if (!ref) throw new InputError(`run ${runId}: no rubric pinned for ${sample.kind} samples`);
+      const rubric = await deps.rubrics.get(ref);
+      const graded = await deps.grader.grade({ sample, facts, rubric, manifest }, signal);
+      const first = await store.putJudgement(runId, sampleId, graded);
+      judgement = first ? graded : ((await store.getJudgement(runId, sampleId)) ?? graded);
+    }
+    if (judgement.route === 'arbiter') {
+      if (manifest.stages.arbiter.mode === 'none') {
+        await store.putFinalVerdict(runId, sampleId, { ...judgement, arbitration: 'unarbitrated' });
+      } else {
+        await addStageJob(deps.arbiterSubmit, payload);
+      }
+      return;
+    }
+    await store.putFinalVerdict(runId, sampleId, judgement);
+  };
+}

@@ -1,0 +1,56 @@
+import { InputError, type RunManifest, type Sample, type SampleJob } from '@gavel/core';
+import type { Queue } from 'bullmq';
+import type { RunStore } from './run-store.ts';
+import { addStageJobs } from './stage-queue.ts';
+
+export interface EnqueueRunInput {
+  store: RunStore;
+  /** The sandbox stage's queue (the first stage). */
+  sandbox: Queue<SampleJob>;
+  manifest: RunManifest;
+  samples: readonly Sample[];
+  /** Rubric texts to publish for workers, by `id@version`. */
+  rubricTexts: ReadonlyMap<string, string>;
+  /** Samples stored and jobs added per round trip. @default 1000 */
+  chunkSize?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface EnqueueRunResult {
+  runId: string;
+  /** True when the run already existed (same dataset): only missing work was added. */
+  existed: boolean;
+  /** Sandbox jobs added (0 when everything was already enqueued). */
+  added: number;
+}
+
+/**
+ * The producer: writes the manifest once, stores each sample once and adds one sandbox job per
+ * sample in chunks (`addBulk`). Running it again for the same run adds nothing twice; a run id
+ * that already holds a different dataset is refused.
+ */
+export async function enqueueRun(input: EnqueueRunInput): Promise<EnqueueRunResult> {
+  const { store, manifest, samples } = input;
+  const runId = manifest.run_id;
+  const existing = await store.findManifest(runId);
+  if (existing && existing.dataset.sha256 !== manifest.dataset.sha256) {
+    throw new InputError(
+      `run ${runId} already exists with another dataset (sha256 ${existing.dataset.sha256.slice(0, 12)}…, this one ${manifest.dataset.sha256.slice(0, 12)}…); choose another --run`,
+    );
+  }
+  if (!existing) await store.createRun(manifest);
+  for (const [ref, text] of input.rubricTexts) await store.putRubricText(ref, text);
+  const chunkSize = input.chunkSize ?? 1000;
+  let added = 0;
+  for (let start = 0; start < samples.length; start += chunkSize) {
+    const chunk = samples.slice(start, start + chunkSize);
+    const pending = await store.putSamples(runId, chunk);
+    await addStageJobs(
+      input.sandbox,
+      pending.map((sampleId) => ({ runId, sampleId })),
+    );
+    added += pending.length;
+    input.onProgress?.(Math.min(start + chunkSize, samples.length), samples.length);
+  }
+  return { runId, existed: existing !== undefined, added };
+}

@@ -1,0 +1,88 @@
+import {
+  type BaseConfig,
+  ConfigError,
+  createShutdown,
+  type Logger,
+  type SampleJob,
+  type Shutdown,
+  STAGES,
+  type Stage,
+} from '@gavel/core';
+import type { Queue, Telemetry } from 'bullmq';
+import { closeRedis, createRedis } from './redis.ts';
+import { RunStore } from './run-store.ts';
+import { stageQueue } from './stage-queue.ts';
+import { type StageHooks, type StageProcessor, startStageWorker } from './stage-worker.ts';
+
+/** What a stage's builder gets to construct its processor. */
+export interface StageBuildContext {
+  config: BaseConfig;
+  logger: Logger;
+  store: RunStore;
+  /** Producer handles on every stage queue (to add next-stage jobs). */
+  queues: Readonly<Record<Stage, Queue<SampleJob>>>;
+  shutdown: Shutdown;
+}
+
+export interface StageProcessOptions {
+  stage: Stage;
+  config: BaseConfig;
+  logger: Logger;
+  /** Concurrency when `GAVEL_CONCURRENCY` is unset. */
+  defaultConcurrency: number;
+  build: (context: StageBuildContext) => Promise<{ processor: StageProcessor; concurrency?: number }>;
+  hooks?: StageHooks;
+  telemetry?: Telemetry;
+}
+
+/**
+ * Wires one stage worker process: Redis connections, the run store, the stage worker and a
+ * shutdown coordinator (SIGINT/SIGTERM drain active jobs within `GAVEL_SHUTDOWN_TIMEOUT_S`).
+ */
+export async function runStageProcess(options: StageProcessOptions): Promise<{ shutdown: Shutdown }> {
+  const { config, logger, stage } = options;
+  const shutdown = createShutdown({ logger, deadlineMs: config.GAVEL_SHUTDOWN_TIMEOUT_S * 1000 });
+  const client = createRedis(config.GAVEL_REDIS_URL, { role: 'client', connectionName: `gavel-${stage}-client` });
+  const workerConnection = createRedis(config.GAVEL_REDIS_URL, { role: 'worker', connectionName: `gavel-${stage}` });
+  shutdown.register('redis', async () => {
+    await Promise.all([closeRedis(client), closeRedis(workerConnection)]);
+  });
+  const store = new RunStore(client, config.GAVEL_STORE_PREFIX);
+  const queueContext = {
+    connection: client,
+    prefix: config.GAVEL_QUEUE_PREFIX,
+    telemetry: options.telemetry,
+    attempts: config.GAVEL_ATTEMPTS,
+  };
+  const queues = Object.fromEntries(STAGES.map((s) => [s, stageQueue(s, queueContext)])) as Record<
+    Stage,
+    Queue<SampleJob>
+  >;
+  shutdown.register('queues', async () => {
+    await Promise.all(Object.values(queues).map((q) => q.close()));
+  });
+  try {
+    await client.ping();
+  } catch (error) {
+    throw new ConfigError(
+      `cannot reach Redis at ${config.GAVEL_REDIS_URL} (${(error as Error).message}); start it with infra/bootstrap or set GAVEL_REDIS_URL`,
+    );
+  }
+  const built = await options.build({ config, logger, store, queues, shutdown });
+  const concurrency = config.GAVEL_CONCURRENCY ?? built.concurrency ?? options.defaultConcurrency;
+  const worker = startStageWorker({
+    stage,
+    queue: { ...queueContext, connection: workerConnection },
+    store,
+    concurrency,
+    processor: built.processor,
+    logger,
+    hooks: options.hooks,
+    lockDurationMs: config.GAVEL_LOCK_DURATION_MS,
+    stalledIntervalMs: config.GAVEL_STALLED_INTERVAL_MS,
+    maxStalledCount: config.GAVEL_MAX_STALLED,
+  });
+  shutdown.register('worker', (deadlineMs) => worker.close(deadlineMs));
+  logger.info({ stage, concurrency, pid: process.pid }, 'worker started');
+  return { shutdown };
+}

@@ -1,0 +1,59 @@
+import { type Facts, InputError, type Sample, type SandboxRunConfig } from '@gavel/core';
+import { addStageJob, type StageProcessor, type StageQueue } from '@gavel/queue';
+import { referenceFacts } from './reference-metrics.ts';
+
+/** Runs a code sample in the sandbox and returns its facts. */
+export type CodeFactsFn = (sample: Sample, limits: SandboxRunConfig, signal: AbortSignal) => Promise<Facts>;
+
+/** Facts of a text sample: reference metrics when it has a reference; no container is started. */
+export function textFacts(sample: Sample): Facts {
+  const started = performance.now();
+  const reference = sample.reference === undefined ? null : referenceFacts(sample.output, sample.reference);
+  return {
+    kind: 'text',
+    reference,
+    tests: null,
+    ruff: null,
+    pyright: null,
+    exit_code: null,
+    duration_ms: performance.now() - started,
+    timed_out: false,
+    oom_killed: false,
+    output_truncated: false,
+    fabricated_claim: sample.claims?.tests_passed !== undefined ? ['tests_passed (a text sample has no tests)'] : [],
+    sandbox: null,
+  };
+}
+
+export interface SandboxStageDeps {
+  /** The code sandbox; absent when none is configured (`GAVEL_SANDBOX=none`). */
+  codeFacts?: CodeFactsFn;
+  judge: StageQueue;
+}
+
+/**
+ * The sandbox stage: records each sample's facts once, then hands it to the judge. A sample
+ * whose facts are already recorded (a retry, a crash after the write) is not run again.
+ */
+export function createSandboxStage(deps: SandboxStageDeps): StageProcessor {
+  return async (payload, { store, signal }) => {
+    const { runId, sampleId } = payload;
+    const [manifest, loaded] = await Promise.all([store.getManifest(runId), store.loadForStage(runId, sampleId)]);
+    if (loaded.verdict) return;
+    if (!loaded.facts) {
+      const { sample } = loaded;
+      let facts: Facts;
+      if (sample.kind === 'text') {
+        facts = textFacts(sample);
+      } else if (deps.codeFacts) {
+        facts = await deps.codeFacts(sample, manifest.stages.sandbox, signal);
+      } else {
+        throw new InputError(
+          `code sample ${sampleId}: no sandbox configured on this worker (set GAVEL_SANDBOX=docker and run infra/bootstrap to build the sandbox image)`,
+        );
+      }
+      await store.putFacts(runId, sampleId, facts);
+    }
+    await addStageJob(deps.judge, payload);
+  };
+}
