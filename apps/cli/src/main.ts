@@ -1,0 +1,118 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, EXIT_CONFIG, InputError } from '@gavel/core';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { CliError } from './cli-error.ts';
+import { demoCommand } from './commands/demo.ts';
+import { doctorCommand } from './commands/doctor.ts';
+import { enqueueCommand } from './commands/enqueue.ts';
+import { exportCommand } from './commands/export.ts';
+import { retryCommand } from './commands/retry.ts';
+import { runsCommand } from './commands/runs.ts';
+import { statusCommand } from './commands/status.ts';
+import { waitCommand } from './commands/wait.ts';
+import { workersCommand } from './commands/workers.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+
+const program = new Command('gavel')
+  .description('Grade AI output at dataset scale: sandbox facts → local judge → batch arbiter, on Redis queues.')
+  .showHelpAfterError();
+
+program
+  .command('enqueue')
+  .description('validate a dataset, pin its rubric, write the run manifest and enqueue every sample')
+  .argument('[files...]', 'native JSONL dataset(s), optionally gzipped')
+  .addOption(new Option('--format <format>', 'input format').choices(['jsonl', 'humaneval']).default('jsonl'))
+  .option('--problems <file>', 'HumanEval problems (HumanEval.jsonl[.gz]) for --format humaneval')
+  .option('--samples <file>', 'HumanEval samples ({task_id, completion}) for --format humaneval')
+  .option('--run <id>', 'run id (default: generated); enqueuing the same run twice adds nothing twice')
+  .option('--rubric <name@version>', 'rubric to pin (default: one per sample kind)')
+  .option('--rubrics-dir <dir>', 'rubric library', join(ROOT, 'rubrics'))
+  .option('--skip-invalid', 'enqueue the valid lines and report the rest', false)
+  .option('--sut-model <model>', 'model that wrote the samples (HumanEval format)')
+  .option('--sut-family <family>', 'its model family (HumanEval format)')
+  .option('--sut-precision <precision>', 'its weight precision, e.g. bf16, fp4 (HumanEval format)')
+  .option('--json', 'print the result as JSON', false)
+  .action(async (files: string[], options) => {
+    await enqueueCommand(files, options);
+  });
+
+program
+  .command('status')
+  .description('where each stage of a run stands')
+  .argument('<run>')
+  .option('--json', 'print JSON', false)
+  .action((run: string, options) => statusCommand(run, options));
+
+program
+  .command('wait')
+  .description('wait until every sample of a run has a verdict or a recorded failure')
+  .argument('<run>')
+  .option('--timeout <seconds>', 'give up after this long (exit 124)', positiveNumber)
+  .option('--interval <ms>', 'poll interval', positiveNumber, 500)
+  .action((run: string, options) => waitCommand(run, options));
+
+program
+  .command('export')
+  .description('one JSON object per sample: facts, verdict, route, rubric, trace id')
+  .argument('<run>')
+  .option('--out <file>', 'write to a file instead of stdout')
+  .option('--page-size <n>', 'samples read per round trip', positiveNumber, 500)
+  .action((run: string, options) => exportCommand(run, options));
+
+program
+  .command('runs')
+  .description('list runs')
+  .option('--json', 'print JSON lines', false)
+  .action((options) => runsCommand(options));
+
+program
+  .command('retry')
+  .description("retry a run's failed jobs; each sample continues down the pipeline")
+  .argument('<run>')
+  .option('--stage <stage>', 'only this stage')
+  .action((run: string, options) => retryCommand(run, options));
+
+program
+  .command('workers')
+  .description('run every stage worker as its own process, in the foreground')
+  .option('--stages <list>', 'comma-separated stages (default: all four)')
+  .option('--concurrency <n>', 'jobs per worker (sets GAVEL_CONCURRENCY)', positiveNumber)
+  .action((options) => workersCommand(options));
+
+program
+  .command('doctor')
+  .description('check Redis (reachable, noeviction, AOF), the Docker engine and the sandbox image')
+  .action(() => doctorCommand());
+
+program
+  .command('demo')
+  .description('run the bundled demo end to end and print where the results are')
+  .option('--rubrics-dir <dir>', 'rubric library', join(ROOT, 'rubrics'))
+  .option('--timeout <seconds>', 'give up after this long', positiveNumber, 300)
+  .action((options) => demoCommand(options));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CliError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(error.exitCode);
+  }
+  if (error instanceof ConfigError) {
+    process.stderr.write(`gavel: ${error.message}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+  if (error instanceof InputError) {
+    process.stderr.write(`gavel: ${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}

@@ -1,0 +1,87 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Stage } from '@gavel/core';
+
+const APPS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The entry point of a stage's worker process. */
+export function workerEntry(stage: Stage): string {
+  return join(APPS_DIR, `worker-${stage}`, 'src', 'main.ts');
+}
+
+export interface Supervisor {
+  readonly children: ReadonlyMap<Stage, ChildProcess>;
+  /** SIGTERM to every worker (they drain), then wait for all to exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Resolves when every worker has exited after stop(). */
+  readonly exited: Promise<void>;
+}
+
+/**
+ * Starts each stage as its own OS process (`node --import tsx …/main.ts`) and restarts one that
+ * dies on its own (SIGKILL, crash) after a short pause: its stalled jobs are picked up again.
+ */
+export function superviseWorkers(options: {
+  stages: readonly Stage[];
+  env: NodeJS.ProcessEnv;
+  log: (line: string) => void;
+  /** Where workers' stdout/stderr go: inherited, or a file descriptor. */
+  output?: 'inherit' | number;
+  restartDelayMs?: number;
+}): Supervisor {
+  const children = new Map<Stage, ChildProcess>();
+  let stopping = false;
+  const exits = new Map<Stage, Promise<void>>();
+
+  const start = (stage: Stage): void => {
+    const child = spawn(process.execPath, ['--import', 'tsx', workerEntry(stage)], {
+      env: options.env,
+      stdio: ['ignore', options.output ?? 'inherit', options.output ?? 'inherit'],
+    });
+    children.set(stage, child);
+    exits.set(
+      stage,
+      new Promise((resolve) => {
+        child.once('exit', (code, signal) => {
+          if (stopping) {
+            resolve();
+            return;
+          }
+          if (code === 78) {
+            options.log(`worker-${stage} stopped: configuration error (see above)`);
+            resolve();
+            return;
+          }
+          options.log(`worker-${stage} (pid ${child.pid}) exited (${signal ?? code}); restarting`);
+          setTimeout(() => {
+            if (!stopping) start(stage);
+            resolve();
+          }, options.restartDelayMs ?? 1_000);
+        });
+      }),
+    );
+    options.log(`worker-${stage} started (pid ${child.pid})`);
+  };
+
+  for (const stage of options.stages) start(stage);
+
+  const alive = (child: ChildProcess): boolean => child.exitCode === null && child.signalCode === null;
+  let exited: Promise<void> | undefined;
+  return {
+    children,
+    stop(signal: NodeJS.Signals = 'SIGTERM') {
+      stopping = true;
+      exited ??= Promise.all(
+        [...children.values()].map((child) =>
+          alive(child) ? new Promise<void>((resolve) => child.once('exit', () => resolve())) : undefined,
+        ),
+      ).then(() => undefined);
+      for (const child of children.values()) if (alive(child)) child.kill(signal);
+      return exited;
+    },
+    get exited() {
+      return exited ?? Promise.all([...exits.values()]).then(() => undefined);
+    },
+  };
+}
