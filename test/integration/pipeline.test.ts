@@ -26,6 +26,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+// biome-ignore lint/suspicious/noExplicitAny: export records are JSON checked field by field
 async function exported(runId: string): Promise<Record<string, any>[]> {
   const out = join(dir, `${runId}.jsonl`);
   const result = await gavel(['export', runId, '--out', out], env);

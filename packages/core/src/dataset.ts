@@ -65,8 +65,14 @@ function issuesToErrors(file: string, line: number, issues: readonly z.core.$Zod
     file,
     line,
     field: issue.path.length > 0 ? issue.path.map(String).join('.') : '(line)',
-    message: issue.message,
+    message: issueMessage(issue),
   }));
+}
+
+/** zod nests the reason of a bad record key or union member one level down: surface it. */
+function issueMessage(issue: z.core.$ZodIssue): string {
+  const inner = 'issues' in issue && Array.isArray(issue.issues) ? (issue.issues as z.core.$ZodIssue[])[0] : undefined;
+  return inner ? `${issue.message}: ${inner.message}` : issue.message;
 }
 
 function checkDuplicates(parsed: ParsedDataset): void {

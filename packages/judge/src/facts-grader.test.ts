@@ -1,0 +1,75 @@
+import { join } from 'node:path';
+import type { Facts } from '@gavel/core';
+import { loadRubric } from '@gavel/rubric';
+import { describe, expect, it } from 'vitest';
+import { gradeFromFacts } from './facts-grader.ts';
+
+const LIBRARY = join(import.meta.dirname, '../../../rubrics');
+
+function facts(overrides: Partial<Facts>): Facts {
+  return {
+    kind: 'text',
+    reference: null,
+    tests: null,
+    ruff: null,
+    pyright: null,
+    exit_code: null,
+    duration_ms: 1,
+    timed_out: false,
+    oom_killed: false,
+    output_truncated: false,
+    fabricated_claim: [],
+    sandbox: null,
+    ...overrides,
+  };
+}
+
+describe('facts-only grading', () => {
+  it('scores text by the rubric weights of F1 and exact match', async () => {
+    const rubric = await loadRubric(LIBRARY, 'text-answer');
+    const exact = gradeFromFacts(facts({ reference: { exact_match: true, f1: 1, references: 1 } }), rubric);
+    expect(exact).toMatchObject({ pass: true, score: 1, source: 'facts', facts_only: true, route: 'final' });
+    // (0.6 * 0.5 + 0.2 * 0) / 0.8 = 0.375 < 0.6
+    const partial = gradeFromFacts(facts({ reference: { exact_match: false, f1: 0.5, references: 2 } }), rubric);
+    expect(partial.score).toBeCloseTo(0.375, 10);
+    expect(partial.pass).toBe(false);
+    expect(partial.criteria.map((c) => c.id)).toEqual(['correctness', 'exactness']);
+    expect(partial.rationale).toContain('token F1 0.500');
+  });
+
+  it('fails a code sample unless every expected test passed, whatever its score', async () => {
+    const rubric = await loadRubric(LIBRARY, 'code-correctness');
+    const tests = { passed: 9, failed: 1, errors: 0, skipped: 0, total: 10, collected: 10, expected: 10, cases: [] };
+    const tool = { version: '1', exit_code: 0, duration_ms: 1, errors: 0, warnings: 0, diagnostics: [] };
+    const verdict = gradeFromFacts(facts({ kind: 'code', tests, ruff: tool, pyright: tool }), rubric);
+    // (0.6 * 0.9 + 0.1 + 0.1) / 0.8 = 0.925 ≥ 0.7, but one test failed
+    expect(verdict.score).toBeCloseTo(0.925, 10);
+    expect(verdict.pass).toBe(false);
+    expect(verdict.rationale).toContain('Not every expected test passed');
+    const fewer = gradeFromFacts(
+      facts({
+        kind: 'code',
+        tests: { ...tests, passed: 5, failed: 0, total: 5, collected: 5 },
+        ruff: tool,
+        pyright: tool,
+      }),
+      rubric,
+    );
+    expect(fewer.pass).toBe(false);
+  });
+
+  it('fails when the sample fabricated a claim', async () => {
+    const rubric = await loadRubric(LIBRARY, 'text-answer');
+    const verdict = gradeFromFacts(
+      facts({ reference: { exact_match: true, f1: 1, references: 1 }, fabricated_claim: ['tests_passed'] }),
+      rubric,
+    );
+    expect(verdict.pass).toBe(false);
+    expect(verdict.flags).toEqual(['fabricated_claim']);
+  });
+
+  it('refuses to invent a verdict when there is no fact to grade by', async () => {
+    const rubric = await loadRubric(LIBRARY, 'text-answer');
+    expect(() => gradeFromFacts(facts({}), rubric)).toThrow(/no fact to grade this text sample/);
+  });
+});

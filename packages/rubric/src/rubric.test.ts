@@ -1,0 +1,65 @@
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InputError } from '@gavel/core';
+import { describe, expect, it } from 'vitest';
+import { assertRubricBytes, parseRubric, sha256Hex } from './rubric.ts';
+import { createRubricCache } from './rubric-cache.ts';
+import { loadRubric, parseRubricSpec } from './rubric-library.ts';
+
+const LIBRARY = join(import.meta.dirname, '../../../rubrics');
+
+async function libraryCopy(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'gavel-rubrics-'));
+  await cp(LIBRARY, dir, { recursive: true });
+  return dir;
+}
+
+describe('the rubric library', () => {
+  it('loads the shipped default rubrics, pinned by the lock file', async () => {
+    const text = await loadRubric(LIBRARY, 'text-answer');
+    const code = await loadRubric(LIBRARY, 'code-correctness@1.0.0');
+    const lock = JSON.parse(await readFile(join(LIBRARY, 'rubrics.lock.json'), 'utf8'));
+    expect(text.ref.hash).toBe(lock['text-answer@1.0.0'].sha256);
+    expect(code.kind).toBe('code');
+    expect(code.criteria.find((c) => c.id === 'integrity')?.safety).toBe(true);
+    expect(text.text).toBe(await readFile(join(LIBRARY, 'text-answer', '1.0.0.md'), 'utf8'));
+  });
+
+  it('refuses a frozen rubric whose bytes changed', async () => {
+    const dir = await libraryCopy();
+    const path = join(dir, 'text-answer', '1.0.0.md');
+    await writeFile(path, `${await readFile(path, 'utf8')}\nOne more rule.\n`);
+    await expect(loadRubric(dir, 'text-answer@1.0.0')).rejects.toThrow(
+      /text-answer@1\.0\.0: content hash [0-9a-f]{12}… does not match the lock file .* bump its version/,
+    );
+  });
+
+  it('refuses a version that is not pinned', async () => {
+    await expect(loadRubric(LIBRARY, 'text-answer@9.9.9')).rejects.toThrow(/not in .*rubrics\.lock\.json/);
+    expect(() => parseRubricSpec('text-answer@latest')).toThrow(InputError);
+  });
+
+  it('validates the front matter and names the field', () => {
+    const bad =
+      '---\nid: x\nversion: 1.0.x\nkind: text\npass_threshold: 0.5\ncriteria: [{id: a, description: d, weight: 1}]\n---\nbody\n';
+    expect(() => parseRubric(bad, 'x.md')).toThrow(/x\.md: version: must be a semver version/);
+    expect(() => parseRubric('no front matter', 'y.md')).toThrow(/y\.md: a rubric starts with YAML front matter/);
+  });
+
+  it('asserts the exact bytes before a rubric is sent', async () => {
+    const rubric = await loadRubric(LIBRARY, 'text-answer');
+    expect(() => assertRubricBytes(rubric.text, rubric.ref)).not.toThrow();
+    expect(() => assertRubricBytes(`${rubric.text} `, rubric.ref)).toThrow(/does not match the pinned/);
+  });
+
+  it('workers read the published bytes and check them against the run pin', async () => {
+    const rubric = await loadRubric(LIBRARY, 'text-answer');
+    const published = new Map([['text-answer@1.0.0', rubric.text]]);
+    const cache = createRubricCache(async (key) => published.get(key));
+    expect((await cache.get(rubric.ref)).ref.hash).toBe(sha256Hex(rubric.text));
+    published.set('text-answer@1.0.0', `${rubric.text}tampered`);
+    const other = createRubricCache(async (key) => published.get(key));
+    await expect(other.get(rubric.ref)).rejects.toThrow(/published bytes hash to/);
+  });
+});
