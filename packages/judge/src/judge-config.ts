@@ -1,0 +1,92 @@
+import { parseEnv } from '@gavel/core';
+import { z } from 'zod';
+
+/** The judge's environment (`GAVEL_JUDGE_*`, `GAVEL_ROUTE_*`), parsed in the worker's main. */
+export const JudgeEnv = z
+  .object({
+    /** `facts` (no LLM), `vllm` or `ollama`. @default vllm when GAVEL_JUDGE_URL is set, else facts */
+    GAVEL_JUDGE: z.enum(['facts', 'vllm', 'ollama']).optional(),
+    /** Server root, e.g. `http://127.0.0.1:8000` (vLLM) or `http://127.0.0.1:11434` (Ollama). */
+    GAVEL_JUDGE_URL: z.string().url().optional(),
+    GAVEL_JUDGE_MODEL: z.string().min(1).optional(),
+    GAVEL_JUDGE_FAMILY: z.string().min(1).optional(),
+    /** Bearer key (vLLM `--api-key`); never logged. */
+    GAVEL_JUDGE_API_KEY: z.string().min(1).optional(),
+    /** Extra self-consistency samples per sample. @default 0 */
+    GAVEL_JUDGE_K: z.coerce.number().int().min(0).max(16).default(0),
+    /** @default 0.7 */
+    GAVEL_JUDGE_K_TEMPERATURE: z.coerce.number().min(0).max(2).default(0.7),
+    /** Seed of the primary answer; extra sample i uses seed + i. @default 0 */
+    GAVEL_JUDGE_SEED: z.coerce.number().int().default(0),
+    /** Context window the judge needs; the server must offer at least this. @default 16384 */
+    GAVEL_JUDGE_CONTEXT: z.coerce.number().int().positive().default(16_384),
+    /** Judge requests in flight per worker process, shared by all its jobs. @default 64 */
+    GAVEL_JUDGE_INFLIGHT: z.coerce.number().int().positive().max(4096).default(64),
+    /** @default 1024 */
+    GAVEL_JUDGE_MAX_OUTPUT_TOKENS: z.coerce.number().int().positive().default(1024),
+    /** Per-request deadline in seconds. @default 300 */
+    GAVEL_JUDGE_TIMEOUT_S: z.coerce.number().positive().default(300),
+    /** Answers that do not validate are asked again this many times before the job fails. @default 2 */
+    GAVEL_JUDGE_INVALID_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+    /** How long a job waits for an unreachable or overloaded server before it gives up this attempt. @default 120 */
+    GAVEL_JUDGE_WAIT_S: z.coerce.number().min(0).default(120),
+    /** How long start-up waits for the server to come up. @default 120 */
+    GAVEL_JUDGE_STARTUP_WAIT_S: z.coerce.number().min(0).default(120),
+    GAVEL_ROUTE_MIN_AGREEMENT: z.coerce.number().min(0).max(1).default(0.8),
+    GAVEL_ROUTE_MARGIN: z.coerce.number().min(0).max(1).default(0.05),
+  })
+  .superRefine((e, ctx) => {
+    const mode = e.GAVEL_JUDGE ?? (e.GAVEL_JUDGE_URL ? 'vllm' : 'facts');
+    if (mode === 'facts') return;
+    for (const key of ['GAVEL_JUDGE_URL', 'GAVEL_JUDGE_MODEL', 'GAVEL_JUDGE_FAMILY'] as const) {
+      if (!e[key]) ctx.addIssue({ code: 'custom', path: [key], message: `required when GAVEL_JUDGE=${mode}` });
+    }
+  });
+
+interface LlmJudgeConfig {
+  mode: 'vllm' | 'ollama';
+  url: string;
+  model: string;
+  family: string;
+  apiKey: string | undefined;
+  k: number;
+  kTemperature: number;
+  seed: number;
+  contextTokens: number;
+  inflight: number;
+  maxOutputTokens: number;
+  requestTimeoutMs: number;
+  invalidRetries: number;
+  waitMs: number;
+  startupWaitMs: number;
+  routing: { min_agreement: number; threshold_margin: number };
+}
+
+/** The judge's compiled configuration: `facts`, or an LLM server with every default filled in. */
+export type JudgeConfig = { mode: 'facts' } | LlmJudgeConfig;
+export type LlmJudgeSettings = LlmJudgeConfig;
+
+/** Parses the judge's environment; throws one `ConfigError` naming every bad variable. */
+export function loadJudgeConfig(env: NodeJS.ProcessEnv): JudgeConfig {
+  const e = parseEnv(JudgeEnv, env);
+  const mode = e.GAVEL_JUDGE ?? (e.GAVEL_JUDGE_URL ? 'vllm' : 'facts');
+  if (mode === 'facts') return { mode };
+  return {
+    mode,
+    url: (e.GAVEL_JUDGE_URL ?? '').replace(/\/+$/, '').replace(/\/v1$/, ''),
+    model: e.GAVEL_JUDGE_MODEL ?? '',
+    family: e.GAVEL_JUDGE_FAMILY ?? '',
+    apiKey: e.GAVEL_JUDGE_API_KEY,
+    k: e.GAVEL_JUDGE_K,
+    kTemperature: e.GAVEL_JUDGE_K_TEMPERATURE,
+    seed: e.GAVEL_JUDGE_SEED,
+    contextTokens: e.GAVEL_JUDGE_CONTEXT,
+    inflight: e.GAVEL_JUDGE_INFLIGHT,
+    maxOutputTokens: e.GAVEL_JUDGE_MAX_OUTPUT_TOKENS,
+    requestTimeoutMs: e.GAVEL_JUDGE_TIMEOUT_S * 1000,
+    invalidRetries: e.GAVEL_JUDGE_INVALID_RETRIES,
+    waitMs: e.GAVEL_JUDGE_WAIT_S * 1000,
+    startupWaitMs: e.GAVEL_JUDGE_STARTUP_WAIT_S * 1000,
+    routing: { min_agreement: e.GAVEL_ROUTE_MIN_AGREEMENT, threshold_margin: e.GAVEL_ROUTE_MARGIN },
+  };
+}

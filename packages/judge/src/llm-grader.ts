@@ -1,0 +1,180 @@
+import { type GraderAnswer, InputError, type Logger, silentLogger, type Verdict } from '@gavel/core';
+import { graderAnswerJsonSchema, parseGraderAnswer } from './answer-parser.ts';
+import { summariseConsistency } from './consistency.ts';
+import { promptFitProblem, truncationProblem } from './context-guard.ts';
+import { checkFamilyClash } from './family-clash.ts';
+import type { GradeInput, Grader } from './grader.ts';
+import { InflightLimiter } from './inflight-limiter.ts';
+import type { JudgeBackend, JudgeReply, PromptCount } from './judge-backend.ts';
+import type { LlmJudgeSettings } from './judge-config.ts';
+import { createOllamaBackend } from './ollama-backend.ts';
+import { buildJudgePrompt, type ChatMessage } from './prompt-layout.ts';
+import { route } from './routing.ts';
+import { withServerRetry } from './server-failure.ts';
+import { isCompressedPrecision } from './sut-precision.ts';
+import { createVllmBackend } from './vllm-backend.ts';
+
+/** An LLM grader; `limiter` exposes the process-wide in-flight bound (and its peak). */
+export interface LlmGrader extends Grader {
+  readonly limiter: InflightLimiter;
+  /** The context window the server offered at start-up. */
+  readonly contextWindow: number;
+}
+
+export interface LlmGraderOptions {
+  /** Use this backend instead of one built from `config` (another server flavour). */
+  backend?: JudgeBackend;
+  /** Share one in-flight bound between several graders in a process. */
+  limiter?: InflightLimiter;
+}
+
+interface Answered {
+  answer: GraderAnswer;
+  reply: JudgeReply;
+}
+
+/**
+ * Builds the LLM judge: checks the server's effective context window first (refusing to start
+ * below `GAVEL_JUDGE_CONTEXT`), then grades each sample with one primary answer (temperature 0,
+ * fixed seed) and k extra samples, all sent concurrently under the process-wide in-flight bound.
+ */
+export async function createLlmGrader(
+  config: LlmJudgeSettings,
+  logger: Logger = silentLogger,
+  options: LlmGraderOptions = {},
+): Promise<LlmGrader> {
+  const backend = options.backend ?? (config.mode === 'vllm' ? createVllmBackend(config) : createOllamaBackend(config));
+  const limiter = options.limiter ?? new InflightLimiter(config.inflight);
+  const log = logger.child({ judge: config.mode, model: config.model });
+  const started = new AbortController();
+  const contextWindow = await backend.checkContextWindow(started.signal);
+  log.info({ contextWindow, inflight: limiter.limit, url: config.url }, 'judge server checked');
+  const schema = graderAnswerJsonSchema();
+
+  const send = <T>(call: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> =>
+    withServerRetry(() => limiter.run(() => call(signal), signal), {
+      signal,
+      waitMs: config.waitMs,
+      onRetry: (error, delayMs) => log.warn({ err: error, delayMs }, 'judge server unavailable: waiting'),
+    });
+
+  async function answerOnce(
+    messages: ChatMessage[],
+    count: PromptCount,
+    input: GradeInput,
+    temperature: number,
+    seed: number,
+    signal: AbortSignal,
+  ): Promise<Answered> {
+    const problems: string[] = [];
+    let lastRaw = '';
+    for (let attempt = 0; attempt <= config.invalidRetries; attempt += 1) {
+      const reply = await send(
+        (s) => backend.complete({ messages, temperature, seed, maxOutputTokens: config.maxOutputTokens, schema }, s),
+        signal,
+      );
+      const cut = truncationProblem(count, reply.promptTokens, count.window, config.maxOutputTokens);
+      if (cut) {
+        throw new InputError(`judge ${config.mode} ${config.model}: sample ${input.sample.id}: ${cut}`);
+      }
+      const parsed = parseGraderAnswer(reply.content, input.rubric);
+      if (parsed.ok) return { answer: parsed.answer, reply };
+      lastRaw = reply.content;
+      problems.push(
+        `${parsed.problem}${reply.finishReason === 'length' ? ' (answer hit the output token limit)' : ''}`,
+      );
+      log.warn(
+        { sampleId: input.sample.id, seed, attempt, problem: parsed.problem },
+        'invalid judge answer: asking again',
+      );
+    }
+    throw new InputError(
+      `judge ${config.mode} ${config.model}: sample ${input.sample.id} (seed ${seed}): ${problems.length} answer(s) did not validate (${problems.join('; ')}); last raw answer: ${JSON.stringify(lastRaw.slice(0, 4000))}`,
+    );
+  }
+
+  return {
+    name: `${config.mode}:${config.model}`,
+    limiter,
+    contextWindow,
+
+    async grade(input: GradeInput, signal: AbortSignal): Promise<Verdict> {
+      const { sample, facts, rubric, manifest } = input;
+      const run = manifest.stages.judge;
+      for (const family of new Set([config.family, run.family])) {
+        const clash = checkFamilyClash(family, sample.sut);
+        if (clash) throw new InputError(`run ${manifest.run_id}: sample ${sample.id}: ${clash}`);
+      }
+      if (run.mode !== 'facts' && run.model !== null && run.model !== config.model) {
+        throw new InputError(
+          `run ${manifest.run_id} is pinned to judge model ${run.model}, this worker runs ${config.model}; start a worker with GAVEL_JUDGE_MODEL=${run.model}`,
+        );
+      }
+      const pinned = run.mode === 'facts' ? undefined : run;
+      const k = pinned?.k ?? config.k;
+      const seed = pinned?.seed ?? config.seed;
+      const temperatures = [
+        pinned?.temperature ?? 0,
+        ...Array.from({ length: k }, () => pinned?.k_temperature ?? config.kTemperature),
+      ];
+      const seeds = temperatures.map((_, i) => seed + i);
+
+      const messages = buildJudgePrompt(rubric, sample, facts);
+      const count = await send((s) => backend.countPrompt(messages, s), signal);
+      const tooLong = promptFitProblem(count.tokens, config.maxOutputTokens, count.window);
+      if (tooLong) throw new InputError(`judge ${config.mode} ${config.model}: sample ${sample.id}: ${tooLong}`);
+
+      // One sample's requests go out together; the first failure cancels the others.
+      const group = new AbortController();
+      const groupSignal = AbortSignal.any([signal, group.signal]);
+      let answered: Answered[];
+      try {
+        answered = await Promise.all(
+          temperatures.map((t, i) =>
+            answerOnce(messages, count, input, t, seeds[i] ?? seed, groupSignal).catch((error: unknown) => {
+              group.abort(error);
+              throw error;
+            }),
+          ),
+        );
+      } catch (error) {
+        throw signal.aborted ? signal.reason : group.signal.aborted ? group.signal.reason : error;
+      }
+      const answers = answered.map((a) => a.answer);
+      const primary = answers[0] as GraderAnswer;
+      const consistency = summariseConsistency(answers, seeds, temperatures);
+      const decision = route(answers, facts, rubric, run.routing);
+      const flags: string[] = [];
+      if (isCompressedPrecision(sample.sut.precision)) flags.push('sut_compressed');
+      if (facts.fabricated_claim.length > 0) flags.push('fabricated_claim');
+      if (consistency.majority !== primary.pass) flags.push('majority_differs');
+      return {
+        pass: primary.pass,
+        score: primary.score,
+        rationale: primary.rationale,
+        criteria: primary.criteria,
+        source: 'judge',
+        facts_only: false,
+        route: decision.route,
+        route_reasons: decision.reasons,
+        arbitration: 'none',
+        flags,
+        grader: { model: config.model, family: config.family, path: backend.path },
+        consistency,
+        arbiter: null,
+        judge_verdict: null,
+        usage: {
+          input: answered.reduce((s, a) => s + a.reply.promptTokens, 0),
+          output: answered.reduce((s, a) => s + a.reply.outputTokens, 0),
+          cache_write: 0,
+          cache_read: answered.reduce((s, a) => s + a.reply.cachedTokens, 0),
+        },
+        decided_at: new Date().toISOString(),
+      };
+    },
+
+    async close() {
+      started.abort();
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import type { Facts, Sample } from '@gavel/core';
+import { assertRubricBytes, type LoadedRubric } from '@gavel/rubric';
+
+/** A chat message as both vLLM (OpenAI) and Ollama take it. */
+export interface ChatMessage {
+  role: 'system' | 'user';
+  content: string;
+}
+
+/** JSON with object keys sorted at every level: the same facts always give the same bytes. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      return Object.fromEntries(
+        Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      );
+    }
+    return v;
+  });
+}
+
+function referenceText(reference: Sample['reference']): string | undefined {
+  if (reference === undefined) return undefined;
+  return Array.isArray(reference) ? reference.map((r) => `- ${r}`).join('\n') : `- ${reference}`;
+}
+
+/**
+ * The judge's prompt: the rubric file, byte for byte, is the whole first (system) message of
+ * every request — so the server's prefix cache serves it and its sha256 is checked here against
+ * the pinned hash — then the deterministic facts, then the task and the output under judgment.
+ */
+export function buildJudgePrompt(rubric: LoadedRubric, sample: Sample, facts: Facts): ChatMessage[] {
+  assertRubricBytes(rubric.text, rubric.ref);
+  const reference = referenceText(sample.reference);
+  const parts = [
+    '## Facts',
+    '',
+    '```json',
+    canonicalJson(facts),
+    '```',
+    '',
+    '## Task',
+    '',
+    sample.prompt,
+    '',
+    ...(reference ? ['## Reference answers', '', reference, ''] : []),
+    '## Output under judgment',
+    '',
+    '<output>',
+    sample.output,
+    '</output>',
+    '',
+    `## Your answer`,
+    '',
+    `Grade the output by the rubric above. Answer with one JSON object: pass, score, criteria (every criterion of the rubric exactly once: ${rubric.criteria.map((c) => c.id).join(', ')}), rationale.`,
+  ];
+  return [
+    { role: 'system', content: rubric.text },
+    { role: 'user', content: parts.join('\n') },
+  ];
+}

@@ -1,0 +1,132 @@
+import { ConfigError, InputError, TransientError } from '@gavel/core';
+import OpenAI from 'openai';
+import { contextWindowProblem } from './context-guard.ts';
+import { requestJson } from './http-json.ts';
+import type { JudgeBackend, JudgeReply, JudgeRequest, PromptCount } from './judge-backend.ts';
+import type { ChatMessage } from './prompt-layout.ts';
+import { isRetryableStatus, retryAfterMs, ServerUnavailable, withServerRetry } from './server-failure.ts';
+
+export interface VllmBackendOptions {
+  /** Server root, e.g. `http://127.0.0.1:8000` (the OpenAI API is under `/v1`). */
+  url: string;
+  model: string;
+  apiKey: string | undefined;
+  contextTokens: number;
+  requestTimeoutMs: number;
+  startupWaitMs: number;
+}
+
+/** Maps an `openai` SDK failure to gavel's typed errors. */
+function mapSdkError(error: unknown, signal: AbortSignal, what: string): never {
+  if (signal.aborted) throw signal.reason;
+  if (error instanceof OpenAI.APIConnectionError) {
+    throw new ServerUnavailable(`${what}: ${error.message}`, undefined, undefined, { cause: error });
+  }
+  if (error instanceof OpenAI.APIError && typeof error.status === 'number') {
+    const detail = `${what}: HTTP ${error.status} ${error.message}`;
+    if (isRetryableStatus(error.status))
+      throw new ServerUnavailable(detail, error.status, retryAfterMs(error.headers), { cause: error });
+    if (error.status === 400 || error.status === 422) throw new InputError(detail, { cause: error });
+    throw new TransientError(detail, { cause: error });
+  }
+  throw error;
+}
+
+/**
+ * vLLM's OpenAI-compatible server through the `openai` SDK (retries off: gavel's own backoff
+ * honours Retry-After and waits while the server is down). Structured output is requested with
+ * `response_format: json_schema`; the prompt is counted with vLLM's `/tokenize` so a cut prompt
+ * is caught exactly.
+ */
+export function createVllmBackend(options: VllmBackendOptions): JudgeBackend {
+  const client = new OpenAI({
+    baseURL: `${options.url}/v1`,
+    apiKey: options.apiKey ?? 'EMPTY',
+    maxRetries: 0,
+    timeout: options.requestTimeoutMs,
+  });
+  const headers: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
+  const server = `vLLM at ${options.url} (model ${options.model})`;
+
+  return {
+    path: 'vllm',
+
+    async checkContextWindow(signal) {
+      let models: Array<Record<string, unknown>>;
+      try {
+        models = await withServerRetry(
+          async () => {
+            try {
+              const page = await client.models.list({ signal });
+              return page.data as unknown as Array<Record<string, unknown>>;
+            } catch (error) {
+              return mapSdkError(error, signal, `GET ${options.url}/v1/models`);
+            }
+          },
+          { signal, waitMs: options.startupWaitMs, capMs: 5_000 },
+        );
+      } catch (error) {
+        if (error instanceof TransientError)
+          throw new ConfigError(`${server}: not reachable (${error.message})`, { cause: error });
+        throw error;
+      }
+      const card = models.find((m) => m.id === options.model);
+      if (!card) {
+        throw new ConfigError(
+          `${server}: the server does not serve this model (it serves: ${models.map((m) => String(m.id)).join(', ') || 'nothing'}); set GAVEL_JUDGE_MODEL to the served name`,
+        );
+      }
+      const window = typeof card.max_model_len === 'number' ? card.max_model_len : undefined;
+      const problem = contextWindowProblem(`${server} /v1/models max_model_len`, window, options.contextTokens);
+      if (problem) throw new ConfigError(problem);
+      return window as number;
+    },
+
+    async countPrompt(messages: ChatMessage[], signal): Promise<PromptCount> {
+      const body = await requestJson(
+        'POST',
+        `${options.url}/tokenize`,
+        { model: options.model, messages, add_generation_prompt: true },
+        { signal, timeoutMs: options.requestTimeoutMs, headers },
+      );
+      const { count, max_model_len } = body as { count?: unknown; max_model_len?: unknown };
+      if (typeof count !== 'number' || typeof max_model_len !== 'number') {
+        throw new TransientError(`${server}: /tokenize answered without count and max_model_len`);
+      }
+      return { tokens: count, exact: true, window: max_model_len };
+    },
+
+    async complete(request: JudgeRequest, signal): Promise<JudgeReply> {
+      try {
+        const completion = await client.chat.completions.create(
+          {
+            model: options.model,
+            messages: request.messages,
+            temperature: request.temperature,
+            seed: request.seed,
+            max_tokens: request.maxOutputTokens,
+            response_format: {
+              type: 'json_schema',
+              json_schema: { name: 'grader_answer', schema: request.schema, strict: true },
+            },
+          },
+          { signal, timeout: options.requestTimeoutMs },
+        );
+        const choice = completion.choices[0];
+        const usage = completion.usage;
+        if (!usage)
+          throw new TransientError(`${server}: the completion carries no usage, so truncation cannot be checked`);
+        return {
+          content: choice?.message.content ?? '',
+          promptTokens: usage.prompt_tokens,
+          outputTokens: usage.completion_tokens,
+          cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
+          finishReason: choice?.finish_reason,
+        };
+      } catch (error) {
+        if (error instanceof TransientError || error instanceof InputError) throw error;
+        return mapSdkError(error, signal, `POST ${options.url}/v1/chat/completions`);
+      }
+    },
+  };
+}
