@@ -1,0 +1,132 @@
+/**
+ * What the fake judge servers (vllm-server.ts, ollama-server.ts) share: a deterministic
+ * tokenizer (the same count for `/tokenize`, `usage.prompt_tokens` and `prompt_eval_count`) and
+ * answer policies. The default policy grades like a careful judge would: it reads the rubric's
+ * criteria from the system message and the facts from the prompt, so its verdicts follow the
+ * facts the grader sent.
+ */
+
+export interface FakeMessage {
+  role: string;
+  content: string;
+}
+
+export interface PolicyRequest {
+  model: string;
+  messages: FakeMessage[];
+  temperature: number;
+  seed: number | undefined;
+  /** Which request this is on the server (0-based). */
+  index: number;
+}
+
+/** Returns the raw answer text (need not be valid JSON). */
+export type JudgePolicy = (request: PolicyRequest) => string;
+
+const TOKEN = /\w{1,4}|[^\w\s]|\s+/g;
+
+/** Tokens of one text: runs of up to 4 word characters, single punctuation, whitespace runs. */
+export function fakeTokenCount(text: string): number {
+  return text.match(TOKEN)?.length ?? 0;
+}
+
+/** A chat prompt's tokens: 4 per message of template overhead, its content, 3 for the reply header. */
+export function fakePromptTokens(messages: readonly FakeMessage[]): number {
+  return messages.reduce((sum, m) => sum + 4 + fakeTokenCount(m.content), 0) + 3;
+}
+
+interface RubricCriterion {
+  id: string;
+  weight: number;
+  safety: boolean;
+  fact: string | undefined;
+}
+
+/** Reads `pass_threshold` and the criteria from a rubric's YAML front matter. */
+export function readRubric(system: string): { threshold: number; criteria: RubricCriterion[] } {
+  const front = /^---\n([\s\S]*?)\n---\n/.exec(system)?.[1] ?? '';
+  const threshold = Number(/pass_threshold:\s*([\d.]+)/.exec(front)?.[1] ?? '0.5');
+  const criteria: RubricCriterion[] = [];
+  for (const block of front.split(/\n\s*- id: /).slice(1)) {
+    const id = block.split('\n')[0]?.trim() ?? '';
+    criteria.push({
+      id,
+      weight: Number(/weight:\s*([\d.]+)/.exec(block)?.[1] ?? '0'),
+      safety: /safety:\s*true/.test(block),
+      fact: /fact:\s*([\w.]+)/.exec(block)?.[1],
+    });
+  }
+  return { threshold, criteria };
+}
+
+/** The facts JSON the grader put in the prompt. */
+// biome-ignore lint/suspicious/noExplicitAny: facts are read field by field, as a model would
+export function readFacts(user: string): any {
+  const json = /## Facts\n\n```json\n([\s\S]*?)\n```/.exec(user)?.[1];
+  return json ? JSON.parse(json) : {};
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: see readFacts
+function factValue(fact: string | undefined, facts: any): number {
+  switch (fact) {
+    case 'reference.f1':
+      return facts.reference?.f1 ?? 0;
+    case 'reference.exact_match':
+      return facts.reference?.exact_match ? 1 : 0;
+    case 'tests.pass_rate':
+    case 'tests.all_passed': {
+      const t = facts.tests;
+      if (!t) return 0;
+      const rate = t.passed / Math.max(1, t.expected, t.total);
+      return fact === 'tests.pass_rate' ? rate : Number(rate === 1);
+    }
+    case 'ruff.clean':
+      return facts.ruff && facts.ruff.errors === 0 && facts.ruff.warnings === 0 ? 1 : 0;
+    case 'pyright.clean':
+      return facts.pyright && facts.pyright.errors === 0 ? 1 : 0;
+    default:
+      return 1;
+  }
+}
+
+/** A small seeded PRNG (mulberry32), so sampled answers are reproducible per seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The default policy: scores every criterion from the facts in the prompt (criteria without a
+ * fact score 1), the weighted mean against the rubric's threshold. With `flipRate`, a sample at
+ * temperature > 0 flips its verdict with that probability (seeded), to exercise agreement.
+ */
+export function factsPolicy(options: { flipRate?: number } = {}): JudgePolicy {
+  return (request) => {
+    const system = request.messages[0]?.content ?? '';
+    const user = request.messages[1]?.content ?? '';
+    const rubric = readRubric(system);
+    const facts = readFacts(user);
+    const criteria = rubric.criteria.map((c) => {
+      const score = factValue(c.fact, facts);
+      return { id: c.id, score, finding: score < 1 ? `${c.id} below full marks by the facts` : null };
+    });
+    const weight = rubric.criteria.reduce((s, c) => s + c.weight, 0) || 1;
+    const score = rubric.criteria.reduce((s, c, i) => s + c.weight * (criteria[i]?.score ?? 0), 0) / weight;
+    const testsOk = !facts.tests || factValue('tests.all_passed', facts) === 1;
+    let pass = score >= rubric.threshold && testsOk;
+    if (request.temperature > 0 && options.flipRate && seededRandom(request.seed ?? 0)() < options.flipRate)
+      pass = !pass;
+    return JSON.stringify({
+      pass,
+      score,
+      criteria,
+      rationale: `Fake judge: weighted score ${score.toFixed(3)} from the facts.`,
+    });
+  };
+}

@@ -1,0 +1,369 @@
+/**
+ * A fake Ollama server speaking its wire format: native `/api/chat` (with `format`,
+ * `options.num_ctx`, `prompt_eval_count`, non-streaming or NDJSON streaming), `/api/generate`
+ * (load; unload with `keep_alive: 0` → `done_reason: "unload"`), `/api/show` (`model_info`
+ * `<arch>.context_length`), `/api/ps` (`context_length` actually allocated, `size_vram`),
+ * `/api/tags`, `/api/version`, and the OpenAI-compatible `/v1/chat/completions` + `/v1/models`,
+ * where `num_ctx` cannot be passed and the server default applies (4096; 2048 on old versions).
+ * A prompt longer than the loaded window is cut silently and `prompt_eval_count` reports the cut
+ * size, as Ollama does. Loading a model with another `num_ctx` reloads it.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { type FakeMessage, factsPolicy, fakePromptTokens, type JudgePolicy } from './fake-judge-policy.ts';
+
+export interface FakeOllamaModel {
+  name: string;
+  /** The model's trained context (`<arch>.context_length` in /api/show). @default 131072 */
+  trainedContext?: number;
+  /** @default llama */
+  architecture?: string;
+  /** @default Q4_K_M */
+  quantization?: string;
+  /** Bytes in memory when loaded (`size` and `size_vram` in /api/ps). @default 5e9 */
+  sizeBytes?: number;
+}
+
+export interface FakeOllamaOptions {
+  /** @default [{ name: 'judge-model:latest' }] */
+  models?: FakeOllamaModel[];
+  /** The server default context (OLLAMA_CONTEXT_LENGTH / VRAM-based default). @default 4096 */
+  defaultContext?: number;
+  /** The largest window that fits in (fake) VRAM: a larger num_ctx is stepped down to this. */
+  maxFitContext?: number;
+  latencyMs?: number;
+  policy?: JudgePolicy;
+  /** Reported by /api/version. @default 0.13.0 */
+  version?: string;
+  port?: number;
+}
+
+export interface LoadedModel {
+  name: string;
+  contextLength: number;
+  loadedAt: number;
+}
+
+export interface RecordedOllamaChat {
+  path: '/api/chat' | '/v1/chat/completions';
+  body: Record<string, unknown>;
+  promptTokens: number;
+  reportedPromptTokens: number;
+  contextLength: number;
+}
+
+export interface FakeOllama {
+  url: string;
+  port: number;
+  readonly chats: RecordedOllamaChat[];
+  /** Every load and unload, in order. */
+  readonly events: Array<{ kind: 'load' | 'unload'; name: string; contextLength?: number }>;
+  loaded(): LoadedModel[];
+  setPolicy(policy: JudgePolicy): void;
+  setLatency(ms: number): void;
+  stop(): Promise<void>;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
+
+function withTag(name: string): string {
+  return name.includes(':') ? name : `${name}:latest`;
+}
+
+function isZero(keepAlive: unknown): boolean {
+  return keepAlive === 0 || keepAlive === '0' || keepAlive === '0s' || keepAlive === '0m';
+}
+
+export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<FakeOllama> {
+  const models = new Map((options.models ?? [{ name: 'judge-model:latest' }]).map((m) => [withTag(m.name), m]));
+  const defaultContext = options.defaultContext ?? 4096;
+  let latency = options.latencyMs ?? 0;
+  let policy = options.policy ?? factsPolicy();
+  const loaded = new Map<string, LoadedModel>();
+  const chats: RecordedOllamaChat[] = [];
+  const events: FakeOllama['events'] = [];
+  let index = 0;
+
+  function find(name: unknown): FakeOllamaModel | undefined {
+    return typeof name === 'string' ? models.get(withTag(name)) : undefined;
+  }
+
+  /** Loads (or reloads with another window) and returns the window allocated. */
+  function load(model: FakeOllamaModel, numCtx: number | undefined): LoadedModel {
+    const name = withTag(model.name);
+    const wanted = numCtx ?? defaultContext;
+    const context = Math.min(
+      wanted,
+      model.trainedContext ?? 131_072,
+      options.maxFitContext ?? Number.POSITIVE_INFINITY,
+    );
+    const current = loaded.get(name);
+    if (current && current.contextLength === context) return current;
+    const entry = { name, contextLength: context, loadedAt: Date.now() };
+    loaded.set(name, entry);
+    events.push({ kind: 'load', name, contextLength: context });
+    return entry;
+  }
+
+  function unload(model: FakeOllamaModel): void {
+    const name = withTag(model.name);
+    if (loaded.delete(name)) events.push({ kind: 'unload', name });
+  }
+
+  function notFound(res: ServerResponse, name: unknown): void {
+    sendJson(res, 404, { error: `model '${String(name)}' not found` });
+  }
+
+  function timing(promptTokens: number, evalCount: number): Record<string, number> {
+    return {
+      total_duration: (latency + 1) * 1e6,
+      load_duration: 1e5,
+      prompt_eval_count: promptTokens,
+      prompt_eval_duration: 1e6,
+      eval_count: evalCount,
+      eval_duration: latency * 1e6,
+    };
+  }
+
+  async function generateAnswer(
+    path: RecordedOllamaChat['path'],
+    body: Record<string, unknown>,
+    model: FakeOllamaModel,
+    numCtx: number | undefined,
+  ): Promise<{ content: string; reported: number; evalCount: number }> {
+    const entry = load(model, numCtx);
+    const messages = (body.messages ?? []) as FakeMessage[];
+    const full = fakePromptTokens(messages);
+    const reported = Math.min(full, entry.contextLength);
+    chats.push({ path, body, promptTokens: full, reportedPromptTokens: reported, contextLength: entry.contextLength });
+    const opts = (body.options ?? {}) as Record<string, unknown>;
+    const temperature =
+      typeof (opts.temperature ?? body.temperature) === 'number' ? Number(opts.temperature ?? body.temperature) : 0.8;
+    const seedValue = opts.seed ?? body.seed;
+    if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+    const content = policy({
+      model: entry.name,
+      messages,
+      temperature,
+      seed: typeof seedValue === 'number' ? seedValue : undefined,
+      index: index++,
+    });
+    return { content, reported, evalCount: Math.ceil(content.length / 4) };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    const now = new Date().toISOString();
+    if (req.method === 'GET' && (path === '/' || path === '/api/version')) {
+      if (path === '/') res.writeHead(200, { 'content-type': 'text/plain' }).end('Ollama is running');
+      else sendJson(res, 200, { version: options.version ?? '0.13.0' });
+      return;
+    }
+    if (req.method === 'GET' && path === '/api/tags') {
+      sendJson(res, 200, {
+        models: [...models.values()].map((m) => ({
+          name: withTag(m.name),
+          model: withTag(m.name),
+          modified_at: now,
+          size: m.sizeBytes ?? 5e9,
+          digest: 'f'.repeat(64),
+          details: {
+            format: 'gguf',
+            family: m.architecture ?? 'llama',
+            families: [m.architecture ?? 'llama'],
+            parameter_size: '8B',
+            quantization_level: m.quantization ?? 'Q4_K_M',
+          },
+        })),
+      });
+      return;
+    }
+    if (req.method === 'GET' && path === '/api/ps') {
+      sendJson(res, 200, {
+        models: [...loaded.values()].map((l) => {
+          const m = models.get(l.name) as FakeOllamaModel;
+          return {
+            name: l.name,
+            model: l.name,
+            size: m.sizeBytes ?? 5e9,
+            digest: 'f'.repeat(64),
+            details: {
+              parent_model: '',
+              format: 'gguf',
+              family: m.architecture ?? 'llama',
+              families: [m.architecture ?? 'llama'],
+              parameter_size: '8B',
+              quantization_level: m.quantization ?? 'Q4_K_M',
+            },
+            expires_at: new Date(l.loadedAt + 300_000).toISOString(),
+            size_vram: m.sizeBytes ?? 5e9,
+            context_length: l.contextLength,
+          };
+        }),
+      });
+      return;
+    }
+    if (req.method === 'POST' && path === '/api/show') {
+      const body = await readBody(req);
+      const model = find(body.model ?? body.name);
+      if (!model) return notFound(res, body.model ?? body.name);
+      const arch = model.architecture ?? 'llama';
+      sendJson(res, 200, {
+        modelfile: `FROM ${withTag(model.name)}`,
+        parameters: 'stop "<|eot_id|>"',
+        template: '{{ .Prompt }}',
+        details: {
+          parent_model: '',
+          format: 'gguf',
+          family: arch,
+          families: [arch],
+          parameter_size: '8B',
+          quantization_level: model.quantization ?? 'Q4_K_M',
+        },
+        model_info: {
+          'general.architecture': arch,
+          'general.parameter_count': 8e9,
+          [`${arch}.context_length`]: model.trainedContext ?? 131_072,
+        },
+        capabilities: ['completion'],
+        modified_at: now,
+      });
+      return;
+    }
+    if (req.method === 'POST' && (path === '/api/generate' || path === '/api/chat')) {
+      const body = await readBody(req);
+      const model = find(body.model);
+      if (!model) return notFound(res, body.model);
+      const numCtx = (body.options as { num_ctx?: number } | undefined)?.num_ctx;
+      const empty =
+        path === '/api/generate' ? !body.prompt : !Array.isArray(body.messages) || body.messages.length === 0;
+      if (empty) {
+        const reason = isZero(body.keep_alive) ? 'unload' : 'load';
+        if (reason === 'unload') unload(model);
+        else load(model, numCtx);
+        const base = { model: withTag(model.name), created_at: now, done: true, done_reason: reason };
+        sendJson(
+          res,
+          200,
+          path === '/api/chat' ? { ...base, message: { role: 'assistant', content: '' } } : { ...base, response: '' },
+        );
+        return;
+      }
+      if (path === '/api/generate') {
+        body.messages = [{ role: 'user', content: String(body.prompt) }];
+      }
+      const answer = await generateAnswer('/api/chat', body, model, numCtx);
+      if (isZero(body.keep_alive)) unload(model);
+      const payload = (content: string, done: boolean): Record<string, unknown> => ({
+        model: withTag(model.name),
+        created_at: new Date().toISOString(),
+        ...(path === '/api/chat' ? { message: { role: 'assistant', content } } : { response: content }),
+        done,
+        ...(done ? { done_reason: 'stop', ...timing(answer.reported, answer.evalCount) } : {}),
+      });
+      if (body.stream === false) {
+        sendJson(res, 200, payload(answer.content, true));
+      } else {
+        res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+        res.write(`${JSON.stringify(payload(answer.content, false))}\n`);
+        res.end(`${JSON.stringify(payload('', true))}\n`);
+      }
+      return;
+    }
+    if (req.method === 'GET' && path === '/v1/models') {
+      sendJson(res, 200, {
+        object: 'list',
+        data: [...models.values()].map((m) => ({
+          id: withTag(m.name),
+          object: 'model',
+          created: 0,
+          owned_by: 'library',
+        })),
+      });
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/chat/completions') {
+      const body = await readBody(req);
+      const model = find(body.model);
+      if (!model) {
+        sendJson(res, 404, {
+          error: {
+            message: `model "${String(body.model)}" not found, try pulling it first`,
+            type: 'api_error',
+            param: null,
+            code: null,
+          },
+        });
+        return;
+      }
+      // No `options` on this path: any num_ctx in the body is ignored and the server default applies.
+      const answer = await generateAnswer('/v1/chat/completions', body, model, undefined);
+      sendJson(res, 200, {
+        id: `chatcmpl-${index}`,
+        object: 'chat.completion',
+        created: Math.floor(Date.now() / 1000),
+        model: withTag(model.name),
+        system_fingerprint: 'fp_ollama',
+        choices: [{ index: 0, message: { role: 'assistant', content: answer.content }, finish_reason: 'stop' }],
+        usage: {
+          prompt_tokens: answer.reported,
+          completion_tokens: answer.evalCount,
+          total_tokens: answer.reported + answer.evalCount,
+        },
+      });
+      return;
+    }
+    sendJson(res, 404, { error: '404 page not found' });
+  }
+
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { error: String(error) });
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  let stopped: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    chats,
+    events,
+    loaded: () => [...loaded.values()],
+    setPolicy(p) {
+      policy = p;
+    },
+    setLatency(ms) {
+      latency = ms;
+    },
+    stop() {
+      stopped ??= new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      });
+      return stopped;
+    },
+  };
+}
