@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { type GraderAnswer, InputError, type Logger, silentLogger, type Verdict } from '@gavel/core';
 import { graderAnswerJsonSchema, parseGraderAnswer } from './answer-parser.ts';
 import { summariseConsistency } from './consistency.ts';
@@ -127,6 +128,8 @@ export async function createLlmGrader(
       // One sample's requests go out together; the first failure cancels the others.
       const group = new AbortController();
       const groupSignal = AbortSignal.any([signal, group.signal]);
+      // Each of the k+1 requests listens on it (limiter, backoff, fetch).
+      setMaxListeners(8 * temperatures.length + 16, groupSignal);
       let answered: Answered[];
       try {
         answered = await Promise.all(

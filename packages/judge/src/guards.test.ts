@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { checkFamilyClash } from './family-clash.ts';
+import { isCompressedPrecision } from './sut-precision.ts';
+
+describe('judge guards', () => {
+  it('refuses a judge of the SUT family, whatever the case or spacing', () => {
+    expect(checkFamilyClash(' Qwen ', { model: 'qwen3-8b', family: 'qwen' })).toMatch(
+      /never grades its own model family/,
+    );
+    expect(checkFamilyClash('llama', { model: 'qwen3-8b', family: 'qwen' })).toBeUndefined();
+    expect(checkFamilyClash(null, { model: 'qwen3-8b', family: 'qwen' })).toBeUndefined();
+  });
+
+  it('treats every precision but full precision as compressed', () => {
+    for (const p of ['fp4', 'NVFP4', 'mxfp4', 'int4', 'int8', 'fp8', 'awq', 'gptq-int4', 'Q4_K_M', 'w4a16'])
+      expect(isCompressedPrecision(p), p).toBe(true);
+    for (const p of ['bf16', 'FP16', 'fp32', 'bfloat16']) expect(isCompressedPrecision(p), p).toBe(false);
+    expect(isCompressedPrecision(undefined)).toBe(false);
+  });
+});
