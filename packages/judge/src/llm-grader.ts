@@ -15,7 +15,7 @@ import { withServerRetry } from './server-failure.ts';
 import { isCompressedPrecision } from './sut-precision.ts';
 import { createVllmBackend } from './vllm-backend.ts';
 
-/** An LLM grader; `limiter` exposes the process-wide in-flight bound (and its peak). */
+/** An LLM grader; `limiter` is the process-wide bound on generation requests in flight (and its peak). */
 export interface LlmGrader extends Grader {
   readonly limiter: InflightLimiter;
   /** The context window the server offered at start-up. */
@@ -52,8 +52,11 @@ export async function createLlmGrader(
   log.info({ contextWindow, inflight: limiter.limit, url: config.url }, 'judge server checked');
   const schema = graderAnswerJsonSchema();
 
-  const send = <T>(call: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> =>
-    withServerRetry(() => limiter.run(() => call(signal), signal), {
+  // Counting a prompt is tokenizer work, not generation: it gets its own bound, so it never
+  // holds one of the generation slots that keep the server's batch full.
+  const counter = new InflightLimiter(limiter.limit);
+  const send = <T>(call: (signal: AbortSignal) => Promise<T>, signal: AbortSignal, slots = limiter): Promise<T> =>
+    withServerRetry(() => slots.run(() => call(signal), signal), {
       signal,
       waitMs: config.waitMs,
       onRetry: (error, delayMs) => log.warn({ err: error, delayMs }, 'judge server unavailable: waiting'),
@@ -121,7 +124,7 @@ export async function createLlmGrader(
       const seeds = temperatures.map((_, i) => seed + i);
 
       const messages = buildJudgePrompt(rubric, sample, facts);
-      const count = await send((s) => backend.countPrompt(messages, s), signal);
+      const count = await send((s) => backend.countPrompt(messages, s), signal, counter);
       const tooLong = promptFitProblem(count.tokens, config.maxOutputTokens, count.window);
       if (tooLong) throw new InputError(`judge ${config.mode} ${config.model}: sample ${sample.id}: ${tooLong}`);
 

@@ -1,0 +1,226 @@
+/**
+ * Judge throughput: N samples graded by the LLM judge against the fake vLLM server (its own
+ * process, 200 ms per completion) with 64 requests in flight, beside the Little's-law bound of
+ * the same run (requests × latency / in-flight). For k = 0 and k = 4 extra samples. Prints one
+ * JSON line per figure, with the judging process's peak memory (RSS, sampled every 50 ms) beside
+ * its baseline before the run.
+ *
+ *   node --import tsx test/bench/judge-throughput.ts [--samples 10000] [--latency-ms 200] [--inflight 64] [--k 0,4]
+ *
+ * `--via worker` drives the same grader through the real judge stage on Redis instead: a real
+ * redis-server, the run store, a BullMQ judge queue and `startStageWorker` + `createJudgeStage`
+ * with concurrency = in-flight (each job one sample), the way apps/worker-judge runs it.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once, setMaxListeners } from 'node:events';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none)
+import { type Facts, type Sample, silentLogger } from '@gavel/core';
+// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none)
+import { createJudgeStage, createLlmGrader, type Grader } from '@gavel/judge';
+// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none)
+import { addStageJobs, createRedis, RunStore, stageQueue, startStageWorker } from '@gavel/queue';
+// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none)
+import { createRubricCache, rubricKey } from '@gavel/rubric';
+import { manifest, settings, textCase, textRubric } from '../integration/judge-fixtures.ts';
+import { ROOT } from '../support/gavel.ts';
+import { startRedis } from '../support/redis.ts';
+
+const { values } = parseArgs({
+  options: {
+    samples: { type: 'string', default: '10000' },
+    'latency-ms': { type: 'string', default: '200' },
+    inflight: { type: 'string', default: '64' },
+    k: { type: 'string', default: '0,4' },
+    via: { type: 'string', default: 'direct' },
+  },
+});
+const N = Number(values.samples);
+const LATENCY_MS = Number(values['latency-ms']);
+const INFLIGHT = Number(values.inflight);
+const KS = values.k.split(',').map(Number);
+const VIA = values.via === 'worker' ? 'worker' : 'direct';
+
+function emit(figure: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(figure)}\n`);
+}
+
+interface FakeProcess {
+  url: string;
+  child: ChildProcess;
+  /** Stops it and returns its final counters. */
+  stop(): Promise<{
+    counts: { completions: number; tokenize: number };
+    peakInflight: number;
+    systemPrefixes: [string, number][];
+  }>;
+}
+
+async function startFakeProcess(latencyMs: number): Promise<FakeProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/fakes/vllm-server.ts', '0', String(latencyMs), '16384'],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const iterator = lines[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const { url } = JSON.parse(String(first.value)) as { url: string };
+  return {
+    url,
+    child,
+    async stop() {
+      child.kill('SIGTERM');
+      const report = await iterator.next();
+      await once(child, 'exit');
+      return JSON.parse(String(report.value));
+    },
+  };
+}
+
+function memorySampler(): { stop(): number } {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 50);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, process.memoryUsage().rss);
+    },
+  };
+}
+
+const mib = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
+
+function cases(): Array<{ sample: Sample; facts: Facts }> {
+  return Array.from({ length: N }, (_, i) => textCase(i, i % 3 !== 0));
+}
+
+/**
+ * Samples graded at once (the worker's job concurrency): enough that a sample is always waiting
+ * for an in-flight slot while another is being counted or parsed, so the slots stay full.
+ */
+function samplesAtOnce(k: number): number {
+  return Math.ceil((2 * INFLIGHT) / (k + 1)) + 8;
+}
+
+/** Grades every sample directly, {@link samplesAtOnce} at a time (as the judge worker's jobs would). */
+async function direct(grader: Grader, k: number): Promise<{ graded: number; routed: number }> {
+  const rubric = await textRubric();
+  const run = manifest(rubric, { k });
+  const all = cases();
+  let next = 0;
+  let routed = 0;
+  const signal = new AbortController().signal;
+  setMaxListeners(0, signal);
+  async function lane(): Promise<void> {
+    for (let i = next++; i < all.length; i = next++) {
+      const verdict = await grader.grade(
+        { ...(all[i] as { sample: Sample; facts: Facts }), rubric, manifest: run },
+        signal,
+      );
+      if (verdict.route === 'arbiter') routed += 1;
+    }
+  }
+  await Promise.all(Array.from({ length: samplesAtOnce(k) }, lane));
+  return { graded: all.length, routed };
+}
+
+/** The same through the judge stage on a real Redis: run store, BullMQ queue, stage worker. */
+async function viaWorker(grader: Grader, k: number, redisUrl: string): Promise<{ graded: number; routed: number }> {
+  const rubric = await textRubric();
+  const run = manifest(rubric, { k });
+  run.run_id = `bench-k${k}`;
+  const client = createRedis(redisUrl, { role: 'client' });
+  const workerConnection = createRedis(redisUrl, { role: 'worker' });
+  const store = new RunStore(client, 'gavel');
+  const prefix = `{bench-k${k}}`;
+  const queue = { connection: client, prefix };
+  const judgeQueue = stageQueue('judge', queue);
+  const arbiterQueue = stageQueue('arbiter-submit', queue);
+  await store.createRun(run);
+  await store.putRubricText(rubricKey(rubric.ref), rubric.text);
+  const all = cases();
+  for (let start = 0; start < all.length; start += 1000) {
+    const chunk = all.slice(start, start + 1000);
+    await store.putSamples(
+      run.run_id,
+      chunk.map((c) => c.sample),
+    );
+    await Promise.all(chunk.map((c) => store.putFacts(run.run_id, c.sample.id, c.facts)));
+  }
+  const rubrics = createRubricCache((key) => store.getRubricText(key));
+  const worker = startStageWorker({
+    stage: 'judge',
+    queue: { ...queue, connection: workerConnection },
+    store,
+    concurrency: samplesAtOnce(k),
+    processor: createJudgeStage({ grader, rubrics, arbiterSubmit: arbiterQueue }),
+    logger: silentLogger,
+  });
+  for (let start = 0; start < all.length; start += 1000) {
+    await addStageJobs(
+      judgeQueue,
+      all.slice(start, start + 1000).map((c) => ({ runId: run.run_id, sampleId: c.sample.id })),
+    );
+  }
+  for (;;) {
+    const counts = await judgeQueue.getJobCounts('completed', 'failed');
+    if ((counts.completed ?? 0) + (counts.failed ?? 0) >= all.length) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const failed = (await judgeQueue.getJobCounts('failed')).failed ?? 0;
+  const routed = await arbiterQueue.count();
+  await worker.close();
+  await Promise.all([judgeQueue.close(), arbiterQueue.close()]);
+  client.disconnect();
+  workerConnection.disconnect();
+  if (failed > 0) throw new Error(`${failed} judge job(s) failed`);
+  return { graded: all.length, routed };
+}
+
+const redis = VIA === 'worker' ? await startRedis({ appendonly: false }) : undefined;
+try {
+  for (const k of KS) {
+    const fake = await startFakeProcess(LATENCY_MS);
+    const grader = await createLlmGrader(settings({ url: fake.url, inflight: INFLIGHT, k }));
+    global.gc?.();
+    const baseline = process.memoryUsage().rss;
+    const memory = memorySampler();
+    const started = performance.now();
+    const result =
+      VIA === 'worker' ? await viaWorker(grader, k, (redis as { url: string }).url) : await direct(grader, k);
+    const wallS = (performance.now() - started) / 1000;
+    const peak = memory.stop();
+    const server = await fake.stop();
+    await grader.close();
+    const requests = server.counts.completions;
+    const boundS = (requests * (LATENCY_MS / 1000)) / INFLIGHT;
+    emit({
+      figure: 'judge_throughput',
+      via: VIA,
+      k,
+      samples: result.graded,
+      requests,
+      tokenize_requests: server.counts.tokenize,
+      latency_ms: LATENCY_MS,
+      inflight: INFLIGHT,
+      wall_s: Math.round(wallS * 100) / 100,
+      littles_law_bound_s: Math.round(boundS * 100) / 100,
+      of_bound: Math.round((boundS / wallS) * 1000) / 1000,
+      samples_per_s: Math.round((result.graded / wallS) * 10) / 10,
+      server_peak_inflight: server.peakInflight,
+      rubric_prefixes: server.systemPrefixes.length,
+      routed_to_arbiter: result.routed,
+      worker_peak_rss_mib: mib(peak),
+      worker_baseline_rss_mib: mib(baseline),
+    });
+  }
+} finally {
+  await redis?.stop();
+}
