@@ -8,6 +8,7 @@
  * A prompt longer than the loaded window is cut silently and `prompt_eval_count` reports the cut
  * size, as Ollama does. Loading a model with another `num_ctx` reloads it.
  */
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { type FakeMessage, factsPolicy, fakePromptTokens, type JudgePolicy } from './fake-judge-policy.ts';
@@ -36,6 +37,13 @@ export interface FakeOllamaOptions {
   /** Reported by /api/version. @default 0.13.0 */
   version?: string;
   port?: number;
+  /**
+   * Where to report the VRAM the loaded models hold, for the fake nvidia-smi: the file
+   * `<dir>/<pid>-ollama.mib` holds the sum of loaded `sizeBytes` in MiB.
+   */
+  vramDir?: string;
+  /** Answer unload requests (`keep_alive: 0`) with `done_reason: "unload"` but keep the model loaded. */
+  refuseUnload?: boolean;
 }
 
 export interface LoadedModel {
@@ -61,6 +69,10 @@ export interface FakeOllama {
   loaded(): LoadedModel[];
   setPolicy(policy: JudgePolicy): void;
   setLatency(ms: number): void;
+  /** See {@link FakeOllamaOptions.refuseUnload}. */
+  setRefuseUnload(refuse: boolean): void;
+  /** VRAM the loaded models hold (MiB), as reported to the fake nvidia-smi. */
+  heldVramMiB(): number;
   stop(): Promise<void>;
 }
 
@@ -97,6 +109,18 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
   const chats: RecordedOllamaChat[] = [];
   const events: FakeOllama['events'] = [];
   let index = 0;
+  let refuseUnload = options.refuseUnload ?? false;
+  const vramFile = options.vramDir ? `${options.vramDir}/${process.pid}-ollama.mib` : undefined;
+
+  function heldVramMiB(): number {
+    let bytes = 0;
+    for (const l of loaded.values()) bytes += models.get(l.name)?.sizeBytes ?? 5e9;
+    return Math.round(bytes / (1024 * 1024));
+  }
+
+  function reportVram(): void {
+    if (vramFile) writeFileSync(vramFile, String(heldVramMiB()));
+  }
 
   function find(name: unknown): FakeOllamaModel | undefined {
     return typeof name === 'string' ? models.get(withTag(name)) : undefined;
@@ -116,12 +140,15 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
     const entry = { name, contextLength: context, loadedAt: Date.now() };
     loaded.set(name, entry);
     events.push({ kind: 'load', name, contextLength: context });
+    reportVram();
     return entry;
   }
 
   function unload(model: FakeOllamaModel): void {
     const name = withTag(model.name);
+    if (refuseUnload) return;
     if (loaded.delete(name)) events.push({ kind: 'unload', name });
+    reportVram();
   }
 
   function notFound(res: ServerResponse, name: unknown): void {
@@ -358,7 +385,12 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
     setLatency(ms) {
       latency = ms;
     },
+    setRefuseUnload(refuse) {
+      refuseUnload = refuse;
+    },
+    heldVramMiB,
     stop() {
+      if (vramFile) rmSync(vramFile, { force: true });
       stopped ??= new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());

@@ -1,0 +1,271 @@
+import { coerceError, type Logger } from '@gavel/core';
+import {
+  decideOwner,
+  EMPTY_ENERGY,
+  type EnergyState,
+  energyCostUsd,
+  findGpu,
+  type GpuAgentConfig,
+  type GpuLease,
+  type GpuMetrics,
+  type HandoverDeps,
+  type HandoverResult,
+  handToOllama,
+  handToVllm,
+  integratePower,
+  type LeaseGrant,
+  LeaseLostError,
+  type LeaseWatch,
+  type NvidiaSmiReader,
+  type OllamaController,
+  sleep,
+  type VllmController,
+} from '@gavel/gpu-lease';
+
+/** The judge queue as the agent reads it (a BullMQ `Queue`). */
+export interface JudgeDemand {
+  getJobCounts(...types: string[]): Promise<Record<string, number>>;
+}
+
+export interface GpuAgentDeps {
+  config: GpuAgentConfig;
+  /** Unique per agent process, e.g. `host:pid:uuid`. */
+  holder: string;
+  lease: GpuLease;
+  watch: LeaseWatch;
+  ollama: OllamaController;
+  vllm: VllmController;
+  smi: NvidiaSmiReader;
+  judgeQueue: JudgeDemand;
+  metrics: GpuMetrics;
+  logger: Logger;
+  /** Every handover result, as it finishes (logs, tests). */
+  onHandover?: (result: HandoverResult) => void;
+}
+
+export type AgentExit = { reason: 'stopped' } | { reason: 'lease-lost'; error: string };
+
+export interface GpuAgent {
+  /** The grant held now (undefined before the first grant and after losing it). */
+  grant(): LeaseGrant | undefined;
+  /** Resolves when the agent ends: stopped, or the lease was lost (the process should exit). */
+  readonly done: Promise<AgentExit>;
+  /** Hands the card back to Ollama, releases the lease and ends. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const PENDING_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'waiting-children'];
+
+/**
+ * One GPU's agent: takes the lease (waiting for a dead holder's to expire), stops a vLLM left
+ * behind, gives the card to Ollama, then follows demand — judge jobs pending → vLLM, the judge
+ * queue empty for the idle time → Ollama. It renews the lease every third of its TTL; when a renewal
+ * is refused it aborts what it is doing, stops vLLM and ends with `lease-lost` at once. It also
+ * samples nvidia-smi into gauges and the energy counter.
+ */
+export function startGpuAgent(deps: GpuAgentDeps): GpuAgent {
+  const { config, lease, logger: log } = deps;
+  const controller = new AbortController();
+  const signal = controller.signal;
+  const abortAll = (reason: Error): void => {
+    controller.abort(reason);
+  };
+  let grant: LeaseGrant | undefined;
+  let vllmCrashed = false;
+  let lostError: string | undefined;
+  let stopRequested = false;
+
+  const setGrant = (next: LeaseGrant): void => {
+    grant = next;
+  };
+
+  const vram: HandoverDeps['vram'] = async (s) => {
+    const snapshot = await deps.smi.read(s);
+    if (snapshot.status === 'absent') return 'absent';
+    if (snapshot.status === 'error') throw new Error(snapshot.reason);
+    const reading = findGpu(snapshot, config.GAVEL_GPU_ID);
+    if (!reading) throw new Error(`nvidia-smi does not list GPU ${config.GAVEL_GPU_ID}`);
+    if (reading.memoryUsedMiB === undefined) throw new Error(`GPU ${config.GAVEL_GPU_ID} reports no memory.used`);
+    return reading.memoryUsedMiB;
+  };
+
+  const handoverDeps: HandoverDeps = {
+    lease,
+    ollama: deps.ollama,
+    vllm: deps.vllm,
+    vram,
+    vramFreeMiB: config.GAVEL_VRAM_FREE_MIB,
+    timeouts: config.timeouts,
+    pollMs: Math.min(200, config.GAVEL_GPU_POLL_MS),
+    logger: log,
+    onGrant: setGrant,
+  };
+
+  deps.vllm.onUnexpectedExit((code, sig) => {
+    vllmCrashed = true;
+    log.error({ code, signal: sig }, 'vLLM crashed while holding the card: handing it back to Ollama');
+  });
+
+  const loseLease = (error: unknown): void => {
+    if (lostError) return;
+    lostError = coerceError(error).message;
+    grant = undefined;
+    log.error({ err: coerceError(error) }, 'GPU lease lost: stopping everything on the card');
+    controller.abort(new LeaseLostError(lostError, undefined));
+  };
+
+  const heartbeat = setInterval(
+    () => {
+      const held = grant;
+      if (!held || lostError) return;
+      lease.renew(held).catch((error: unknown) => {
+        // A transfer may have replaced the grant while this renewal was on the wire.
+        if (grant !== held) return;
+        if (error instanceof LeaseLostError) loseLease(error);
+        else log.warn({ err: coerceError(error) }, 'lease renewal failed (will retry)');
+      });
+    },
+    Math.max(10, Math.floor(config.leaseTtlMs / 3)),
+  );
+
+  let energy: EnergyState = EMPTY_ENERGY;
+  const telemetry = (async () => {
+    while (!signal.aborted) {
+      try {
+        const snapshot = await deps.smi.read(signal);
+        const reading = findGpu(snapshot, config.GAVEL_GPU_ID);
+        deps.metrics.observeSnapshot(snapshot, reading);
+        const before = energy.joules;
+        energy = integratePower(
+          energy,
+          reading?.powerDrawW === undefined ? undefined : { at: snapshot.at, watts: reading.powerDrawW },
+          config.GAVEL_NVIDIA_SMI_INTERVAL_MS * 3,
+        );
+        const joules = energy.joules - before;
+        deps.metrics.addEnergy(joules, energyCostUsd(joules, config.GAVEL_ELECTRICITY_USD_PER_KWH));
+      } catch (error) {
+        if (!signal.aborted) log.warn({ err: coerceError(error) }, 'GPU telemetry failed');
+      }
+      await sleep(config.GAVEL_NVIDIA_SMI_INTERVAL_MS, signal).catch(() => {});
+    }
+  })();
+
+  deps.metrics.observeLease(deps.watch.current());
+  const unwatch = deps.watch.onChange((record) => deps.metrics.observeLease(record));
+
+  const report = (result: HandoverResult): void => {
+    deps.metrics.observeHandover(result);
+    deps.onHandover?.(result);
+    if (result.outcome === 'lost') loseLease(new Error(result.error ?? 'lease lost during handover'));
+  };
+
+  const pending = async (): Promise<number> => {
+    const counts = await deps.judgeQueue.getJobCounts(...PENDING_STATES);
+    return Object.values(counts).reduce((a, b) => a + b, 0);
+  };
+
+  // Aborted by stop(): ends waits between iterations, never a handover in flight.
+  const wake = new AbortController();
+  const idle = AbortSignal.any([signal, wake.signal]);
+  const pause = (ms: number): Promise<void> => sleep(ms, idle).catch(() => {});
+
+  const loop = async (): Promise<void> => {
+    let first: LeaseGrant;
+    try {
+      first = await lease.acquire(deps.holder, 'vllm', {
+        signal: idle,
+        phase: 'draining',
+        pollMs: config.GAVEL_GPU_POLL_MS,
+      });
+    } catch (error) {
+      if (stopRequested) return;
+      throw error;
+    }
+    grant = first;
+    log.info({ token: first.token, holder: deps.holder }, 'GPU lease acquired: recovering the card for Ollama');
+    await lease.fence(first, 'stop an orphaned vLLM');
+    const orphan = await deps.vllm.stopOrphan(config.timeouts.vllmStopMs);
+    if (orphan !== undefined) log.warn({ pid: orphan }, 'stopped a vLLM left by a previous agent');
+    report(await handToOllama(handoverDeps, first, signal));
+
+    let idleSince: number | undefined;
+    let retryAt = 0;
+    while (!signal.aborted && !stopRequested) {
+      const held = grant;
+      if (!held) return;
+      if (vllmCrashed && held.owner === 'vllm') {
+        vllmCrashed = false;
+        report(await handToOllama(handoverDeps, held, signal));
+        retryAt = Date.now() + config.retryMs;
+        continue;
+      }
+      vllmCrashed = false;
+      let count: number | undefined;
+      try {
+        count = await pending();
+      } catch (error) {
+        log.warn({ err: coerceError(error) }, 'cannot read the judge queue');
+      }
+      if (count !== undefined) {
+        const decision = decideOwner({
+          owner: held.owner,
+          pending: count,
+          now: Date.now(),
+          idleSince,
+          idleMs: config.idleMs,
+        });
+        idleSince = decision.idleSince;
+        if (decision.want === 'vllm' && held.owner === 'ollama' && Date.now() >= retryAt && !stopRequested) {
+          log.info({ pending: count }, 'judge jobs pending: handing the GPU to vLLM');
+          const result = await handToVllm(handoverDeps, held, signal);
+          report(result);
+          if (result.outcome !== 'ok') retryAt = Date.now() + config.retryMs;
+        } else if (decision.want === 'ollama' && held.owner === 'vllm') {
+          log.info({ idleMs: config.idleMs }, 'judge queue idle: handing the GPU back to Ollama');
+          report(await handToOllama(handoverDeps, held, signal));
+        }
+      }
+      await pause(config.GAVEL_GPU_POLL_MS);
+    }
+    // Stopping: the card goes back to Ollama and the lease is released for the next agent.
+    const held = grant;
+    if (!held || signal.aborted) return;
+    let final: LeaseGrant | undefined = held;
+    if (held.owner === 'vllm') {
+      const result = await handToOllama(handoverDeps, held, signal);
+      report(result);
+      final = result.grant;
+    }
+    if (final && !lostError) {
+      await lease.release(final);
+      grant = undefined;
+      log.info({ token: final.token, owner: final.owner }, 'GPU lease released');
+    }
+  };
+
+  const done: Promise<AgentExit> = loop()
+    .catch((error: unknown) => {
+      if (!lostError) loseLease(error);
+    })
+    .then(async () => {
+      clearInterval(heartbeat);
+      if (!signal.aborted) abortAll(new Error('agent ended'));
+      unwatch();
+      await telemetry;
+      if (lostError) {
+        await deps.vllm.stop(config.timeouts.vllmStopMs);
+        return { reason: 'lease-lost' as const, error: lostError };
+      }
+      return { reason: 'stopped' as const };
+    });
+
+  return {
+    grant: () => grant,
+    done,
+    async stop() {
+      stopRequested = true;
+      wake.abort(new Error('agent stopping'));
+      await done;
+    },
+  };
+}

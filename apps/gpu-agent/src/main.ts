@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { createShutdown, runMain } from '@gavel/core';
+import {
+  createGpuMetrics,
+  createNvidiaSmiReader,
+  createOllamaController,
+  createVllmController,
+  GpuLease,
+  loadGpuAgentConfig,
+  startOllamaGate,
+  watchLease,
+} from '@gavel/gpu-lease';
+import { closeRedis, createRedis, stageQueue } from '@gavel/queue';
+import { createLogger } from '@gavel/telemetry';
+import { Registry } from 'prom-client';
+import { startGpuAgent } from './agent.ts';
+
+await runMain('gavel gpu-agent', async () => {
+  const config = loadGpuAgentConfig(process.env);
+  const logger = createLogger({ name: 'gpu-agent', level: config.GAVEL_LOG_LEVEL }).child({ gpu: config.GAVEL_GPU_ID });
+  const shutdown = createShutdown({ logger, deadlineMs: config.GAVEL_SHUTDOWN_TIMEOUT_S * 1000 });
+  const redis = createRedis(config.GAVEL_REDIS_URL, { role: 'worker', connectionName: 'gavel-gpu-agent' });
+  const subscriber = createRedis(config.GAVEL_REDIS_URL, { role: 'worker', connectionName: 'gavel-gpu-agent-sub' });
+  shutdown.register('redis', async () => {
+    await Promise.all([closeRedis(redis), closeRedis(subscriber)]);
+  });
+  const lease = new GpuLease({
+    redis,
+    prefix: config.GAVEL_STORE_PREFIX,
+    gpuId: config.GAVEL_GPU_ID,
+    ttlMs: config.leaseTtlMs,
+  });
+  const watch = watchLease({ lease, subscriber, pollMs: config.GAVEL_GPU_POLL_MS, logger });
+  shutdown.register('lease-watch', () => watch.close());
+  await watch.ready;
+  const judgeQueue = stageQueue('judge', { connection: redis, prefix: config.GAVEL_QUEUE_PREFIX });
+  shutdown.register('judge-queue', () => judgeQueue.close());
+  if (config.GAVEL_OLLAMA_GATE) {
+    const gate = await startOllamaGate({
+      upstream: config.GAVEL_OLLAMA_URL,
+      host: config.GAVEL_OLLAMA_GATE_HOST,
+      port: config.GAVEL_OLLAMA_GATE_PORT,
+      retryAfterS: config.GAVEL_OLLAMA_GATE_RETRY_AFTER_S,
+      lease: () => watch.current(),
+      logger,
+    });
+    shutdown.register('ollama-gate', () => gate.close());
+  }
+  const registry = new Registry();
+  const agent = startGpuAgent({
+    config,
+    holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    lease,
+    watch,
+    ollama: createOllamaController({ url: config.GAVEL_OLLAMA_URL }),
+    vllm: createVllmController({
+      argv: config.vllmArgv,
+      url: config.GAVEL_VLLM_URL,
+      pidFile: config.vllmPidFile,
+      logger,
+    }),
+    smi: createNvidiaSmiReader({ binary: config.GAVEL_NVIDIA_SMI, timeoutMs: 10_000 }),
+    judgeQueue,
+    metrics: createGpuMetrics(registry, { gpu: config.GAVEL_GPU_ID }),
+    logger,
+  });
+  shutdown.register('agent', () => agent.stop());
+  const exit = await agent.done;
+  if (exit.reason === 'lease-lost') {
+    logger.error({ error: exit.error }, 'exiting: the GPU lease was lost');
+    await shutdown.run('lease lost');
+    process.exit(75);
+  }
+});

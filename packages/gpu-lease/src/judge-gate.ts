@@ -1,0 +1,81 @@
+import type { GpuOwner, LeaseRecord } from './lease.ts';
+import type { LeaseWatch } from './lease-watch.ts';
+
+/** True when `owner` holds the card and may use it (phase `ready`). */
+export function ownerMayRun(record: LeaseRecord | undefined, owner: GpuOwner): boolean {
+  return record?.owner === owner && record.phase === 'ready';
+}
+
+/** The part of a BullMQ `Worker` the gate drives. */
+export interface PausableWorker {
+  pause(doNotWaitActive?: boolean): Promise<void>;
+  resume(): void | Promise<void>;
+  isPaused(): boolean;
+}
+
+export interface JudgeGate {
+  /** True while vLLM holds the card in phase `ready`. */
+  isOpen(): boolean;
+  /** Resolves when `owner` may use the card; rejects when `signal` aborts. */
+  waitForOwner(owner: GpuOwner, signal: AbortSignal): Promise<void>;
+  /** Called with `true`/`false` whenever the gate opens or closes; returns an unsubscribe. */
+  onChange(listener: (open: boolean) => void): () => void;
+  /**
+   * Pauses `worker` (without waiting for active jobs) whenever the gate closes and resumes it
+   * when it opens; applies the current state at once. Returns a detach function.
+   */
+  attach(worker: PausableWorker): () => void;
+}
+
+/**
+ * What the judge worker uses to run only while vLLM holds the GPU lease: the worker is paused
+ * while Ollama owns the card (or nobody does), and every job waits at its start until the gate
+ * is open, which covers a job fetched in the moment before a pause.
+ */
+export function createJudgeGate(watch: LeaseWatch): JudgeGate {
+  const isOpen = (): boolean => ownerMayRun(watch.current(), 'vllm');
+  return {
+    isOpen,
+    waitForOwner(owner, signal) {
+      return new Promise((resolve, reject) => {
+        if (signal.aborted) return reject(signal.reason);
+        if (ownerMayRun(watch.current(), owner)) return resolve();
+        const onAbort = (): void => {
+          unsubscribe();
+          reject(signal.reason);
+        };
+        const unsubscribe = watch.onChange((record) => {
+          if (!ownerMayRun(record, owner)) return;
+          unsubscribe();
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        });
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+    },
+    onChange(listener) {
+      let open = isOpen();
+      return watch.onChange(() => {
+        const now = isOpen();
+        if (now !== open) {
+          open = now;
+          listener(now);
+        }
+      });
+    },
+    attach(worker) {
+      let chain = Promise.resolve();
+      const apply = (): void => {
+        chain = chain
+          .then(async () => {
+            const open = isOpen();
+            if (open && worker.isPaused()) await worker.resume();
+            else if (!open && !worker.isPaused()) await worker.pause(true);
+          })
+          .catch(() => {});
+      };
+      apply();
+      return watch.onChange(apply);
+    },
+  };
+}

@@ -1,0 +1,174 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+import { type Logger, silentLogger } from '@gavel/core';
+import { sleep } from './sleep.ts';
+
+export interface VllmControllerOptions {
+  argv: readonly [string, ...string[]];
+  /** Base URL the server answers on (`/health`). */
+  url: string;
+  /** The pid is kept here while the server runs, so a restarted agent can stop an orphan. */
+  pidFile: string;
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+  healthPollMs?: number;
+}
+
+export interface VllmController {
+  /** Spawns the configured command; throws if one is already running. */
+  start(): Promise<void>;
+  /** Polls `/health` until 200; throws if the process exits first or `signal` aborts. */
+  waitHealthy(signal: AbortSignal): Promise<void>;
+  /** SIGTERM, then SIGKILL after `timeoutMs`; resolves when the process is gone. Safe to call twice. */
+  stop(timeoutMs: number): Promise<{ signal: 'SIGTERM' | 'SIGKILL' | 'none'; code: number | null }>;
+  /** Stops a server left by a previous agent (pid file whose process still runs this command). */
+  stopOrphan(timeoutMs: number): Promise<number | undefined>;
+  running(): boolean;
+  pid(): number | undefined;
+  /** Called when the server exits without {@link stop} being asked. */
+  onUnexpectedExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (!alive(pid)) return true;
+    await sleep(50);
+  }
+  return !alive(pid);
+}
+
+/** Starts and stops the vLLM server process (`vllm serve …`) and watches its health endpoint. */
+export function createVllmController(options: VllmControllerOptions): VllmController {
+  const log = (options.logger ?? silentLogger).child({ component: 'vllm' });
+  const healthUrl = `${options.url.replace(/\/+$/, '')}/health`;
+  let child: ChildProcess | undefined;
+  let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
+  let stopping = false;
+  const listeners: Array<(code: number | null, signal: NodeJS.Signals | null) => void> = [];
+
+  const controller: VllmController = {
+    async start() {
+      if (child && child.exitCode === null && child.signalCode === null) throw new Error('vLLM is already running');
+      stopping = false;
+      const [command, ...args] = options.argv;
+      const proc = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = proc;
+      exited = new Promise((resolve) => {
+        proc.once('exit', (code, signal) => resolve({ code, signal }));
+        proc.once('error', (error) => {
+          log.error({ err: error, command }, 'vLLM failed to spawn');
+          resolve({ code: 127, signal: null });
+        });
+      });
+      for (const stream of [proc.stdout, proc.stderr]) {
+        if (stream) createInterface({ input: stream }).on('line', (line) => log.debug({ line }, 'vllm output'));
+      }
+      void exited.then(async ({ code, signal }) => {
+        await rm(options.pidFile, { force: true }).catch(() => {});
+        if (!stopping) {
+          log.warn({ code, signal }, 'vLLM exited unexpectedly');
+          for (const listener of listeners) listener(code, signal);
+        }
+      });
+      if (proc.pid !== undefined) {
+        await mkdir(dirname(options.pidFile), { recursive: true });
+        await writeFile(options.pidFile, `${proc.pid}\n`);
+      }
+      log.info({ pid: proc.pid, command }, 'vLLM started');
+    },
+    async waitHealthy(signal) {
+      const proc = child;
+      if (!proc || !exited) throw new Error('vLLM is not running');
+      let gone = false;
+      void exited.then(() => {
+        gone = true;
+      });
+      for (;;) {
+        signal.throwIfAborted();
+        if (gone) {
+          const { code, signal: sig } = await exited;
+          throw new Error(`vLLM exited (code ${code}, signal ${sig}) before /health answered`);
+        }
+        try {
+          const res = await fetch(healthUrl, { signal: AbortSignal.any([signal, AbortSignal.timeout(2_000)]) });
+          await res.body?.cancel();
+          if (res.ok) return;
+        } catch {
+          // not listening yet
+        }
+        await sleep(options.healthPollMs ?? 200, signal);
+      }
+    },
+    async stop(timeoutMs) {
+      const proc = child;
+      if (!proc || !exited) return { signal: 'none', code: null };
+      stopping = true;
+      if (proc.exitCode !== null || proc.signalCode !== null) {
+        const done = await exited;
+        return { signal: 'none', code: done.code };
+      }
+      proc.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        exited.then((r) => ({ ...r, timedOut: false })),
+        new Promise<{ timedOut: true }>((resolve) => {
+          timer = setTimeout(() => resolve({ timedOut: true }), timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!outcome.timedOut) return { signal: 'SIGTERM', code: outcome.code };
+      log.warn({ timeoutMs }, 'vLLM ignored SIGTERM: killing');
+      proc.kill('SIGKILL');
+      const done = await exited;
+      return { signal: 'SIGKILL', code: done.code };
+    },
+    async stopOrphan(timeoutMs) {
+      let pid: number;
+      try {
+        pid = Number.parseInt(await readFile(options.pidFile, 'utf8'), 10);
+      } catch {
+        return undefined;
+      }
+      if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) {
+        await rm(options.pidFile, { force: true });
+        return undefined;
+      }
+      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+      if (cmdline.split('\0').filter(Boolean).join(' ') !== options.argv.join(' ')) {
+        log.warn({ pid, pidFile: options.pidFile }, 'pid file names a process that is not our vLLM: leaving it');
+        await rm(options.pidFile, { force: true });
+        return undefined;
+      }
+      log.warn({ pid }, 'stopping a vLLM left by a previous agent');
+      process.kill(pid, 'SIGTERM');
+      if (!(await waitGone(pid, timeoutMs))) {
+        process.kill(pid, 'SIGKILL');
+        await waitGone(pid, 5_000);
+      }
+      await rm(options.pidFile, { force: true });
+      return pid;
+    },
+    running() {
+      return child !== undefined && child.exitCode === null && child.signalCode === null;
+    },
+    pid() {
+      return controller.running() ? child?.pid : undefined;
+    },
+    onUnexpectedExit(listener) {
+      listeners.push(listener);
+    },
+  };
+  return controller;
+}

@@ -1,0 +1,73 @@
+/**
+ * A fake `vllm serve` *process* for the gpu-agent tests: it claims VRAM first (as vLLM does while
+ * loading weights and pre-allocating the KV cache at --gpu-memory-utilization), then after a
+ * configurable start delay serves the OpenAI-compatible fake (`/health`, `/v1/*`) on --port.
+ * The VRAM it holds is a `<pid>-vllm.mib` file in --vram-dir, read by the fake nvidia-smi (and
+ * freed when this process dies, however it dies). SIGTERM: graceful stop after --stop-delay-ms.
+ *
+ *   node --import tsx test/fakes/fake-vllm.ts --port 8000 [--vram-dir D] [--vram-mib 29000]
+ *        [--start-delay-ms 0] [--fail-start-after-ms N] [--crash-after-ms N] [--ignore-sigterm]
+ *        [--stop-delay-ms 0] [vLLM flags, ignored: --kv-cache-dtype fp8 …]
+ */
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startFakeVllm } from './vllm-server.ts';
+
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const num = (name: string, fallback: number): number => Number(flag(name) ?? fallback);
+
+const port = num('port', 8000);
+const vramDir = flag('vram-dir');
+const vramMib = num('vram-mib', 29_000);
+const startDelayMs = num('start-delay-ms', 0);
+const failStartAfterMs = flag('fail-start-after-ms');
+const crashAfterMs = flag('crash-after-ms');
+const stopDelayMs = num('stop-delay-ms', 0);
+const ignoreSigterm = process.argv.includes('--ignore-sigterm');
+const vramFile = vramDir ? join(vramDir, `${process.pid}-vllm.mib`) : undefined;
+
+const freeVram = (): void => {
+  if (vramFile) rmSync(vramFile, { force: true });
+};
+const log = (msg: string): void => {
+  process.stderr.write(`fake-vllm[${process.pid}]: ${msg}\n`);
+};
+
+if (vramFile) writeFileSync(vramFile, String(vramMib));
+log(`loading model, holding ${vramMib} MiB`);
+
+if (failStartAfterMs !== undefined) {
+  setTimeout(() => {
+    log('RuntimeError: CUDA out of memory while allocating the KV cache');
+    freeVram();
+    process.exit(1);
+  }, Number(failStartAfterMs));
+} else {
+  setTimeout(() => {
+    void startFakeVllm({ port, record: false }).then(() => {
+      log(`serving on 127.0.0.1:${port}`);
+      if (crashAfterMs !== undefined) {
+        setTimeout(() => {
+          log('crashed (simulated CUDA error)');
+          freeVram();
+          process.exit(134);
+        }, Number(crashAfterMs));
+      }
+    });
+  }, startDelayMs);
+}
+
+process.on('SIGTERM', () => {
+  if (ignoreSigterm) {
+    log('ignoring SIGTERM');
+    return;
+  }
+  log('SIGTERM: shutting down');
+  setTimeout(() => {
+    freeVram();
+    process.exit(0);
+  }, stopDelayMs);
+});
