@@ -82,15 +82,20 @@ async function startFakeProcess(latencyMs: number): Promise<FakeProcess> {
   };
 }
 
-function memorySampler(): { stop(): number } {
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 50);
+function memorySampler(): { stop(): { rss: number; heap: number } } {
+  const peak = { rss: 0, heap: 0 };
+  const sample = (): void => {
+    const m = process.memoryUsage();
+    peak.rss = Math.max(peak.rss, m.rss);
+    peak.heap = Math.max(peak.heap, m.heapUsed);
+  };
+  sample();
+  const timer = setInterval(sample, 50);
   return {
     stop() {
       clearInterval(timer);
-      return Math.max(peak, process.memoryUsage().rss);
+      sample();
+      return peak;
     },
   };
 }
@@ -110,7 +115,7 @@ function samplesAtOnce(k: number): number {
 }
 
 /** Grades every sample directly, {@link samplesAtOnce} at a time (as the judge worker's jobs would). */
-async function direct(grader: Grader, k: number): Promise<{ graded: number; routed: number }> {
+async function direct(grader: Grader, k: number): Promise<{ graded: number; routed: number; wallS?: number }> {
   const rubric = await textRubric();
   const run = manifest(rubric, { k });
   const all = cases();
@@ -132,7 +137,11 @@ async function direct(grader: Grader, k: number): Promise<{ graded: number; rout
 }
 
 /** The same through the judge stage on a real Redis: run store, BullMQ queue, stage worker. */
-async function viaWorker(grader: Grader, k: number, redisUrl: string): Promise<{ graded: number; routed: number }> {
+async function viaWorker(
+  grader: Grader,
+  k: number,
+  redisUrl: string,
+): Promise<{ graded: number; routed: number; wallS?: number }> {
   const rubric = await textRubric();
   const run = manifest(rubric, { k });
   run.run_id = `bench-k${k}`;
@@ -155,6 +164,8 @@ async function viaWorker(grader: Grader, k: number, redisUrl: string): Promise<{
     await Promise.all(chunk.map((c) => store.putFacts(run.run_id, c.sample.id, c.facts)));
   }
   const rubrics = createRubricCache((key) => store.getRubricText(key));
+  // Timed from here: storing the samples and facts is the producer's and sandbox's work.
+  const started = performance.now();
   const worker = startStageWorker({
     stage: 'judge',
     queue: { ...queue, connection: workerConnection },
@@ -169,19 +180,39 @@ async function viaWorker(grader: Grader, k: number, redisUrl: string): Promise<{
       all.slice(start, start + 1000).map((c) => ({ runId: run.run_id, sampleId: c.sample.id })),
     );
   }
-  for (;;) {
-    const counts = await judgeQueue.getJobCounts('completed', 'failed');
-    if ((counts.completed ?? 0) + (counts.failed ?? 0) >= all.length) break;
+  // Completed jobs are trimmed; the run store is the source of truth.
+  let progress = await store.progress(run.run_id);
+  while (progress.ended < all.length) {
     await new Promise((r) => setTimeout(r, 100));
+    progress = await store.progress(run.run_id);
   }
-  const failed = (await judgeQueue.getJobCounts('failed')).failed ?? 0;
-  const routed = await arbiterQueue.count();
+  const wallS = (performance.now() - started) / 1000;
+  const failed = progress.failed;
+  const routed = progress.routed;
   await worker.close();
   await Promise.all([judgeQueue.close(), arbiterQueue.close()]);
   client.disconnect();
   workerConnection.disconnect();
   if (failed > 0) throw new Error(`${failed} judge job(s) failed`);
-  return { graded: all.length, routed };
+  return { graded: all.length, routed, wallS };
+}
+
+/** Each k runs in a fresh process, so one run's memory does not count against the next. */
+async function runEachK(): Promise<void> {
+  for (const k of KS) {
+    const args = process.argv.slice(2).filter((_, i, all) => all[i - 1] !== '--k' && all[i] !== '--k');
+    const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, ...args, '--k', String(k)], {
+      cwd: ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    const [code] = (await once(child, 'exit')) as [number | null];
+    if (code !== 0) throw new Error(`bench for k=${k} exited with ${code}`);
+  }
+}
+
+if (KS.length > 1) {
+  await runEachK();
+  process.exit(0);
 }
 
 const redis = VIA === 'worker' ? await startRedis({ appendonly: false }) : undefined;
@@ -189,13 +220,12 @@ try {
   for (const k of KS) {
     const fake = await startFakeProcess(LATENCY_MS);
     const grader = await createLlmGrader(settings({ url: fake.url, inflight: INFLIGHT, k }));
-    global.gc?.();
-    const baseline = process.memoryUsage().rss;
+    const baseline = process.memoryUsage();
     const memory = memorySampler();
     const started = performance.now();
     const result =
       VIA === 'worker' ? await viaWorker(grader, k, (redis as { url: string }).url) : await direct(grader, k);
-    const wallS = (performance.now() - started) / 1000;
+    const wallS = result.wallS ?? (performance.now() - started) / 1000;
     const peak = memory.stop();
     const server = await fake.stop();
     await grader.close();
@@ -217,8 +247,10 @@ try {
       server_peak_inflight: server.peakInflight,
       rubric_prefixes: server.systemPrefixes.length,
       routed_to_arbiter: result.routed,
-      worker_peak_rss_mib: mib(peak),
-      worker_baseline_rss_mib: mib(baseline),
+      worker_peak_rss_mib: mib(peak.rss),
+      worker_baseline_rss_mib: mib(baseline.rss),
+      worker_peak_heap_mib: mib(peak.heap),
+      worker_baseline_heap_mib: mib(baseline.heapUsed),
     });
   }
 } finally {

@@ -1,0 +1,148 @@
+/**
+ * Foundation benchmark: 10k text samples through the real pipeline (separate worker processes,
+ * facts-only judge) beside raw BullMQ pushing the same 10k jobs through four no-op queues, both
+ * on the same fresh redis-server in the same run. Prints one JSON line per figure.
+ *
+ *   node --import tsx test/bench/pipeline-10k.ts [--samples 10000] [--concurrency 50]
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs, promisify } from 'node:util';
+import { type Job, Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { jsonl, ROOT, startWorkers, textSample } from '../support/gavel.ts';
+import { startRedis } from '../support/redis.ts';
+
+const { values } = parseArgs({
+  options: { samples: { type: 'string', default: '10000' }, concurrency: { type: 'string', default: '50' } },
+});
+const N = Number(values.samples);
+const CONCURRENCY = Number(values.concurrency);
+const run = promisify(execFile);
+
+function emit(figure: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(figure)}\n`);
+}
+
+async function memory(client: Redis): Promise<number> {
+  const info = await client.info('memory');
+  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+/** Raw BullMQ: addBulk 10k no-op jobs to q1; each of four workers moves a job to the next queue. */
+async function rawBullmq(url: string): Promise<number> {
+  const prefix = '{raw}';
+  const names = ['q1', 'q2', 'q3', 'q4'];
+  const connection = new Redis(url, { maxRetriesPerRequest: null });
+  const queues = names.map((name) => new Queue(name, { connection, prefix }));
+  let done = 0;
+  let finish: () => void = () => {};
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const workerConnections = names.map(() => new Redis(url, { maxRetriesPerRequest: null }));
+  const workers = names.map(
+    (name, i) =>
+      new Worker(
+        name,
+        async (job: Job) => {
+          const next = queues[i + 1];
+          if (next) await next.add('j', job.data, { jobId: job.id, removeOnComplete: 1000 });
+          else if (++done === N) finish();
+        },
+        { connection: workerConnections[i] as Redis, prefix, concurrency: CONCURRENCY },
+      ),
+  );
+  const started = performance.now();
+  for (let i = 0; i < N; i += 1000) {
+    const chunk = Array.from({ length: Math.min(1000, N - i) }, (_, k) => ({
+      name: 'j',
+      data: { runId: 'raw', sampleId: `s-${i + k}` },
+      opts: { jobId: `raw~s-${i + k}`, removeOnComplete: 1000 },
+    }));
+    await queues[0]?.addBulk(chunk);
+  }
+  await finished;
+  const seconds = (performance.now() - started) / 1000;
+  await Promise.all(workers.map((w) => w.close()));
+  await Promise.all(queues.map((q) => q.close()));
+  connection.disconnect();
+  for (const c of workerConnections) c.disconnect();
+  return seconds;
+}
+
+const redis = await startRedis();
+const client = new Redis(redis.url);
+const dir = await mkdtemp(join(tmpdir(), 'gavel-bench-'));
+const env = { GAVEL_REDIS_URL: redis.url, GAVEL_LOG_LEVEL: 'warn', GAVEL_CONCURRENCY: String(CONCURRENCY) };
+try {
+  const file = join(dir, 'bench.jsonl');
+  await writeFile(file, jsonl(Array.from({ length: N }, (_, i) => textSample(i))));
+  const memoryBefore = await memory(client);
+
+  // Enqueue alone (no workers running): the CLI end to end, and the time it reports for validation + Redis.
+  const cli = join(ROOT, 'apps', 'cli', 'bin', 'gavel.js');
+  const enqueueStarted = performance.now();
+  await run(process.execPath, [cli, 'enqueue', file, '--run', 'bench-enqueue'], { env: { ...process.env, ...env } });
+  const enqueueSeconds = (performance.now() - enqueueStarted) / 1000;
+  const nodeStarted = performance.now();
+  await run(process.execPath, [cli, '--help'], { env: { ...process.env, ...env } });
+  const startupSeconds = (performance.now() - nodeStarted) / 1000;
+  emit({
+    figure: 'enqueue_10k_seconds',
+    samples: N,
+    cli_wall_s: enqueueSeconds,
+    cli_startup_s: startupSeconds,
+    without_startup_s: enqueueSeconds - startupSeconds,
+    target_s: 2,
+  });
+  await client.flushall();
+
+  // End to end: workers already up, then enqueue; done when every sample has a verdict.
+  const workers = startWorkers(env);
+  await sleep(3000);
+  const e2eStarted = performance.now();
+  await run(process.execPath, [cli, 'enqueue', file, '--run', 'bench-e2e'], { env: { ...process.env, ...env } });
+  while (
+    (await client.hlen('gavel:run:bench-e2e:verdicts')) + (await client.hlen('gavel:run:bench-e2e:failures')) <
+    N
+  ) {
+    await sleep(50);
+  }
+  const e2eSeconds = (performance.now() - e2eStarted) / 1000;
+  await workers.stop();
+  const memoryAfter = await memory(client);
+  const verdicts = await client.hlen('gavel:run:bench-e2e:verdicts');
+
+  const rawSeconds = await rawBullmq(redis.url);
+  emit({
+    figure: 'raw_bullmq_4_noop_queues_seconds',
+    jobs: N,
+    seconds: rawSeconds,
+    jobs_per_s: N / rawSeconds,
+    concurrency: CONCURRENCY,
+  });
+  emit({
+    figure: 'pipeline_facts_only_end_to_end_seconds',
+    samples: N,
+    verdicts,
+    seconds: e2eSeconds,
+    samples_per_s: N / e2eSeconds,
+    ratio_of_raw_bullmq_throughput: rawSeconds / e2eSeconds,
+    target_ratio: 0.5,
+    concurrency: CONCURRENCY,
+  });
+  emit({
+    figure: 'redis_used_memory_bytes',
+    before: memoryBefore,
+    after_run: memoryAfter,
+    per_sample_bytes: (memoryAfter - memoryBefore) / N,
+  });
+} finally {
+  client.disconnect();
+  await redis.stop();
+  await rm(dir, { recursive: true, force: true });
+}
