@@ -108,6 +108,20 @@ describe('the LLM judge against a vLLM-shaped server', () => {
     await expect(attempt).rejects.toThrow(/cannot read the effective context window/);
   });
 
+  it('sends the API key on every call and refuses to start when the server stays unreachable', async () => {
+    const server = await fake({ apiKey: 'sekret-key' });
+    const rubric = await textRubric();
+    const g = await grader(server, { apiKey: 'sekret-key' });
+    const verdict = await g.grade({ ...textCase(1, true), rubric, manifest: manifest(rubric) }, signal());
+    expect(verdict.pass).toBe(true);
+    expect(server.counts).toMatchObject({ models: 1, tokenize: 1, completions: 1 });
+    await expect(createLlmGrader(settings({ url: server.url }))).rejects.toThrow(/HTTP 401/);
+    await server.down();
+    const unreachable = createLlmGrader(settings({ url: server.url, startupWaitMs: 300 }));
+    await expect(unreachable).rejects.toBeInstanceOf(ConfigError);
+    await expect(unreachable).rejects.toThrow(/not reachable/);
+  });
+
   it('refuses a sample whose SUT is the judge family, before sending anything', async () => {
     const server = await fake();
     const rubric = await textRubric();

@@ -18,7 +18,28 @@ export async function requestJson(
   body: unknown,
   options: HttpJsonOptions,
 ): Promise<unknown> {
-  const signal = AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]);
+  // A cleared timer rather than AbortSignal.timeout(), which would keep every request's signal
+  // alive until its deadline (hundreds of thousands of them at full throughput).
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () =>
+      deadline.abort(new DOMException(`${method} ${url}: no answer within ${options.timeoutMs} ms`, 'TimeoutError')),
+    options.timeoutMs,
+  );
+  try {
+    return await send(method, url, body, options, AbortSignal.any([options.signal, deadline.signal]));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function send(
+  method: 'GET' | 'POST',
+  url: string,
+  body: unknown,
+  options: HttpJsonOptions,
+  signal: AbortSignal,
+): Promise<unknown> {
   let response: Response;
   try {
     response = await fetch(url, {
