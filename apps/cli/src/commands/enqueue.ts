@@ -17,6 +17,7 @@ import {
   type SampleKind,
   Sut,
 } from '@gavel/core';
+import { checkFamilyClash } from '@gavel/judge';
 import { enqueueRun } from '@gavel/queue';
 import { DEFAULT_RUBRICS, type LoadedRubric, loadRubric, rubricKey } from '@gavel/rubric';
 import { CliError } from '../cli-error.ts';
@@ -110,19 +111,12 @@ async function pinRubrics(samples: readonly Sample[], options: EnqueueOptions): 
 }
 
 function familyClashes(samples: readonly Sample[], parsed: ParsedDataset, judgeFamily: string | null): DatasetError[] {
-  if (!judgeFamily) return [];
-  const normal = judgeFamily.trim().toLowerCase();
   const errors: DatasetError[] = [];
   samples.forEach((s, i) => {
-    if (s.sut.family.trim().toLowerCase() === normal) {
-      const at = parsed.lines[i];
-      errors.push({
-        file: at?.file ?? '?',
-        line: at?.line ?? 0,
-        field: 'sut.family',
-        message: `"${s.sut.family}" is the judge's own family (GAVEL_JUDGE_FAMILY); a judge never grades its own model family`,
-      });
-    }
+    const clash = checkFamilyClash(judgeFamily, s.sut);
+    if (clash === undefined) return;
+    const at = parsed.lines[i];
+    errors.push({ file: at?.file ?? '?', line: at?.line ?? 0, field: 'sut.family', message: clash });
   });
   return errors;
 }
