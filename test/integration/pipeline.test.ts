@@ -175,6 +175,23 @@ describe('the pipeline on a real Redis, through separate worker processes', () =
     expect(JSON.parse(skipped.stdout)).toMatchObject({ samples: 1, skipped_invalid: 4 });
   });
 
+  it("refuses at enqueue a sample written by the judge's own model family", async () => {
+    const file = join(dir, 'clash.jsonl');
+    await writeFile(file, jsonl([textSample(1, { sut: { model: 'other-7b', family: 'other' } }), textSample(2)]));
+    const judgeEnv = {
+      ...env,
+      GAVEL_JUDGE_URL: 'http://127.0.0.1:9',
+      GAVEL_JUDGE_MODEL: 'acme-judge',
+      GAVEL_JUDGE_FAMILY: 'ACME',
+    };
+    const result = await gavel(['enqueue', file, '--run', 'run-clash'], judgeEnv);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `${file}:2: sut.family: judge family "ACME" is the family of the system under test`,
+    );
+    expect(await client.exists('gavel:run:run-clash:manifest')).toBe(0);
+  });
+
   it('caps the error listing at 20 lines and counts the rest', async () => {
     const file = join(dir, 'many-bad.jsonl');
     await writeFile(file, `${Array.from({ length: 25 }, () => '{"id": 1}').join('\n')}\n`);
