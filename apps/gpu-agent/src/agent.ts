@@ -102,6 +102,8 @@ export function startGpuAgent(deps: GpuAgentDeps): GpuAgent {
   };
 
   deps.vllm.onUnexpectedExit((code, sig) => {
+    // During a handover the step waiting for /health sees the exit itself.
+    if (grant?.owner !== 'vllm' || grant.phase !== 'ready') return;
     vllmCrashed = true;
     log.error({ code, signal: sig }, 'vLLM crashed while holding the card: handing it back to Ollama');
   });
@@ -182,10 +184,10 @@ export function startGpuAgent(deps: GpuAgentDeps): GpuAgent {
       throw error;
     }
     grant = first;
-    log.info({ token: first.token, holder: deps.holder }, 'GPU lease acquired: recovering the card for Ollama');
+    log.info({ fencingToken: first.token, holder: deps.holder }, 'GPU lease acquired: recovering the card for Ollama');
     await lease.fence(first, 'stop an orphaned vLLM');
     const orphan = await deps.vllm.stopOrphan(config.timeouts.vllmStopMs);
-    if (orphan !== undefined) log.warn({ pid: orphan }, 'stopped a vLLM left by a previous agent');
+    if (orphan !== undefined) log.warn({ vllmPid: orphan }, 'stopped a vLLM left by a previous agent');
     report(await handToOllama(handoverDeps, first, signal));
 
     let idleSince: number | undefined;
@@ -239,7 +241,7 @@ export function startGpuAgent(deps: GpuAgentDeps): GpuAgent {
     if (final && !lostError) {
       await lease.release(final);
       grant = undefined;
-      log.info({ token: final.token, owner: final.owner }, 'GPU lease released');
+      log.info({ fencingToken: final.token, owner: final.owner }, 'GPU lease released');
     }
   };
 

@@ -58,6 +58,7 @@ await runMain('gavel gpu-agent', async () => {
       argv: config.vllmArgv,
       url: config.GAVEL_VLLM_URL,
       pidFile: config.vllmPidFile,
+      logFile: config.vllmLogFile,
       logger,
     }),
     smi: createNvidiaSmiReader({ binary: config.GAVEL_NVIDIA_SMI, timeoutMs: 10_000 }),

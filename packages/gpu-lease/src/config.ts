@@ -29,6 +29,8 @@ export const GpuAgentEnv = BaseEnv.extend({
   GAVEL_VLLM_URL: z.string().url().default('http://127.0.0.1:8000'),
   /** File the vLLM pid is kept in, so a restarted agent can stop an orphan. @default <data dir>/vllm-gpu<id>.pid */
   GAVEL_VLLM_PIDFILE: z.string().min(1).optional(),
+  /** vLLM's output is appended here. @default <data dir>/vllm-gpu<id>.log */
+  GAVEL_VLLM_LOG: z.string().min(1).optional(),
   /** VRAM used (MiB) below which the card counts as free for the next owner. @default 1024 */
   GAVEL_VRAM_FREE_MIB: z.coerce.number().min(0).default(1024),
   /** Electricity price for the energy cost counter. @default 0.15 */
@@ -58,6 +60,7 @@ export type GpuAgentEnv = z.infer<typeof GpuAgentEnv>;
 export interface GpuAgentConfig extends GpuAgentEnv {
   vllmArgv: [string, ...string[]];
   vllmPidFile: string;
+  vllmLogFile: string;
   leaseTtlMs: number;
   idleMs: number;
   retryMs: number;
@@ -83,6 +86,7 @@ export function loadGpuAgentConfig(env: NodeJS.ProcessEnv): GpuAgentConfig {
     ...parsed,
     vllmArgv: argv as [string, ...string[]],
     vllmPidFile: parsed.GAVEL_VLLM_PIDFILE ?? `${parsed.GAVEL_DATA_DIR}/vllm-gpu${parsed.GAVEL_GPU_ID}.pid`,
+    vllmLogFile: parsed.GAVEL_VLLM_LOG ?? `${parsed.GAVEL_DATA_DIR}/vllm-gpu${parsed.GAVEL_GPU_ID}.log`,
     leaseTtlMs: Math.round(parsed.GAVEL_GPU_LEASE_TTL_S * 1000),
     idleMs: Math.round(parsed.GAVEL_GPU_IDLE_S * 1000),
     retryMs: Math.round(parsed.GAVEL_GPU_HANDOVER_RETRY_S * 1000),

@@ -102,23 +102,39 @@ async function waitOllamaEmpty(deps: HandoverDeps, signal: AbortSignal, progress
   }
 }
 
+const MIB = 1024 * 1024;
+
+/**
+ * Waits until the VRAM in use, less what Ollama itself reports holding (`size_vram` in
+ * `/api/ps`) when `besideOllama`, is below the threshold. Handing to vLLM nothing may be left;
+ * handing back to Ollama (or recovering at start) only vLLM's memory has to be gone.
+ */
 async function waitVramFree(
   deps: HandoverDeps,
   signal: AbortSignal,
   progress: (d: string) => void,
+  besideOllama: boolean,
 ): Promise<StepOutcome> {
   for (;;) {
     let used: number | 'absent' | undefined;
+    let ollamaMiB = 0;
     try {
       used = await deps.vram(signal);
+      if (besideOllama && used !== 'absent') {
+        const models = await deps.ollama.loaded(signal);
+        ollamaMiB = Math.round(models.reduce((sum, m) => sum + (m.size_vram ?? 0), 0) / MIB);
+      }
     } catch (error) {
       signal.throwIfAborted();
       progress(`cannot read VRAM: ${(error as Error).message}`);
+      used = undefined;
     }
     if (used === 'absent') return { skipped: true, detail: 'nvidia-smi absent: VRAM not checked' };
     if (used !== undefined) {
-      if (used < deps.vramFreeMiB) return { detail: `${used} MiB used (< ${deps.vramFreeMiB})` };
-      progress(`${used} MiB used (waiting for < ${deps.vramFreeMiB})`);
+      const other = used - ollamaMiB;
+      const held = ollamaMiB > 0 ? ` (${ollamaMiB} MiB of them Ollama's)` : '';
+      if (other < deps.vramFreeMiB) return { detail: `${used} MiB used${held} (< ${deps.vramFreeMiB})` };
+      progress(`${used} MiB used${held} (waiting for < ${deps.vramFreeMiB})`);
     }
     await sleep(deps.pollMs ?? 200, signal);
   }
@@ -131,9 +147,10 @@ function finish(result: Omit<HandoverResult, 'durationMs'>, started: number, log
     to: done.to,
     outcome: done.outcome,
     durationMs: done.durationMs,
-    token: done.grant?.token,
+    fencingToken: done.grant?.token,
     owner: done.grant?.owner,
     error: done.error,
+    timeline: done.timeline,
   };
   (done.outcome === 'ok' ? log.info : log.error).call(log, summary, `handover ${done.from}→${done.to} ${done.outcome}`);
   return done;
@@ -168,7 +185,9 @@ export async function handToVllm(deps: HandoverDeps, grant: LeaseGrant, signal: 
       await waitOllamaEmpty(deps, s, progress);
       return undefined;
     });
-    await step(timeline, log, 'wait-vram-free', t.vramMs, signal, (s, progress) => waitVramFree(deps, s, progress));
+    await step(timeline, log, 'wait-vram-free', t.vramMs, signal, (s, progress) =>
+      waitVramFree(deps, s, progress, false),
+    );
     await step(timeline, log, 'start-vllm', 10_000, signal, async () => {
       await deps.lease.fence(current, 'start vLLM');
       await deps.vllm.start();
@@ -273,7 +292,9 @@ export async function handToOllama(
         ? { skipped: true, detail: 'not running' }
         : { detail: `stopped with ${stopped.signal} (exit ${stopped.code})` };
     });
-    await step(timeline, log, 'wait-vram-free', t.vramMs, signal, (s, progress) => waitVramFree(deps, s, progress));
+    await step(timeline, log, 'wait-vram-free', t.vramMs, signal, (s, progress) =>
+      waitVramFree(deps, s, progress, true),
+    );
   } catch (error) {
     failure = (error as Error).message;
     if (error instanceof LeaseLostError) {

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { createInterface } from 'node:readline';
 import { type Logger, silentLogger } from '@gavel/core';
 import { sleep } from './sleep.ts';
 
@@ -11,6 +11,8 @@ export interface VllmControllerOptions {
   url: string;
   /** The pid is kept here while the server runs, so a restarted agent can stop an orphan. */
   pidFile: string;
+  /** vLLM's stdout and stderr are appended here. */
+  logFile: string;
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
   healthPollMs?: number;
@@ -31,12 +33,18 @@ export interface VllmController {
   onUnexpectedExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void;
 }
 
+/** True while `pid` runs; a zombie (exited, not yet reaped by its parent) holds no GPU memory and counts as gone. */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
   }
 }
 
@@ -63,7 +71,16 @@ export function createVllmController(options: VllmControllerOptions): VllmContro
       if (child && child.exitCode === null && child.signalCode === null) throw new Error('vLLM is already running');
       stopping = false;
       const [command, ...args] = options.argv;
-      const proc = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      // Output goes to a log file, not a pipe: vLLM must outlive a crashed agent (the next agent
+      // stops it through the pid file) rather than die of a broken pipe at an arbitrary moment.
+      await mkdir(dirname(options.logFile), { recursive: true });
+      const logFd = openSync(options.logFile, 'a');
+      let proc: ChildProcess;
+      try {
+        proc = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', logFd, logFd] });
+      } finally {
+        closeSync(logFd);
+      }
       child = proc;
       exited = new Promise((resolve) => {
         proc.once('exit', (code, signal) => resolve({ code, signal }));
@@ -72,9 +89,6 @@ export function createVllmController(options: VllmControllerOptions): VllmContro
           resolve({ code: 127, signal: null });
         });
       });
-      for (const stream of [proc.stdout, proc.stderr]) {
-        if (stream) createInterface({ input: stream }).on('line', (line) => log.debug({ line }, 'vllm output'));
-      }
       void exited.then(async ({ code, signal }) => {
         await rm(options.pidFile, { force: true }).catch(() => {});
         if (!stopping) {
@@ -86,7 +100,7 @@ export function createVllmController(options: VllmControllerOptions): VllmContro
         await mkdir(dirname(options.pidFile), { recursive: true });
         await writeFile(options.pidFile, `${proc.pid}\n`);
       }
-      log.info({ pid: proc.pid, command }, 'vLLM started');
+      log.info({ vllmPid: proc.pid, command, logFile: options.logFile }, 'vLLM started');
     },
     async waitHealthy(signal) {
       const proc = child;
@@ -147,11 +161,14 @@ export function createVllmController(options: VllmControllerOptions): VllmContro
       }
       const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
       if (cmdline.split('\0').filter(Boolean).join(' ') !== options.argv.join(' ')) {
-        log.warn({ pid, pidFile: options.pidFile }, 'pid file names a process that is not our vLLM: leaving it');
+        log.warn(
+          { vllmPid: pid, pidFile: options.pidFile },
+          'pid file names a process that is not our vLLM: leaving it',
+        );
         await rm(options.pidFile, { force: true });
         return undefined;
       }
-      log.warn({ pid }, 'stopping a vLLM left by a previous agent');
+      log.warn({ vllmPid: pid }, 'stopping a vLLM left by a previous agent');
       process.kill(pid, 'SIGTERM');
       if (!(await waitGone(pid, timeoutMs))) {
         process.kill(pid, 'SIGKILL');
