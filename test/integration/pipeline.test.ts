@@ -180,12 +180,13 @@ describe('the pipeline on a real Redis, through separate worker processes', () =
     await writeFile(file, jsonl([textSample(1, { sut: { model: 'other-7b', family: 'other' } }), textSample(2)]));
     const judgeEnv = {
       ...env,
+      GAVEL_JUDGE: 'vllm',
       GAVEL_JUDGE_URL: 'http://127.0.0.1:9',
       GAVEL_JUDGE_MODEL: 'acme-judge',
       GAVEL_JUDGE_FAMILY: 'ACME',
     };
     const result = await gavel(['enqueue', file, '--run', 'run-clash'], judgeEnv);
-    expect(result.code).toBe(1);
+    expect(result.code, result.stderr + result.stdout).toBe(1);
     expect(result.stderr).toContain(
       `${file}:2: sut.family: judge family "ACME" is the family of the system under test`,
     );
