@@ -3,11 +3,33 @@
  * real child process started by the real vLLM controller, and the fake nvidia-smi reading the
  * VRAM both "hold" from a state directory. Used by the gpu-*.test.ts files.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package / hoisted dependency (the root package.json declares none)
-import { type GpuAgentConfig, loadGpuAgentConfig } from '@gavel/gpu-lease';
+import type { Logger } from '@gavel/core';
+import {
+  createGpuMetrics,
+  createNvidiaSmiReader,
+  createOllamaController,
+  createVllmController,
+  type GpuAgentConfig,
+  GpuLease,
+  type HandoverResult,
+  type LeaseWatch,
+  loadGpuAgentConfig,
+  type OllamaGate,
+  startOllamaGate,
+  watchLease,
+  // biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package / hoisted dependency (the root package.json declares none)
+} from '@gavel/gpu-lease';
+// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package / hoisted dependency (the root package.json declares none)
+import { stageQueue } from '@gavel/queue';
+import { Redis } from 'ioredis';
+// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package / hoisted dependency (the root package.json declares none)
+import { Registry } from 'prom-client';
+import { type GpuAgent, startGpuAgent } from '../../apps/gpu-agent/src/agent.ts';
 import { type FakeOllama, startFakeOllama } from '../fakes/ollama-server.ts';
 import { freePort, type RedisServer, startRedis } from '../support/redis.ts';
 
@@ -103,4 +125,82 @@ export function ollamaChat(url: string, model: string, stream = false): Promise<
     body: JSON.stringify({ model, messages: [{ role: 'user', content: 'draft a rubric' }], stream }),
     signal: AbortSignal.timeout(10_000),
   });
+}
+
+export interface RunningAgent {
+  agent: GpuAgent;
+  lease: GpuLease;
+  watch: LeaseWatch;
+  gate: OllamaGate;
+  registry: Registry;
+  results: HandoverResult[];
+  queue: ReturnType<typeof stageQueue>;
+  redis: Redis;
+  prefix: string;
+  stop(): Promise<void>;
+}
+
+/** The agent wired as apps/gpu-agent/src/main.ts wires it, in this process (to read its registry). */
+export async function startInProcessAgent(
+  rig: GpuRig,
+  logger: Logger,
+  overrides: Record<string, string> = {},
+  vllmFlags = '',
+  prefix = `t${randomUUID().slice(0, 8)}`,
+): Promise<RunningAgent> {
+  const config = rig.config({ GAVEL_STORE_PREFIX: prefix, GAVEL_QUEUE_PREFIX: `{${prefix}}`, ...overrides }, vllmFlags);
+  const redis = new Redis(rig.redis.url, { maxRetriesPerRequest: null });
+  const subscriber = new Redis(rig.redis.url, { maxRetriesPerRequest: null });
+  const lease = new GpuLease({ redis, prefix, gpuId: config.GAVEL_GPU_ID, ttlMs: config.leaseTtlMs });
+  const watch = watchLease({ lease, subscriber, pollMs: config.GAVEL_GPU_POLL_MS });
+  await watch.ready;
+  const gate = await startOllamaGate({
+    upstream: config.GAVEL_OLLAMA_URL,
+    host: '127.0.0.1',
+    port: 0,
+    retryAfterS: config.GAVEL_OLLAMA_GATE_RETRY_AFTER_S,
+    lease: () => watch.current(),
+  });
+  const queue = stageQueue('judge', { connection: redis, prefix: config.GAVEL_QUEUE_PREFIX });
+  const registry = new Registry();
+  const results: HandoverResult[] = [];
+  const agent = startGpuAgent({
+    config,
+    holder: `test-agent-${prefix}`,
+    lease,
+    watch,
+    ollama: createOllamaController({ url: config.GAVEL_OLLAMA_URL }),
+    vllm: createVllmController({
+      argv: config.vllmArgv,
+      url: config.GAVEL_VLLM_URL,
+      pidFile: config.vllmPidFile,
+      logFile: config.vllmLogFile,
+      logger,
+    }),
+    smi: createNvidiaSmiReader({ binary: config.GAVEL_NVIDIA_SMI, timeoutMs: 5_000 }),
+    judgeQueue: queue,
+    metrics: createGpuMetrics(registry, { gpu: config.GAVEL_GPU_ID }),
+    logger,
+    onHandover: (r) => results.push(r),
+  });
+  const r: RunningAgent = {
+    agent,
+    lease,
+    watch,
+    gate,
+    registry,
+    results,
+    queue,
+    redis,
+    prefix,
+    async stop() {
+      await agent.stop();
+      await gate.close();
+      await watch.close();
+      await queue.close();
+      redis.disconnect();
+      subscriber.disconnect();
+    },
+  };
+  return r;
 }

@@ -1,32 +1,26 @@
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 // biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package / hoisted dependency (the root package.json declares none)
 import type { Logger } from '@gavel/core';
 import {
-  createGpuMetrics,
   createNvidiaSmiReader,
-  createOllamaController,
-  createVllmController,
   findGpu,
   formatTimeline,
-  GpuLease,
   type HandoverResult,
-  type LeaseWatch,
-  type OllamaGate,
-  startOllamaGate,
-  watchLease,
   // biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package / hoisted dependency (the root package.json declares none)
 } from '@gavel/gpu-lease';
 // biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package / hoisted dependency (the root package.json declares none)
-import { addStageJobs, stageQueue } from '@gavel/queue';
+import { addStageJobs } from '@gavel/queue';
 // biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package / hoisted dependency (the root package.json declares none)
 import { createLogger } from '@gavel/telemetry';
-import { Redis } from 'ioredis';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package / hoisted dependency (the root package.json declares none)
-import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type GpuAgent, startGpuAgent } from '../../apps/gpu-agent/src/agent.ts';
-import { type GpuRig, ollamaChat, startGpuRig, waitFor } from './gpu-fixtures.ts';
+import {
+  type GpuRig,
+  ollamaChat,
+  type RunningAgent,
+  startGpuRig,
+  startInProcessAgent,
+  waitFor,
+} from './gpu-fixtures.ts';
 
 let rig: GpuRig;
 const logger: Logger = createLogger({ name: 'gpu-test', level: 'warn', pretty: false });
@@ -39,81 +33,13 @@ afterAll(async () => {
   await rig.close();
 });
 
-interface RunningAgent {
-  agent: GpuAgent;
-  lease: GpuLease;
-  watch: LeaseWatch;
-  gate: OllamaGate;
-  registry: Registry;
-  results: HandoverResult[];
-  queue: ReturnType<typeof stageQueue>;
-  redis: Redis;
-  prefix: string;
-  stop(): Promise<void>;
-}
-
 const running: RunningAgent[] = [];
 afterEach(async () => {
   for (const r of running.splice(0)) await r.stop();
 });
 
-/** The agent wired as apps/gpu-agent/src/main.ts wires it, in this process (to read its registry). */
 async function startAgent(overrides: Record<string, string> = {}, vllmFlags = ''): Promise<RunningAgent> {
-  const prefix = `t${randomUUID().slice(0, 8)}`;
-  const config = rig.config({ GAVEL_STORE_PREFIX: prefix, GAVEL_QUEUE_PREFIX: `{${prefix}}`, ...overrides }, vllmFlags);
-  const redis = new Redis(rig.redis.url, { maxRetriesPerRequest: null });
-  const subscriber = new Redis(rig.redis.url, { maxRetriesPerRequest: null });
-  const lease = new GpuLease({ redis, prefix, gpuId: config.GAVEL_GPU_ID, ttlMs: config.leaseTtlMs });
-  const watch = watchLease({ lease, subscriber, pollMs: config.GAVEL_GPU_POLL_MS });
-  await watch.ready;
-  const gate = await startOllamaGate({
-    upstream: config.GAVEL_OLLAMA_URL,
-    host: '127.0.0.1',
-    port: 0,
-    retryAfterS: config.GAVEL_OLLAMA_GATE_RETRY_AFTER_S,
-    lease: () => watch.current(),
-  });
-  const queue = stageQueue('judge', { connection: redis, prefix: config.GAVEL_QUEUE_PREFIX });
-  const registry = new Registry();
-  const results: HandoverResult[] = [];
-  const agent = startGpuAgent({
-    config,
-    holder: `test-agent-${prefix}`,
-    lease,
-    watch,
-    ollama: createOllamaController({ url: config.GAVEL_OLLAMA_URL }),
-    vllm: createVllmController({
-      argv: config.vllmArgv,
-      url: config.GAVEL_VLLM_URL,
-      pidFile: config.vllmPidFile,
-      logFile: config.vllmLogFile,
-      logger,
-    }),
-    smi: createNvidiaSmiReader({ binary: config.GAVEL_NVIDIA_SMI, timeoutMs: 5_000 }),
-    judgeQueue: queue,
-    metrics: createGpuMetrics(registry, { gpu: config.GAVEL_GPU_ID }),
-    logger,
-    onHandover: (r) => results.push(r),
-  });
-  const r: RunningAgent = {
-    agent,
-    lease,
-    watch,
-    gate,
-    registry,
-    results,
-    queue,
-    redis,
-    prefix,
-    async stop() {
-      await agent.stop();
-      await gate.close();
-      await watch.close();
-      await queue.close();
-      redis.disconnect();
-      subscriber.disconnect();
-    },
-  };
+  const r = await startInProcessAgent(rig, logger, overrides, vllmFlags);
   running.push(r);
   return r;
 }
@@ -309,6 +235,38 @@ describe('gpu-agent handover', () => {
     expect(await r.lease.current()).toMatchObject({ owner: 'ollama', phase: 'ready' });
     await expect(fetch(`http://127.0.0.1:${rig.vllmPort}/health`)).rejects.toThrow();
     expect(rig.ollama.loaded().map((m) => m.name)).toContain('rubric-writer:latest');
+    await r.queue.obliterate({ force: true });
+  });
+
+  it('kills a vLLM that ignores SIGTERM after the stop timeout', async () => {
+    const r = await startAgent({ GAVEL_VLLM_STOP_TIMEOUT_S: '1' }, '--ignore-sigterm');
+    await waitFor('Ollama to own the card', () => r.watch.current()?.owner === 'ollama');
+    await enqueueJudgeJobs(r, 1);
+    await waitFor('vLLM to own the card', () => r.results.some((x) => x.to === 'vllm' && x.outcome === 'ok'));
+    await r.queue.obliterate({ force: true });
+    await waitFor('the card back with Ollama', () => r.results.filter((x) => x.to === 'ollama').length === 2);
+    const back = r.results.at(-1) as HandoverResult;
+    printTimeline('vLLM ignores SIGTERM', back);
+    expect(back.outcome).toBe('ok');
+    expect(back.timeline.find((e) => e.step === 'stop-vllm')?.detail).toBe('stopped with SIGKILL (exit null)');
+    expect(await vramUsedMiB()).toBeLessThan(10_000);
+  });
+
+  it('gives the card back to Ollama when vLLM crashes while serving', async () => {
+    const r = await startAgent({}, '--crash-after-ms 500');
+    await waitFor('Ollama to own the card', () => r.watch.current()?.owner === 'ollama');
+    await enqueueJudgeJobs(r, 1);
+    await waitFor('the handover after the crash', () => r.results.filter((x) => x.to === 'ollama').length === 2);
+    const back = r.results.at(-1) as HandoverResult;
+    printTimeline('vLLM crashed', back);
+    expect(back.outcome).toBe('ok');
+    expect(back.timeline.find((e) => e.step === 'stop-vllm')).toMatchObject({
+      outcome: 'skipped',
+      detail: 'not running',
+    });
+    expect(await r.lease.current()).toMatchObject({ owner: 'ollama', phase: 'ready' });
+    // Judge jobs still wait; the agent tries vLLM again only after GAVEL_GPU_HANDOVER_RETRY_S.
+    expect(r.results.filter((x) => x.to === 'vllm')).toHaveLength(1);
     await r.queue.obliterate({ force: true });
   });
 });
