@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 // biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (the root package.json declares none)
 import type { Logger, SampleJob } from '@gavel/core';
 // biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (the root package.json declares none)
-import { createJudgeGate, GpuLease, type LeaseRecord, watchLease } from '@gavel/gpu-lease';
+import { GpuLease, gatedProcessor, type LeaseRecord, startJudgeGate } from '@gavel/gpu-lease';
 // biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (the root package.json declares none)
 import { addStageJobs, RunStore, stageQueue, startStageWorker } from '@gavel/queue';
 // biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (the root package.json declares none)
@@ -38,9 +38,13 @@ describe('judge gate', () => {
     const workerConnection = new Redis(rig.redis.url, { maxRetriesPerRequest: null });
     const subscriber = new Redis(rig.redis.url, { maxRetriesPerRequest: null });
     const lease = new GpuLease({ redis: client, prefix, gpuId: '0', ttlMs: 2_000 });
-    const watch = watchLease({ lease, subscriber, pollMs: 100 });
-    await watch.ready;
-    const gate = createJudgeGate(watch);
+    const { gate, close: closeGate } = await startJudgeGate({
+      redis: client,
+      subscriber,
+      prefix,
+      gpuId: '0',
+      pollMs: 100,
+    });
     const ran: Ran[] = [];
     const vllmUrl = `http://127.0.0.1:${rig.vllmPort}`;
 
@@ -52,13 +56,12 @@ describe('judge gate', () => {
       store: new RunStore(client, prefix),
       concurrency: 4,
       logger,
-      processor: async (job: SampleJob, ctx) => {
-        await gate.waitForOwner('vllm', ctx.signal);
+      processor: gatedProcessor(gate, async (job: SampleJob, ctx) => {
         const before = await lease.current();
         const health = await fetch(`${vllmUrl}/health`, { signal: ctx.signal });
         await new Promise((r) => setTimeout(r, 30));
         ran.push({ sampleId: job.sampleId, before, after: await lease.current(), vllmHealth: health.status });
-      },
+      }),
     });
     const detach = gate.attach(judge.worker);
     const jobs = (n: number, tag: string): SampleJob[] =>
@@ -86,7 +89,7 @@ describe('judge gate', () => {
       expect(vllmGrant?.owner).toBe('vllm');
 
       // Drained: after the idle time the card goes back to Ollama and the worker pauses again.
-      await waitFor('the card back with Ollama', () => watch.current()?.owner === 'ollama');
+      await waitFor('the card back with Ollama', async () => (await lease.current())?.owner === 'ollama');
       await waitFor('the worker to pause', () => judge.worker.isPaused());
 
       // Ollama refuses to unload: the next handover fails, the card stays with Ollama while jobs wait.
@@ -94,7 +97,7 @@ describe('judge gate', () => {
       rig.ollama.setRefuseUnload(true);
       await addStageJobs(agent.queue, jobs(3, 'b'));
       await waitFor('a failed handover', () => agent.results.some((r) => r.to === 'vllm' && r.outcome === 'failed'));
-      expect(watch.current()?.owner).toBe('ollama');
+      expect((await lease.current())?.owner).toBe('ollama');
       expect(ran).toHaveLength(6);
       // A job the worker fetched just before it paused is held at waitForOwner, not run.
       const counts = await agent.queue.getJobCounts('waiting', 'active', 'completed');
@@ -119,7 +122,7 @@ describe('judge gate', () => {
       detach();
       await judge.close(5_000);
       await agentRef.stop?.();
-      await watch.close();
+      await closeGate();
       client.disconnect();
       workerConnection.disconnect();
       subscriber.disconnect();

@@ -6,7 +6,8 @@ export { EMPTY_ENERGY, energyCostUsd, integratePower, JOULES_PER_KWH, joulesToKw
 export type { HandoverDeps, HandoverResult, TimelineEntry, VramProbe } from './handover.ts';
 export { formatTimeline, handToOllama, handToVllm } from './handover.ts';
 export type { JudgeGate, PausableWorker } from './judge-gate.ts';
-export { createJudgeGate, ownerMayRun } from './judge-gate.ts';
+export { createJudgeGate, gatedProcessor, ownerMayRun, startJudgeGate } from './judge-gate.ts';
+export { JudgeGateEnv, loadJudgeGateConfig } from './judge-gate-config.ts';
 export type { GpuLeaseKeys, GpuLeaseOptions, LeaseGrant } from './lease.ts';
 export {
   GpuLease,

@@ -1,5 +1,6 @@
-import type { GpuOwner, LeaseRecord } from './lease.ts';
-import type { LeaseWatch } from './lease-watch.ts';
+import type { Redis } from 'ioredis';
+import { GpuLease, type GpuOwner, type LeaseRecord } from './lease.ts';
+import { type LeaseWatch, watchLease } from './lease-watch.ts';
 
 /** True when `owner` holds the card and may use it (phase `ready`). */
 export function ownerMayRun(record: LeaseRecord | undefined, owner: GpuOwner): boolean {
@@ -78,4 +79,38 @@ export function createJudgeGate(watch: LeaseWatch): JudgeGate {
       return watch.onChange(apply);
     },
   };
+}
+
+/**
+ * Wraps a stage processor so each job first waits for vLLM to own the card (the worker's own
+ * abort signal ends the wait on shutdown). Use with {@link JudgeGate.attach} on the worker.
+ */
+export function gatedProcessor<P, C extends { signal: AbortSignal }>(
+  gate: JudgeGate,
+  processor: (payload: P, context: C) => Promise<void>,
+): (payload: P, context: C) => Promise<void> {
+  return async (payload, context) => {
+    await gate.waitForOwner('vllm', context.signal);
+    await processor(payload, context);
+  };
+}
+
+/**
+ * The judge worker's gate on one GPU's lease, read-only: `redis` reads the lease, `subscriber`
+ * (a connection of its own) follows its channel. `close()` stops following; the caller closes
+ * the connections.
+ */
+export async function startJudgeGate(options: {
+  redis: Redis;
+  subscriber: Redis;
+  /** GAVEL_STORE_PREFIX, as the gpu-agent uses. */
+  prefix: string;
+  gpuId: string;
+  pollMs: number;
+}): Promise<{ gate: JudgeGate; close(): Promise<void> }> {
+  // The TTL is only used when granting; the judge never holds the lease.
+  const lease = new GpuLease({ redis: options.redis, prefix: options.prefix, gpuId: options.gpuId, ttlMs: 1 });
+  const watch = watchLease({ lease, subscriber: options.subscriber, pollMs: options.pollMs });
+  await watch.ready;
+  return { gate: createJudgeGate(watch), close: () => watch.close() };
 }
