@@ -269,4 +269,24 @@ describe('gpu-agent handover', () => {
     expect(r.results.filter((x) => x.to === 'vllm')).toHaveLength(1);
     await r.queue.obliterate({ force: true });
   });
+
+  it('rolls a handover to vLLM back and releases the lease when the agent is stopped during it', async () => {
+    const r = await startAgent({}, '--start-delay-ms 20000');
+    await waitFor('Ollama to own the card', () => r.watch.current()?.owner === 'ollama');
+    await enqueueJudgeJobs(r, 1);
+    const pidFile = rig.config({ GAVEL_STORE_PREFIX: r.prefix }).vllmPidFile;
+    await waitFor('vLLM to be starting', () => r.watch.current()?.phase === 'handover' && existsSync(pidFile));
+    await r.agent.stop();
+    const aborted = r.results.find((x) => x.to === 'vllm') as HandoverResult;
+    printTimeline('stopped during the handover', aborted);
+    expect(aborted.outcome).toBe('failed');
+    expect(aborted.timeline.slice(-3).map((e) => [e.step, e.outcome])).toEqual([
+      ['wait-vllm-health', 'failed'],
+      ['rollback:stop-vllm', 'ok'],
+      ['rollback:grant-ollama', 'ok'],
+    ]);
+    expect(await r.lease.current()).toBeUndefined();
+    expect(existsSync(pidFile)).toBe(false);
+    await r.queue.obliterate({ force: true });
+  });
 });

@@ -219,7 +219,8 @@ export function startGpuAgent(deps: GpuAgentDeps): GpuAgent {
         idleSince = decision.idleSince;
         if (decision.want === 'vllm' && held.owner === 'ollama' && Date.now() >= retryAt && !stopRequested) {
           log.info({ pending: count }, 'judge jobs pending: handing the GPU to vLLM');
-          const result = await handToVllm(handoverDeps, held, signal);
+          // A stop request aborts a handover to vLLM (it rolls back to Ollama); one back to Ollama completes.
+          const result = await handToVllm(handoverDeps, held, idle);
           report(result);
           if (result.outcome !== 'ok') retryAt = Date.now() + config.retryMs;
         } else if (decision.want === 'ollama' && held.owner === 'vllm') {

@@ -82,15 +82,19 @@ export function createVllmController(options: VllmControllerOptions): VllmContro
         closeSync(logFd);
       }
       child = proc;
-      exited = new Promise((resolve) => {
+      const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
         proc.once('exit', (code, signal) => resolve({ code, signal }));
         proc.once('error', (error) => {
           log.error({ err: error, command }, 'vLLM failed to spawn');
           resolve({ code: 127, signal: null });
         });
       });
-      void exited.then(async ({ code, signal }) => {
+      // The pid file is gone by the time anyone sees the exit.
+      exited = ended.then(async (result) => {
         await rm(options.pidFile, { force: true }).catch(() => {});
+        return result;
+      });
+      void exited.then(({ code, signal }) => {
         if (!stopping) {
           log.warn({ code, signal }, 'vLLM exited unexpectedly');
           for (const listener of listeners) listener(code, signal);
