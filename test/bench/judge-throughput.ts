@@ -66,6 +66,10 @@ async function startFakeProcess(latencyMs: number): Promise<FakeProcess> {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
+  const orphan = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', orphan);
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const iterator = lines[Symbol.asyncIterator]();
   const first = await iterator.next();
@@ -74,9 +78,11 @@ async function startFakeProcess(latencyMs: number): Promise<FakeProcess> {
     url,
     child,
     async stop() {
+      const exited = once(child, 'exit');
       child.kill('SIGTERM');
       const report = await iterator.next();
-      await once(child, 'exit');
+      await exited;
+      process.off('exit', orphan);
       return JSON.parse(String(report.value));
     },
   };
