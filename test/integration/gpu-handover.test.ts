@@ -128,6 +128,17 @@ describe('gpu-agent handover', () => {
     expect(tags.status).toBe(200);
     expect(rig.ollama.loaded()).toEqual([]);
 
+    // Energy drawn while vLLM holds the card is counted as vLLM's.
+    await waitFor('energy drawn under vLLM', async () =>
+      /gavel_gpu_energy_joules_total\{gpu="0",owner="vllm"\} [1-9]/.test(await r.registry.metrics()),
+    );
+    process.stdout.write(
+      `\nmetrics while vLLM owns the card:\n${(await r.registry.metrics())
+        .split('\n')
+        .filter((l) => /^gavel_gpu_(memory|utilization|power|temperature|present|energy|lease)/.test(l))
+        .join('\n')}\n`,
+    );
+
     // The judge queue drains; after the idle time the card goes back to Ollama.
     await r.queue.obliterate({ force: true });
     await waitFor('a handover back to Ollama', () =>
@@ -152,9 +163,11 @@ describe('gpu-agent handover', () => {
     expect(again.status).toBe(200);
     expect(rig.ollama.loaded().map((m) => m.name)).toEqual(['rubric-writer:latest']);
 
-    await waitFor('a power reading', async () =>
-      /gavel_gpu_energy_joules_total\{gpu="0"\} [1-9]/.test(await r.registry.metrics()),
-    );
+    // The gauges follow the card: vLLM's memory is gone at the next reading.
+    await waitFor('the freed VRAM in the gauges', async () => {
+      const line = (await r.registry.metrics()).split('\n').find((l) => l.startsWith('gavel_gpu_memory_used_bytes{'));
+      return line !== undefined && Number(line.split(' ').at(-1)) < 1024 * 1024 * 1024;
+    });
     const metrics = await r.registry.metrics();
     process.stdout.write(
       `\nmetrics after both handovers:\n${metrics
@@ -172,7 +185,7 @@ describe('gpu-agent handover', () => {
     expect(metrics).toMatch(/gavel_gpu_handovers_total\{gpu="0",from="ollama",to="vllm",outcome="ok"\} 1/);
     expect(metrics).toMatch(/gavel_gpu_handovers_total\{gpu="0",from="vllm",to="ollama",outcome="ok"\} 2/);
     expect(metrics).toMatch(/gavel_gpu_handover_duration_seconds_count\{gpu="0",from="ollama",to="vllm"\} 1/);
-    expect(metrics).toMatch(/gavel_gpu_energy_cost_usd_total\{gpu="0"\} \d/);
+    expect(metrics).toMatch(/gavel_gpu_energy_cost_usd_total\{gpu="0",owner="vllm"\} \d/);
   });
 
   it('leaves the card with Ollama when vLLM fails to start', async () => {

@@ -144,7 +144,11 @@ export function startGpuAgent(deps: GpuAgentDeps): GpuAgent {
           config.GAVEL_NVIDIA_SMI_INTERVAL_MS * 3,
         );
         const joules = energy.joules - before;
-        deps.metrics.addEnergy(joules, energyCostUsd(joules, config.GAVEL_ELECTRICITY_USD_PER_KWH));
+        deps.metrics.addEnergy(
+          joules,
+          energyCostUsd(joules, config.GAVEL_ELECTRICITY_USD_PER_KWH),
+          deps.watch.current()?.owner ?? 'none',
+        );
       } catch (error) {
         if (!signal.aborted) log.warn({ err: coerceError(error) }, 'GPU telemetry failed');
       }

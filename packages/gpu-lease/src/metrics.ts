@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { HandoverResult } from './handover.ts';
-import type { LeaseRecord } from './lease.ts';
+import type { GpuOwner, LeaseRecord } from './lease.ts';
 import type { GpuReading, GpuSnapshot } from './nvidia-smi.ts';
 
 const MIB = 1024 * 1024;
@@ -9,7 +9,8 @@ const OWNERS = ['ollama', 'vllm', 'none'] as const;
 export interface GpuMetrics {
   /** Sets the card's gauges from a snapshot; absent fields and absent cards leave no series behind. */
   observeSnapshot(snapshot: GpuSnapshot, reading: GpuReading | undefined): void;
-  addEnergy(joules: number, usd: number): void;
+  /** Adds energy drawn while `owner` held the card (so the judge's share can be priced per sample). */
+  addEnergy(joules: number, usd: number, owner: GpuOwner | 'none'): void;
   observeLease(record: LeaseRecord | undefined): void;
   observeHandover(result: HandoverResult): void;
 }
@@ -33,14 +34,14 @@ export function createGpuMetrics(registry: Registry, options: { gpu: string }): 
   });
   const energy = new Counter({
     name: 'gavel_gpu_energy_joules_total',
-    help: 'Energy drawn by the card (power integrated over time)',
-    labelNames: ['gpu'],
+    help: 'Energy drawn by the card (power integrated over time), by the owner of the card at the time',
+    labelNames: ['gpu', 'owner'],
     registers: reg,
   });
   const cost = new Counter({
     name: 'gavel_gpu_energy_cost_usd_total',
-    help: 'Electricity cost of that energy at GAVEL_ELECTRICITY_USD_PER_KWH',
-    labelNames: ['gpu'],
+    help: 'Electricity cost of that energy at GAVEL_ELECTRICITY_USD_PER_KWH, by owner',
+    labelNames: ['gpu', 'owner'],
     registers: reg,
   });
   const owner = new Gauge({
@@ -68,8 +69,10 @@ export function createGpuMetrics(registry: Registry, options: { gpu: string }): 
     buckets: [0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1200],
     registers: reg,
   });
-  energy.inc({ gpu }, 0);
-  cost.inc({ gpu }, 0);
+  for (const o of OWNERS) {
+    energy.inc({ gpu, owner: o }, 0);
+    cost.inc({ gpu, owner: o }, 0);
+  }
   const readingGauges = [memUsed, memTotal, util, power, powerLimit, temperature];
 
   return {
@@ -91,9 +94,9 @@ export function createGpuMetrics(registry: Registry, options: { gpu: string }): 
       set(powerLimit, reading.powerLimitW);
       set(temperature, reading.temperatureC);
     },
-    addEnergy(joules, usd) {
-      if (joules > 0) energy.inc({ gpu }, joules);
-      if (usd > 0) cost.inc({ gpu }, usd);
+    addEnergy(joules, usd, owner) {
+      if (joules > 0) energy.inc({ gpu, owner }, joules);
+      if (usd > 0) cost.inc({ gpu, owner }, usd);
     },
     observeLease(record) {
       const current = record?.owner ?? 'none';
