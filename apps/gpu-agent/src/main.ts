@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { createShutdown, runMain } from '@gavel/core';
+import { ConfigError, createShutdown, runMain } from '@gavel/core';
 import {
   createGpuMetrics,
   createNvidiaSmiReader,
@@ -22,9 +22,28 @@ await runMain('gavel gpu-agent', async () => {
   const shutdown = createShutdown({ logger, deadlineMs: config.GAVEL_SHUTDOWN_TIMEOUT_S * 1000 });
   const redis = createRedis(config.GAVEL_REDIS_URL, { role: 'worker', connectionName: 'gavel-gpu-agent' });
   const subscriber = createRedis(config.GAVEL_REDIS_URL, { role: 'worker', connectionName: 'gavel-gpu-agent-sub' });
+  let lastRedisError = '';
+  for (const connection of [redis, subscriber]) {
+    connection.on('error', (error: Error) => {
+      // ioredis reconnects by itself; say so once per distinct error, not on every retry.
+      if (error.message === lastRedisError) return;
+      lastRedisError = error.message;
+      logger.warn({ err: error }, 'Redis connection error (reconnecting)');
+    });
+  }
   shutdown.register('redis', async () => {
     await Promise.all([closeRedis(redis), closeRedis(subscriber)]);
   });
+  try {
+    await Promise.race([
+      redis.ping(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('no answer in 10 s')), 10_000).unref()),
+    ]);
+  } catch (error) {
+    throw new ConfigError(
+      `cannot reach Redis at ${config.GAVEL_REDIS_URL} (${(error as Error).message}); start it with infra/bootstrap or set GAVEL_REDIS_URL`,
+    );
+  }
   const lease = new GpuLease({
     redis,
     prefix: config.GAVEL_STORE_PREFIX,
