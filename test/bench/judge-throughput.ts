@@ -6,6 +6,7 @@
  * its baseline before the run.
  *
  *   node --import tsx test/bench/judge-throughput.ts [--samples 10000] [--latency-ms 200] [--inflight 64] [--k 0,4]
+ *     [--via direct|worker] [--max-old-space-mib 192]
  *
  * `--via worker` drives the same grader through the real judge stage on Redis instead: a real
  * redis-server, the run store, a BullMQ judge queue and `startStageWorker` + `createJudgeStage`
@@ -34,6 +35,8 @@ const { values } = parseArgs({
     inflight: { type: 'string', default: '64' },
     k: { type: 'string', default: '0,4' },
     via: { type: 'string', default: 'direct' },
+    /** Run each k's judging process with `--max-old-space-size` (as a worker deployed with it would). */
+    'max-old-space-mib': { type: 'string' },
   },
 });
 const N = Number(values.samples);
@@ -207,16 +210,21 @@ async function viaWorker(
 async function runEachK(): Promise<void> {
   for (const k of KS) {
     const args = process.argv.slice(2).filter((_, i, all) => all[i - 1] !== '--k' && all[i] !== '--k');
-    const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, ...args, '--k', String(k)], {
-      cwd: ROOT,
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    const heap = values['max-old-space-mib'] ? [`--max-old-space-size=${values['max-old-space-mib']}`] : [];
+    const child = spawn(
+      process.execPath,
+      [...heap, '--import', 'tsx', import.meta.filename, ...args, '--k', String(k)],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'inherit', 'inherit'],
+      },
+    );
     const [code] = (await once(child, 'exit')) as [number | null];
     if (code !== 0) throw new Error(`bench for k=${k} exited with ${code}`);
   }
 }
 
-if (KS.length > 1) {
+if (process.env.GAVEL_BENCH_CHILD !== '1') {
   await runEachK();
   process.exit(0);
 }
@@ -246,6 +254,7 @@ try {
       tokenize_requests: server.counts.tokenize,
       latency_ms: LATENCY_MS,
       inflight: INFLIGHT,
+      max_old_space_mib: values['max-old-space-mib'] ? Number(values['max-old-space-mib']) : null,
       wall_s: Math.round(wallS * 100) / 100,
       littles_law_bound_s: Math.round(boundS * 100) / 100,
       of_bound: Math.round((boundS / wallS) * 1000) / 1000,
