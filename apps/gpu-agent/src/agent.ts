@@ -141,7 +141,8 @@ export function startGpuAgent(deps: GpuAgentDeps): GpuAgent {
         energy = integratePower(
           energy,
           reading?.powerDrawW === undefined ? undefined : { at: snapshot.at, watts: reading.powerDrawW },
-          config.GAVEL_NVIDIA_SMI_INTERVAL_MS * 3,
+          // A reader down for longer than this adds nothing rather than a guess.
+          Math.max(config.GAVEL_NVIDIA_SMI_INTERVAL_MS * 3, 30_000),
         );
         const joules = energy.joules - before;
         deps.metrics.addEnergy(
