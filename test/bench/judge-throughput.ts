@@ -214,10 +214,7 @@ async function runEachK(): Promise<void> {
     const child = spawn(
       process.execPath,
       [...heap, '--import', 'tsx', import.meta.filename, ...args, '--k', String(k)],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'inherit', 'inherit'],
-      },
+      { cwd: ROOT, env: { ...process.env, GAVEL_BENCH_CHILD: '1' }, stdio: ['ignore', 'inherit', 'inherit'] },
     );
     const [code] = (await once(child, 'exit')) as [number | null];
     if (code !== 0) throw new Error(`bench for k=${k} exited with ${code}`);
