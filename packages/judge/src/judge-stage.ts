@@ -27,6 +27,11 @@ export function createJudgeStage(deps: JudgeStageDeps): StageProcessor {
       if (!ref) throw new InputError(`run ${runId}: no rubric pinned for ${sample.kind} samples`);
       const rubric = await deps.rubrics.get(ref);
       const graded = await deps.grader.grade({ sample, facts, rubric, manifest }, signal);
+      if (graded.route === 'final') {
+        // One atomic step: the judgement and the final verdict it is.
+        await store.putFinalVerdict(runId, sampleId, graded, graded);
+        return;
+      }
       const first = await store.putJudgement(runId, sampleId, graded);
       judgement = first ? graded : ((await store.getJudgement(runId, sampleId)) ?? graded);
     }

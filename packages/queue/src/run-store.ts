@@ -15,8 +15,10 @@ export interface RunProgress {
   ended: number;
 }
 
-// HSETNX the verdict; on first write drop any failure record and count arbiter-decided verdicts.
+// HSETNX the verdict (and, in the same step, the judgement it came from when given); on first
+// write drop any failure record and count arbiter-decided verdicts.
 const PUT_FINAL_VERDICT = `
+if ARGV[4] ~= '' then redis.call('HSETNX', KEYS[4], ARGV[1], ARGV[4]) end
 local written = redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
 if written == 1 then
   redis.call('HDEL', KEYS[2], ARGV[1])
@@ -35,9 +37,11 @@ type StoreRedis = Redis & {
     verdicts: string,
     failures: string,
     arbitrated: string,
+    judgements: string,
     id: string,
     json: string,
     arb: string,
+    judgement: string,
   ): Promise<number>;
   gavelRecordFailure(verdicts: string, failures: string, id: string, json: string): Promise<number>;
 };
@@ -56,7 +60,7 @@ export class RunStore {
     this.prefix = prefix;
     const r = redis as StoreRedis;
     if (typeof r.gavelPutFinalVerdict !== 'function') {
-      redis.defineCommand('gavelPutFinalVerdict', { numberOfKeys: 3, lua: PUT_FINAL_VERDICT });
+      redis.defineCommand('gavelPutFinalVerdict', { numberOfKeys: 4, lua: PUT_FINAL_VERDICT });
       redis.defineCommand('gavelRecordFailure', { numberOfKeys: 2, lua: RECORD_FAILURE });
     }
     this.redis = r;
@@ -211,17 +215,24 @@ export class RunStore {
     return raw === null ? undefined : Verdict.parse(JSON.parse(raw));
   }
 
-  /** Records the final verdict exactly once (HSETNX); true only for the first writer. */
-  async putFinalVerdict(runId: string, sampleId: string, verdict: Verdict): Promise<boolean> {
+  /**
+   * Records the final verdict exactly once (HSETNX); true only for the first writer. With
+   * `judgement`, the judge's verdict is recorded (once) in the same atomic step.
+   */
+  async putFinalVerdict(runId: string, sampleId: string, verdict: Verdict, judgement?: Verdict): Promise<boolean> {
     const json = JSON.stringify(Verdict.parse(verdict));
+    const judgementJson =
+      judgement === undefined ? '' : judgement === verdict ? json : JSON.stringify(Verdict.parse(judgement));
     const arbitrated = verdict.source === 'arbiter' || verdict.arbitration === 'unarbitrated' ? '1' : '0';
     const written = await this.redis.gavelPutFinalVerdict(
       this.key(runId, 'verdicts'),
       this.key(runId, 'failures'),
       this.key(runId, 'arbitrated'),
+      this.key(runId, 'judgements'),
       sampleId,
       json,
       arbitrated,
+      judgementJson,
     );
     return written === 1;
   }
