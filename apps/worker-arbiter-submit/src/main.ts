@@ -1,21 +1,28 @@
-import { InputError, loadBaseConfig, runMain } from '@gavel/core';
+import { createArbiterClients, createArbiterSubmitStage, loadArbiterConfig } from '@gavel/arbiter';
+import { loadBaseConfig, runMain } from '@gavel/core';
 import { runStageProcess } from '@gavel/queue';
+import { createRubricCache } from '@gavel/rubric';
 import { createLogger } from '@gavel/telemetry';
 
 await runMain('gavel worker-arbiter-submit', async () => {
   const config = loadBaseConfig(process.env);
+  const arbiter = loadArbiterConfig(process.env);
   const logger = createLogger({ name: 'worker-arbiter-submit', level: config.GAVEL_LOG_LEVEL });
   await runStageProcess({
     stage: 'arbiter-submit',
     config,
     logger,
-    defaultConcurrency: 4,
-    build: async () => ({
-      processor: async ({ runId, sampleId }) => {
-        throw new InputError(
-          `run ${runId}: sample ${sampleId} was routed to the arbiter, but this worker has no arbiter configured`,
-        );
-      },
+    defaultConcurrency: arbiter.mode === 'openai-compatible' ? 4 : 64,
+    build: async ({ queues, store }) => ({
+      processor: createArbiterSubmitStage({
+        config: arbiter,
+        ...createArbiterClients(arbiter),
+        rubrics: createRubricCache((key) => store.getRubricText(key)),
+        submitQueue: queues['arbiter-submit'],
+        collectQueue: queues['arbiter-collect'],
+        lockTtlMs: config.GAVEL_LOCK_DURATION_MS,
+        logger,
+      }),
     }),
   });
 });

@@ -1,0 +1,274 @@
+import { randomUUID } from 'node:crypto';
+import type { RunStore } from '@gavel/queue';
+import { z } from 'zod';
+import { RequestCost } from './cost-ledger.ts';
+
+/** Where one routed sample stands with the arbiter. */
+export const ArbiterSampleState = z.object({
+  attempt: z.number().int().nonnegative(),
+  custom_id: z.string(),
+  status: z.enum(['pending', 'submitted', 'done', 'failed']),
+  batch_id: z.string().nullable(),
+  reason: z.string().optional(),
+});
+export type ArbiterSampleState = z.infer<typeof ArbiterSampleState>;
+
+/** Written before a batch is created, with a key derived from its request set. */
+export const SubmitIntent = z.object({
+  key: z.string(),
+  run_id: z.string(),
+  sample_ids: z.array(z.string()),
+  custom_ids: z.array(z.string()),
+  /** Attempt of each sample, parallel to `sample_ids`. */
+  attempts: z.array(z.number().int().nonnegative()),
+  at: z.number(),
+  batch_id: z.string().nullable(),
+});
+export type SubmitIntent = z.infer<typeof SubmitIntent>;
+
+export const BatchRecord = z.object({
+  batch_id: z.string(),
+  run_id: z.string(),
+  model: z.string(),
+  intent: z.string(),
+  custom_ids: z.array(z.string()),
+  created_at: z.number(),
+});
+export type BatchRecord = z.infer<typeof BatchRecord>;
+
+// Compare-and-set of a sample's state: only when it is still at (attempt, status, batch).
+const SET_STATE_IF = `
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local s = cjson.decode(raw)
+local batch = s.batch_id
+if batch == cjson.null or batch == nil then batch = '' end
+if tostring(s.attempt) ~= ARGV[2] or s.status ~= ARGV[3] or batch ~= ARGV[4] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[5])
+return 1`;
+
+const RELEASE_LOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+type ArbRedis = RunStore['redis'] & {
+  gavelArbSetStateIf(
+    key: string,
+    id: string,
+    attempt: string,
+    status: string,
+    batch: string,
+    json: string,
+  ): Promise<number>;
+  gavelArbRelease(key: string, token: string): Promise<number>;
+};
+
+/**
+ * The arbiter's records in the run store's Redis. Per run (`<prefix>:run:<runId>:arb:…`):
+ * `state` (hash sample → {@link ArbiterSampleState}), `pending` (zset sample → ms it started
+ * waiting), `cid` (hash custom_id → sample/attempt), `intent:<key>` + `intents` (open submit
+ * intents), `batches` (zset batch id → created ms), `ledger` (hash custom_id or overhead key →
+ * {@link RequestCost}, HSETNX). Per batch (`<prefix>:arb:batch:<id>`): the {@link BatchRecord}
+ * and its `:status`, `:polls`, `:collected` and lock keys. `<prefix>:arb:claimed` holds batch ids
+ * already adopted by an intent (recovery never adopts one twice).
+ */
+export class ArbiterStore {
+  readonly redis: ArbRedis;
+  constructor(readonly store: RunStore) {
+    const r = store.redis as ArbRedis;
+    if (typeof r.gavelArbSetStateIf !== 'function') {
+      r.defineCommand('gavelArbSetStateIf', { numberOfKeys: 1, lua: SET_STATE_IF });
+      r.defineCommand('gavelArbRelease', { numberOfKeys: 1, lua: RELEASE_LOCK });
+    }
+    this.redis = r;
+  }
+
+  runKey(runId: string, part: string): string {
+    return this.store.key(runId, `arb:${part}`);
+  }
+
+  batchKey(batchId: string, part = ''): string {
+    return `${this.store.prefix}:arb:batch:${batchId}${part ? `:${part}` : ''}`;
+  }
+
+  get claimedKey(): string {
+    return `${this.store.prefix}:arb:claimed`;
+  }
+
+  // ── sample state ────────────────────────────────────────────────────────────
+  async getState(runId: string, sampleId: string): Promise<ArbiterSampleState | undefined> {
+    const raw = await this.redis.hget(this.runKey(runId, 'state'), sampleId);
+    return raw === null ? undefined : ArbiterSampleState.parse(JSON.parse(raw));
+  }
+
+  /** Registers a routed sample as pending (first attempt) once; returns its state. */
+  async enterPending(runId: string, sampleId: string, customId: string, now: number): Promise<ArbiterSampleState> {
+    const state: ArbiterSampleState = { attempt: 0, custom_id: customId, status: 'pending', batch_id: null };
+    const results = await this.redis
+      .multi()
+      .hsetnx(this.runKey(runId, 'state'), sampleId, JSON.stringify(state))
+      .hsetnx(this.runKey(runId, 'cid'), customId, JSON.stringify({ sample_id: sampleId, attempt: 0 }))
+      .exec();
+    if (results?.[0]?.[1] === 1) await this.redis.zadd(this.runKey(runId, 'pending'), 'NX', now, sampleId);
+    return (await this.getState(runId, sampleId)) ?? state;
+  }
+
+  /** Moves a sample from `from` to `to` only if it is still exactly at `from`. */
+  async transition(
+    runId: string,
+    sampleId: string,
+    from: ArbiterSampleState,
+    to: ArbiterSampleState,
+  ): Promise<boolean> {
+    const ok = await this.redis.gavelArbSetStateIf(
+      this.runKey(runId, 'state'),
+      sampleId,
+      String(from.attempt),
+      from.status,
+      from.batch_id ?? '',
+      JSON.stringify(to),
+    );
+    return ok === 1;
+  }
+
+  /** Re-queues a sample for a new attempt (new custom_id) in a later batch. */
+  async resubmit(
+    runId: string,
+    sampleId: string,
+    from: ArbiterSampleState,
+    customId: string,
+    now: number,
+  ): Promise<boolean> {
+    const to: ArbiterSampleState = {
+      attempt: from.attempt + 1,
+      custom_id: customId,
+      status: 'pending',
+      batch_id: null,
+    };
+    await this.redis.hsetnx(
+      this.runKey(runId, 'cid'),
+      customId,
+      JSON.stringify({ sample_id: sampleId, attempt: to.attempt }),
+    );
+    if (!(await this.transition(runId, sampleId, from, to))) return false;
+    await this.redis.zadd(this.runKey(runId, 'pending'), 'NX', now, sampleId);
+    return true;
+  }
+
+  async lookupCustomId(runId: string, customId: string): Promise<{ sample_id: string; attempt: number } | undefined> {
+    const raw = await this.redis.hget(this.runKey(runId, 'cid'), customId);
+    return raw === null ? undefined : (JSON.parse(raw) as { sample_id: string; attempt: number });
+  }
+
+  async pending(runId: string, limit: number): Promise<{ sampleId: string; since: number }[]> {
+    const flat = await this.redis.zrange(this.runKey(runId, 'pending'), 0, limit - 1, 'WITHSCORES');
+    const out: { sampleId: string; since: number }[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) out.push({ sampleId: flat[i] as string, since: Number(flat[i + 1]) });
+    return out;
+  }
+
+  async pendingCount(runId: string): Promise<number> {
+    return this.redis.zcard(this.runKey(runId, 'pending'));
+  }
+
+  // ── locks ───────────────────────────────────────────────────────────────────
+  /** A lock that a dead holder loses after `ttlMs`; returns the release function, or undefined. */
+  async tryLock(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
+    const token = randomUUID();
+    const ok = await this.redis.set(key, token, 'PX', ttlMs, 'NX');
+    if (ok !== 'OK') return undefined;
+    return async () => {
+      await this.redis.gavelArbRelease(key, token);
+    };
+  }
+
+  // ── submit intents and batches ──────────────────────────────────────────────
+  async openIntents(runId: string): Promise<SubmitIntent[]> {
+    const keys = await this.redis.smembers(this.runKey(runId, 'intents'));
+    const out: SubmitIntent[] = [];
+    for (const key of keys) {
+      const raw = await this.redis.get(this.runKey(runId, `intent:${key}`));
+      if (raw === null) await this.redis.srem(this.runKey(runId, 'intents'), key);
+      else out.push(SubmitIntent.parse(JSON.parse(raw)));
+    }
+    return out;
+  }
+
+  /** Records the intent to submit a request set (before the API call). */
+  async writeIntent(intent: SubmitIntent): Promise<void> {
+    await this.redis
+      .multi()
+      .set(this.runKey(intent.run_id, `intent:${intent.key}`), JSON.stringify(intent))
+      .sadd(this.runKey(intent.run_id, 'intents'), intent.key)
+      .exec();
+  }
+
+  /** Drops an intent that never reached the API (its samples stay pending). */
+  async dropIntent(runId: string, key: string): Promise<void> {
+    await this.redis
+      .multi()
+      .del(this.runKey(runId, `intent:${key}`))
+      .srem(this.runKey(runId, 'intents'), key)
+      .exec();
+  }
+
+  async isClaimed(batchId: string): Promise<boolean> {
+    return (await this.redis.sismember(this.claimedKey, batchId)) === 1;
+  }
+
+  /**
+   * Persists a created batch in one transaction: its record, each sample's state (submitted, with
+   * the batch id), the pending set and the intent closed, the batch id claimed.
+   */
+  async commitBatch(intent: SubmitIntent, batch: BatchRecord, states: Map<string, ArbiterSampleState>): Promise<void> {
+    const runId = intent.run_id;
+    const tx = this.redis
+      .multi()
+      .set(this.batchKey(batch.batch_id), JSON.stringify(batch))
+      .sadd(this.claimedKey, batch.batch_id)
+      .zadd(this.runKey(runId, 'batches'), batch.created_at, batch.batch_id)
+      .set(this.runKey(runId, `intent:${intent.key}`), JSON.stringify({ ...intent, batch_id: batch.batch_id }))
+      .srem(this.runKey(runId, 'intents'), intent.key);
+    for (const [sampleId, state] of states) {
+      tx.hset(this.runKey(runId, 'state'), sampleId, JSON.stringify(state));
+      tx.zrem(this.runKey(runId, 'pending'), sampleId);
+    }
+    await tx.exec();
+  }
+
+  async getBatch(batchId: string): Promise<BatchRecord | undefined> {
+    const raw = await this.redis.get(this.batchKey(batchId));
+    return raw === null ? undefined : BatchRecord.parse(JSON.parse(raw));
+  }
+
+  async runBatches(runId: string): Promise<string[]> {
+    return this.redis.zrange(this.runKey(runId, 'batches'), 0, -1);
+  }
+
+  async isCollected(batchId: string): Promise<boolean> {
+    return (await this.redis.exists(this.batchKey(batchId, 'collected'))) === 1;
+  }
+
+  async markCollected(batchId: string): Promise<void> {
+    await this.redis.set(this.batchKey(batchId, 'collected'), new Date().toISOString());
+  }
+
+  async bumpPolls(batchId: string): Promise<number> {
+    return this.redis.incr(this.batchKey(batchId, 'polls'));
+  }
+
+  async polls(batchId: string): Promise<number> {
+    return Number((await this.redis.get(this.batchKey(batchId, 'polls'))) ?? 0);
+  }
+
+  // ── cost ledger ─────────────────────────────────────────────────────────────
+  /** Books a cost once under `key` (a custom_id, or an overhead key); true if it was new. */
+  async bookCost(runId: string, key: string, cost: RequestCost): Promise<boolean> {
+    return (await this.redis.hsetnx(this.runKey(runId, 'ledger'), key, JSON.stringify(RequestCost.parse(cost)))) === 1;
+  }
+
+  async ledger(runId: string): Promise<Map<string, RequestCost>> {
+    const raw = await this.redis.hgetall(this.runKey(runId, 'ledger'));
+    return new Map(Object.entries(raw).map(([k, v]) => [k, RequestCost.parse(JSON.parse(v))]));
+  }
+}

@@ -1,0 +1,41 @@
+import type { GraderAnswer, Verdict } from '@gavel/core';
+
+export interface ArbiterProvenance {
+  model: string;
+  batch_id: string | null;
+  custom_id: string;
+  path: 'anthropic-batch' | 'openai-compatible';
+}
+
+/** The final verdict of an arbitrated sample: the arbiter's answer, the judge's verdict kept beside it. */
+export function arbiterVerdict(
+  judgement: Verdict,
+  answer: GraderAnswer,
+  provenance: ArbiterProvenance,
+  usage: Verdict['usage'],
+  decidedAt: string,
+): Verdict {
+  return {
+    pass: answer.pass,
+    score: answer.score,
+    rationale: answer.rationale,
+    criteria: answer.criteria,
+    source: 'arbiter',
+    facts_only: false,
+    route: 'arbiter',
+    route_reasons: judgement.route_reasons,
+    arbitration: 'done',
+    flags: judgement.flags,
+    grader: judgement.grader,
+    consistency: judgement.consistency,
+    arbiter: provenance,
+    judge_verdict: { pass: judgement.pass, score: judgement.score, rationale: judgement.rationale },
+    usage,
+    decided_at: decidedAt,
+  };
+}
+
+/** With no arbiter configured, a routed sample keeps the judge's verdict, marked unarbitrated. */
+export function unarbitratedVerdict(judgement: Verdict): Verdict {
+  return { ...judgement, arbitration: 'unarbitrated' };
+}

@@ -1,0 +1,268 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import { InputError, type Logger, TransientError } from '@gavel/core';
+import type { RunStore, StageProcessor } from '@gavel/queue';
+import { DelayedError } from 'bullmq';
+import { transientFromApi } from './api-errors.ts';
+import type { ArbiterDeps } from './arbiter-deps.ts';
+import { noArbiterMetrics } from './arbiter-metrics.ts';
+import {
+  type ArbiterRequestParams,
+  buildArbiterRequest,
+  buildPrimingRequest,
+  estimateTokens,
+} from './arbiter-request.ts';
+import { type ArbiterSampleState, ArbiterStore, type SubmitIntent } from './arbiter-store.ts';
+import { unarbitratedVerdict } from './arbiter-verdict.ts';
+import { flushDecision } from './batch-policy.ts';
+import { requestCost } from './cost-ledger.ts';
+import { customIdFor, intentKeyFor } from './custom-id.ts';
+import { addArbiterJob } from './stage-jobs.ts';
+import { arbitrateSync } from './sync-arbiter.ts';
+
+/** How far before an intent a batch may have been created and still match it (clock skew). */
+const INTENT_SKEW_MS = 5 * 60_000;
+
+/** True once no more samples of the run can be routed: each is judged or failed before the judge. */
+export async function judgeDrained(store: RunStore, runId: string): Promise<boolean> {
+  const p = await store.progress(runId);
+  const failedEarly = (p.failedByStage.sandbox ?? 0) + (p.failedByStage.judge ?? 0);
+  return p.total > 0 && p.judged + failedEarly >= p.total;
+}
+
+/**
+ * The arbiter-submit stage. `anthropic-batch`: a routed sample joins the run's pending set; the
+ * job that finds a batch due (size, window or a drained judge stage) sends it under a per-run
+ * lock — intent record first (its key derived from the request set), one priming call, the batch,
+ * then batch id and custom_ids in one transaction. A job whose sample is not yet in a batch moves
+ * itself to delayed (no worker slot held) and completes only once its batch id is persisted.
+ * `openai-compatible` arbitrates synchronously; `none` keeps the judge's verdict, unarbitrated.
+ */
+export function createArbiterSubmitStage(deps: ArbiterDeps): StageProcessor {
+  const { config } = deps;
+  const metrics = deps.metrics ?? noArbiterMetrics;
+  const arbStores = new WeakMap<RunStore, ArbiterStore>();
+  const arbFor = (store: RunStore): ArbiterStore => {
+    let a = arbStores.get(store);
+    if (!a) {
+      a = new ArbiterStore(store);
+      arbStores.set(store, a);
+    }
+    return a;
+  };
+
+  async function findSubmitted(client: Anthropic, arb: ArbiterStore, intent: SubmitIntent, signal: AbortSignal) {
+    const candidates: Anthropic.Messages.Batches.MessageBatch[] = [];
+    for await (const batch of client.messages.batches.list({ limit: 100 }, { signal })) {
+      const created = Date.parse(batch.created_at);
+      if (created < intent.at - INTENT_SKEW_MS) break;
+      const c = batch.request_counts;
+      const total = c.processing + c.succeeded + c.errored + c.canceled + c.expired;
+      if (total === intent.custom_ids.length && !(await arb.isClaimed(batch.id))) candidates.push(batch);
+    }
+    candidates.sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
+    return candidates[0];
+  }
+
+  async function commit(arb: ArbiterStore, intent: SubmitIntent, batchId: string, createdAt: number): Promise<void> {
+    const states = new Map<string, ArbiterSampleState>();
+    intent.sample_ids.forEach((sampleId, i) => {
+      const customId = intent.custom_ids[i] as string;
+      states.set(sampleId, {
+        attempt: attemptOf(intent, i),
+        custom_id: customId,
+        status: 'submitted',
+        batch_id: batchId,
+      });
+    });
+    await arb.commitBatch(
+      intent,
+      {
+        batch_id: batchId,
+        run_id: intent.run_id,
+        model: config.model,
+        intent: intent.key,
+        custom_ids: intent.custom_ids,
+        created_at: createdAt,
+      },
+      states,
+    );
+  }
+
+  const attemptOf = (intent: SubmitIntent, i: number): number => intent.attempts[i] ?? 0;
+
+  async function recoverIntents(client: Anthropic, arb: ArbiterStore, runId: string, signal: AbortSignal, log: Logger) {
+    for (const intent of await arb.openIntents(runId)) {
+      const found = await findSubmitted(client, arb, intent, signal);
+      if (found) {
+        await commit(arb, intent, found.id, Date.parse(found.created_at));
+        log.warn({ batchId: found.id, intent: intent.key }, 'adopted a batch submitted before a crash');
+      } else {
+        await arb.dropIntent(runId, intent.key);
+        log.info({ intent: intent.key }, 'dropped a submit intent that never reached the API');
+      }
+    }
+  }
+
+  async function prime(
+    client: Anthropic,
+    arb: ArbiterStore,
+    runId: string,
+    intentKey: string,
+    rubricText: string,
+    signal: AbortSignal,
+  ) {
+    if (estimateTokens(rubricText) < config.minCacheTokens) return;
+    const params = buildPrimingRequest(config.model, rubricText, config.cacheTtl);
+    const message = await client.messages
+      .create(params as Anthropic.Messages.MessageCreateParamsNonStreaming, { signal, timeout: config.timeoutMs })
+      .catch((e: unknown) => {
+        throw transientFromApi(e, 'priming call');
+      });
+    const price = config.prices[config.model];
+    if (!price) return;
+    const cost = requestCost(message.usage, price, config.model, 'priming');
+    if (await arb.bookCost(runId, `prime:${intentKey}:${estimateTokens(rubricText)}`, cost)) metrics.cost(cost);
+  }
+
+  /** Sends the run's due batch if one is due; returns how long a waiting sample should wait. */
+  async function flush(store: RunStore, runId: string, signal: AbortSignal, log: Logger): Promise<number> {
+    const client = deps.anthropic;
+    if (!client) throw new InputError('GAVEL_ARBITER=anthropic-batch but no Anthropic client was built');
+    const arb = arbFor(store);
+    const release = await arb.tryLock(arb.runKey(runId, 'flush-lock'), deps.lockTtlMs);
+    if (!release) return Math.min(config.batchWindowMs, 1_000);
+    try {
+      await recoverIntents(client, arb, runId, signal, log);
+      const pending = await arb.pending(runId, config.batchMaxRequests);
+      const first = pending[0];
+      if (!first) return config.batchWindowMs;
+      const decision = flushDecision({
+        pending: pending.length,
+        oldestAt: first.since,
+        now: Date.now(),
+        windowMs: config.batchWindowMs,
+        maxRequests: config.batchMaxRequests,
+        judgeDrained: await judgeDrained(store, runId),
+      });
+      if (!decision.flush) return decision.waitMs;
+      const manifest = await store.getManifest(runId);
+      const requests: { custom_id: string; params: ArbiterRequestParams }[] = [];
+      const sampleIds: string[] = [];
+      const attempts: number[] = [];
+      const rubricTexts = new Set<string>();
+      let bytes = 20;
+      for (const { sampleId } of pending) {
+        const [sample, facts, judgement, state, verdict] = await Promise.all([
+          store.getSample(runId, sampleId),
+          store.getFacts(runId, sampleId),
+          store.getJudgement(runId, sampleId),
+          arb.getState(runId, sampleId),
+          store.getFinalVerdict(runId, sampleId),
+        ]);
+        if (verdict || !judgement || state?.status !== 'pending') {
+          await arb.redis.zrem(arb.runKey(runId, 'pending'), sampleId);
+          continue;
+        }
+        const ref = manifest.rubrics[sample.kind];
+        if (!ref) throw new InputError(`run ${runId}: no rubric pinned for ${sample.kind} samples`);
+        const rubric = await deps.rubrics.get(ref);
+        const params = buildArbiterRequest({
+          model: config.model,
+          maxTokens: config.maxTokens,
+          cacheTtl: config.cacheTtl,
+          rubricText: rubric.text,
+          sample,
+          facts,
+          judgement,
+        });
+        const request = { custom_id: state.custom_id, params };
+        const size = Buffer.byteLength(JSON.stringify(request)) + 1;
+        if (bytes + size > config.batchMaxBytes) {
+          if (requests.length === 0) {
+            throw new InputError(
+              `run ${runId}: sample ${sampleId}'s arbiter request is ${size} bytes, over GAVEL_ARBITER_BATCH_MAX_BYTES`,
+            );
+          }
+          break;
+        }
+        bytes += size;
+        requests.push(request);
+        sampleIds.push(sampleId);
+        attempts.push(state.attempt);
+        rubricTexts.add(rubric.text);
+      }
+      if (requests.length === 0) return 0;
+      const customIds = requests.map((r) => r.custom_id);
+      const intent: SubmitIntent = {
+        key: intentKeyFor(runId, customIds),
+        run_id: runId,
+        sample_ids: sampleIds,
+        custom_ids: customIds,
+        attempts,
+        at: Date.now(),
+        batch_id: null,
+      };
+      await arb.writeIntent(intent);
+      for (const text of rubricTexts) await prime(client, arb, runId, intent.key, text, signal);
+      // No SDK retries here: a timed-out create may have created the batch; recovery finds it.
+      const batch = await client.messages.batches
+        .create(
+          { requests: requests as Anthropic.Messages.Batches.BatchCreateParams['requests'] },
+          {
+            signal,
+            timeout: config.timeoutMs,
+            maxRetries: 0,
+          },
+        )
+        .catch((e: unknown) => {
+          throw transientFromApi(e, 'batch create');
+        });
+      await commit(arb, intent, batch.id, Date.parse(batch.created_at));
+      metrics.batchSubmitted(config.model, requests.length);
+      log.info({ runId, batchId: batch.id, requests: requests.length, reason: decision.reason }, 'batch submitted');
+      return 0;
+    } finally {
+      await release();
+    }
+  }
+
+  return async (payload, { store, signal, log, job }) => {
+    const { runId, sampleId } = payload;
+    const loaded = await store.loadForStage(runId, sampleId);
+    if (loaded.verdict) return;
+    const judgement = loaded.judgement;
+    if (!judgement) throw new InputError(`run ${runId}: sample ${sampleId} reached arbiter-submit without a judgement`);
+    switch (config.mode) {
+      case 'none':
+        await store.putFinalVerdict(runId, sampleId, unarbitratedVerdict(judgement));
+        return;
+      case 'openai-compatible':
+        await arbitrateSync(deps, store, { sample: loaded.sample, facts: loaded.facts, judgement, runId }, signal);
+        return;
+      case 'anthropic-batch':
+        break;
+    }
+    const arb = arbFor(store);
+    let state =
+      (await arb.getState(runId, sampleId)) ??
+      (await arb.enterPending(runId, sampleId, customIdFor(runId, sampleId, 0), Date.now()));
+    let waitMs = 0;
+    if (state.status === 'pending') {
+      waitMs = await flush(store, runId, signal, log);
+      state = (await arb.getState(runId, sampleId)) ?? state;
+    }
+    switch (state.status) {
+      case 'submitted':
+        await addArbiterJob(deps.collectQueue, payload, state.attempt);
+        return;
+      case 'done':
+      case 'failed':
+        return;
+      case 'pending': {
+        if (!job.token) throw new TransientError('no job token to delay the job with');
+        await job.moveToDelayed(Date.now() + Math.max(200, waitMs), job.token);
+        throw new DelayedError();
+      }
+    }
+  };
+}

@@ -1,0 +1,97 @@
+import { type Facts, GraderAnswer, InputError, type Sample, TransientError, type Verdict } from '@gavel/core';
+import type { RunStore } from '@gavel/queue';
+import { z } from 'zod';
+import { transientFromApi } from './api-errors.ts';
+import { parseArbiterAnswer } from './arbiter-answer.ts';
+import type { ArbiterDeps } from './arbiter-deps.ts';
+import { noArbiterMetrics } from './arbiter-metrics.ts';
+import { buildArbiterRequest } from './arbiter-request.ts';
+import { ArbiterStore } from './arbiter-store.ts';
+import { arbiterVerdict } from './arbiter-verdict.ts';
+import { requestCost } from './cost-ledger.ts';
+import { customIdFor } from './custom-id.ts';
+
+const answerSchema = z.toJSONSchema(GraderAnswer);
+
+/**
+ * The air-gapped arbiter: the same request (rubric first, then facts, the judge's verdict, task and
+ * output) sent synchronously to an OpenAI-compatible server through the `openai` SDK, with the
+ * verdict schema as `response_format`. An answer that fails the schema is retried (transient).
+ */
+export async function arbitrateSync(
+  deps: ArbiterDeps,
+  store: RunStore,
+  input: { runId: string; sample: Sample; facts: Facts | undefined; judgement: Verdict },
+  signal: AbortSignal,
+): Promise<void> {
+  const { config } = deps;
+  const client = deps.openai;
+  if (!client) throw new InputError('GAVEL_ARBITER=openai-compatible but no OpenAI client was built');
+  const manifest = await store.getManifest(input.runId);
+  const ref = manifest.rubrics[input.sample.kind];
+  if (!ref) throw new InputError(`run ${input.runId}: no rubric pinned for ${input.sample.kind} samples`);
+  const rubric = await deps.rubrics.get(ref);
+  const params = buildArbiterRequest({
+    model: config.model,
+    maxTokens: config.maxTokens,
+    cacheTtl: config.cacheTtl,
+    rubricText: rubric.text,
+    sample: input.sample,
+    facts: input.facts,
+    judgement: input.judgement,
+  });
+  const completion = await client.chat.completions
+    .create(
+      {
+        model: config.model,
+        temperature: 0,
+        max_tokens: config.maxTokens,
+        messages: [...params.system.map((b) => ({ role: 'system' as const, content: b.text })), ...params.messages],
+        response_format: {
+          type: 'json_schema',
+          json_schema: { name: 'grader_answer', schema: answerSchema, strict: true },
+        },
+      },
+      { signal, timeout: config.timeoutMs },
+    )
+    .catch((e: unknown) => {
+      throw transientFromApi(e, `arbiter ${config.model}`);
+    });
+  const choice = completion.choices[0];
+  if (choice?.finish_reason === 'length') {
+    throw new TransientError(`arbiter ${config.model}: answer cut at max_tokens=${config.maxTokens}`);
+  }
+  const parsed = parseArbiterAnswer(choice?.message.content ?? '');
+  if (!parsed.ok) throw new TransientError(`arbiter ${config.model}: ${parsed.reason}`);
+  const customId = customIdFor(input.runId, input.sample.id, 0);
+  const usage = completion.usage;
+  const tokens = {
+    input: usage?.prompt_tokens ?? 0,
+    output: usage?.completion_tokens ?? 0,
+    cache_write: 0,
+    cache_read: usage?.prompt_tokens_details?.cached_tokens ?? 0,
+  };
+  const verdict = arbiterVerdict(
+    input.judgement,
+    parsed.answer,
+    { model: config.model, batch_id: null, custom_id: customId, path: 'openai-compatible' },
+    tokens,
+    new Date().toISOString(),
+  );
+  const price = config.prices[config.model];
+  if (price && usage) {
+    const cost = requestCost(
+      {
+        input_tokens: tokens.input - tokens.cache_read,
+        output_tokens: tokens.output,
+        cache_read_input_tokens: tokens.cache_read,
+      },
+      price,
+      config.model,
+      'sync',
+    );
+    if (await new ArbiterStore(store).bookCost(input.runId, customId, cost))
+      (deps.metrics ?? noArbiterMetrics).cost(cost);
+  }
+  await store.putFinalVerdict(input.runId, input.sample.id, verdict);
+}
