@@ -1,22 +1,53 @@
 import { loadBaseConfig, runMain } from '@gavel/core';
-import { createFactsGrader, createJudgeStage } from '@gavel/judge';
-import { runStageProcess } from '@gavel/queue';
+import { gatedProcessor, type JudgeGate, loadJudgeGateConfig, startJudgeGate } from '@gavel/gpu-lease';
+import { createFactsGrader, createJudgeStage, createLlmGrader, loadJudgeConfig } from '@gavel/judge';
+import { closeRedis, createRedis, runStageProcess } from '@gavel/queue';
 import { createRubricCache } from '@gavel/rubric';
 import { createLogger } from '@gavel/telemetry';
 
 await runMain('gavel worker-judge', async () => {
   const config = loadBaseConfig(process.env);
+  const judgeConfig = loadJudgeConfig(process.env);
+  const gateConfig = loadJudgeGateConfig(process.env);
   const logger = createLogger({ name: 'worker-judge', level: config.GAVEL_LOG_LEVEL });
-  await runStageProcess({
+  let gate: JudgeGate | undefined;
+  const { shutdown, worker } = await runStageProcess({
     stage: 'judge',
     config,
     logger,
     defaultConcurrency: 32,
     build: async ({ queues, store, shutdown }) => {
-      const grader = createFactsGrader();
+      const grader = judgeConfig.mode === 'facts' ? createFactsGrader() : await createLlmGrader(judgeConfig, logger);
       shutdown.register('grader', () => grader.close());
       const rubrics = createRubricCache((key) => store.getRubricText(key));
-      return { processor: createJudgeStage({ grader, rubrics, arbiterSubmit: queues['arbiter-submit'] }) };
+      let processor = createJudgeStage({ grader, rubrics, arbiterSubmit: queues['arbiter-submit'] });
+      if (gateConfig.GAVEL_JUDGE_GPU_GATE) {
+        // Judge only while vLLM holds the GPU lease (the gpu-agent hands the card over).
+        const redis = createRedis(config.GAVEL_REDIS_URL, { role: 'worker', connectionName: 'gavel-judge-gpu-gate' });
+        const subscriber = createRedis(config.GAVEL_REDIS_URL, {
+          role: 'worker',
+          connectionName: 'gavel-judge-gpu-gate-sub',
+        });
+        const judgeGate = await startJudgeGate({
+          redis,
+          subscriber,
+          prefix: config.GAVEL_STORE_PREFIX,
+          gpuId: gateConfig.GAVEL_GPU_ID,
+          pollMs: gateConfig.GAVEL_GPU_POLL_MS,
+        });
+        shutdown.register('gpu-gate', async () => {
+          await judgeGate.close();
+          await Promise.all([closeRedis(redis), closeRedis(subscriber)]);
+        });
+        processor = gatedProcessor(judgeGate.gate, processor);
+        gate = judgeGate.gate;
+      }
+      // Enough jobs in flight to keep the judge server's continuous batching full.
+      return { processor, concurrency: judgeConfig.mode === 'facts' ? undefined : judgeConfig.inflight };
     },
   });
+  if (gate) {
+    const detach = gate.attach(worker.worker);
+    shutdown.register('gpu-gate-detach', async () => detach());
+  }
 });

@@ -12,7 +12,7 @@ import type { Queue, Telemetry } from 'bullmq';
 import { closeRedis, createRedis } from './redis.ts';
 import { RunStore } from './run-store.ts';
 import { stageQueue } from './stage-queue.ts';
-import { type StageHooks, type StageProcessor, startStageWorker } from './stage-worker.ts';
+import { type StageHooks, type StageProcessor, type StageWorker, startStageWorker } from './stage-worker.ts';
 
 /** What a stage's builder gets to construct its processor. */
 export interface StageBuildContext {
@@ -39,7 +39,9 @@ export interface StageProcessOptions {
  * Wires one stage worker process: Redis connections, the run store, the stage worker and a
  * shutdown coordinator (SIGINT/SIGTERM drain active jobs within `GAVEL_SHUTDOWN_TIMEOUT_S`).
  */
-export async function runStageProcess(options: StageProcessOptions): Promise<{ shutdown: Shutdown }> {
+export async function runStageProcess(
+  options: StageProcessOptions,
+): Promise<{ shutdown: Shutdown; worker: StageWorker }> {
   const { config, logger, stage } = options;
   const shutdown = createShutdown({ logger, deadlineMs: config.GAVEL_SHUTDOWN_TIMEOUT_S * 1000 });
   const client = createRedis(config.GAVEL_REDIS_URL, { role: 'client', connectionName: `gavel-${stage}-client` });
@@ -84,5 +86,5 @@ export async function runStageProcess(options: StageProcessOptions): Promise<{ s
   });
   shutdown.register('worker', (deadlineMs) => worker.close(deadlineMs));
   logger.info({ stage, concurrency, pid: process.pid }, 'worker started');
-  return { shutdown };
+  return { shutdown, worker };
 }
