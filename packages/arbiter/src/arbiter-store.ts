@@ -65,7 +65,8 @@ type ArbRedis = RunStore['redis'] & {
 
 /**
  * The arbiter's records in the run store's Redis. Per run (`<prefix>:run:<runId>:arb:…`):
- * `state` (hash sample → {@link ArbiterSampleState}), `pending` (zset sample → ms it started
+ * `state` (hash sample → {@link ArbiterSampleState}), `entered` (set of samples that reached
+ * the submit stage), `pending` (zset sample → ms it started
  * waiting), `cid` (hash custom_id → sample/attempt), `intent:<key>` + `intents` (open submit
  * intents), `batches` (zset batch id → created ms), `ledger` (hash custom_id or overhead key →
  * {@link RequestCost}, HSETNX). Per batch (`<prefix>:arb:batch:<id>`): the {@link BatchRecord}
@@ -110,6 +111,7 @@ export class ArbiterStore {
       .hsetnx(this.runKey(runId, 'cid'), customId, JSON.stringify({ sample_id: sampleId, attempt: 0 }))
       .exec();
     if (results?.[0]?.[1] === 1) await this.redis.zadd(this.runKey(runId, 'pending'), 'NX', now, sampleId);
+    await this.redis.sadd(this.runKey(runId, 'entered'), sampleId);
     return (await this.getState(runId, sampleId)) ?? state;
   }
 
@@ -165,6 +167,11 @@ export class ArbiterStore {
     const out: { sampleId: string; since: number }[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) out.push({ sampleId: flat[i] as string, since: Number(flat[i + 1]) });
     return out;
+  }
+
+  /** Routed samples that reached the submit stage at least once. */
+  async enteredCount(runId: string): Promise<number> {
+    return this.redis.scard(this.runKey(runId, 'entered'));
   }
 
   async pendingCount(runId: string): Promise<number> {

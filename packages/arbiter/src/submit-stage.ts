@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type Anthropic from '@anthropic-ai/sdk';
 import { InputError, type Logger, TransientError } from '@gavel/core';
 import type { RunStore, StageProcessor } from '@gavel/queue';
@@ -22,11 +23,15 @@ import { arbitrateSync } from './sync-arbiter.ts';
 /** How far before an intent a batch may have been created and still match it (clock skew). */
 const INTENT_SKEW_MS = 5 * 60_000;
 
-/** True once no more samples of the run can be routed: each is judged or failed before the judge. */
+/**
+ * True once no more samples of the run can reach the arbiter: each sample is judged or failed
+ * before the judge, and every routed sample has reached the submit stage.
+ */
 export async function judgeDrained(store: RunStore, runId: string): Promise<boolean> {
   const p = await store.progress(runId);
   const failedEarly = (p.failedByStage.sandbox ?? 0) + (p.failedByStage.judge ?? 0);
-  return p.total > 0 && p.judged + failedEarly >= p.total;
+  if (p.total === 0 || p.judged + failedEarly < p.total) return false;
+  return (await new ArbiterStore(store).enteredCount(runId)) >= p.routed;
 }
 
 /**
@@ -52,12 +57,16 @@ export function createArbiterSubmitStage(deps: ArbiterDeps): StageProcessor {
 
   async function findSubmitted(client: Anthropic, arb: ArbiterStore, intent: SubmitIntent, signal: AbortSignal) {
     const candidates: Anthropic.Messages.Batches.MessageBatch[] = [];
-    for await (const batch of client.messages.batches.list({ limit: 100 }, { signal })) {
-      const created = Date.parse(batch.created_at);
-      if (created < intent.at - INTENT_SKEW_MS) break;
-      const c = batch.request_counts;
-      const total = c.processing + c.succeeded + c.errored + c.canceled + c.expired;
-      if (total === intent.custom_ids.length && !(await arb.isClaimed(batch.id))) candidates.push(batch);
+    try {
+      for await (const batch of client.messages.batches.list({ limit: 100 }, { signal, timeout: config.timeoutMs })) {
+        const created = Date.parse(batch.created_at);
+        if (created < intent.at - INTENT_SKEW_MS) break;
+        const c = batch.request_counts;
+        const total = c.processing + c.succeeded + c.errored + c.canceled + c.expired;
+        if (total === intent.custom_ids.length && !(await arb.isClaimed(batch.id))) candidates.push(batch);
+      }
+    } catch (e) {
+      throw transientFromApi(e, 'listing batches to recover a submit intent');
     }
     candidates.sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
     return candidates[0];
@@ -112,10 +121,15 @@ export function createArbiterSubmitStage(deps: ArbiterDeps): StageProcessor {
     signal: AbortSignal,
   ) {
     if (estimateTokens(rubricText) < config.minCacheTokens) return;
+    // A prefix primed recently (well within its TTL) is still warm: no second priming call.
+    const ttlMs = config.cacheTtl === '1h' ? 3_600_000 : 300_000;
+    const warmKey = `${arb.store.prefix}:arb:primed:${config.model}:${createHash('sha256').update(rubricText).digest('hex')}`;
+    if ((await arb.redis.set(warmKey, String(Date.now()), 'PX', Math.floor(ttlMs * 0.8), 'NX')) !== 'OK') return;
     const params = buildPrimingRequest(config.model, rubricText, config.cacheTtl);
     const message = await client.messages
       .create(params as Anthropic.Messages.MessageCreateParamsNonStreaming, { signal, timeout: config.timeoutMs })
-      .catch((e: unknown) => {
+      .catch(async (e: unknown) => {
+        await arb.redis.del(warmKey);
         throw transientFromApi(e, 'priming call');
       });
     const price = config.prices[config.model];
@@ -228,16 +242,30 @@ export function createArbiterSubmitStage(deps: ArbiterDeps): StageProcessor {
 
   return async (payload, { store, signal, log, job }) => {
     const { runId, sampleId } = payload;
-    const loaded = await store.loadForStage(runId, sampleId);
-    if (loaded.verdict) return;
-    const judgement = loaded.judgement;
+    // Plain reads, not loadForStage: a late job of an earlier attempt must not clear a failure
+    // the collect stage recorded.
+    const [verdict, judgement] = await Promise.all([
+      store.getFinalVerdict(runId, sampleId),
+      store.getJudgement(runId, sampleId),
+    ]);
+    if (verdict) return;
     if (!judgement) throw new InputError(`run ${runId}: sample ${sampleId} reached arbiter-submit without a judgement`);
     switch (config.mode) {
       case 'none':
         await store.putFinalVerdict(runId, sampleId, unarbitratedVerdict(judgement));
         return;
       case 'openai-compatible':
-        await arbitrateSync(deps, store, { sample: loaded.sample, facts: loaded.facts, judgement, runId }, signal);
+        await arbitrateSync(
+          deps,
+          store,
+          {
+            sample: await store.getSample(runId, sampleId),
+            facts: await store.getFacts(runId, sampleId),
+            judgement,
+            runId,
+          },
+          signal,
+        );
         return;
       case 'anthropic-batch':
         break;
