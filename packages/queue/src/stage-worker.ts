@@ -91,6 +91,8 @@ export function startStageWorker(options: StageWorkerOptions): StageWorker {
         await processor(payload, { signal: controller.signal, store, log: jobLog, job });
         hooks?.onCompleted?.(stage, (performance.now() - started) / 1000);
       } catch (thrown) {
+        // A processor that moved its own job to delayed (a wait, not a failure) uses no attempt.
+        if (thrown instanceof DelayedError) throw thrown;
         const error = coerceError(thrown);
         if (shuttingDown && controller.signal.aborted && token) {
           // Returned, not failed: another worker (or this one after restart) picks it up.
