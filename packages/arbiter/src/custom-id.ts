@@ -8,7 +8,10 @@ export const CUSTOM_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
  * request), 43 characters of base64url, so any run/sample id fits the API's pattern.
  */
 export function customIdFor(runId: string, sampleId: string, attempt: number): string {
-  return createHash('sha256').update(`${runId}~${sampleId}~${attempt}`).digest('base64url').slice(0, 43);
+  return createHash('sha256')
+    .update(JSON.stringify([runId, sampleId, attempt]))
+    .digest('base64url')
+    .slice(0, 43);
 }
 
 /** A deterministic key for a set of requests (the submit intent): the same set gives the same key. */
