@@ -53,8 +53,9 @@ async function runArbiter(
   outcome: (r: { index: number; seen: number }) => FakeOutcome,
   samples = 30,
   routeEvery = 3,
+  extra: { env?: NodeJS.ProcessEnv; processingMs?: number } = {},
 ) {
-  fake = await startFakeAnthropicBatches({ apiKey: API_KEY, processingMs: 300, outcome });
+  fake = await startFakeAnthropicBatches({ apiKey: API_KEY, processingMs: extra.processingMs ?? 300, outcome });
   const rubric = await textRubric();
   const store = new RunStore(client, prefix);
   const { routed } = await seedJudgedRun(store, rubric, runId, samples, routeEvery);
@@ -66,6 +67,7 @@ async function runArbiter(
     GAVEL_ARBITER_POLL_S: '0.2',
     GAVEL_ARBITER_BATCH_WINDOW_S: '30',
     GAVEL_ARBITER_MAX_RESUBMITS: '2',
+    ...extra.env,
   });
   const queue = { connection: client, prefix: `{${prefix}}` };
   const submitQueue = stageQueue('arbiter-submit', queue);
@@ -215,5 +217,28 @@ describe('arbiter stages on a real Redis and BullMQ against the Batches fake', (
     }
     // The expiring request went out 1 + GAVEL_ARBITER_MAX_RESUBMITS times, each in its own later batch.
     expect(fake.counts.creates).toBe(3);
+  });
+
+  it('keeps the cache warm with one heartbeat read while a batch processes, booked as overhead', async () => {
+    const runId = 'run-arb-heartbeat';
+    const { store, fake } = await runArbiter('arb-hb', runId, () => 'succeeded', 6, 2, {
+      env: { GAVEL_ARBITER_HEARTBEAT: 'true' },
+      processingMs: 1_500,
+    });
+    // The priming call, then one heartbeat (the next one is due only at 80% of the 1h TTL).
+    expect(fake.counts.messages).toBe(2);
+    const heartbeats = [...(await new ArbiterStore(store).ledger(runId)).values()].filter(
+      (c) => c.kind === 'heartbeat',
+    );
+    expect(heartbeats).toHaveLength(1);
+    expect(heartbeats[0]?.cache_read_tokens).toBeGreaterThan(0);
+    expect(heartbeats[0]?.batch_id).toBe([...fake.batches.keys()][0]);
+    const report = await costReport(store, runId);
+    expect(report.total.overhead_usd).toBeCloseTo(
+      [...(await new ArbiterStore(store).ledger(runId)).values()]
+        .filter((c) => c.kind !== 'batch')
+        .reduce((s, c) => s + c.usd, 0),
+      12,
+    );
   });
 });
