@@ -70,4 +70,53 @@ describe('the LLM judge in the running pipeline (worker processes against a vLLM
     expect(first.startsWith(rubricText)).toBe(true);
     expect(hash).toBe(createHash('sha256').update(first).digest('hex'));
   });
+
+  it("grades each run by the judge the run pinned, whatever the worker's default", async () => {
+    const llmEnv = {
+      GAVEL_REDIS_URL: redis.url,
+      GAVEL_LOG_LEVEL: 'warn',
+      GAVEL_JUDGE: 'vllm',
+      GAVEL_JUDGE_URL: vllm.url,
+      GAVEL_JUDGE_MODEL: 'judge-model',
+      GAVEL_JUDGE_FAMILY: 'judgefam',
+    };
+    const factsEnv = { GAVEL_REDIS_URL: redis.url, GAVEL_LOG_LEVEL: 'warn', GAVEL_JUDGE: 'facts' };
+    const file = join(dir, 'pinned.jsonl');
+    await writeFile(file, jsonl(Array.from({ length: 4 }, (_, i) => textSample(i))));
+    // A facts-only run on an LLM worker is graded by the facts.
+    expect((await gavel(['enqueue', file, '--run', 'run-pinned-facts'], factsEnv)).code).toBe(0);
+    const before = vllm.counts.completions;
+    const llmWorkers = startWorkers(llmEnv, ['--stages', 'sandbox,judge']);
+    try {
+      expect((await gavel(['wait', 'run-pinned-facts', '--timeout', '120'], factsEnv)).code).toBe(0);
+    } finally {
+      await llmWorkers.stop();
+    }
+    expect(vllm.counts.completions).toBe(before);
+    // An LLM run on a facts-only worker fails visibly, saying how to fix it.
+    expect((await gavel(['enqueue', file, '--run', 'run-pinned-llm'], llmEnv)).code).toBe(0);
+    const factsWorkers = startWorkers(factsEnv, ['--stages', 'sandbox,judge']);
+    try {
+      expect((await gavel(['wait', 'run-pinned-llm', '--timeout', '120'], factsEnv)).code).toBe(0);
+    } finally {
+      await factsWorkers.stop();
+    }
+    const out = join(dir, 'pinned.jsonl.out');
+    expect((await gavel(['export', 'run-pinned-facts', '--out', out], factsEnv)).code).toBe(0);
+    const facts = (await readFile(out, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(facts.every((r) => r.verdict.facts_only === true)).toBe(true);
+    expect((await gavel(['export', 'run-pinned-llm', '--out', out], factsEnv)).code).toBe(0);
+    const llm = (await readFile(out, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    for (const r of llm) {
+      expect(r.status).toBe('failed');
+      expect(r.failure.stage).toBe('judge');
+      expect(r.failure.reason).toMatch(/pinned the vllm judge judge-model, but this judge worker is facts-only/);
+    }
+  });
 });

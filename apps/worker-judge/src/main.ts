@@ -42,8 +42,10 @@ await runMain('gavel worker-judge', async () => {
         processor = gatedProcessor(judgeGate.gate, processor);
         gate = judgeGate.gate;
       }
-      // Enough jobs in flight to keep the judge server's continuous batching full.
-      return { processor, concurrency: judgeConfig.mode === 'facts' ? undefined : judgeConfig.inflight };
+      // More jobs than request slots (each job sends 1 + k requests), so all slots stay busy.
+      const concurrency =
+        judgeConfig.mode === 'facts' ? undefined : Math.ceil((2 * judgeConfig.inflight) / (judgeConfig.k + 1)) + 8;
+      return { processor, concurrency };
     },
   });
   if (gate) {

@@ -23,8 +23,8 @@ export const BaseEnv = z.object({
   GAVEL_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /** Jobs a stage worker runs at once; unset means the stage's own default. */
   GAVEL_CONCURRENCY: z.coerce.number().int().positive().optional(),
-  /** Attempts per job before it fails for good (transient errors only). @default 5 */
-  GAVEL_ATTEMPTS: z.coerce.number().int().positive().default(5),
+  /** Attempts per job before it fails for good (transient errors only); unset means each stage's own default. */
+  GAVEL_ATTEMPTS: z.coerce.number().int().positive().optional(),
   /** Metrics listen address. @default 127.0.0.1 */
   GAVEL_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** Metrics port; 0 picks a free one (registered in the file_sd file). @default 0 */

@@ -1,10 +1,26 @@
-import { InputError, type Verdict } from '@gavel/core';
+import { InputError, type RunManifest, type Verdict } from '@gavel/core';
 import { addStageJob, type StageProcessor, type StageQueue } from '@gavel/queue';
 import type { RubricCache } from '@gavel/rubric';
+import { createFactsGrader } from './facts-grader.ts';
 import type { Grader } from './grader.ts';
 
+/** The run's pinned judge decides: a facts-only run is graded by facts even on an LLM worker. */
+function graderForRun(manifest: RunManifest, grader: Grader, factsGrader: Grader): Grader {
+  const pinned = manifest.stages.judge;
+  if (pinned.mode === 'facts') return factsGrader;
+  if (grader.name === factsGrader.name) {
+    throw new InputError(
+      `run ${manifest.run_id} pinned the ${pinned.mode} judge ${pinned.model ?? ''}, but this judge worker is facts-only: start it with GAVEL_JUDGE=${pinned.mode}, GAVEL_JUDGE_URL and GAVEL_JUDGE_MODEL, then retry the failed jobs (gavel retry ${manifest.run_id} --stage judge)`,
+    );
+  }
+  return grader;
+}
+
 export interface JudgeStageDeps {
+  /** The worker's configured grader (an LLM judge, or facts-only). */
   grader: Grader;
+  /** Grades runs pinned to the facts-only judge. @default createFactsGrader() */
+  factsGrader?: Grader;
   rubrics: RubricCache;
   arbiterSubmit: StageQueue;
 }
@@ -15,6 +31,7 @@ export interface JudgeStageDeps {
  * configured for the run, a routed verdict becomes final, marked `unarbitrated`.
  */
 export function createJudgeStage(deps: JudgeStageDeps): StageProcessor {
+  const factsGrader = deps.factsGrader ?? createFactsGrader();
   return async (payload, { store, signal }) => {
     const { runId, sampleId } = payload;
     const [manifest, loaded] = await Promise.all([store.getManifest(runId), store.loadForStage(runId, sampleId)]);
@@ -26,7 +43,10 @@ export function createJudgeStage(deps: JudgeStageDeps): StageProcessor {
       const ref = manifest.rubrics[sample.kind];
       if (!ref) throw new InputError(`run ${runId}: no rubric pinned for ${sample.kind} samples`);
       const rubric = await deps.rubrics.get(ref);
-      const graded = await deps.grader.grade({ sample, facts, rubric, manifest }, signal);
+      const graded = await graderForRun(manifest, deps.grader, factsGrader).grade(
+        { sample, facts, rubric, manifest },
+        signal,
+      );
       if (graded.route === 'final') {
         // One atomic step: the judgement and the final verdict it is.
         await store.putFinalVerdict(runId, sampleId, graded, graded);
