@@ -40,6 +40,7 @@ export async function seedJudgedRun(
   runId: string,
   samples: number,
   routeEvery: number,
+  arbiter: RunManifest['stages']['arbiter'] = { mode: 'anthropic-batch', model: ARBITER_MODEL, family: 'claude' },
 ): Promise<{ routed: string[]; cases: { sample: Sample; facts: Facts }[] }> {
   const manifest = RunManifest.parse({
     run_id: runId,
@@ -50,7 +51,7 @@ export async function seedJudgedRun(
     stages: {
       sandbox: {},
       judge: { mode: 'vllm', model: 'judge-model', family: 'judgefam' },
-      arbiter: { mode: 'anthropic-batch', model: ARBITER_MODEL, family: 'claude' },
+      arbiter,
     },
   });
   await store.createRun(manifest);

@@ -38,8 +38,12 @@ afterAll(async () => {
 async function runSubmit(prefix: string, runId: string, env: NodeJS.ProcessEnv) {
   const rubric = await textRubric();
   const store = new RunStore(client, prefix);
-  const { routed } = await seedJudgedRun(store, rubric, runId, 9, 3);
   const config = loadArbiterConfig(env);
+  const { routed } = await seedJudgedRun(store, rubric, runId, 9, 3, {
+    mode: config.mode,
+    model: config.mode === 'none' ? null : config.model,
+    family: null,
+  });
   const queue = { connection: client, prefix: `{${prefix}}` };
   const submitQueue = stageQueue('arbiter-submit', queue);
   const collectQueue = stageQueue('arbiter-collect', queue);

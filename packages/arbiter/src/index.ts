@@ -18,6 +18,7 @@ export { ArbiterUsage, RequestCost, requestCost, summarizeCosts } from './cost-l
 export type { ArbiterCostReport } from './cost-report.ts';
 export { buildCostReport, costReport } from './cost-report.ts';
 export { CUSTOM_ID_PATTERN, customIdFor, intentKeyFor } from './custom-id.ts';
+export { pinnedArbiterMismatch } from './pinned-arbiter.ts';
 export { DEFAULT_PRICES, ModelPrice, PriceTable } from './price-table.ts';
 export { arbiterJobId } from './stage-jobs.ts';
 export { createArbiterSubmitStage, judgeDrained } from './submit-stage.ts';

@@ -17,6 +17,7 @@ import { unarbitratedVerdict } from './arbiter-verdict.ts';
 import { flushDecision } from './batch-policy.ts';
 import { requestCost } from './cost-ledger.ts';
 import { customIdFor, intentKeyFor } from './custom-id.ts';
+import { pinnedArbiterMismatch } from './pinned-arbiter.ts';
 import { addArbiterJob } from './stage-jobs.ts';
 import { arbitrateSync } from './sync-arbiter.ts';
 
@@ -250,6 +251,9 @@ export function createArbiterSubmitStage(deps: ArbiterDeps): StageProcessor {
     ]);
     if (verdict) return;
     if (!judgement) throw new InputError(`run ${runId}: sample ${sampleId} reached arbiter-submit without a judgement`);
+    const pinned = (await store.getManifest(runId)).stages.arbiter;
+    const mismatch = pinnedArbiterMismatch(pinned, config);
+    if (mismatch) throw new InputError(`run ${runId}: ${mismatch}`);
     switch (config.mode) {
       case 'none':
         await store.putFinalVerdict(runId, sampleId, unarbitratedVerdict(judgement));
