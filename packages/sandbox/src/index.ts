@@ -1,3 +1,12 @@
+export { fabricatedClaims } from './claims.ts';
+export { containerSpec, SANDBOX_LABEL, SANDBOX_LABEL_VALUE } from './container-spec.ts';
+export type { DockerSandbox, SandboxDescription } from './docker-sandbox.ts';
+export { createDockerSandbox, dockerClient } from './docker-sandbox.ts';
+export { junitFacts } from './junit-facts.ts';
+export { sweepOrphans } from './orphan-sweep.ts';
 export { exactMatch, normalizeAnswer, referenceFacts, tokenF1 } from './reference-metrics.ts';
+export { loadSandboxConfig, SandboxConfig, SandboxEnv } from './sandbox-config.ts';
 export type { CodeFactsFn, SandboxStageDeps } from './sandbox-stage.ts';
 export { createSandboxStage, textFacts } from './sandbox-stage.ts';
+export { pyrightFacts, ruffFacts } from './static-facts.ts';
+export { sampleWorkspace, workspaceTar } from './workspace-tar.ts';

@@ -1,0 +1,199 @@
+import { hostname } from 'node:os';
+import { PassThrough } from 'node:stream';
+import type { Logger } from '@gavel/core';
+import { TransientError } from '@gavel/core';
+import type Docker from 'dockerode';
+import { z } from 'zod';
+import { type ContainerLimits, containerSpec } from './container-spec.ts';
+import { classifyDockerError } from './docker-errors.ts';
+import { PyrightResult, RuffResult } from './static-facts.ts';
+
+export const AnalysisResponse = z.object({
+  id: z.string(),
+  ruff: RuffResult,
+  pyright: PyrightResult,
+  skipped: z.array(z.string()).default([]),
+});
+export type AnalysisResponse = z.infer<typeof AnalysisResponse>;
+
+interface Waiter {
+  resolve: (r: AnalysisResponse) => void;
+  reject: (e: unknown) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * The long-lived, locked-down analysis container (same spec as the execution containers: network
+ * none, read-only root, non-root, no capabilities): one analysis server reading NDJSON requests on
+ * an attached stdin and answering on stdout, so ruff and pyright start once and pyright checks many
+ * samples per run. If it dies or stops answering, pending requests fail transiently and the next
+ * request starts a fresh one.
+ */
+export class AnalysisContainer {
+  private container: Docker.Container | null = null;
+  private stdin: NodeJS.WritableStream | null = null;
+  private starting: Promise<void> | null = null;
+  private readonly waiters = new Map<string, Waiter>();
+  private seq = 0;
+  private buffered = '';
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly opts: {
+      image: string;
+      limits: ContainerLimits;
+      requestTimeoutMs: number;
+      maxFileBytes: number;
+      logger: Logger;
+    },
+  ) {}
+
+  private async start(): Promise<void> {
+    const spec = containerSpec({
+      image: this.opts.image,
+      name: `gavel-analysis-${process.pid}-${Date.now().toString(36)}`,
+      role: 'analysis',
+      limits: this.opts.limits,
+      entrypoint: ['node', '/opt/gavel/analysis-server.mjs'],
+      owner: { pid: process.pid, host: hostname() },
+    });
+    spec.Env = [...(spec.Env ?? []), `GAVEL_ANALYSIS_MAX_FILE_BYTES=${this.opts.maxFileBytes}`];
+    try {
+      const c = await this.docker.createContainer(spec);
+      this.container = c;
+      const stream = (await c.attach({
+        stream: true,
+        hijack: true,
+        stdin: true,
+        stdout: true,
+        stderr: true,
+      })) as NodeJS.ReadWriteStream;
+      const out = new PassThrough();
+      const err = new PassThrough();
+      this.docker.modem.demuxStream(stream, out, err);
+      err.resume();
+      let ready: () => void = () => {};
+      const isReady = new Promise<void>((r) => {
+        ready = r;
+      });
+      out.on('data', (chunk: Buffer) => {
+        this.buffered += chunk.toString('utf8');
+        let nl = this.buffered.indexOf('\n');
+        while (nl >= 0) {
+          const line = this.buffered.slice(0, nl);
+          this.buffered = this.buffered.slice(nl + 1);
+          this.onLine(line, ready);
+          nl = this.buffered.indexOf('\n');
+        }
+      });
+      const died = () => this.onDeath(c);
+      stream.on('end', died);
+      stream.on('close', died);
+      stream.on('error', died);
+      await c.start();
+      this.stdin = stream;
+      const timeout = new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new TransientError('analysis container did not become ready in 30 s')), 30000).unref(),
+      );
+      await Promise.race([isReady, timeout]);
+    } catch (error) {
+      await this.stop();
+      throw classifyDockerError(error, this.opts.image);
+    }
+  }
+
+  private onLine(line: string, ready: () => void): void {
+    if (!line.trim()) return;
+    let msg: unknown;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if ((msg as { ready?: boolean }).ready) {
+      ready();
+      return;
+    }
+    const id = (msg as { id?: string }).id;
+    const waiter = id ? this.waiters.get(id) : undefined;
+    if (!waiter || !id) return;
+    this.waiters.delete(id);
+    clearTimeout(waiter.timer);
+    const parsed = AnalysisResponse.safeParse(msg);
+    if (parsed.success) waiter.resolve(parsed.data);
+    else
+      waiter.reject(
+        new TransientError(`analysis server answered an unreadable response: ${parsed.error.message.slice(0, 300)}`),
+      );
+  }
+
+  private onDeath(c: Docker.Container): void {
+    if (this.container !== c) return;
+    this.opts.logger.warn({}, 'analysis container ended; the next request starts a fresh one');
+    this.container = null;
+    this.stdin = null;
+    this.starting = null;
+    c.remove({ force: true }).catch(() => {});
+    for (const [id, w] of this.waiters) {
+      clearTimeout(w.timer);
+      w.reject(new TransientError('analysis container ended while checking a sample'));
+      this.waiters.delete(id);
+    }
+  }
+
+  async analyse(files: Record<string, string>, signal: AbortSignal): Promise<AnalysisResponse> {
+    signal.throwIfAborted();
+    if (!this.stdin) {
+      this.starting ??= this.start().catch((e) => {
+        this.starting = null;
+        throw e;
+      });
+      await this.starting;
+    }
+    const stdin = this.stdin;
+    if (!stdin) throw new TransientError('analysis container is not running');
+    const id = `r${++this.seq}`;
+    const sendable = Object.fromEntries(
+      Object.entries(files).filter(([, v]) => Buffer.byteLength(v) <= this.opts.maxFileBytes),
+    );
+    const skipped = Object.keys(files).filter((k) => !(k in sendable));
+    return new Promise<AnalysisResponse>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(id);
+        reject(
+          new TransientError(
+            `analysis did not answer in ${this.opts.requestTimeoutMs} ms; restarting the analysis container`,
+          ),
+        );
+        const c = this.container;
+        if (c) this.onDeath(c);
+      }, this.opts.requestTimeoutMs);
+      const onAbort = () => {
+        clearTimeout(timer);
+        this.waiters.delete(id);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiters.set(id, {
+        resolve: (r) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve({ ...r, skipped: [...r.skipped, ...skipped] });
+        },
+        reject: (e) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+        timer,
+      });
+      stdin.write(`${JSON.stringify({ id, files: sendable })}\n`);
+    });
+  }
+
+  async stop(): Promise<void> {
+    const c = this.container;
+    this.container = null;
+    this.stdin = null;
+    this.starting = null;
+    if (c) await c.remove({ force: true }).catch(() => {});
+  }
+}

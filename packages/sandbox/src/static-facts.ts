@@ -1,0 +1,85 @@
+import type { Diagnostic, ToolFacts } from '@gavel/core';
+import { z } from 'zod';
+
+/** One entry of ruff's JSON output (`--output-format json`; the analysis server emits the same shape). */
+export const RuffJsonDiagnostic = z.object({
+  code: z.string().nullable(),
+  message: z.string(),
+  filename: z.string().optional(),
+  location: z.object({ row: z.number(), column: z.number() }).optional(),
+});
+
+export const RuffResult = z.object({
+  version: z.string(),
+  duration_ms: z.number(),
+  diagnostics: z.array(RuffJsonDiagnostic),
+  error: z.string().optional(),
+});
+export type RuffResult = z.infer<typeof RuffResult>;
+
+/** pyright `--outputjson` (the fields gavel reads). */
+export const PyrightJson = z.object({
+  version: z.string().optional(),
+  generalDiagnostics: z.array(
+    z.object({
+      file: z.string().optional(),
+      severity: z.enum(['error', 'warning', 'information']),
+      message: z.string(),
+      rule: z.string().optional(),
+      range: z.object({ start: z.object({ line: z.number() }) }).optional(),
+    }),
+  ),
+  summary: z.object({ errorCount: z.number(), warningCount: z.number() }).passthrough(),
+});
+export type PyrightJson = z.infer<typeof PyrightJson>;
+
+export const PyrightResult = z.object({
+  version: z.string(),
+  exit_code: z.number().int().nullable(),
+  duration_ms: z.number(),
+  timed_out: z.boolean().optional(),
+  report: PyrightJson.nullable(),
+});
+export type PyrightResult = z.infer<typeof PyrightResult>;
+
+/** Syntax errors (no code) and E9xx/F-codes that make the program invalid are errors; the rest warnings. */
+function ruffSeverity(code: string | null): Diagnostic['severity'] {
+  if (code === null || code.startsWith('E9') || code === 'F821' || code === 'F822') return 'error';
+  return 'warning';
+}
+
+export function ruffFacts(r: RuffResult): ToolFacts {
+  const diagnostics: Diagnostic[] = r.diagnostics.map((d) => ({
+    code: d.code ?? 'syntax-error',
+    message: d.message,
+    severity: ruffSeverity(d.code),
+    ...(d.location ? { line: d.location.row } : {}),
+  }));
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  return {
+    version: r.version,
+    exit_code: r.error !== undefined ? null : diagnostics.length > 0 ? 1 : 0,
+    duration_ms: r.duration_ms,
+    errors,
+    warnings: diagnostics.length - errors,
+    diagnostics,
+  };
+}
+
+export function pyrightFacts(r: PyrightResult): ToolFacts {
+  const report = r.report;
+  const diagnostics: Diagnostic[] = (report?.generalDiagnostics ?? []).map((d) => ({
+    code: d.rule ?? 'pyright',
+    message: d.message,
+    severity: d.severity,
+    ...(d.range ? { line: d.range.start.line + 1 } : {}),
+  }));
+  return {
+    version: r.version,
+    exit_code: report ? r.exit_code : null,
+    duration_ms: r.duration_ms,
+    errors: report?.summary.errorCount ?? 0,
+    warnings: report?.summary.warningCount ?? 0,
+    diagnostics,
+  };
+}
