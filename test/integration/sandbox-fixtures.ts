@@ -1,0 +1,44 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { HumanEvalProblem, humanEvalSample, type Sample, SandboxRunConfig } from '@gavel/core';
+import { loadSandboxConfig, type SandboxConfig } from '@gavel/sandbox';
+
+export const HUMANEVAL = '/work/shared/datasets/humaneval/HumanEval.jsonl.gz';
+const repo = new URL('../..', import.meta.url).pathname;
+
+/** The sandbox image's content tag (built by infra/bootstrap-docker). */
+export function sandboxImage(): string {
+  return execFileSync('bash', [`${repo}sandbox/image-tag`], { encoding: 'utf8' }).trim();
+}
+
+export function sandboxConfig(env: Record<string, string> = {}): SandboxConfig {
+  return loadSandboxConfig({ GAVEL_SANDBOX_IMAGE: sandboxImage(), ...env });
+}
+
+export function humanEvalProblems(): HumanEvalProblem[] {
+  return gunzipSync(readFileSync(HUMANEVAL))
+    .toString('utf8')
+    .trim()
+    .split('\n')
+    .map((l) => HumanEvalProblem.parse(JSON.parse(l)));
+}
+
+export const SUT = { model: 'test-model', family: 'test' };
+
+export function canonicalSample(p: HumanEvalProblem, i = 0): Sample {
+  return humanEvalSample(p, p.canonical_solution ?? '', `he-${i}`, SUT);
+}
+
+export function limits(over: Partial<SandboxRunConfig> = {}): SandboxRunConfig {
+  return SandboxRunConfig.parse({ backend: 'docker', ...over });
+}
+
+/** Names of gavel's containers still known to the engine (`docker ps -a --filter label=gavel=sandbox`). */
+export function gavelContainers(): string[] {
+  return execFileSync('docker', ['ps', '-a', '--filter', 'label=gavel=sandbox', '--format', '{{.Names}}'], {
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .filter(Boolean);
+}
