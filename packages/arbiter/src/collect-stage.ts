@@ -1,6 +1,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { InputError, type Logger, TransientError } from '@gavel/core';
-import type { RunStore, StageProcessor } from '@gavel/queue';
+import { type RunStore, SAMPLE_JOB_NAME, type StageProcessor } from '@gavel/queue';
 import { DelayedError } from 'bullmq';
 import { transientFromApi } from './api-errors.ts';
 import { parseArbiterAnswer } from './arbiter-answer.ts';
@@ -12,7 +12,7 @@ import { arbiterVerdict } from './arbiter-verdict.ts';
 import { pollDelayMs } from './batch-policy.ts';
 import { requestCost } from './cost-ledger.ts';
 import { customIdFor } from './custom-id.ts';
-import { addArbiterJob, arbiterJobId } from './stage-jobs.ts';
+import { arbiterJobId } from './stage-jobs.ts';
 
 type BatchResult = Anthropic.Messages.Batches.MessageBatchIndividualResponse;
 
@@ -55,6 +55,7 @@ export function createArbiterCollectStage(deps: ArbiterDeps): StageProcessor {
     sampleId: string,
     state: ArbiterSampleState,
     reason: string,
+    resubmitted: { sampleId: string; attempt: number }[],
   ) {
     if (state.attempt >= config.maxResubmits) {
       await fail(
@@ -69,11 +70,20 @@ export function createArbiterCollectStage(deps: ArbiterDeps): StageProcessor {
     }
     const next = state.attempt + 1;
     if (await arb.resubmit(runId, sampleId, state, customIdFor(runId, sampleId, next), Date.now())) {
-      await addArbiterJob(deps.submitQueue, { runId, sampleId }, next);
+      resubmitted.push({ sampleId, attempt: next });
     }
   }
 
-  async function handle(store: RunStore, arb: ArbiterStore, record: BatchRecord, line: BatchResult, log: Logger) {
+  type Resubmitted = { sampleId: string; attempt: number }[];
+
+  async function handle(
+    store: RunStore,
+    arb: ArbiterStore,
+    record: BatchRecord,
+    line: BatchResult,
+    log: Logger,
+    resubmitted: Resubmitted,
+  ) {
     const runId = record.run_id;
     const mapped = await arb.lookupCustomId(runId, line.custom_id);
     if (!mapped) {
@@ -96,7 +106,15 @@ export function createArbiterCollectStage(deps: ArbiterDeps): StageProcessor {
         const parsed = parseArbiterAnswer(text);
         if (!parsed.ok) {
           metrics.result(record.model, 'invalid_answer');
-          await resubmitOrFail(store, arb, runId, sampleId, state, `arbiter answer invalid: ${parsed.reason}`);
+          await resubmitOrFail(
+            store,
+            arb,
+            runId,
+            sampleId,
+            state,
+            `arbiter answer invalid: ${parsed.reason}`,
+            resubmitted,
+          );
           return;
         }
         const judgement = await store.getJudgement(runId, sampleId);
@@ -124,7 +142,7 @@ export function createArbiterCollectStage(deps: ArbiterDeps): StageProcessor {
         const inner = result.error.error;
         const reason = `batch ${record.batch_id} request ${line.custom_id} errored: ${inner.type}: ${inner.message}`;
         if (inner.type === 'invalid_request_error') await fail(store, arb, runId, sampleId, state, reason);
-        else await resubmitOrFail(store, arb, runId, sampleId, state, reason);
+        else await resubmitOrFail(store, arb, runId, sampleId, state, reason, resubmitted);
         return;
       }
       case 'expired':
@@ -136,6 +154,7 @@ export function createArbiterCollectStage(deps: ArbiterDeps): StageProcessor {
           sampleId,
           state,
           `batch ${record.batch_id} request ${line.custom_id} expired`,
+          resubmitted,
         );
         return;
       case 'canceled':
@@ -169,10 +188,19 @@ export function createArbiterCollectStage(deps: ArbiterDeps): StageProcessor {
         throw transientFromApi(e, `results of ${record.batch_id}`);
       });
       let n = 0;
+      const resubmitted: Resubmitted = [];
       for await (const line of results) {
-        await handle(store, arb, record, line, log);
+        await handle(store, arb, record, line, log, resubmitted);
         n += 1;
       }
+      // Re-submissions are queued once the whole batch is read, so they go out together.
+      await deps.submitQueue.addBulk(
+        resubmitted.map(({ sampleId, attempt }) => ({
+          name: SAMPLE_JOB_NAME,
+          data: { runId: record.run_id, sampleId },
+          opts: { jobId: arbiterJobId(record.run_id, sampleId, attempt) },
+        })),
+      );
       await arb.markCollected(record.batch_id);
       log.info({ batchId: record.batch_id, results: n }, 'batch collected');
       // Wake the batch's other samples now rather than at their next poll.

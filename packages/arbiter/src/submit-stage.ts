@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type Anthropic from '@anthropic-ai/sdk';
 import { InputError, type Logger, TransientError } from '@gavel/core';
-import type { RunStore, StageProcessor } from '@gavel/queue';
+import { type RunStore, SAMPLE_JOB_NAME, type StageProcessor } from '@gavel/queue';
 import { DelayedError } from 'bullmq';
 import { transientFromApi } from './api-errors.ts';
 import type { ArbiterDeps } from './arbiter-deps.ts';
@@ -18,7 +18,7 @@ import { flushDecision } from './batch-policy.ts';
 import { requestCost } from './cost-ledger.ts';
 import { customIdFor, intentKeyFor } from './custom-id.ts';
 import { pinnedArbiterMismatch } from './pinned-arbiter.ts';
-import { addArbiterJob } from './stage-jobs.ts';
+import { addArbiterJob, arbiterJobId } from './stage-jobs.ts';
 import { arbitrateSync } from './sync-arbiter.ts';
 
 /** How far before an intent a batch may have been created and still match it (clock skew). */
@@ -100,11 +100,32 @@ export function createArbiterSubmitStage(deps: ArbiterDeps): StageProcessor {
 
   const attemptOf = (intent: SubmitIntent, i: number): number => intent.attempts[i] ?? 0;
 
+  /**
+   * After a batch is persisted: one collect job per sample (so polling starts now), and the
+   * batch's other submit jobs, still delayed, woken to complete.
+   */
+  async function handOver(intent: SubmitIntent): Promise<void> {
+    await deps.collectQueue.addBulk(
+      intent.sample_ids.map((sampleId, i) => ({
+        name: SAMPLE_JOB_NAME,
+        data: { runId: intent.run_id, sampleId },
+        opts: { jobId: arbiterJobId(intent.run_id, sampleId, attemptOf(intent, i)) },
+      })),
+    );
+    await Promise.all(
+      intent.sample_ids.map(async (sampleId, i) => {
+        const job = await deps.submitQueue.getJob(arbiterJobId(intent.run_id, sampleId, attemptOf(intent, i)));
+        if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
+      }),
+    );
+  }
+
   async function recoverIntents(client: Anthropic, arb: ArbiterStore, runId: string, signal: AbortSignal, log: Logger) {
     for (const intent of await arb.openIntents(runId)) {
       const found = await findSubmitted(client, arb, intent, signal);
       if (found) {
         await commit(arb, intent, found.id, Date.parse(found.created_at));
+        await handOver(intent);
         log.warn({ batchId: found.id, intent: intent.key }, 'adopted a batch submitted before a crash');
       } else {
         await arb.dropIntent(runId, intent.key);
@@ -148,6 +169,8 @@ export function createArbiterSubmitStage(deps: ArbiterDeps): StageProcessor {
     if (!release) return Math.min(config.batchWindowMs, 1_000);
     try {
       await recoverIntents(client, arb, runId, signal, log);
+      // Drained is read before the pending set, so a sample that arrives in between waits for the next batch.
+      const drained = await judgeDrained(store, runId);
       const pending = await arb.pending(runId, config.batchMaxRequests);
       const first = pending[0];
       if (!first) return config.batchWindowMs;
@@ -157,7 +180,7 @@ export function createArbiterSubmitStage(deps: ArbiterDeps): StageProcessor {
         now: Date.now(),
         windowMs: config.batchWindowMs,
         maxRequests: config.batchMaxRequests,
-        judgeDrained: await judgeDrained(store, runId),
+        judgeDrained: drained,
       });
       if (!decision.flush) return decision.waitMs;
       const manifest = await store.getManifest(runId);
@@ -233,6 +256,7 @@ export function createArbiterSubmitStage(deps: ArbiterDeps): StageProcessor {
           throw transientFromApi(e, 'batch create');
         });
       await commit(arb, intent, batch.id, Date.parse(batch.created_at));
+      await handOver(intent);
       metrics.batchSubmitted(config.model, requests.length);
       log.info({ runId, batchId: batch.id, requests: requests.length, reason: decision.reason }, 'batch submitted');
       return 0;
