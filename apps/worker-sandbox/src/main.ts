@@ -1,16 +1,27 @@
 import { loadBaseConfig, runMain } from '@gavel/core';
 import { runStageProcess } from '@gavel/queue';
-import { createSandboxStage } from '@gavel/sandbox';
+import { createDockerSandbox, createSandboxStage, loadSandboxConfig } from '@gavel/sandbox';
 import { createLogger } from '@gavel/telemetry';
 
 await runMain('gavel worker-sandbox', async () => {
   const config = loadBaseConfig(process.env);
+  const sandboxConfig = loadSandboxConfig(process.env);
   const logger = createLogger({ name: 'worker-sandbox', level: config.GAVEL_LOG_LEVEL });
   await runStageProcess({
     stage: 'sandbox',
     config,
     logger,
     defaultConcurrency: 32,
-    build: async ({ queues }) => ({ processor: createSandboxStage({ judge: queues.judge }) }),
+    build: async ({ queues, shutdown }) => {
+      if (sandboxConfig.mode === 'none') return { processor: createSandboxStage({ judge: queues.judge }) };
+      // Code samples: ruff + pyright in the warm analysis container, pytest in a fresh container each
+      // (at most GAVEL_SANDBOX_CONCURRENCY at once; the stage keeps more samples in flight so pyright
+      // checks them in batches). Registered before the worker, so shutdown closes it after the worker drains.
+      const sandbox = await createDockerSandbox(sandboxConfig, logger);
+      const described = await sandbox.describe();
+      logger.info(described, 'docker sandbox ready');
+      shutdown.register('sandbox', () => sandbox.close());
+      return { processor: createSandboxStage({ judge: queues.judge, codeFacts: sandbox.codeFacts }) };
+    },
   });
 });

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { loadSandboxConfig } from './sandbox-config.ts';
 
 describe('loadSandboxConfig', () => {
-  it('defaults: docker, 1 CPU, 512 MiB, 128 PIDs, 64 MiB tmpfs, 30 s, 1 MiB output', () => {
+  it('defaults: none (opt in to docker), 1 CPU, 512 MiB, 128 PIDs, 64 MiB tmpfs, 30 s, 1 MiB output', () => {
     const c = loadSandboxConfig({ GAVEL_SANDBOX_IMAGE: 'gavel-sandbox:x' });
-    expect(c).toMatchObject({ mode: 'docker', image: 'gavel-sandbox:x', dockerHost: null });
+    expect(c).toMatchObject({ mode: 'none', image: 'gavel-sandbox:x', dockerHost: null });
     expect(c.limits).toEqual({ cpus: 1, memory_mib: 512, pids: 128, tmpfs_mib: 64, wall_s: 30, output_bytes: 1048576 });
     expect(c.concurrency).toBeGreaterThan(0);
   });

@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 /** The sandbox worker's configuration (environment variables, parsed in main). */
 export const SandboxEnv = z.object({
-  GAVEL_SANDBOX: z.enum(['docker', 'none']).default('docker'),
+  GAVEL_SANDBOX: z.enum(['docker', 'none']).default('none'),
   GAVEL_SANDBOX_IMAGE: z.string().min(1).optional(),
   GAVEL_SANDBOX_CPUS: z.coerce.number().positive().default(1),
   GAVEL_SANDBOX_MEMORY_MIB: z.coerce.number().int().min(64).default(512),

@@ -1,0 +1,150 @@
+// Sandbox stage throughput: the 164 HumanEval canonical solutions through the Docker sandbox (ruff +
+// pyright in the warm analysis container, pytest in a fresh hardened container per sample) at
+// parallelism 1, 2 and 4, beside the naive baseline measured in the same run: one `docker run --rm`
+// per sample running ruff (wasm), pyright and pytest, with `xargs -P` at the same parallelism. The
+// naive baseline runs on a fixed subset (the first NAIVE_N problems) to keep the bench short; both
+// are reported as samples/s. One JSON line per figure.
+// Parallelism P = execution containers at once (the sandbox's concurrency gate; xargs -P for the
+// naive one). The stage keeps --in-flight samples in flight (as the worker's BullMQ concurrency does),
+// so pyright checks them in batches in the warm analysis container.
+//   node --import tsx test/bench/sandbox-throughput.ts [--naive-n 24] [--parallel 1,2,4] [--in-flight 32]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { type Facts, HumanEvalProblem, humanEvalSample, type Sample, SandboxRunConfig } from '@gavel/core';
+import { createDockerSandbox, loadSandboxConfig, sampleWorkspace, workspaceTar } from '@gavel/sandbox';
+
+const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? (process.argv[i + 1] ?? dflt) : dflt;
+};
+const NAIVE_N = Number(arg('naive-n', '24'));
+const PARALLEL = arg('parallel', '1,2,4').split(',').map(Number);
+/** Samples in flight in the stage (as BullMQ concurrency would give): execution containers are gated at P. */
+const IN_FLIGHT = Number(arg('in-flight', '32'));
+const image = execFileSync('bash', ['sandbox/image-tag'], { encoding: 'utf8' }).trim();
+const problems = gunzipSync(readFileSync('/work/shared/datasets/humaneval/HumanEval.jsonl.gz'))
+  .toString('utf8')
+  .trim()
+  .split('\n')
+  .map((l) => HumanEvalProblem.parse(JSON.parse(l)));
+const samples: Sample[] = problems.map((p, i) =>
+  humanEvalSample(p, p.canonical_solution ?? '', `he-${i}`, { model: 'canonical', family: 'humaneval' }),
+);
+const limits = SandboxRunConfig.parse({ backend: 'docker' });
+const emit = (o: object) => console.log(JSON.stringify(o));
+
+let peakRss = 0;
+const rssTimer = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+}, 50);
+
+async function sandboxRun(parallel: number) {
+  const sandbox = await createDockerSandbox(
+    loadSandboxConfig({ GAVEL_SANDBOX_IMAGE: image, GAVEL_SANDBOX_CONCURRENCY: String(parallel) }),
+  );
+  const facts: Facts[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < samples.length) {
+        const s = samples[next++] as Sample;
+        facts.push(await sandbox.codeFacts(s, limits, AbortSignal.timeout(300_000)));
+      }
+    }),
+  );
+  const wall = (performance.now() - t0) / 1000;
+  await sandbox.close();
+  const mean = (k: 'container' | 'analysis' | 'execution') =>
+    facts.reduce((a, f) => a + (f.sandbox?.split_ms?.[k] ?? 0), 0) / facts.length;
+  const passed = facts.filter((f) => f.tests?.passed === 1).length;
+  return {
+    wall,
+    rate: samples.length / wall,
+    passed,
+    split: { container_ms: mean('container'), analysis_ms: mean('analysis'), execution_ms: mean('execution') },
+  };
+}
+
+const NAIVE_SCRIPT = [
+  'set -e; cd /scratch; tar xf - ; cd in 2>/dev/null || true',
+  `node -e "const r=require('/opt/gavel/tools/node_modules/@astral-sh/ruff-wasm-nodejs');const w=new r.Workspace(r.Workspace.defaultSettings(),1);console.log(JSON.stringify(w.check(require('fs').readFileSync('solution/solution.py','utf8'))))" > /tmp/ruff.json`,
+  'node /opt/gavel/tools/node_modules/pyright/index.js --outputjson solution/solution.py > /tmp/pyright.json || true',
+  'PYTHONPATH=/scratch/solution python3 -m pytest -q -p no:cacheprovider --junitxml=/tmp/junit.xml tests/ > /dev/null || true',
+  'grep -c "<testcase" /tmp/junit.xml',
+].join('\n');
+
+async function naiveRun(parallel: number, dir: string) {
+  const t0 = performance.now();
+  const r = spawnSync(
+    'sh',
+    [
+      '-c',
+      `ls ${dir}/*.tar | xargs -P ${parallel} -I{} sh -c 'docker run --rm -i --network none --read-only --tmpfs /scratch:exec,size=64m --tmpfs /tmp:size=64m --user 65534 --cap-drop ALL --security-opt no-new-privileges --memory 512m --label gavel=sandbox --entrypoint sh ${image} -c "$0" < {}' '${NAIVE_SCRIPT.replaceAll("'", "'\\''")}'`,
+    ],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  const wall = (performance.now() - t0) / 1000;
+  const reports = r.stdout.split('\n').filter((l) => l.trim() === '1').length;
+  if (r.status !== 0) process.stderr.write(r.stderr.slice(0, 2000));
+  return { wall, rate: NAIVE_N / wall, reports };
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'gavel-naive-'));
+  try {
+    for (const s of samples.slice(0, NAIVE_N)) {
+      const ws = sampleWorkspace(s);
+      // The naive baseline runs the tests as written (pytest against the reference module, no runner).
+      const tar = await workspaceTar({ ...ws, solution: ws.solution }, { timeout_s: 25, output_bytes: 1 << 20 });
+      writeFileSync(join(dir, `${s.id}.tar`), tar);
+    }
+    const results: Record<
+      number,
+      { sandbox: Awaited<ReturnType<typeof sandboxRun>>; naive: Awaited<ReturnType<typeof naiveRun>> }
+    > = {};
+    for (const p of PARALLEL) {
+      const naive = await naiveRun(p, dir);
+      const sandbox = await sandboxRun(p);
+      results[p] = { sandbox, naive };
+      emit({
+        figure: 'sandbox_samples_per_s',
+        parallel: p,
+        samples: samples.length,
+        value: Number(sandbox.rate.toFixed(3)),
+        exec_containers_at_once: p,
+        samples_in_flight: IN_FLIGHT,
+        wall_s: Number(sandbox.wall.toFixed(2)),
+        passed: sandbox.passed,
+        split_ms_mean: Object.fromEntries(Object.entries(sandbox.split).map(([k, v]) => [k, Number(v.toFixed(1))])),
+      });
+      emit({
+        figure: 'naive_docker_run_samples_per_s',
+        parallel: p,
+        samples: NAIVE_N,
+        note: `baseline on the first ${NAIVE_N} problems (fixed subset) to keep the bench short`,
+        value: Number(naive.rate.toFixed(3)),
+        wall_s: Number(naive.wall.toFixed(2)),
+        junit_reports: naive.reports,
+      });
+      emit({ figure: 'sandbox_speedup_vs_naive', parallel: p, value: Number((sandbox.rate / naive.rate).toFixed(2)) });
+    }
+    clearInterval(rssTimer);
+    emit({
+      figure: 'worker_peak_rss_mib',
+      value: Number((Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 1048576).toFixed(1)),
+      note: 'the process running the sandbox stage (containers excluded)',
+    });
+    const left = execFileSync('docker', ['ps', '-a', '--filter', 'label=gavel=sandbox', '-q'], {
+      encoding: 'utf8',
+    }).trim();
+    emit({ figure: 'gavel_containers_left', value: left ? left.split('\n').length : 0 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
