@@ -1,9 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { join } from 'node:path';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none)
 import { ArbiterStore, costReport } from '@gavel/arbiter';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none)
 import { addStageJobs, createRedis, RunStore, stageQueue } from '@gavel/queue';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,3 @@
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none)
 import {
   ArbiterStore,
   costReport,
@@ -8,11 +7,8 @@ import {
   customIdFor,
   loadArbiterConfig,
 } from '@gavel/arbiter';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none)
 import { silentLogger } from '@gavel/core';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none)
 import { addStageJobs, createRedis, RunStore, type StageWorker, stageQueue, startStageWorker } from '@gavel/queue';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none)
 import { createRubricCache } from '@gavel/rubric';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +19,7 @@ import {
 } from '../fakes/anthropic-batches-server.ts';
 import { type RedisServer, startRedis } from '../support/redis.ts';
 import { API_KEY, ARBITER_MODEL, mixedOutcome, seedJudgedRun, until } from './arbiter-fixtures.ts';
-import { textRubric } from './judge-fixtures.ts';
+import { textCase, textRubric } from './judge-fixtures.ts';
 
 let redis: RedisServer;
 let client: Redis;
@@ -53,12 +49,15 @@ async function runArbiter(
   outcome: (r: { index: number; seen: number }) => FakeOutcome,
   samples = 30,
   routeEvery = 3,
-  extra: { env?: NodeJS.ProcessEnv; processingMs?: number } = {},
+  extra: { env?: NodeJS.ProcessEnv; processingMs?: number; judgeStillRunning?: boolean } = {},
 ) {
   fake = await startFakeAnthropicBatches({ apiKey: API_KEY, processingMs: extra.processingMs ?? 300, outcome });
   const rubric = await textRubric();
   const store = new RunStore(client, prefix);
   const { routed } = await seedJudgedRun(store, rubric, runId, samples, routeEvery);
+  // One more sample the judge has not reached: the judge stage has not drained.
+  if (extra.judgeStillRunning)
+    await store.putSamples(runId, [{ ...textCase(samples, true).sample, id: 'not-judged-yet' }]);
   const config = loadArbiterConfig({
     GAVEL_ARBITER: 'anthropic-batch',
     GAVEL_ARBITER_MODEL: ARBITER_MODEL,
@@ -99,24 +98,26 @@ async function runArbiter(
     submitQueue,
     routed.map((sampleId) => ({ runId, sampleId })),
   );
-  await until(async () => (await store.progress(runId)).ended === samples, 'every sample to end').catch(async (e) => {
-    console.log(JSON.stringify({ progress: await store.progress(runId), counts: fake?.counts }));
-    console.log(JSON.stringify(await client.hgetall(`${prefix}:run:${runId}:arb:state`)));
-    console.log(
-      JSON.stringify(
-        [...(fake?.batches.values() ?? [])].map((b) => ({
-          id: b.id,
-          n: b.requests.length,
-          r: b.results?.map((x) => x.result.type),
-        })),
-      ),
-    );
-    for (const q of [collectQueue, submitQueue]) {
-      const jobs = await q.getJobs(['completed', 'failed', 'delayed', 'waiting', 'active']);
-      console.log(q.name, JSON.stringify(jobs.map((j) => [j.id, j.finishedOn, j.failedReason, j.attemptsMade])));
-    }
-    throw e;
-  });
+  await until(async () => (await store.progress(runId)).ended === samples, 'every judged sample to end').catch(
+    async (e) => {
+      console.log(JSON.stringify({ progress: await store.progress(runId), counts: fake?.counts }));
+      console.log(JSON.stringify(await client.hgetall(`${prefix}:run:${runId}:arb:state`)));
+      console.log(
+        JSON.stringify(
+          [...(fake?.batches.values() ?? [])].map((b) => ({
+            id: b.id,
+            n: b.requests.length,
+            r: b.results?.map((x) => x.result.type),
+          })),
+        ),
+      );
+      for (const q of [collectQueue, submitQueue]) {
+        const jobs = await q.getJobs(['completed', 'failed', 'delayed', 'waiting', 'active']);
+        console.log(q.name, JSON.stringify(jobs.map((j) => [j.id, j.finishedOn, j.failedReason, j.attemptsMade])));
+      }
+      throw e;
+    },
+  );
   await Promise.all([submitQueue.close(), collectQueue.close()]);
   return { store, routed, fake, rubric };
 }
@@ -240,5 +241,17 @@ describe('arbiter stages on a real Redis and BullMQ against the Batches fake', (
         .reduce((s, c) => s + c.usd, 0),
       12,
     );
+  });
+
+  it('sends a batch when its window has passed while the judge stage is still running', async () => {
+    const runId = 'run-arb-window';
+    const { store, routed, fake } = await runArbiter('arb-window', runId, () => 'succeeded', 9, 3, {
+      env: { GAVEL_ARBITER_BATCH_WINDOW_S: '1' },
+      judgeStillRunning: true,
+    });
+    const progress = await store.progress(runId);
+    expect(progress).toMatchObject({ total: 10, judged: 9, verdicts: 9, arbitrated: 3 });
+    // The routed samples waited for each other (one batch), not for the unjudged sample.
+    expect([...fake.batches.values()].map((b) => b.requests.length)).toEqual([routed.length]);
   });
 });

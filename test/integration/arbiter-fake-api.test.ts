@@ -1,4 +1,3 @@
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none)
 import { buildPrimingRequest, createArbiterClients, loadArbiterConfig } from '@gavel/arbiter';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeBatchesServer, startFakeAnthropicBatches } from '../fakes/anthropic-batches-server.ts';

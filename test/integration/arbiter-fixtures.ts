@@ -1,8 +1,5 @@
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none)
 import { type Facts, GAVEL_VERSION, RunManifest, type Sample, type Verdict } from '@gavel/core';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none)
 import type { RunStore } from '@gavel/queue';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none)
 import { type LoadedRubric, rubricKey } from '@gavel/rubric';
 import { textCase } from './judge-fixtures.ts';
 

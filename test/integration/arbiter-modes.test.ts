@@ -1,10 +1,6 @@
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none)
 import { createArbiterClients, createArbiterSubmitStage, loadArbiterConfig } from '@gavel/arbiter';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none)
 import { silentLogger } from '@gavel/core';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none)
 import { addStageJobs, createRedis, RunStore, type StageWorker, stageQueue, startStageWorker } from '@gavel/queue';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none)
 import { createRubricCache } from '@gavel/rubric';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
