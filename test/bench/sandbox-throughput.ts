@@ -83,7 +83,7 @@ async function naiveRun(parallel: number, dir: string) {
     'sh',
     [
       '-c',
-      `ls ${dir}/*.tar | xargs -P ${parallel} -I{} sh -c 'docker run --rm -i --network none --read-only --tmpfs /scratch:exec,size=64m --tmpfs /tmp:size=64m --user 65534 --cap-drop ALL --security-opt no-new-privileges --memory 512m --label gavel=sandbox --entrypoint sh ${image} -c "$0" < {}' '${NAIVE_SCRIPT.replaceAll("'", "'\\''")}'`,
+      `ls ${dir}/*.tar | xargs -P ${parallel} -I{} sh -c 'docker run --rm -i --network none --read-only --tmpfs /scratch:exec,size=64m --tmpfs /tmp:size=64m --user 65534 --cap-drop ALL --security-opt no-new-privileges --memory 1536m --label gavel=sandbox --entrypoint sh ${image} -c "$0" < {}' '${NAIVE_SCRIPT.replaceAll("'", "'\\''")}'`,
     ],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
