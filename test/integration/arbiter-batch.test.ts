@@ -5,6 +5,7 @@ import {
   createArbiterCollectStage,
   createArbiterSubmitStage,
   customIdFor,
+  intentKeyFor,
   loadArbiterConfig,
 } from '@gavel/arbiter';
 import { silentLogger } from '@gavel/core';
@@ -49,7 +50,12 @@ async function runArbiter(
   outcome: (r: { index: number; seen: number }) => FakeOutcome,
   samples = 30,
   routeEvery = 3,
-  extra: { env?: NodeJS.ProcessEnv; processingMs?: number; judgeStillRunning?: boolean } = {},
+  extra: {
+    env?: NodeJS.ProcessEnv;
+    processingMs?: number;
+    judgeStillRunning?: boolean;
+    before?: (store: RunStore, routed: string[]) => Promise<void>;
+  } = {},
 ) {
   fake = await startFakeAnthropicBatches({ apiKey: API_KEY, processingMs: extra.processingMs ?? 300, outcome });
   const rubric = await textRubric();
@@ -94,6 +100,7 @@ async function runArbiter(
       }),
     );
   }
+  await extra.before?.(store, routed);
   await addStageJobs(
     submitQueue,
     routed.map((sampleId) => ({ runId, sampleId })),
@@ -253,5 +260,32 @@ describe('arbiter stages on a real Redis and BullMQ against the Batches fake', (
     expect(progress).toMatchObject({ total: 10, judged: 9, verdicts: 9, arbitrated: 3 });
     // The routed samples waited for each other (one batch), not for the unjudged sample.
     expect([...fake.batches.values()].map((b) => b.requests.length)).toEqual([routed.length]);
+  });
+
+  it('drops the intent of a submit that crashed before reaching the API and sends the batch once', async () => {
+    const runId = 'run-arb-intent';
+    let intentKey = '';
+    const { store, fake } = await runArbiter('arb-intent', runId, () => 'succeeded', 6, 2, {
+      // What a process that died between writing its intent and creating the batch leaves behind.
+      before: async (s, routed) => {
+        const customIds = routed.map((id) => customIdFor(runId, id, 0));
+        intentKey = intentKeyFor(runId, customIds);
+        await new ArbiterStore(s).writeIntent({
+          key: intentKey,
+          run_id: runId,
+          sample_ids: routed,
+          custom_ids: customIds,
+          attempts: routed.map(() => 0),
+          at: Date.now(),
+          batch_id: null,
+        });
+      },
+    });
+    expect((await store.progress(runId)).verdicts).toBe(6);
+    expect(fake.counts.lists).toBeGreaterThanOrEqual(1);
+    expect(fake.counts.creates).toBe(1);
+    const arb = new ArbiterStore(store);
+    expect(await arb.openIntents(runId)).toEqual([]);
+    expect(await arb.runBatches(runId)).toEqual([...fake.batches.keys()]);
   });
 });

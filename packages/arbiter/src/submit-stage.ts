@@ -21,8 +21,8 @@ import { pinnedArbiterMismatch } from './pinned-arbiter.ts';
 import { addArbiterJob, arbiterJobId } from './stage-jobs.ts';
 import { arbitrateSync } from './sync-arbiter.ts';
 
-/** How far before an intent a batch may have been created and still match it (clock skew). */
-const INTENT_SKEW_MS = 5 * 60_000;
+/** Clock skew allowed between this host and the API when matching a batch to an intent. */
+const INTENT_SKEW_MS = 60_000;
 
 /**
  * True once no more samples of the run can reach the arbiter: each sample is judged or failed
@@ -62,6 +62,8 @@ export function createArbiterSubmitStage(deps: ArbiterDeps): StageProcessor {
       for await (const batch of client.messages.batches.list({ limit: 100 }, { signal, timeout: config.timeoutMs })) {
         const created = Date.parse(batch.created_at);
         if (created < intent.at - INTENT_SKEW_MS) break;
+        // The intent's create call (after at most one priming call) ended within two deadlines.
+        if (created > intent.at + 2 * config.timeoutMs + INTENT_SKEW_MS) continue;
         const c = batch.request_counts;
         const total = c.processing + c.succeeded + c.errored + c.canceled + c.expired;
         if (total === intent.custom_ids.length && !(await arb.isClaimed(batch.id))) candidates.push(batch);
