@@ -29,6 +29,8 @@ export function superviseWorkers(options: {
   /** Where workers' stdout/stderr go: inherited, or a file descriptor. */
   output?: 'inherit' | number;
   restartDelayMs?: number;
+  /** A worker stopped on bad configuration (exit 78): it is not restarted. */
+  onConfigError?: (stage: Stage) => void;
 }): Supervisor {
   const children = new Map<Stage, ChildProcess>();
   let stopping = false;
@@ -50,6 +52,7 @@ export function superviseWorkers(options: {
           }
           if (code === 78) {
             options.log(`worker-${stage} stopped: configuration error (see above)`);
+            options.onConfigError?.(stage);
             resolve();
             return;
           }
