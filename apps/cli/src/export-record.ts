@@ -1,3 +1,4 @@
+import type { RequestCost } from '@gavel/arbiter';
 import type { Facts, RubricRef, RunManifest, Sample, SampleFailure, Verdict } from '@gavel/core';
 
 /** One line of `gavel export`: what happened to one sample (DESIGN.md "Export"). */
@@ -14,11 +15,14 @@ export interface ExportRecord {
   route: 'final' | 'arbiter' | null;
   failure: SampleFailure | null;
   rubric: RubricRef | null;
+  /** What arbitrating this sample cost (from the batch result's usage), when it was arbitrated. */
+  arbiter_cost: RequestCost | null;
   trace_id: string | null;
 }
 
 export function exportRecord(
   manifest: RunManifest,
+  ledger: ReadonlyMap<string, RequestCost>,
   entry: {
     id: string;
     sample: Sample;
@@ -43,6 +47,7 @@ export function exportRecord(
     route: (entry.verdict ?? entry.judgement)?.route ?? null,
     failure: entry.failure ?? null,
     rubric: manifest.rubrics[entry.sample.kind] ?? null,
+    arbiter_cost: entry.verdict?.arbiter ? (ledger.get(entry.verdict.arbiter.custom_id) ?? null) : null,
     trace_id: entry.traceId ?? null,
   };
 }

@@ -7,6 +7,7 @@ import { demoCommand } from './commands/demo.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { enqueueCommand } from './commands/enqueue.ts';
 import { exportCommand } from './commands/export.ts';
+import { reportCommand } from './commands/report.ts';
 import { retryCommand } from './commands/retry.ts';
 import { runsCommand } from './commands/runs.ts';
 import { statusCommand } from './commands/status.ts';
@@ -66,6 +67,13 @@ program
   .option('--out <file>', 'write to a file instead of stdout')
   .option('--page-size <n>', 'samples read per round trip', positiveNumber, 500)
   .action((run: string, options) => exportCommand(run, options));
+
+program
+  .command('report')
+  .description("a run's outcomes, routing, arbitration and arbiter cost beside on-demand uncached")
+  .argument('<run>')
+  .option('--json', 'print JSON', false)
+  .action((run: string, options) => reportCommand(run, options));
 
 program
   .command('runs')

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
+import { ArbiterStore } from '@gavel/arbiter';
 import { CliError } from '../cli-error.ts';
 import { openContext } from '../context.ts';
 import { exportRecord } from '../export-record.ts';
@@ -12,11 +13,12 @@ export async function exportCommand(runId: string, options: { out?: string; page
   try {
     const manifest = await context.store.findManifest(runId);
     if (!manifest) throw new CliError(`gavel export: no run ${runId} (see gavel runs)`, 1);
+    const ledger = await new ArbiterStore(context.store).ledger(runId);
     for (let start = 0; ; start += options.pageSize) {
       const ids = await context.store.sampleIds(runId, start, start + options.pageSize - 1);
       if (ids.length === 0) break;
       const page = await context.store.exportPage(runId, ids);
-      const chunk = page.map((entry) => JSON.stringify(exportRecord(manifest, entry))).join('\n');
+      const chunk = page.map((entry) => JSON.stringify(exportRecord(manifest, ledger, entry))).join('\n');
       if (!out.write(`${chunk}\n`)) await once(out, 'drain');
       count += page.length;
     }
