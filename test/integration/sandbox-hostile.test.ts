@@ -76,7 +76,7 @@ describe('hostile code in the Docker sandbox', () => {
       limits({ wall_s: 8, memory_mib: 128 }),
     );
     failed(f);
-    expect(f.oom_killed || f.tests?.cases.some((c) => /MemoryError/.test(c.message ?? ''))).toBe(true);
+    expect(f.oom_killed).toBe(true);
   });
 
   it('disk fill of the tmpfs: stops at its size, failing', async () => {
