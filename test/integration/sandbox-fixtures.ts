@@ -34,11 +34,29 @@ export function limits(over: Partial<SandboxRunConfig> = {}): SandboxRunConfig {
   return SandboxRunConfig.parse({ backend: 'docker', ...over });
 }
 
-/** Names of gavel's containers still known to the engine (`docker ps -a --filter label=gavel=sandbox`). */
-export function gavelContainers(): string[] {
-  return execFileSync('docker', ['ps', '-a', '--filter', 'label=gavel=sandbox', '--format', '{{.Names}}'], {
-    encoding: 'utf8',
-  })
+/**
+ * Names of gavel's containers still known to the engine (`docker ps -a --filter label=gavel=sandbox`)
+ * owned by `owner` (the process that ran the sandbox), or with 'orphans', those whose owner process
+ * is gone. Other sessions may run sandboxes on the same engine at the same time.
+ */
+export function gavelContainers(owner: number | 'orphans' = process.pid): string[] {
+  const rows = execFileSync(
+    'docker',
+    ['ps', '-a', '--filter', 'label=gavel=sandbox', '--format', '{{.Names}} {{.Label "gavel.owner"}}'],
+    { encoding: 'utf8' },
+  )
     .split('\n')
-    .filter(Boolean);
+    .filter(Boolean)
+    .map((l) => l.split(' '));
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return rows
+    .filter(([, o]) => (owner === 'orphans' ? !o || !alive(Number(o)) : Number(o) === owner))
+    .map(([name]) => name as string);
 }
