@@ -10,6 +10,7 @@ pytest.ini (-c), --noconftest and the tests' directory as rootdir, so a sample's
 pytest.ini or pyproject.toml cannot steer collection. `--versions` prints the tool versions.
 """
 
+import hashlib
 import json
 import os
 import subprocess
@@ -77,6 +78,25 @@ def drain(stream, cap, sink):
     sink["truncated"] = total > cap
 
 
+def read_completion(fd):
+    """The plugin's completion record, if pytest finished normally; never blocks on a background
+    process that inherited the pipe."""
+    import select  # noqa: PLC0415
+
+    data = b""
+    deadline = time.monotonic() + 0.5
+    while len(data) < 200 and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        chunk = os.read(fd, 200)
+        if not chunk:
+            break
+        data += chunk
+    os.close(fd)
+    return data
+
+
 def main():
     if "--versions" in sys.argv:
         print(json.dumps(versions()))
@@ -128,9 +148,21 @@ def main():
         "-q", "--no-header", "-o", "console_output_style=classic",
         *test_files,
     ]
+    # Completion channel: pytest's plugin reads a nonce before the sample is imported and, once the
+    # report is written, sends back the nonce and the report's sha256. A report without that record
+    # (the sample exited early, or wrote a report of its own) is not a fact.
+    nonce = os.urandom(16).hex().encode()
+    nonce_r, nonce_w = os.pipe()
+    done_r, done_w = os.pipe()
+    env["GAVEL_CHANNEL"] = f"{nonce_r},{done_w}"
     sink = {"output": "", "truncated": False}
     proc = subprocess.Popen(cmd, cwd=work, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                            pass_fds=(nonce_r, done_w))
+    os.close(nonce_r)
+    os.close(done_w)
+    os.write(nonce_w, nonce)
+    os.close(nonce_w)
     reader = threading.Thread(target=drain, args=(proc.stdout, cap, sink), daemon=True)
     reader.start()
     timed_out = False
@@ -144,10 +176,16 @@ def main():
             pass
         code = proc.wait()
     reader.join(timeout=0.5)  # a background process may hold the pipe open: do not wait for it
+    record = read_completion(done_r)
     junit = None
+    report_rejected = False
     if not timed_out and os.path.isfile(report):
         with open(report, "rb") as f:
-            junit = f.read(8 * 1024 * 1024).decode("utf-8", "replace")
+            raw = f.read(8 * 1024 * 1024)
+        if record == nonce + b" " + hashlib.sha256(raw).hexdigest().encode():
+            junit = raw.decode("utf-8", "replace")
+        else:
+            report_rejected = True
     print(json.dumps({
         "runner": "ok",
         "exit_code": code,
@@ -156,6 +194,7 @@ def main():
         "junit_xml": junit,
         "output": sink["output"],
         "output_truncated": sink["truncated"],
+        "report_rejected": report_rejected,
     }))
     sys.stdout.flush()
     os._exit(0)
