@@ -1,6 +1,14 @@
-import { ArbiterRunConfig, JudgeRunConfig, parseEnv, type RunManifest, SandboxRunConfig } from '@gavel/core';
+import {
+  ArbiterRunConfig,
+  ConfigError,
+  JudgeRunConfig,
+  parseEnv,
+  type RunManifest,
+  SandboxRunConfig,
+} from '@gavel/core';
 import { loadJudgeConfig } from '@gavel/judge';
 import { z } from 'zod';
+import { describeSandboxImage, type SandboxImageDescription, sandboxImageTag } from './sandbox-image.ts';
 
 /** The stage settings a run is pinned to, from the producer's environment (recorded in the manifest). */
 const RunStagesEnv = z.object({
@@ -16,9 +24,18 @@ const RunStagesEnv = z.object({
   GAVEL_ARBITER_FAMILY: z.string().min(1).optional(),
 });
 
-export function runStagesFromEnv(env: NodeJS.ProcessEnv): RunManifest['stages'] {
+export async function runStagesFromEnv(env: NodeJS.ProcessEnv, dataDir: string): Promise<RunManifest['stages']> {
   const e = parseEnv(RunStagesEnv, env);
   const judge = loadJudgeConfig(env);
+  let image: SandboxImageDescription | undefined;
+  if (e.GAVEL_SANDBOX === 'docker') {
+    const tag = await sandboxImageTag(env, dataDir);
+    if (!tag)
+      throw new ConfigError(
+        'GAVEL_SANDBOX=docker but no sandbox image: run bash infra/bootstrap-docker or set GAVEL_SANDBOX_IMAGE',
+      );
+    image = await describeSandboxImage(tag);
+  }
   return {
     sandbox: SandboxRunConfig.parse({
       backend: e.GAVEL_SANDBOX,
@@ -28,6 +45,9 @@ export function runStagesFromEnv(env: NodeJS.ProcessEnv): RunManifest['stages'] 
       tmpfs_mib: e.GAVEL_SANDBOX_TMPFS_MIB,
       wall_s: e.GAVEL_SANDBOX_WALL_S,
       output_bytes: e.GAVEL_SANDBOX_OUTPUT_BYTES,
+      image: image?.image ?? null,
+      image_digest: image?.image_digest ?? null,
+      tool_versions: image?.tool_versions ?? {},
     }),
     judge:
       judge.mode === 'facts'

@@ -6,6 +6,7 @@ import {
   formatDatasetError,
   GAVEL_VERSION,
   ID_PATTERN,
+  loadBaseConfig,
   type ParsedDataset,
   parseHumanEvalProblems,
   parseHumanEvalSamples,
@@ -129,7 +130,7 @@ export async function enqueueCommand(files: string[], options: EnqueueOptions): 
       2,
     );
   }
-  const stages = runStagesFromEnv(process.env);
+  const stages = await runStagesFromEnv(process.env, loadBaseConfig(process.env).GAVEL_DATA_DIR);
   const { parsed, read } = await readInput(files, options);
   parsed.errors.push(...familyClashes(parsed.samples, parsed, stages.judge.family));
   parsed.errors.sort((a, b) => (a.file === b.file ? a.line - b.line : a.file.localeCompare(b.file)));
