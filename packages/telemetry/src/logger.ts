@@ -1,4 +1,5 @@
 import type { Logger } from '@gavel/core';
+import { trace } from '@opentelemetry/api';
 import { pino } from 'pino';
 
 export interface LoggerOptions {
@@ -26,6 +27,14 @@ export const REDACT_PATHS = [
   '*.headers["x-api-key"]',
 ];
 
+/** `trace_id`/`span_id` of the active span, for every line written inside one. */
+export function traceMixin(): Record<string, string> {
+  const span = trace.getActiveSpan();
+  if (!span) return {};
+  const { traceId, spanId } = span.spanContext();
+  return { trace_id: traceId, span_id: spanId };
+}
+
 /** pino JSON lines on stderr (pretty on a TTY), with secrets redacted. */
 export function createLogger(options: LoggerOptions): Logger {
   const pretty = options.pretty ?? process.stderr.isTTY === true;
@@ -33,6 +42,7 @@ export function createLogger(options: LoggerOptions): Logger {
     {
       name: options.name,
       level: options.level ?? 'info',
+      mixin: traceMixin,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       transport: pretty ? { target: 'pino-pretty', options: { destination: 2, colorize: true } } : undefined,
     },

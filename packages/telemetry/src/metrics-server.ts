@@ -1,0 +1,51 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import { editSdFile, type SdTarget } from './prom-sd-file.ts';
+
+export interface MetricsServerOptions {
+  registry: Registry;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Prometheus file_sd JSON to register in (GAVEL_PROM_SD_FILE). */
+  sdFile?: string;
+  job: string;
+}
+
+export interface MetricsServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Serves `/metrics` (loopback by default) and registers the endpoint in the file_sd JSON until close(). */
+export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
+  const host = options.host ?? '127.0.0.1';
+  const server = createServer((req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    options.registry.metrics().then(
+      (body) => res.writeHead(200, { 'content-type': options.registry.contentType }).end(body),
+      (error: Error) => res.writeHead(500).end(error.message),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostPort = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  const entry: SdTarget = { targets: [hostPort], labels: { job: options.job } };
+  if (options.sdFile) await editSdFile(options.sdFile, entry, true);
+  return {
+    url: `http://${hostPort}/metrics`,
+    port,
+    async close() {
+      if (options.sdFile) await editSdFile(options.sdFile, entry, false);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
