@@ -1,6 +1,7 @@
-import { type Attributes, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Attributes, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 
 export type GavelSpanName =
+  | 'gavel.enqueue'
   | 'gavel.sandbox.run'
   | 'gavel.judge.request'
   | 'gavel.arbiter.submit'
@@ -17,10 +18,14 @@ export const SPAN_ATTR = {
 } as const;
 
 /** Runs `fn` inside a child span of the active context; records errors and ends the span. */
-export async function withSpan<T>(name: GavelSpanName, attributes: Attributes, fn: () => Promise<T>): Promise<T> {
+export async function withSpan<T>(
+  name: GavelSpanName,
+  attributes: Attributes,
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
   return trace.getTracer('gavel').startActiveSpan(name, { attributes }, async (span) => {
     try {
-      return await fn();
+      return await fn(span);
     } catch (error) {
       span.recordException(error as Error);
       span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
