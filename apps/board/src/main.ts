@@ -1,0 +1,29 @@
+import { loadBaseConfig, parseEnv, runMain, STAGES } from '@gavel/core';
+import { closeRedis, createRedis, stageQueue } from '@gavel/queue';
+import { createLogger } from '@gavel/telemetry';
+import { createBoardApp } from './board-app.ts';
+import { BoardEnv, boardAuthFor } from './board-config.ts';
+
+await runMain('gavel board', async () => {
+  const config = loadBaseConfig(process.env);
+  const env = parseEnv(BoardEnv, process.env);
+  const auth = boardAuthFor(env);
+  const logger = createLogger({ name: 'board', level: config.GAVEL_LOG_LEVEL });
+  const connection = createRedis(config.GAVEL_REDIS_URL, { role: 'client', connectionName: 'gavel-board' });
+  const queues = STAGES.map((stage) => stageQueue(stage, { connection, prefix: config.GAVEL_QUEUE_PREFIX }));
+  const app = createBoardApp(queues, auth);
+  const server = app.listen(env.GAVEL_BOARD_PORT, env.GAVEL_BOARD_HOST, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : env.GAVEL_BOARD_PORT;
+    logger.info({ host: env.GAVEL_BOARD_HOST, port, auth: auth.kind }, 'board listening');
+    // one machine-readable line for launchers and tests
+    process.stdout.write(`${JSON.stringify({ board: `http://${env.GAVEL_BOARD_HOST}:${port}/` })}\n`);
+  });
+  const stop = async () => {
+    server.close();
+    await Promise.all(queues.map((q) => q.close()));
+    await closeRedis(connection);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+});
