@@ -2,14 +2,22 @@ import { createArbiterClients, createArbiterCollectStage, loadArbiterConfig } fr
 import { loadBaseConfig, runMain } from '@gavel/core';
 import { runStageProcess } from '@gavel/queue';
 import { createRubricCache } from '@gavel/rubric';
-import { createLogger } from '@gavel/telemetry';
+import { createLogger, startProcessTelemetry, startQueueDepthSampler } from '@gavel/telemetry';
 
 await runMain('gavel worker-arbiter-collect', async () => {
   const config = loadBaseConfig(process.env);
   const arbiter = loadArbiterConfig(process.env);
   const logger = createLogger({ name: 'worker-arbiter-collect', level: config.GAVEL_LOG_LEVEL });
-  await runStageProcess({
+  const obs = await startProcessTelemetry({
+    serviceName: 'gavel-worker-arbiter-collect',
+    metricsHost: config.GAVEL_METRICS_HOST,
+    metricsPort: config.GAVEL_METRICS_PORT,
+    sdFile: config.GAVEL_PROM_SD_FILE,
+  });
+  const { shutdown: stageShutdown, queues: stageQueues } = await runStageProcess({
     stage: 'arbiter-collect',
+    hooks: obs.hooks,
+    telemetry: obs.telemetry,
     config,
     logger,
     defaultConcurrency: 64,
@@ -24,5 +32,15 @@ await runMain('gavel worker-arbiter-collect', async () => {
         logger,
       }),
     }),
+  });
+  const depth = startQueueDepthSampler({
+    metrics: obs.metrics,
+    stage: 'arbiter-collect',
+    queue: stageQueues['arbiter-collect'],
+    onError: (error) => logger.warn({ err: error }, 'queue depth sample failed'),
+  });
+  stageShutdown.register('telemetry', async () => {
+    depth.stop();
+    await obs.close();
   });
 });

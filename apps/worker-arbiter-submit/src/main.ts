@@ -2,14 +2,22 @@ import { createArbiterClients, createArbiterSubmitStage, loadArbiterConfig } fro
 import { loadBaseConfig, runMain } from '@gavel/core';
 import { runStageProcess } from '@gavel/queue';
 import { createRubricCache } from '@gavel/rubric';
-import { createLogger } from '@gavel/telemetry';
+import { createLogger, startProcessTelemetry, startQueueDepthSampler } from '@gavel/telemetry';
 
 await runMain('gavel worker-arbiter-submit', async () => {
   const config = loadBaseConfig(process.env);
   const arbiter = loadArbiterConfig(process.env);
   const logger = createLogger({ name: 'worker-arbiter-submit', level: config.GAVEL_LOG_LEVEL });
-  await runStageProcess({
+  const obs = await startProcessTelemetry({
+    serviceName: 'gavel-worker-arbiter-submit',
+    metricsHost: config.GAVEL_METRICS_HOST,
+    metricsPort: config.GAVEL_METRICS_PORT,
+    sdFile: config.GAVEL_PROM_SD_FILE,
+  });
+  const { shutdown: stageShutdown, queues: stageQueues } = await runStageProcess({
     stage: 'arbiter-submit',
+    hooks: obs.hooks,
+    telemetry: obs.telemetry,
     config,
     logger,
     defaultConcurrency: arbiter.mode === 'openai-compatible' ? 4 : 64,
@@ -24,5 +32,15 @@ await runMain('gavel worker-arbiter-submit', async () => {
         logger,
       }),
     }),
+  });
+  const depth = startQueueDepthSampler({
+    metrics: obs.metrics,
+    stage: 'arbiter-submit',
+    queue: stageQueues['arbiter-submit'],
+    onError: (error) => logger.warn({ err: error }, 'queue depth sample failed'),
+  });
+  stageShutdown.register('telemetry', async () => {
+    depth.stop();
+    await obs.close();
   });
 });

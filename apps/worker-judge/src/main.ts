@@ -3,16 +3,28 @@ import { gatedProcessor, type JudgeGate, loadJudgeGateConfig, startJudgeGate } f
 import { createFactsGrader, createJudgeStage, createLlmGrader, loadJudgeConfig } from '@gavel/judge';
 import { closeRedis, createRedis, runStageProcess } from '@gavel/queue';
 import { createRubricCache } from '@gavel/rubric';
-import { createLogger } from '@gavel/telemetry';
+import { createLogger, startProcessTelemetry, startQueueDepthSampler } from '@gavel/telemetry';
 
 await runMain('gavel worker-judge', async () => {
   const config = loadBaseConfig(process.env);
   const judgeConfig = loadJudgeConfig(process.env);
   const gateConfig = loadJudgeGateConfig(process.env);
   const logger = createLogger({ name: 'worker-judge', level: config.GAVEL_LOG_LEVEL });
+  const obs = await startProcessTelemetry({
+    serviceName: 'gavel-worker-judge',
+    metricsHost: config.GAVEL_METRICS_HOST,
+    metricsPort: config.GAVEL_METRICS_PORT,
+    sdFile: config.GAVEL_PROM_SD_FILE,
+  });
   let gate: JudgeGate | undefined;
-  const { shutdown, worker } = await runStageProcess({
+  const {
+    shutdown,
+    worker,
+    queues: stageQueues,
+  } = await runStageProcess({
     stage: 'judge',
+    hooks: obs.hooks,
+    telemetry: obs.telemetry,
     config,
     logger,
     defaultConcurrency: 32,
@@ -47,6 +59,16 @@ await runMain('gavel worker-judge', async () => {
         judgeConfig.mode === 'facts' ? undefined : Math.ceil((2 * judgeConfig.inflight) / (judgeConfig.k + 1)) + 8;
       return { processor, concurrency };
     },
+  });
+  const depth = startQueueDepthSampler({
+    metrics: obs.metrics,
+    stage: 'judge',
+    queue: stageQueues['judge'],
+    onError: (error) => logger.warn({ err: error }, 'queue depth sample failed'),
+  });
+  shutdown.register('telemetry', async () => {
+    depth.stop();
+    await obs.close();
   });
   if (gate) {
     const detach = gate.attach(worker.worker);

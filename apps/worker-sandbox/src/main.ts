@@ -1,14 +1,22 @@
 import { loadBaseConfig, runMain } from '@gavel/core';
 import { runStageProcess } from '@gavel/queue';
 import { createDockerSandbox, createSandboxStage, loadSandboxConfig } from '@gavel/sandbox';
-import { createLogger } from '@gavel/telemetry';
+import { createLogger, startProcessTelemetry, startQueueDepthSampler } from '@gavel/telemetry';
 
 await runMain('gavel worker-sandbox', async () => {
   const config = loadBaseConfig(process.env);
   const sandboxConfig = loadSandboxConfig(process.env);
   const logger = createLogger({ name: 'worker-sandbox', level: config.GAVEL_LOG_LEVEL });
-  await runStageProcess({
+  const obs = await startProcessTelemetry({
+    serviceName: 'gavel-worker-sandbox',
+    metricsHost: config.GAVEL_METRICS_HOST,
+    metricsPort: config.GAVEL_METRICS_PORT,
+    sdFile: config.GAVEL_PROM_SD_FILE,
+  });
+  const { shutdown: stageShutdown, queues: stageQueues } = await runStageProcess({
     stage: 'sandbox',
+    hooks: obs.hooks,
+    telemetry: obs.telemetry,
     config,
     logger,
     defaultConcurrency: 32,
@@ -23,5 +31,15 @@ await runMain('gavel worker-sandbox', async () => {
       shutdown.register('sandbox', () => sandbox.close());
       return { processor: createSandboxStage({ judge: queues.judge, codeFacts: sandbox.codeFacts }) };
     },
+  });
+  const depth = startQueueDepthSampler({
+    metrics: obs.metrics,
+    stage: 'sandbox',
+    queue: stageQueues['sandbox'],
+    onError: (error) => logger.warn({ err: error }, 'queue depth sample failed'),
+  });
+  stageShutdown.register('telemetry', async () => {
+    depth.stop();
+    await obs.close();
   });
 });

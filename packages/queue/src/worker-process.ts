@@ -41,7 +41,7 @@ export interface StageProcessOptions {
  */
 export async function runStageProcess(
   options: StageProcessOptions,
-): Promise<{ shutdown: Shutdown; worker: StageWorker }> {
+): Promise<{ shutdown: Shutdown; worker: StageWorker; queues: Readonly<Record<Stage, Queue<SampleJob>>> }> {
   const { config, logger, stage } = options;
   const shutdown = createShutdown({ logger, deadlineMs: config.GAVEL_SHUTDOWN_TIMEOUT_S * 1000 });
   const client = createRedis(config.GAVEL_REDIS_URL, { role: 'client', connectionName: `gavel-${stage}-client` });
@@ -86,5 +86,5 @@ export async function runStageProcess(
   });
   shutdown.register('worker', (deadlineMs) => worker.close(deadlineMs));
   logger.info({ stage, concurrency, pid: process.pid }, 'worker started');
-  return { shutdown, worker };
+  return { shutdown, worker, queues };
 }
