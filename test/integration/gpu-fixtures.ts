@@ -108,7 +108,7 @@ export async function startGpuRig(): Promise<GpuRig> {
 export async function waitFor(
   what: string,
   predicate: () => Promise<boolean> | boolean,
-  timeoutMs = 30_000,
+  timeoutMs = 90_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
