@@ -63,7 +63,7 @@ await runMain('gavel worker-judge', async () => {
   const depth = startQueueDepthSampler({
     metrics: obs.metrics,
     stage: 'judge',
-    queue: stageQueues['judge'],
+    queue: stageQueues.judge,
     onError: (error) => logger.warn({ err: error }, 'queue depth sample failed'),
   });
   shutdown.register('telemetry', async () => {

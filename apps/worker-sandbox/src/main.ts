@@ -35,7 +35,7 @@ await runMain('gavel worker-sandbox', async () => {
   const depth = startQueueDepthSampler({
     metrics: obs.metrics,
     stage: 'sandbox',
-    queue: stageQueues['sandbox'],
+    queue: stageQueues.sandbox,
     onError: (error) => logger.warn({ err: error }, 'queue depth sample failed'),
   });
   stageShutdown.register('telemetry', async () => {
