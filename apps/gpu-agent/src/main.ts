@@ -12,7 +12,7 @@ import {
   watchLease,
 } from '@gavel/gpu-lease';
 import { closeRedis, createRedis, stageQueue } from '@gavel/queue';
-import { createLogger } from '@gavel/telemetry';
+import { createLogger, startMetricsServer } from '@gavel/telemetry';
 import { Registry } from 'prom-client';
 import { startGpuAgent } from './agent.ts';
 
@@ -67,6 +67,14 @@ await runMain('gavel gpu-agent', async () => {
     shutdown.register('ollama-gate', () => gate.close());
   }
   const registry = new Registry();
+  const metricsServer = await startMetricsServer({
+    registry,
+    host: config.GAVEL_METRICS_HOST,
+    port: config.GAVEL_METRICS_PORT,
+    sdFile: config.GAVEL_PROM_SD_FILE,
+    job: 'gavel-gpu-agent',
+  });
+  shutdown.register('metrics', () => metricsServer.close());
   const agent = startGpuAgent({
     config,
     holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,

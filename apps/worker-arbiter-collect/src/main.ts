@@ -1,4 +1,9 @@
-import { createArbiterClients, createArbiterCollectStage, loadArbiterConfig } from '@gavel/arbiter';
+import {
+  createArbiterClients,
+  createArbiterCollectStage,
+  createArbiterPromMetrics,
+  loadArbiterConfig,
+} from '@gavel/arbiter';
 import { loadBaseConfig, runMain } from '@gavel/core';
 import { runStageProcess } from '@gavel/queue';
 import { createRubricCache } from '@gavel/rubric';
@@ -29,6 +34,7 @@ await runMain('gavel worker-arbiter-collect', async () => {
         submitQueue: queues['arbiter-submit'],
         collectQueue: queues['arbiter-collect'],
         lockTtlMs: config.GAVEL_LOCK_DURATION_MS,
+        metrics: createArbiterPromMetrics(obs.metrics.registry),
         logger,
       }),
     }),
