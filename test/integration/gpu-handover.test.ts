@@ -159,15 +159,16 @@ describe('gpu-agent handover', () => {
     await expect(fetch(`http://127.0.0.1:${rig.vllmPort}/health`)).rejects.toThrow();
     expect(await vramUsedMiB()).toBeLessThan(1024);
     expect(existsSync(rig.config({ GAVEL_STORE_PREFIX: r.prefix }).vllmPidFile)).toBe(false);
-    const again = await ollamaChat(r.gate.url, 'rubric-writer');
-    expect(again.status).toBe(200);
-    expect(rig.ollama.loaded().map((m) => m.name)).toEqual(['rubric-writer:latest']);
 
     // The gauges follow the card: vLLM's memory is gone at the next reading.
     await waitFor('the freed VRAM in the gauges', async () => {
       const line = (await r.registry.metrics()).split('\n').find((l) => l.startsWith('gavel_gpu_memory_used_bytes{'));
       return line !== undefined && Number(line.split(' ').at(-1)) < 1024 * 1024 * 1024;
     });
+    // Only now load a model again (it takes VRAM that the gauge would otherwise count).
+    const again = await ollamaChat(r.gate.url, 'rubric-writer');
+    expect(again.status).toBe(200);
+    expect(rig.ollama.loaded().map((m) => m.name)).toEqual(['rubric-writer:latest']);
     const metrics = await r.registry.metrics();
     process.stdout.write(
       `\nmetrics after both handovers:\n${metrics
