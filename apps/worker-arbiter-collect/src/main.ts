@@ -7,7 +7,7 @@ import {
 import { loadBaseConfig, runMain } from '@gavel/core';
 import { runStageProcess } from '@gavel/queue';
 import { createRubricCache } from '@gavel/rubric';
-import { createLogger, startProcessTelemetry, startQueueDepthSampler } from '@gavel/telemetry';
+import { createLogger, startProcessTelemetry } from '@gavel/telemetry';
 
 await runMain('gavel worker-arbiter-collect', async () => {
   const config = loadBaseConfig(process.env);
@@ -19,9 +19,14 @@ await runMain('gavel worker-arbiter-collect', async () => {
     metricsPort: config.GAVEL_METRICS_PORT,
     sdFile: config.GAVEL_PROM_SD_FILE,
   });
-  const { shutdown: stageShutdown, queues: stageQueues } = await runStageProcess({
+  const {
+    shutdown: stageShutdown,
+    queues: stageQueues,
+    store,
+  } = await runStageProcess({
     stage: 'arbiter-collect',
     hooks: obs.hooks,
+    storeObserver: obs.storeObserver,
     telemetry: obs.telemetry,
     config,
     logger,
@@ -39,14 +44,11 @@ await runMain('gavel worker-arbiter-collect', async () => {
       }),
     }),
   });
-  const depth = startQueueDepthSampler({
-    metrics: obs.metrics,
+  obs.watchStage({
     stage: 'arbiter-collect',
     queue: stageQueues['arbiter-collect'],
-    onError: (error) => logger.warn({ err: error }, 'queue depth sample failed'),
+    store,
+    onError: (error) => logger.warn({ err: error }, 'metrics sample failed'),
   });
-  stageShutdown.register('telemetry', async () => {
-    depth.stop();
-    await obs.close();
-  });
+  stageShutdown.register('telemetry', () => obs.close());
 });

@@ -1,9 +1,9 @@
 import { loadBaseConfig, runMain } from '@gavel/core';
 import { gatedProcessor, type JudgeGate, loadJudgeGateConfig, startJudgeGate } from '@gavel/gpu-lease';
-import { createFactsGrader, createJudgeStage, createLlmGrader, loadJudgeConfig } from '@gavel/judge';
+import { createFactsGrader, createJudgeStage, createLlmGrader, InflightLimiter, loadJudgeConfig } from '@gavel/judge';
 import { closeRedis, createRedis, runStageProcess } from '@gavel/queue';
 import { createRubricCache } from '@gavel/rubric';
-import { createLogger, startProcessTelemetry, startQueueDepthSampler } from '@gavel/telemetry';
+import { createLogger, startProcessTelemetry } from '@gavel/telemetry';
 
 await runMain('gavel worker-judge', async () => {
   const config = loadBaseConfig(process.env);
@@ -20,16 +20,25 @@ await runMain('gavel worker-judge', async () => {
   const {
     shutdown,
     worker,
+    store,
     queues: stageQueues,
   } = await runStageProcess({
     stage: 'judge',
     hooks: obs.hooks,
+    storeObserver: obs.storeObserver,
     telemetry: obs.telemetry,
     config,
     logger,
     defaultConcurrency: 32,
     build: async ({ queues, store, shutdown }) => {
-      const grader = judgeConfig.mode === 'facts' ? createFactsGrader() : await createLlmGrader(judgeConfig, logger);
+      let grader: Awaited<ReturnType<typeof createLlmGrader>> | ReturnType<typeof createFactsGrader>;
+      if (judgeConfig.mode === 'facts') grader = createFactsGrader();
+      else {
+        // One in-flight bound for the process; its count is the in-flight gauge on /metrics.
+        const limiter = new InflightLimiter(judgeConfig.inflight);
+        obs.metrics.setJudgeInflightSource(() => limiter.active);
+        grader = await createLlmGrader(judgeConfig, logger, { limiter });
+      }
       shutdown.register('grader', () => grader.close());
       const rubrics = createRubricCache((key) => store.getRubricText(key));
       let processor = createJudgeStage({ grader, rubrics, arbiterSubmit: queues['arbiter-submit'] });
@@ -60,16 +69,13 @@ await runMain('gavel worker-judge', async () => {
       return { processor, concurrency };
     },
   });
-  const depth = startQueueDepthSampler({
-    metrics: obs.metrics,
+  obs.watchStage({
     stage: 'judge',
     queue: stageQueues.judge,
-    onError: (error) => logger.warn({ err: error }, 'queue depth sample failed'),
+    store,
+    onError: (error) => logger.warn({ err: error }, 'metrics sample failed'),
   });
-  shutdown.register('telemetry', async () => {
-    depth.stop();
-    await obs.close();
-  });
+  shutdown.register('telemetry', () => obs.close());
   if (gate) {
     const detach = gate.attach(worker.worker);
     shutdown.register('gpu-gate-detach', async () => detach());

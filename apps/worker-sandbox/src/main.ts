@@ -1,7 +1,7 @@
 import { loadBaseConfig, runMain } from '@gavel/core';
 import { runStageProcess } from '@gavel/queue';
 import { createDockerSandbox, createSandboxStage, loadSandboxConfig } from '@gavel/sandbox';
-import { createLogger, startProcessTelemetry, startQueueDepthSampler } from '@gavel/telemetry';
+import { createLogger, startProcessTelemetry } from '@gavel/telemetry';
 
 await runMain('gavel worker-sandbox', async () => {
   const config = loadBaseConfig(process.env);
@@ -13,9 +13,14 @@ await runMain('gavel worker-sandbox', async () => {
     metricsPort: config.GAVEL_METRICS_PORT,
     sdFile: config.GAVEL_PROM_SD_FILE,
   });
-  const { shutdown: stageShutdown, queues: stageQueues } = await runStageProcess({
+  const {
+    shutdown: stageShutdown,
+    queues: stageQueues,
+    store,
+  } = await runStageProcess({
     stage: 'sandbox',
     hooks: obs.hooks,
+    storeObserver: obs.storeObserver,
     telemetry: obs.telemetry,
     config,
     logger,
@@ -32,14 +37,11 @@ await runMain('gavel worker-sandbox', async () => {
       return { processor: createSandboxStage({ judge: queues.judge, codeFacts: sandbox.codeFacts }) };
     },
   });
-  const depth = startQueueDepthSampler({
-    metrics: obs.metrics,
+  obs.watchStage({
     stage: 'sandbox',
     queue: stageQueues.sandbox,
-    onError: (error) => logger.warn({ err: error }, 'queue depth sample failed'),
+    store,
+    onError: (error) => logger.warn({ err: error }, 'metrics sample failed'),
   });
-  stageShutdown.register('telemetry', async () => {
-    depth.stop();
-    await obs.close();
-  });
+  stageShutdown.register('telemetry', () => obs.close());
 });

@@ -5,7 +5,7 @@ export type { EnqueueRunInput, EnqueueRunResult } from './producer.ts';
 export { enqueueRun } from './producer.ts';
 export type { RedisRole } from './redis.ts';
 export { closeRedis, createRedis } from './redis.ts';
-export type { RunProgress } from './run-store.ts';
+export type { RunProgress, RunStoreObserver } from './run-store.ts';
 export { RunStore } from './run-store.ts';
 export type { QueueContext, StageQueue } from './stage-queue.ts';
 export { addStageJob, addStageJobs, SAMPLE_JOB_NAME, stageQueue } from './stage-queue.ts';

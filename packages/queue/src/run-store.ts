@@ -32,6 +32,16 @@ if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 1`;
 
+/**
+ * Told of each first write (never of a repeat), so counters built on it count every sample once
+ * however often a stage runs. An observer that throws is ignored: the store's write stands.
+ */
+export interface RunStoreObserver {
+  facts?(runId: string, sampleId: string, facts: Facts): void;
+  judgement?(runId: string, sampleId: string, judgement: Verdict): void;
+  finalVerdict?(runId: string, sampleId: string, verdict: Verdict): void;
+}
+
 type StoreRedis = Redis & {
   gavelPutFinalVerdict(
     verdicts: string,
@@ -55,6 +65,7 @@ export class RunStore {
   readonly redis: StoreRedis;
   readonly prefix: string;
   private readonly manifests = new Map<string, RunManifest>();
+  private readonly observers: RunStoreObserver[] = [];
 
   constructor(redis: Redis, prefix = 'gavel') {
     this.prefix = prefix;
@@ -64,6 +75,21 @@ export class RunStore {
       redis.defineCommand('gavelRecordFailure', { numberOfKeys: 2, lua: RECORD_FAILURE });
     }
     this.redis = r;
+  }
+
+  /** Adds an observer of first writes (metrics); see {@link RunStoreObserver}. */
+  observe(observer: RunStoreObserver): void {
+    this.observers.push(observer);
+  }
+
+  private notify(call: (observer: RunStoreObserver) => void): void {
+    for (const observer of this.observers) {
+      try {
+        call(observer);
+      } catch {
+        // an observer's failure never undoes or fails a recorded result
+      }
+    }
   }
 
   key(runId: string, part: string): string {
@@ -102,6 +128,11 @@ export class RunStore {
 
   async listRuns(): Promise<string[]> {
     return this.redis.zrange(this.runsKey, 0, -1);
+  }
+
+  /** The `n` most recently created runs, oldest first. */
+  async recentRuns(n: number): Promise<string[]> {
+    return this.redis.zrange(this.runsKey, -n, -1);
   }
 
   // ── rubric texts (so workers on any host read the exact frozen bytes) ────────
@@ -193,7 +224,10 @@ export class RunStore {
 
   /** Records facts once; returns false if facts were already recorded (the first write wins). */
   async putFacts(runId: string, sampleId: string, facts: Facts): Promise<boolean> {
-    return (await this.redis.hsetnx(this.key(runId, 'facts'), sampleId, JSON.stringify(Facts.parse(facts)))) === 1;
+    const parsed = Facts.parse(facts);
+    const first = (await this.redis.hsetnx(this.key(runId, 'facts'), sampleId, JSON.stringify(parsed))) === 1;
+    if (first) this.notify((o) => o.facts?.(runId, sampleId, parsed));
+    return first;
   }
 
   async getJudgement(runId: string, sampleId: string): Promise<Verdict | undefined> {
@@ -207,7 +241,9 @@ export class RunStore {
     const pipeline = this.redis.multi().hsetnx(this.key(runId, 'judgements'), sampleId, json);
     if (verdict.route === 'arbiter') pipeline.sadd(this.key(runId, 'routed'), sampleId);
     const results = await pipeline.exec();
-    return results?.[0]?.[1] === 1;
+    const first = results?.[0]?.[1] === 1;
+    if (first) this.notify((o) => o.judgement?.(runId, sampleId, verdict));
+    return first;
   }
 
   async getFinalVerdict(runId: string, sampleId: string): Promise<Verdict | undefined> {
@@ -234,7 +270,12 @@ export class RunStore {
       arbitrated,
       judgementJson,
     );
-    return written === 1;
+    if (written !== 1) return false;
+    this.notify((o) => {
+      if (judgement !== undefined) o.judgement?.(runId, sampleId, judgement);
+      o.finalVerdict?.(runId, sampleId, verdict);
+    });
+    return true;
   }
 
   // ── failures ────────────────────────────────────────────────────────────────

@@ -10,7 +10,7 @@ import {
 } from '@gavel/core';
 import type { Queue, Telemetry } from 'bullmq';
 import { closeRedis, createRedis } from './redis.ts';
-import { RunStore } from './run-store.ts';
+import { RunStore, type RunStoreObserver } from './run-store.ts';
 import { stageQueue } from './stage-queue.ts';
 import { type StageHooks, type StageProcessor, type StageWorker, startStageWorker } from './stage-worker.ts';
 
@@ -32,6 +32,8 @@ export interface StageProcessOptions {
   defaultConcurrency: number;
   build: (context: StageBuildContext) => Promise<{ processor: StageProcessor; concurrency?: number }>;
   hooks?: StageHooks;
+  /** Told of each sample's first facts, judgement and final verdict (metrics). */
+  storeObserver?: RunStoreObserver;
   telemetry?: Telemetry;
 }
 
@@ -39,9 +41,12 @@ export interface StageProcessOptions {
  * Wires one stage worker process: Redis connections, the run store, the stage worker and a
  * shutdown coordinator (SIGINT/SIGTERM drain active jobs within `GAVEL_SHUTDOWN_TIMEOUT_S`).
  */
-export async function runStageProcess(
-  options: StageProcessOptions,
-): Promise<{ shutdown: Shutdown; worker: StageWorker; queues: Readonly<Record<Stage, Queue<SampleJob>>> }> {
+export async function runStageProcess(options: StageProcessOptions): Promise<{
+  shutdown: Shutdown;
+  worker: StageWorker;
+  store: RunStore;
+  queues: Readonly<Record<Stage, Queue<SampleJob>>>;
+}> {
   const { config, logger, stage } = options;
   const shutdown = createShutdown({ logger, deadlineMs: config.GAVEL_SHUTDOWN_TIMEOUT_S * 1000 });
   const client = createRedis(config.GAVEL_REDIS_URL, { role: 'client', connectionName: `gavel-${stage}-client` });
@@ -50,6 +55,7 @@ export async function runStageProcess(
     await Promise.all([closeRedis(client), closeRedis(workerConnection)]);
   });
   const store = new RunStore(client, config.GAVEL_STORE_PREFIX);
+  if (options.storeObserver) store.observe(options.storeObserver);
   const queueContext = {
     connection: client,
     prefix: config.GAVEL_QUEUE_PREFIX,
@@ -86,5 +92,5 @@ export async function runStageProcess(
   });
   shutdown.register('worker', (deadlineMs) => worker.close(deadlineMs));
   logger.info({ stage, concurrency, pid: process.pid }, 'worker started');
-  return { shutdown, worker, queues };
+  return { shutdown, worker, store, queues };
 }

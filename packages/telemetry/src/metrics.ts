@@ -3,7 +3,12 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 /** The gavel metric catalog on one dedicated registry (never a sample id as a label). */
 export function createMetrics(registry: Registry = new Registry()) {
   const on = [registry];
+  let inflightSource: () => number = () => 0;
   return {
+    /** Where `gavel_judge_inflight_requests` is read from (the judge's in-flight limiter). */
+    setJudgeInflightSource(source: () => number): void {
+      inflightSource = source;
+    },
     registry,
     jobsCompleted: new Counter({
       name: 'gavel_stage_jobs_completed_total',
@@ -44,48 +49,39 @@ export function createMetrics(registry: Registry = new Registry()) {
     }),
     judgeInflight: new Gauge({
       name: 'gavel_judge_inflight_requests',
-      help: 'Judge requests in flight',
+      help: 'Judge requests in flight in this process (read from its in-flight limiter at scrape)',
       registers: on,
+      collect() {
+        this.set(inflightSource());
+      },
     }),
-    tokens: new Counter({
-      name: 'gavel_tokens_total',
-      help: 'Tokens by path and kind',
-      labelNames: ['path', 'kind'],
-      registers: on,
-    }),
-    costUsd: new Counter({
-      name: 'gavel_cost_usd_total',
-      help: 'Cost in USD by path',
-      labelNames: ['path'],
-      registers: on,
-    }),
-    costOnDemandUsd: new Counter({
-      name: 'gavel_cost_on_demand_uncached_usd_total',
-      help: 'What the same work would cost on demand, uncached',
-      labelNames: ['path'],
+    judgeTokens: new Counter({
+      name: 'gavel_judge_tokens_total',
+      help: 'Local judge tokens by type (input, output, cache_read), from the usage the server reported',
+      labelNames: ['type'],
       registers: on,
     }),
     verdicts: new Counter({
       name: 'gavel_verdicts_total',
-      help: 'Final verdicts',
+      help: 'Final verdicts by outcome (pass, fail) and who decided (facts, judge, arbiter)',
       labelNames: ['outcome', 'source'],
       registers: on,
     }),
     routeReasons: new Counter({
       name: 'gavel_route_reasons_total',
-      help: 'Routing reasons',
+      help: 'Why the judge sent a sample to the arbiter (one count per reason)',
       labelNames: ['reason'],
       registers: on,
     }),
     sandboxOutcomes: new Counter({
       name: 'gavel_sandbox_outcomes_total',
-      help: 'Sandbox run outcomes',
+      help: 'Code sample outcomes in the sandbox (passed, failed, timeout, oom, output_truncated, no_report)',
       labelNames: ['outcome'],
       registers: on,
     }),
     runSamples: new Gauge({
       name: 'gavel_run_samples',
-      help: 'Samples per run',
+      help: 'Samples in each of the most recent runs',
       labelNames: ['run_id'],
       registers: on,
     }),

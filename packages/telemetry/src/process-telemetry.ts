@@ -1,17 +1,29 @@
 import type { BullMQOtel } from 'bullmq-otel';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { startMetricsServer } from './metrics-server.ts';
+import { type SampledQueue, startQueueDepthSampler } from './queue-depth-sampler.ts';
 import { queueTelemetry } from './queue-telemetry.ts';
-import { metricsStageHooks } from './stage-hooks.ts';
+import { type ProgressSource, startRunProgressSampler } from './run-progress-sampler.ts';
+import { metricsStageHooks, metricsStoreObserver } from './stage-hooks.ts';
 import { startTelemetry } from './start-telemetry.ts';
 
 export interface ProcessTelemetry {
   metrics: Metrics;
   /** Pass as `hooks` to runStageProcess / startStageWorker. */
   hooks: ReturnType<typeof metricsStageHooks>;
+  /** Pass as `storeObserver` to runStageProcess: verdicts, routing reasons, sandbox outcomes, judge tokens. */
+  storeObserver: ReturnType<typeof metricsStoreObserver>;
   /** Pass as `telemetry` to every Queue/Worker so trace context crosses the queues. */
   telemetry: BullMQOtel;
   metricsUrl: string;
+  /** Samples the stage's queue depth and the recent runs' progress until close(). */
+  watchStage(options: {
+    stage: string;
+    queue: SampledQueue;
+    store: ProgressSource;
+    onError?: (error: Error) => void;
+    intervalMs?: number;
+  }): void;
   close(): Promise<void>;
 }
 
@@ -31,12 +43,21 @@ export async function startProcessTelemetry(options: {
     sdFile: options.sdFile,
     job: options.serviceName,
   });
+  const samplers: { stop(): void }[] = [];
   return {
     metrics,
     hooks: metricsStageHooks(metrics),
+    storeObserver: metricsStoreObserver(metrics),
     telemetry: queueTelemetry(options.serviceName),
     metricsUrl: server.url,
+    watchStage({ stage, queue, store, onError, intervalMs }) {
+      samplers.push(
+        startQueueDepthSampler({ metrics, stage, queue, onError, intervalMs }),
+        startRunProgressSampler({ metrics, store, onError, intervalMs }),
+      );
+    },
     async close() {
+      for (const s of samplers) s.stop();
       await server.close();
       await tracing.shutdown();
     },
