@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, EXIT_CONFIG, InputError } from '@gavel/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CliError } from './cli-error.ts';
+import { boardCommand } from './commands/board.ts';
 import { demoCommand } from './commands/demo.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { enqueueCommand } from './commands/enqueue.ts';
@@ -94,6 +95,13 @@ program
   .option('--stages <list>', 'comma-separated stages (default: all four)')
   .option('--concurrency <n>', 'jobs per worker (sets GAVEL_CONCURRENCY)', positiveNumber)
   .action((options) => workersCommand(options));
+
+program
+  .command('board')
+  .description('serve Bull Board over the four stage queues (127.0.0.1:3030 unless configured)')
+  .option('--host <host>', 'listen address (sets GAVEL_BOARD_HOST; off loopback credentials are required)')
+  .option('--port <port>', 'listen port (sets GAVEL_BOARD_PORT; 0 picks a free one)', Number)
+  .action((options) => boardCommand(options));
 
 program
   .command('doctor')
