@@ -1,31 +1,70 @@
+// A real run watched by a real Prometheus: the four stage workers (`gavel workers`), the
+// gpu-agent (real main, on the fake nvidia-smi / fake vLLM / fake Ollama of the GPU rig), code
+// samples in the real Docker sandbox, the LLM judge behind the GPU lease, and the arbiter on the
+// Batches fake. Prometheus finds every process through the file_sd JSON they register in; then
+// every PromQL expression of the three dashboards is evaluated through Prometheus's HTTP API.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (the root package.json declares none)
+import { humanEvalSample } from '@gavel/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeBatchesServer, startFakeAnthropicBatches } from '../fakes/anthropic-batches-server.ts';
+import { AGENT_MAIN, type GpuRig, startGpuRig } from '../integration/gpu-fixtures.ts';
+import { humanEvalProblems, sandboxImage } from '../integration/sandbox-fixtures.ts';
 import { gavel, jsonl, ROOT, startWorkers, textSample } from '../support/gavel.ts';
 import { type PrometheusServer, startPrometheus } from '../support/prometheus.ts';
-import { type RedisServer, startRedis } from '../support/redis.ts';
 
-let redis: RedisServer;
+const API_KEY = 'sk-ant-test-observability';
+const RUN = 'obs-run';
+
+let rig: GpuRig;
 let prom: PrometheusServer;
+let batches: FakeBatchesServer;
 let dir: string;
 
 beforeAll(async () => {
-  redis = await startRedis();
+  rig = await startGpuRig();
   prom = await startPrometheus();
+  batches = await startFakeAnthropicBatches({ apiKey: API_KEY, processingMs: 300 });
   dir = await mkdtemp(join(tmpdir(), 'gavel-obs-'));
 });
 afterAll(async () => {
+  await batches?.stop();
   await prom?.stop();
-  await redis?.stop();
+  await rig?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
+/** Every metric the issue asks for, by the name a process exposes it under. */
 const CATALOG = [
   'gavel_stage_jobs_completed_total',
+  'gavel_stage_jobs_failed_total',
+  'gavel_stage_jobs_retried_total',
   'gavel_stage_job_duration_seconds_bucket',
   'gavel_queue_depth',
   'gavel_queue_oldest_waiting_age_seconds',
+  'gavel_judge_inflight_requests',
+  'gavel_judge_tokens_total',
+  'gavel_arbiter_tokens_total',
+  'gavel_arbiter_cost_usd_total',
+  'gavel_arbiter_uncached_cost_usd_total',
+  'gavel_gpu_energy_cost_usd_total',
+  'gavel_verdicts_total',
+  'gavel_route_reasons_total',
+  'gavel_sandbox_outcomes_total',
+  'gavel_run_samples',
+  'gavel_run_final_verdicts',
+  'gavel_gpu_memory_used_bytes',
+  'gavel_gpu_memory_total_bytes',
+  'gavel_gpu_utilization_ratio',
+  'gavel_gpu_power_watts',
+  'gavel_gpu_power_limit_watts',
+  'gavel_gpu_temperature_celsius',
+  'gavel_gpu_lease_owner',
+  'gavel_gpu_handovers_total',
 ];
 
 async function dashboardExprs(): Promise<{ dashboard: string; panel: string; expr: string }[]> {
@@ -37,79 +76,176 @@ async function dashboardExprs(): Promise<{ dashboard: string; panel: string; exp
   return out;
 }
 
-/**
- * Panels this run cannot feed yet, each for a stated reason; the test fails if any *other* panel has
- * no data, and also when one of these starts to return data (then remove it from the list).
- * - retries: the run has no transient failure;
- * - run progress: the run-progress gauges are not set by any process yet;
- * - GPU and cost: the run has no gpu-agent and no arbiter (their metrics are proven in the GPU and
- *   arbiter tests on their own registries, not through this Prometheus).
- */
-const NOT_YET_FED = [
-  'pipeline | Retries per stage',
-  'pipeline | Run progress (final verdicts / samples)',
-  'gpu | VRAM used vs total',
-  'gpu | VRAM used vs total',
-  'gpu | Utilisation',
-  'gpu | Power vs limit',
-  'gpu | Power vs limit',
-  'gpu | Temperature',
-  'gpu | Lease owner',
-  'gpu | Handovers',
-  'cost | Cost per path (USD/h)',
-  'cost | Cost per path (USD/h)',
-  'cost | Saving against on-demand uncached (USD)',
-  'cost | Saving against on-demand uncached (USD)',
-  'cost | Tokens by kind',
-  'cost | Cost per 1k samples (USD)',
-];
+/** The real gpu-agent main as its own process. */
+function startAgent(env: Record<string, string>): { child: ChildProcess; output(): string; stop(): Promise<void> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', AGENT_MAIN], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let output = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  return {
+    child,
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
 
-describe('Prometheus scrapes the real worker processes found through file_sd', () => {
-  it('has the metric catalog, and every pipeline panel this run can feed returns data (the panels it cannot feed are listed)', async () => {
+async function scalar(expr: string): Promise<number> {
+  const r = await prom.query(expr);
+  return Number(r[0]?.value[1] ?? Number.NaN);
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+describe('Prometheus scrapes every gavel process found through file_sd', () => {
+  it('has the whole metric catalog, and every dashboard query returns data from a real run', async () => {
+    const shared = { GAVEL_REDIS_URL: rig.redis.url, GAVEL_LOG_LEVEL: 'warn', GAVEL_PROM_SD_FILE: prom.sdFile };
     const env = {
-      GAVEL_REDIS_URL: redis.url,
-      GAVEL_LOG_LEVEL: 'warn',
-      GAVEL_SANDBOX: 'none',
-      GAVEL_JUDGE: 'facts',
-      GAVEL_PROM_SD_FILE: prom.sdFile,
+      ...shared,
+      GAVEL_SANDBOX: 'docker',
+      GAVEL_SANDBOX_IMAGE: sandboxImage(),
+      GAVEL_SANDBOX_CONCURRENCY: '2',
+      // the judge grades only while vLLM holds the card; the agent starts vLLM when judge work waits
+      GAVEL_JUDGE: 'vllm',
+      GAVEL_JUDGE_URL: `http://127.0.0.1:${rig.vllmPort}`,
+      GAVEL_JUDGE_MODEL: 'judge-model',
+      GAVEL_JUDGE_FAMILY: 'judgefam',
+      GAVEL_JUDGE_WAIT_S: '0',
+      GAVEL_JUDGE_INVALID_RETRIES: '0',
+      GAVEL_JUDGE_STARTUP_WAIT_S: '180',
+      GAVEL_JUDGE_GPU_GATE: 'true',
+      GAVEL_GPU_POLL_MS: '100',
+      GAVEL_ARBITER: 'anthropic-batch',
+      GAVEL_ARBITER_MODEL: 'claude-sonnet-4-6',
+      GAVEL_ARBITER_FAMILY: 'claude',
+      GAVEL_ARBITER_URL: batches.url,
+      GAVEL_ARBITER_API_KEY: API_KEY,
+      GAVEL_ARBITER_POLL_S: '0.3',
+      GAVEL_ARBITER_BATCH_WINDOW_S: '1',
     };
+    // Text: right (final), wrong (final), and "Paris city" (F1 0.67, score exactly at the 0.6
+    // threshold: routed to the arbiter). Code: HumanEval canonical solutions (pass) and
+    // completions that return None (fail) in the sandbox.
+    const problems = humanEvalProblems().slice(0, 4);
+    const code = problems.map((p, i) =>
+      humanEvalSample(p, i % 2 === 0 ? (p.canonical_solution ?? '') : '    return None\n', `code-${i}`, {
+        model: 'acme-7b',
+        family: 'acme',
+      }),
+    );
+    const text = [
+      ...Array.from({ length: 6 }, (_, i) => textSample(i)),
+      ...Array.from({ length: 3 }, (_, i) => textSample(100 + i, { output: 'Paris city' })),
+    ];
     const file = join(dir, 'run.jsonl');
-    // 12 text samples and one code sample, which fails at the sandbox stage (none configured).
-    const code = {
-      id: 'code-1',
-      kind: 'code',
-      prompt: 'p',
-      output: 'x = 1\n',
-      tests: 'assert x == 1',
-      sut: { model: 'm', family: 'f' },
-    };
-    await writeFile(file, jsonl([...Array.from({ length: 12 }, (_, i) => textSample(i)), code]));
-    const enq = await gavel(['enqueue', file, '--run', 'obs-run'], env);
+    await writeFile(file, jsonl([...text, ...code]));
+    const total = text.length + code.length;
+    const enq = await gavel(['enqueue', file, '--run', RUN], env);
     expect(enq.code, enq.stderr).toBe(0);
+
+    // The vLLM the agent starts answers its first two completions 503 (a job retried) and the
+    // third with text that is not JSON (a job failed for good, with the raw answer as its reason).
+    const agent = startAgent(
+      rig.env(
+        { ...shared, GAVEL_GPU_IDLE_S: '1', GAVEL_GPU_HANDOVER_RETRY_S: '1', GAVEL_NVIDIA_SMI_INTERVAL_MS: '200' },
+        '--fail-first 2 --malform-first 1',
+      ),
+    );
     const workers = startWorkers(env);
     try {
-      const waited = await gavel(['wait', 'obs-run', '--timeout', '120'], env);
-      expect(waited.code, waited.stderr + workers.output()).toBe(0);
-      // wait for Prometheus to discover and scrape the workers after the run finished
-      for (let i = 0; i < 120; i++) {
-        const done = await prom.query('sum(gavel_stage_jobs_completed_total)');
-        if (Number(done[0]?.value[1] ?? 0) >= 24) break;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      await new Promise((r) => setTimeout(r, 2500));
+      await until(
+        'every sample to end',
+        async () => {
+          const st = await gavel(['status', RUN, '--json'], env);
+          return st.code === 0 && JSON.parse(st.stdout).ended === total;
+        },
+        240_000,
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}\n${workers.output().slice(-4000)}\n${agent.output().slice(-4000)}`);
+      });
+      const status = JSON.parse((await gavel(['status', RUN, '--json'], env)).stdout);
+      const exported = await gavel(['export', RUN], env);
+      const records = exported.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      const failed = records.filter((r) => r.status === 'failed');
+      expect(status, JSON.stringify(failed.map((r) => [r.sample_id, r.failure]))).toMatchObject({
+        total,
+        verdicts: total - 1,
+        failed: 1,
+      });
+      expect(failed.map((r) => [r.failure.stage, r.failure.code])).toEqual([['judge', 'input']]);
+      expect(failed[0].failure.reason).toContain('did not validate');
+      // the "Paris city" samples that reached a verdict went through the arbiter
+      const arbitrated = records.filter((r) => r.verdict?.source === 'arbiter');
+      const nearThreshold = text.filter((t) => t.output === 'Paris city' && t.id !== failed[0].sample_id);
+      expect(arbitrated.map((r) => r.sample_id).sort()).toEqual(nearThreshold.map((t) => t.id).sort());
+
+      // The card goes back to Ollama once the judge queue is idle: a second handover.
+      await until(
+        'two handovers and the last verdicts scraped',
+        async () =>
+          (await scalar('sum(gavel_gpu_handovers_total{outcome="ok"})')) >= 2 &&
+          (await scalar('sum(gavel_verdicts_total)')) >= total - 1 &&
+          (await scalar(`max(gavel_run_final_verdicts{run_id="${RUN}"})`)) === total - 1,
+        90_000,
+      );
+      // a few more scrapes, so rate() and increase() have two points of every series
+      await new Promise((r) => setTimeout(r, 3_000));
+
       const up = await prom.query('up{job=~"gavel.*"} == 1');
-      expect(up.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(up.map((s) => s.metric.job))).toEqual(
+        new Set([
+          'gavel-worker-sandbox',
+          'gavel-worker-judge',
+          'gavel-worker-arbiter-submit',
+          'gavel-worker-arbiter-collect',
+          'gavel-gpu-agent',
+        ]),
+      );
       const missing: string[] = [];
       for (const name of CATALOG) if ((await prom.query(name)).length === 0) missing.push(name);
+      expect(missing).toEqual([]);
+
+      // What the counters say agrees with what the run store recorded.
+      expect(await scalar('sum(gavel_verdicts_total)')).toBe(total - 1);
+      expect(await scalar('sum(gavel_route_reasons_total{reason="near_threshold"})')).toBe(nearThreshold.length);
+      const outcome = (o: string) =>
+        records.filter((r) => r.kind === 'code' && r.facts.tests.failed > 0 === (o === 'failed')).length;
+      expect(await scalar('sum(gavel_sandbox_outcomes_total{outcome="passed"})')).toBe(outcome('passed'));
+      expect(await scalar('sum(gavel_sandbox_outcomes_total{outcome="failed"})')).toBe(outcome('failed'));
+      expect(outcome('passed')).toBe(2);
+      expect(await scalar('sum(gavel_stage_jobs_retried_total{stage="judge"})')).toBe(2);
+      expect(await scalar('sum(gavel_stage_jobs_failed_total{stage="judge",code="input"})')).toBe(1);
+      expect(await scalar(`max(gavel_run_samples{run_id="${RUN}"})`)).toBe(total);
+      expect(await scalar('sum(gavel_arbiter_cost_usd_total)')).toBeGreaterThan(0);
+      expect(await scalar('sum(gavel_judge_tokens_total{type="input"})')).toBeGreaterThan(0);
+
       const results: { dashboard: string; panel: string; expr: string; series: number }[] = [];
       for (const e of await dashboardExprs()) results.push({ ...e, series: (await prom.query(e.expr)).length });
       for (const r of results) console.log(JSON.stringify(r));
-      expect(missing).toEqual([]);
-      expect(results.filter((r) => r.series === 0).map((r) => `${r.dashboard} | ${r.panel}`)).toEqual(NOT_YET_FED);
+      expect(results.filter((r) => r.series === 0).map((r) => `${r.dashboard} | ${r.panel} | ${r.expr}`)).toEqual([]);
     } finally {
       await workers.stop();
+      await agent.stop();
     }
-    // every worker removed its file_sd entry on shutdown
+    // every process removed its file_sd entry on shutdown
     expect(JSON.parse(await readFile(prom.sdFile, 'utf8'))).toEqual([]);
   });
 });
