@@ -7,6 +7,8 @@ export interface LoggerOptions {
   level?: string;
   /** Pretty, human output (default: when stderr is a TTY). */
   pretty?: boolean;
+  /** Where JSON lines go instead of stderr (tests). */
+  destination?: NodeJS.WritableStream;
 }
 
 /** Paths whose values never reach a log line. */
@@ -46,6 +48,6 @@ export function createLogger(options: LoggerOptions): Logger {
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       transport: pretty ? { target: 'pino-pretty', options: { destination: 2, colorize: true } } : undefined,
     },
-    pretty ? undefined : pino.destination(2),
+    pretty ? undefined : (options.destination ?? pino.destination(2)),
   ) as unknown as Logger;
 }
