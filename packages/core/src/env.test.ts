@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { loadBaseConfig } from './config.ts';
+import { parseEnv } from './env.ts';
 import { ConfigError } from './errors.ts';
 
 describe('base configuration from GAVEL_* variables', () => {
@@ -31,5 +33,29 @@ describe('base configuration from GAVEL_* variables', () => {
     expect(message).toContain('GAVEL_CONCURRENCY="-1"');
     expect(message).toContain('GAVEL_QUEUE_PREFIX="a:b": must not contain ":"');
     expect(message).toContain('GAVEL_REDIS_URL="nope"');
+  });
+});
+
+describe('secrets in configuration errors', () => {
+  it('names a bad secret variable without its value, and hides a URL password', () => {
+    const schema = z.object({
+      GAVEL_ARBITER_API_KEY: z.string().startsWith('sk-'),
+      GAVEL_BOARD_PASSWORD: z.string().min(12),
+      GAVEL_REDIS_URL: z.string().endsWith('/0'),
+    });
+    let message = '';
+    try {
+      parseEnv(schema, {
+        GAVEL_ARBITER_API_KEY: 'not-a-key-but-secret-1',
+        GAVEL_BOARD_PASSWORD: 'secret-2',
+        GAVEL_REDIS_URL: 'redis://gavel:secret-3@redis.internal:6379/1',
+      });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain('GAVEL_ARBITER_API_KEY=[redacted]');
+    expect(message).toContain('GAVEL_BOARD_PASSWORD=[redacted]: Too small');
+    expect(message).toContain('GAVEL_REDIS_URL="redis://gavel:[redacted]@redis.internal:6379/1"');
+    expect(message).not.toMatch(/secret-\d/);
   });
 });

@@ -16,13 +16,24 @@ export const envPort = z.coerce.number().int().min(0).max(65535);
  * Parses `env` with `schema`; on failure throws one {@link ConfigError} whose message names
  * every bad variable and its problem on one line.
  */
+/** Variables whose values are secrets (API keys, tokens, passwords). */
+const SECRET_NAME = /KEY|TOKEN|PASSWORD|SECRET/i;
+
+/** A URL's password (redis://user:password@host) is replaced; anything else is returned as is. */
+function withoutPassword(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/i, '$1[redacted]@');
+}
+
 export function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.map(String).join('.') || '(environment)';
     const value = issue.path.length === 1 ? env[String(issue.path[0])] : undefined;
-    return `${name}${value !== undefined ? `=${JSON.stringify(value)}` : ''}: ${issue.message}`;
+    // a secret's value never reaches the error (it ends up in logs); its name says which one
+    const shown =
+      value === undefined ? '' : SECRET_NAME.test(name) ? '=[redacted]' : `=${JSON.stringify(withoutPassword(value))}`;
+    return `${name}${shown}: ${issue.message}`;
   });
   throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
 }
