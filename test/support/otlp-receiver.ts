@@ -8,6 +8,8 @@ export interface ReceivedSpan {
   name: string;
   service: string;
   attributes: Record<string, unknown>;
+  /** Links to spans of other traces (trace id, span id, attributes). */
+  links: { traceId: string; spanId: string; attributes: Record<string, unknown> }[];
 }
 
 interface OtlpJson {
@@ -20,6 +22,7 @@ interface OtlpJson {
         parentSpanId?: string;
         name: string;
         attributes?: { key: string; value: Record<string, unknown> }[];
+        links?: { traceId: string; spanId: string; attributes?: { key: string; value: Record<string, unknown> }[] }[];
       }[];
     }[];
   }[];
@@ -54,6 +57,11 @@ export async function startOtlpReceiver(): Promise<{
               name: s.name,
               service,
               attributes: Object.fromEntries((s.attributes ?? []).map((a) => [a.key, anyValue(a.value)])),
+              links: (s.links ?? []).map((l) => ({
+                traceId: l.traceId,
+                spanId: l.spanId,
+                attributes: Object.fromEntries((l.attributes ?? []).map((a) => [a.key, anyValue(a.value)])),
+              })),
             });
           }
         }

@@ -1,6 +1,7 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { InputError, type Logger, TransientError } from '@gavel/core';
 import { type RunStore, SAMPLE_JOB_NAME, type StageProcessor } from '@gavel/queue';
+import { activeSpanLink, jobTraceMetadata, SPAN_ATTR, withSpan } from '@gavel/telemetry';
 import { DelayedError } from 'bullmq';
 import { transientFromApi } from './api-errors.ts';
 import { parseArbiterAnswer } from './arbiter-answer.ts';
@@ -12,6 +13,7 @@ import { arbiterVerdict } from './arbiter-verdict.ts';
 import { pollDelayMs } from './batch-policy.ts';
 import { requestCost } from './cost-ledger.ts';
 import { customIdFor } from './custom-id.ts';
+import { jobTraceParent } from './job-traces.ts';
 import { arbiterJobId } from './stage-jobs.ts';
 
 type BatchResult = Anthropic.Messages.Batches.MessageBatchIndividualResponse;
@@ -26,6 +28,8 @@ type BatchResult = Anthropic.Messages.Batches.MessageBatchIndividualResponse;
  * requests fail the sample with the reason. Every state change is a compare-and-set on the
  * sample's attempt, so a crash mid-collection and a second read change nothing twice.
  */
+type Resubmitted = { sampleId: string; attempt: number; metadata: string | undefined }[];
+
 export function createArbiterCollectStage(deps: ArbiterDeps): StageProcessor {
   const { config } = deps;
   const metrics = deps.metrics ?? noArbiterMetrics;
@@ -55,7 +59,7 @@ export function createArbiterCollectStage(deps: ArbiterDeps): StageProcessor {
     sampleId: string,
     state: ArbiterSampleState,
     reason: string,
-    resubmitted: { sampleId: string; attempt: number }[],
+    resubmitted: Resubmitted,
   ) {
     if (state.attempt >= config.maxResubmits) {
       await fail(
@@ -70,11 +74,10 @@ export function createArbiterCollectStage(deps: ArbiterDeps): StageProcessor {
     }
     const next = state.attempt + 1;
     if (await arb.resubmit(runId, sampleId, state, customIdFor(runId, sampleId, next), Date.now())) {
-      resubmitted.push({ sampleId, attempt: next });
+      // Runs inside the sample's own collect span: the next attempt stays in the sample's trace.
+      resubmitted.push({ sampleId, attempt: next, metadata: jobTraceMetadata() });
     }
   }
-
-  type Resubmitted = { sampleId: string; attempt: number }[];
 
   async function handle(
     store: RunStore,
@@ -83,6 +86,7 @@ export function createArbiterCollectStage(deps: ArbiterDeps): StageProcessor {
     line: BatchResult,
     log: Logger,
     resubmitted: Resubmitted,
+    resultsLink: ReturnType<typeof activeSpanLink>,
   ) {
     const runId = record.run_id;
     const mapped = await arb.lookupCustomId(runId, line.custom_id);
@@ -93,6 +97,43 @@ export function createArbiterCollectStage(deps: ArbiterDeps): StageProcessor {
     const sampleId = mapped.sample_id;
     const state = await arb.getState(runId, sampleId);
     if (state?.status !== 'submitted' || state.attempt !== mapped.attempt || state.batch_id !== record.batch_id) return;
+    // Recorded in the sample's own trace (its collect job's context), linked to the batch read.
+    const parent = await jobTraceParent(deps.collectQueue, arbiterJobId(runId, sampleId, mapped.attempt));
+    await withSpan(
+      'gavel.arbiter.collect',
+      {
+        [SPAN_ATTR.runId]: runId,
+        [SPAN_ATTR.sampleId]: sampleId,
+        [SPAN_ATTR.batchId]: record.batch_id,
+        [SPAN_ATTR.customId]: line.custom_id,
+        [SPAN_ATTR.attempt]: mapped.attempt,
+        [SPAN_ATTR.resultType]: line.result.type,
+        [SPAN_ATTR.model]: record.model,
+        ...(line.result.type === 'succeeded'
+          ? {
+              [SPAN_ATTR.inputTokens]: line.result.message.usage.input_tokens,
+              [SPAN_ATTR.outputTokens]: line.result.message.usage.output_tokens,
+              [SPAN_ATTR.cacheReadTokens]: line.result.message.usage.cache_read_input_tokens ?? 0,
+              [SPAN_ATTR.cacheWriteTokens]: line.result.message.usage.cache_creation_input_tokens ?? 0,
+            }
+          : {}),
+      },
+      () => settle(store, arb, record, line, sampleId, state, resubmitted),
+      { parent, links: resultsLink ? [resultsLink] : undefined },
+    );
+  }
+
+  /** Records one result of a sample whose state is `submitted` in this batch. */
+  async function settle(
+    store: RunStore,
+    arb: ArbiterStore,
+    record: BatchRecord,
+    line: BatchResult,
+    sampleId: string,
+    state: ArbiterSampleState,
+    resubmitted: Resubmitted,
+  ) {
+    const runId = record.run_id;
     const result = line.result;
     switch (result.type) {
       case 'succeeded': {
@@ -184,22 +225,34 @@ export function createArbiterCollectStage(deps: ArbiterDeps): StageProcessor {
     if (!release) return false;
     try {
       if (await arb.isCollected(record.batch_id)) return true;
-      const results = await client.messages.batches.results(record.batch_id, {}, { signal }).catch((e: unknown) => {
-        throw transientFromApi(e, `results of ${record.batch_id}`);
-      });
-      let n = 0;
       const resubmitted: Resubmitted = [];
-      for await (const line of results) {
-        await handle(store, arb, record, line, log, resubmitted);
-        n += 1;
-      }
+      const n = await withSpan(
+        'gavel.arbiter.results',
+        { [SPAN_ATTR.runId]: record.run_id, [SPAN_ATTR.batchId]: record.batch_id, [SPAN_ATTR.model]: record.model },
+        async (span) => {
+          const results = await client.messages.batches.results(record.batch_id, {}, { signal }).catch((e: unknown) => {
+            throw transientFromApi(e, `results of ${record.batch_id}`);
+          });
+          const link = activeSpanLink();
+          let count = 0;
+          for await (const line of results) {
+            await handle(store, arb, record, line, log, resubmitted, link);
+            count += 1;
+          }
+          span.setAttribute(SPAN_ATTR.resultCount, count);
+          return count;
+        },
+      );
       // Re-submissions are queued once the whole batch is read, so they go out together.
       await deps.submitQueue.addBulk(
-        resubmitted.map(({ sampleId, attempt }) => ({
-          name: SAMPLE_JOB_NAME,
-          data: { runId: record.run_id, sampleId },
-          opts: { jobId: arbiterJobId(record.run_id, sampleId, attempt) },
-        })),
+        resubmitted.map(({ sampleId, attempt, metadata }) => {
+          const jobId = arbiterJobId(record.run_id, sampleId, attempt);
+          return {
+            name: SAMPLE_JOB_NAME,
+            data: { runId: record.run_id, sampleId },
+            opts: metadata ? { jobId, telemetry: { metadata } } : { jobId },
+          };
+        }),
       );
       await arb.markCollected(record.batch_id);
       log.info({ batchId: record.batch_id, results: n }, 'batch collected');

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type Anthropic from '@anthropic-ai/sdk';
 import { InputError, type Logger, TransientError } from '@gavel/core';
 import { type RunStore, SAMPLE_JOB_NAME, type StageProcessor } from '@gavel/queue';
+import { jobTraceLink, SPAN_ATTR, withSpan } from '@gavel/telemetry';
 import { DelayedError } from 'bullmq';
 import { transientFromApi } from './api-errors.ts';
 import type { ArbiterDeps } from './arbiter-deps.ts';
@@ -17,6 +18,7 @@ import { unarbitratedVerdict } from './arbiter-verdict.ts';
 import { flushDecision } from './batch-policy.ts';
 import { requestCost } from './cost-ledger.ts';
 import { customIdFor, intentKeyFor } from './custom-id.ts';
+import { jobsTraceMetadata } from './job-traces.ts';
 import { pinnedArbiterMismatch } from './pinned-arbiter.ts';
 import { addArbiterJob, arbiterJobId } from './stage-jobs.ts';
 import { arbitrateSync } from './sync-arbiter.ts';
@@ -106,13 +108,18 @@ export function createArbiterSubmitStage(deps: ArbiterDeps): StageProcessor {
    * After a batch is persisted: one collect job per sample (so polling starts now), and the
    * batch's other submit jobs, still delayed, woken to complete.
    */
-  async function handOver(intent: SubmitIntent): Promise<void> {
+  async function handOver(intent: SubmitIntent, traceMetadata: readonly (string | undefined)[] = []): Promise<void> {
     await deps.collectQueue.addBulk(
-      intent.sample_ids.map((sampleId, i) => ({
-        name: SAMPLE_JOB_NAME,
-        data: { runId: intent.run_id, sampleId },
-        opts: { jobId: arbiterJobId(intent.run_id, sampleId, attemptOf(intent, i)) },
-      })),
+      intent.sample_ids.map((sampleId, i) => {
+        const jobId = arbiterJobId(intent.run_id, sampleId, attemptOf(intent, i));
+        const metadata = traceMetadata[i];
+        // Each collect job continues its own sample's trace, not the trace of the job that flushed.
+        return {
+          name: SAMPLE_JOB_NAME,
+          data: { runId: intent.run_id, sampleId },
+          opts: metadata ? { jobId, telemetry: { metadata } } : { jobId },
+        };
+      }),
     );
     await Promise.all(
       intent.sample_ids.map(async (sampleId, i) => {
@@ -243,22 +250,45 @@ export function createArbiterSubmitStage(deps: ArbiterDeps): StageProcessor {
         batch_id: null,
       };
       await arb.writeIntent(intent);
-      for (const text of rubricTexts) await prime(client, arb, runId, intent.key, text, signal);
-      // No SDK retries here: a timed-out create may have created the batch; recovery finds it.
-      const batch = await client.messages.batches
-        .create(
-          { requests: requests as Anthropic.Messages.Batches.BatchCreateParams['requests'] },
-          {
-            signal,
-            timeout: config.timeoutMs,
-            maxRetries: 0,
-          },
-        )
-        .catch((e: unknown) => {
-          throw transientFromApi(e, 'batch create');
-        });
+      // The members' own traces: the submit span links to each, each collect job continues one.
+      const memberTraces = await jobsTraceMetadata(
+        deps.submitQueue,
+        sampleIds.map((id, i) => arbiterJobId(runId, id, attempts[i] ?? 0)),
+      );
+      const links = memberTraces.flatMap((metadata, i) => {
+        const link = jobTraceLink(metadata);
+        return link ? [{ ...link, attributes: { [SPAN_ATTR.sampleId]: sampleIds[i] ?? '' } }] : [];
+      });
+      const batch = await withSpan(
+        'gavel.arbiter.submit',
+        {
+          [SPAN_ATTR.runId]: runId,
+          [SPAN_ATTR.model]: config.model,
+          [SPAN_ATTR.requestCount]: requests.length,
+          [SPAN_ATTR.flushReason]: decision.reason,
+        },
+        async (span) => {
+          for (const text of rubricTexts) await prime(client, arb, runId, intent.key, text, signal);
+          // No SDK retries here: a timed-out create may have created the batch; recovery finds it.
+          const created = await client.messages.batches
+            .create(
+              { requests: requests as Anthropic.Messages.Batches.BatchCreateParams['requests'] },
+              {
+                signal,
+                timeout: config.timeoutMs,
+                maxRetries: 0,
+              },
+            )
+            .catch((e: unknown) => {
+              throw transientFromApi(e, 'batch create');
+            });
+          span.setAttribute(SPAN_ATTR.batchId, created.id);
+          return created;
+        },
+        { links },
+      );
       await commit(arb, intent, batch.id, Date.parse(batch.created_at));
-      await handOver(intent);
+      await handOver(intent, memberTraces);
       metrics.batchSubmitted(config.model, requests.length);
       log.info({ runId, batchId: batch.id, requests: requests.length, reason: decision.reason }, 'batch submitted');
       return 0;

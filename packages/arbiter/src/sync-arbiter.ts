@@ -1,5 +1,6 @@
 import { type Facts, GraderAnswer, InputError, type Sample, TransientError, type Verdict } from '@gavel/core';
 import type { RunStore } from '@gavel/queue';
+import { SPAN_ATTR, withSpan } from '@gavel/telemetry';
 import { z } from 'zod';
 import { transientFromApi } from './api-errors.ts';
 import { parseArbiterAnswer } from './arbiter-answer.ts';
@@ -40,8 +41,8 @@ export async function arbitrateSync(
     facts: input.facts,
     judgement: input.judgement,
   });
-  const completion = await client.chat.completions
-    .create(
+  const request = () =>
+    client.chat.completions.create(
       {
         model: config.model,
         temperature: 0,
@@ -53,10 +54,28 @@ export async function arbitrateSync(
         },
       },
       { signal, timeout: config.timeoutMs },
-    )
-    .catch((e: unknown) => {
-      throw transientFromApi(e, `arbiter ${config.model}`);
-    });
+    );
+  const completion = await withSpan(
+    'gavel.arbiter.request',
+    {
+      [SPAN_ATTR.runId]: input.runId,
+      [SPAN_ATTR.sampleId]: input.sample.id,
+      [SPAN_ATTR.model]: config.model,
+      [SPAN_ATTR.rubricHash]: ref.hash,
+    },
+    async (span) => {
+      const answer = await request().catch((e: unknown) => {
+        throw transientFromApi(e, `arbiter ${config.model}`);
+      });
+      span.setAttributes({
+        [SPAN_ATTR.inputTokens]: answer.usage?.prompt_tokens ?? 0,
+        [SPAN_ATTR.outputTokens]: answer.usage?.completion_tokens ?? 0,
+        [SPAN_ATTR.cacheReadTokens]: answer.usage?.prompt_tokens_details?.cached_tokens ?? 0,
+        ...(answer.choices[0]?.finish_reason ? { [SPAN_ATTR.finishReason]: answer.choices[0].finish_reason } : {}),
+      });
+      return answer;
+    },
+  );
   const choice = completion.choices[0];
   if (choice?.finish_reason === 'length') {
     throw new TransientError(`arbiter ${config.model}: answer cut at max_tokens=${config.maxTokens}`);

@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { type GraderAnswer, InputError, type Logger, silentLogger, type Verdict } from '@gavel/core';
+import { SPAN_ATTR, withSpan } from '@gavel/telemetry';
 import { graderAnswerJsonSchema, parseGraderAnswer } from './answer-parser.ts';
 import { summariseConsistency } from './consistency.ts';
 import { promptFitProblem, truncationProblem } from './context-guard.ts';
@@ -73,8 +74,36 @@ export async function createLlmGrader(
     const problems: string[] = [];
     let lastRaw = '';
     for (let attempt = 0; attempt <= config.invalidRetries; attempt += 1) {
+      // One span per HTTP request: each server retry and each re-ask is its own.
       const reply = await send(
-        (s) => backend.complete({ messages, temperature, seed, maxOutputTokens: config.maxOutputTokens, schema }, s),
+        (s) =>
+          withSpan(
+            'gavel.judge.request',
+            {
+              [SPAN_ATTR.sampleId]: input.sample.id,
+              [SPAN_ATTR.judgePath]: backend.path,
+              [SPAN_ATTR.model]: config.model,
+              [SPAN_ATTR.rubric]: `${input.rubric.ref.id}@${input.rubric.ref.version}`,
+              [SPAN_ATTR.rubricHash]: input.rubric.ref.hash,
+              [SPAN_ATTR.seed]: seed,
+              [SPAN_ATTR.temperature]: temperature,
+              [SPAN_ATTR.maxTokens]: config.maxOutputTokens,
+              [SPAN_ATTR.judgeAttempt]: attempt,
+            },
+            async (span) => {
+              const r = await backend.complete(
+                { messages, temperature, seed, maxOutputTokens: config.maxOutputTokens, schema },
+                s,
+              );
+              span.setAttributes({
+                [SPAN_ATTR.inputTokens]: r.promptTokens,
+                [SPAN_ATTR.outputTokens]: r.outputTokens,
+                [SPAN_ATTR.cacheReadTokens]: r.cachedTokens,
+                ...(r.finishReason ? { [SPAN_ATTR.finishReason]: r.finishReason } : {}),
+              });
+              return r;
+            },
+          ),
         signal,
       );
       const cut = truncationProblem(count, reply.promptTokens, count.window, config.maxOutputTokens);

@@ -1,4 +1,5 @@
 import { InputError, type RunManifest, type Sample, type SampleJob } from '@gavel/core';
+import { type SampleTrace, SPAN_ATTR, startSampleTrace } from '@gavel/telemetry';
 import type { Queue } from 'bullmq';
 import type { RunStore } from './run-store.ts';
 import { addStageJobs } from './stage-queue.ts';
@@ -28,6 +29,10 @@ export interface EnqueueRunResult {
  * The producer: writes the manifest once, stores each sample once and adds one sandbox job per
  * sample in chunks (`addBulk`). Running it again for the same run adds nothing twice; a run id
  * that already holds a different dataset is refused.
+ *
+ * With tracing on, each added sample starts its own trace: a `gavel.enqueue` root span whose
+ * context rides in that sample's sandbox job (bullmq-otel metadata), and whose trace id is recorded
+ * in the run store for `gavel export`. With tracing off no span context exists and nothing is added.
  */
 export async function enqueueRun(input: EnqueueRunInput): Promise<EnqueueRunResult> {
   const { store, manifest, samples } = input;
@@ -45,12 +50,43 @@ export async function enqueueRun(input: EnqueueRunInput): Promise<EnqueueRunResu
   for (let start = 0; start < samples.length; start += chunkSize) {
     const chunk = samples.slice(start, start + chunkSize);
     const pending = await store.putSamples(runId, chunk);
-    await addStageJobs(
-      input.sandbox,
-      pending.map((sampleId) => ({ runId, sampleId })),
-    );
+    const traces = startSampleTraces(manifest, chunk, pending);
+    try {
+      await addStageJobs(
+        input.sandbox,
+        pending.map((sampleId) => ({ runId, sampleId })),
+        traces.map((t) => t.metadata),
+      );
+      const traceIds = new Map<string, string>();
+      pending.forEach((sampleId, i) => {
+        const traceId = traces[i]?.traceId;
+        if (traceId) traceIds.set(sampleId, traceId);
+      });
+      if (traceIds.size > 0) await store.putTraceIds(runId, traceIds);
+    } catch (error) {
+      for (const t of traces) t.end(error as Error);
+      throw error;
+    }
+    for (const t of traces) t.end();
     added += pending.length;
     input.onProgress?.(Math.min(start + chunkSize, samples.length), samples.length);
   }
   return { runId, existed: existing !== undefined, added };
+}
+
+/** One `gavel.enqueue` root span per pending sample, in `pending` order. */
+function startSampleTraces(manifest: RunManifest, chunk: readonly Sample[], pending: readonly string[]): SampleTrace[] {
+  if (pending.length === 0) return [];
+  const kinds = new Map(chunk.map((s) => [s.id, s.kind]));
+  return pending.map((sampleId) => {
+    const kind = kinds.get(sampleId);
+    const rubric = kind === undefined ? undefined : manifest.rubrics[kind];
+    return startSampleTrace({
+      [SPAN_ATTR.runId]: manifest.run_id,
+      [SPAN_ATTR.sampleId]: sampleId,
+      [SPAN_ATTR.datasetHash]: manifest.dataset.sha256,
+      ...(kind === undefined ? {} : { [SPAN_ATTR.sampleKind]: kind }),
+      ...(rubric ? { [SPAN_ATTR.rubric]: `${rubric.id}@${rubric.version}`, [SPAN_ATTR.rubricHash]: rubric.hash } : {}),
+    });
+  });
 }

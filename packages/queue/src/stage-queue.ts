@@ -31,11 +31,26 @@ export const SAMPLE_JOB_NAME = 'sample';
 /**
  * Adds one job per sample with deterministic ids (`<runId>~<sampleId>`): adding a job whose id
  * still exists is a no-op, so a retry or a crash between "done" and "enqueue next" adds nothing twice.
+ * `traceMetadata[i]`, when given, is job i's trace context (bullmq-otel metadata): its job is
+ * processed in that trace rather than in the adding code's.
  */
-export async function addStageJobs(queue: Queue<SampleJob>, jobs: readonly SampleJob[]): Promise<void> {
+export async function addStageJobs(
+  queue: Queue<SampleJob>,
+  jobs: readonly SampleJob[],
+  traceMetadata?: readonly (string | undefined)[],
+): Promise<void> {
   if (jobs.length === 0) return;
   await queue.addBulk(
-    jobs.map((data) => ({ name: SAMPLE_JOB_NAME, data, opts: { jobId: jobIdFor(data.runId, data.sampleId) } })),
+    jobs.map((data, i) => {
+      const metadata = traceMetadata?.[i];
+      return {
+        name: SAMPLE_JOB_NAME,
+        data,
+        opts: metadata
+          ? { jobId: jobIdFor(data.runId, data.sampleId), telemetry: { metadata } }
+          : { jobId: jobIdFor(data.runId, data.sampleId) },
+      };
+    }),
   );
 }
 

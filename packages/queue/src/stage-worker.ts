@@ -8,6 +8,7 @@ import {
   type Stage,
   silentLogger,
 } from '@gavel/core';
+import { annotateActiveSpan, SPAN_ATTR } from '@gavel/telemetry';
 import { DelayedError, type Job, type MinimalJob, UnrecoverableError, Worker } from 'bullmq';
 import { GAVEL_BACKOFF, gavelBackoff } from './backoff.ts';
 import type { RunStore } from './run-store.ts';
@@ -81,6 +82,12 @@ export function startStageWorker(options: StageWorkerOptions): StageWorker {
         throw new UnrecoverableError(`invalid ${stage} job payload: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
       }
       const payload = parsed.data;
+      // bullmq-otel's `process <queue>` span (a child of the span that added the job) is active here.
+      annotateActiveSpan({
+        [SPAN_ATTR.runId]: payload.runId,
+        [SPAN_ATTR.sampleId]: payload.sampleId,
+        [SPAN_ATTR.stage]: stage,
+      });
       const jobLog = log.child({ runId: payload.runId, sampleId: payload.sampleId });
       const controller = new AbortController();
       const onAbort = (): void => controller.abort(signal?.reason);

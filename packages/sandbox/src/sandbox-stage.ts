@@ -1,5 +1,6 @@
 import { type Facts, InputError, type Sample, type SandboxRunConfig } from '@gavel/core';
 import { addStageJob, type StageProcessor, type StageQueue } from '@gavel/queue';
+import { SPAN_ATTR, sandboxOutcome, withSpan } from '@gavel/telemetry';
 import { referenceFacts } from './reference-metrics.ts';
 
 /** Runs a code sample in the sandbox and returns its facts. */
@@ -46,7 +47,30 @@ export function createSandboxStage(deps: SandboxStageDeps): StageProcessor {
       if (sample.kind === 'text') {
         facts = textFacts(sample);
       } else if (deps.codeFacts) {
-        facts = await deps.codeFacts(sample, manifest.stages.sandbox, signal);
+        const codeFacts = deps.codeFacts;
+        facts = await withSpan(
+          'gavel.sandbox.run',
+          { [SPAN_ATTR.runId]: runId, [SPAN_ATTR.sampleId]: sampleId, [SPAN_ATTR.sampleKind]: sample.kind },
+          async (span) => {
+            const found = await codeFacts(sample, manifest.stages.sandbox, signal);
+            span.setAttributes({
+              [SPAN_ATTR.sandboxOutcome]: sandboxOutcome(found),
+              [SPAN_ATTR.sandboxExitCode]: found.exit_code ?? -1,
+              [SPAN_ATTR.sandboxTimedOut]: found.timed_out,
+              [SPAN_ATTR.sandboxOomKilled]: found.oom_killed,
+              ...(found.tests
+                ? { [SPAN_ATTR.testsPassed]: found.tests.passed, [SPAN_ATTR.testsTotal]: found.tests.total }
+                : {}),
+              ...(found.sandbox
+                ? {
+                    [SPAN_ATTR.sandboxImage]: found.sandbox.image,
+                    [SPAN_ATTR.sandboxImageDigest]: found.sandbox.image_digest,
+                  }
+                : {}),
+            });
+            return found;
+          },
+        );
       } else {
         throw new InputError(
           `code sample ${sampleId}: no sandbox configured on this worker (set GAVEL_SANDBOX=docker and run infra/bootstrap to build the sandbox image)`,

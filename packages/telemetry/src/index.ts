@@ -10,11 +10,18 @@ export type { SdTarget } from './prom-sd-file.ts';
 export { editSdFile, updateSdTargets } from './prom-sd-file.ts';
 export type { SampledQueue } from './queue-depth-sampler.ts';
 export { DEPTH_STATES, startQueueDepthSampler } from './queue-depth-sampler.ts';
-export { queueTelemetry } from './queue-telemetry.ts';
+export { jobTraceContext, jobTraceLink, jobTraceMetadata, queueTelemetry } from './queue-telemetry.ts';
 export type { ProgressSource } from './run-progress-sampler.ts';
 export { startRunProgressSampler } from './run-progress-sampler.ts';
-export type { GavelSpanName } from './spans.ts';
-export { SPAN_ATTR, withSpan } from './spans.ts';
+export type { GavelSpanName, SampleTrace, SpanOptions } from './spans.ts';
+export {
+  activeSpanLink,
+  activeSpanRecording,
+  annotateActiveSpan,
+  SPAN_ATTR,
+  startSampleTrace,
+  withSpan,
+} from './spans.ts';
 export { metricsStageHooks, metricsStoreObserver, sandboxOutcome } from './stage-hooks.ts';
 export type { TelemetryHandle } from './start-telemetry.ts';
 export { startTelemetry, tracingRequested } from './start-telemetry.ts';

@@ -13,8 +13,8 @@ export interface ProcessTelemetry {
   hooks: ReturnType<typeof metricsStageHooks>;
   /** Pass as `storeObserver` to runStageProcess: verdicts, routing reasons, sandbox outcomes, judge tokens. */
   storeObserver: ReturnType<typeof metricsStoreObserver>;
-  /** Pass as `telemetry` to every Queue/Worker so trace context crosses the queues. */
-  telemetry: BullMQOtel;
+  /** Pass as `telemetry` to every Queue/Worker so trace context crosses the queues; absent with tracing off. */
+  telemetry: BullMQOtel | undefined;
   metricsUrl: string;
   /** Samples the stage's queue depth and the recent runs' progress until close(). */
   watchStage(options: {
@@ -48,7 +48,8 @@ export async function startProcessTelemetry(options: {
     metrics,
     hooks: metricsStageHooks(metrics),
     storeObserver: metricsStoreObserver(metrics),
-    telemetry: queueTelemetry(options.serviceName),
+    // Without an exporter bullmq-otel would still serialise an empty context into every job.
+    telemetry: tracing.enabled ? queueTelemetry(options.serviceName) : undefined,
     metricsUrl: server.url,
     watchStage({ stage, queue, store, onError, intervalMs }) {
       samplers.push(

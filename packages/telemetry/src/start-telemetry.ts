@@ -1,9 +1,14 @@
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import { createRequire } from 'node:module';
+import type * as OtlpHttp from '@opentelemetry/exporter-trace-otlp-http';
+import type * as SdkNode from '@opentelemetry/sdk-node';
+
+// The SDK and exporter take ~0.2 s to load: only a process that traces pays for them.
+const load = createRequire(import.meta.url);
 
 export interface TelemetryHandle {
   /** False when no OTLP endpoint is configured (tracing is a no-op). */
   enabled: boolean;
+  /** Flushes the spans not yet exported, then stops; safe to call twice. */
   shutdown(): Promise<void>;
 }
 
@@ -14,18 +19,32 @@ export function tracingRequested(env: NodeJS.ProcessEnv): boolean {
 }
 
 /**
- * Starts the OpenTelemetry Node SDK exporting traces over OTLP/HTTP (the exporter reads
- * OTEL_EXPORTER_OTLP_* itself); a no-op when no endpoint is set. Call before anything else.
+ * Starts the OpenTelemetry Node SDK exporting traces over OTLP/HTTP; a no-op when no endpoint is
+ * set. Call before anything else in the process. The SDK reads the standard variables itself
+ * (endpoint, headers, sampler, batch processor); with no `OTEL_TRACES_EXPORTER` or OTLP protocol
+ * set, traces go out as OTLP/HTTP JSON. `OTEL_SERVICE_NAME` wins over `serviceName`. The
+ * environment is read, never written (child processes keep their own service names).
  */
 export function startTelemetry(options: { serviceName: string; env?: NodeJS.ProcessEnv }): TelemetryHandle {
   const env = options.env ?? process.env;
   if (!tracingRequested(env)) return { enabled: false, shutdown: async () => {} };
-  env.OTEL_SERVICE_NAME ??= options.serviceName;
+  const chosenByEnv = Boolean(
+    env.OTEL_TRACES_EXPORTER || env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL,
+  );
+  const { NodeSDK } = load('@opentelemetry/sdk-node') as typeof SdkNode;
+  const { OTLPTraceExporter } = load('@opentelemetry/exporter-trace-otlp-http') as typeof OtlpHttp;
   const sdk = new NodeSDK({
-    serviceName: env.OTEL_SERVICE_NAME,
-    traceExporter: new OTLPTraceExporter(),
+    serviceName: env.OTEL_SERVICE_NAME || options.serviceName,
+    traceExporter: chosenByEnv ? undefined : new OTLPTraceExporter(),
     instrumentations: [],
   });
   sdk.start();
-  return { enabled: true, shutdown: () => sdk.shutdown() };
+  let stopped: Promise<void> | undefined;
+  return {
+    enabled: true,
+    shutdown: () => {
+      stopped ??= sdk.shutdown();
+      return stopped;
+    },
+  };
 }

@@ -21,6 +21,7 @@ import {
 import { checkFamilyClash } from '@gavel/judge';
 import { enqueueRun } from '@gavel/queue';
 import { DEFAULT_RUBRICS, type LoadedRubric, loadRubric, rubricKey } from '@gavel/rubric';
+import { startTelemetry } from '@gavel/telemetry';
 import { CliError } from '../cli-error.ts';
 import { openContext } from '../context.ts';
 import { progressBar } from '../progress-bar.ts';
@@ -171,6 +172,8 @@ export async function enqueueCommand(files: string[], options: EnqueueOptions): 
     rubrics: rubricRefs,
     stages,
   };
+  // With OTEL_EXPORTER_OTLP_ENDPOINT set, each sample's trace starts here (its `gavel.enqueue` span).
+  const tracing = startTelemetry({ serviceName: 'gavel-producer' });
   const context = openContext();
   const bar = progressBar('enqueue');
   try {
@@ -198,6 +201,7 @@ export async function enqueueCommand(files: string[], options: EnqueueOptions): 
   } finally {
     bar.stop();
     await context.close();
+    await tracing.shutdown();
   }
 }
 
