@@ -127,7 +127,8 @@ describe('Prometheus scrapes every gavel process found through file_sd', () => {
       GAVEL_JUDGE_FAMILY: 'judgefam',
       GAVEL_JUDGE_WAIT_S: '0',
       GAVEL_JUDGE_INVALID_RETRIES: '0',
-      GAVEL_JUDGE_STARTUP_WAIT_S: '180',
+      // shorter than the idle time below: a worker that checked the (absent) server at start-up would die
+      GAVEL_JUDGE_STARTUP_WAIT_S: '3',
       GAVEL_JUDGE_GPU_GATE: 'true',
       GAVEL_GPU_POLL_MS: '100',
       GAVEL_ARBITER: 'anthropic-batch',
@@ -155,8 +156,6 @@ describe('Prometheus scrapes every gavel process found through file_sd', () => {
     const file = join(dir, 'run.jsonl');
     await writeFile(file, jsonl([...text, ...code]));
     const total = text.length + code.length;
-    const enq = await gavel(['enqueue', file, '--run', RUN], env);
-    expect(enq.code, enq.stderr).toBe(0);
 
     // The vLLM the agent starts answers its first two completions 503 (a job retried) and the
     // third with text that is not JSON (a job failed for good, with the raw answer as its reason).
@@ -168,6 +167,15 @@ describe('Prometheus scrapes every gavel process found through file_sd', () => {
     );
     const workers = startWorkers(env);
     try {
+      // Everything starts on an idle site: vLLM is not running, so the gated judge worker must come
+      // up without a judge server and check it only once the gate lets the first job through.
+      await until(
+        'all five processes registered in file_sd',
+        async () => JSON.parse(await readFile(prom.sdFile, 'utf8').catch(() => '[]')).length === 5,
+      );
+      await new Promise((r) => setTimeout(r, 5_000));
+      const enq = await gavel(['enqueue', file, '--run', RUN], env);
+      expect(enq.code, enq.stderr).toBe(0);
       await until(
         'every sample to end',
         async () => {
@@ -178,6 +186,8 @@ describe('Prometheus scrapes every gavel process found through file_sd', () => {
       ).catch((error: Error) => {
         throw new Error(`${error.message}\n${workers.output().slice(-4000)}\n${agent.output().slice(-4000)}`);
       });
+      // no stage worker died and was restarted on the way (the judge worker included)
+      expect(workers.output().match(/worker-[a-z-]+ started \(pid \d+\)/g)?.length, workers.output()).toBe(4);
       const status = JSON.parse((await gavel(['status', RUN, '--json'], env)).stdout);
       const exported = await gavel(['export', RUN], env);
       const records = exported.stdout

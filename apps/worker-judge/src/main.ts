@@ -1,6 +1,14 @@
-import { loadBaseConfig, runMain } from '@gavel/core';
+import { ConfigError, coerceError, loadBaseConfig, runMain, TransientError } from '@gavel/core';
 import { gatedProcessor, type JudgeGate, loadJudgeGateConfig, startJudgeGate } from '@gavel/gpu-lease';
-import { createFactsGrader, createJudgeStage, createLlmGrader, InflightLimiter, loadJudgeConfig } from '@gavel/judge';
+import {
+  createFactsGrader,
+  createJudgeStage,
+  createLlmGrader,
+  deferredGrader,
+  type Grader,
+  InflightLimiter,
+  loadJudgeConfig,
+} from '@gavel/judge';
 import { closeRedis, createRedis, runStageProcess } from '@gavel/queue';
 import { createRubricCache } from '@gavel/rubric';
 import { createLogger, startProcessTelemetry } from '@gavel/telemetry';
@@ -31,13 +39,30 @@ await runMain('gavel worker-judge', async () => {
     logger,
     defaultConcurrency: 32,
     build: async ({ queues, store, shutdown }) => {
-      let grader: Awaited<ReturnType<typeof createLlmGrader>> | ReturnType<typeof createFactsGrader>;
+      let grader: Grader;
       if (judgeConfig.mode === 'facts') grader = createFactsGrader();
       else {
         // One in-flight bound for the process; its count is the in-flight gauge on /metrics.
         const limiter = new InflightLimiter(judgeConfig.inflight);
         obs.metrics.setJudgeInflightSource(() => limiter.active);
-        grader = await createLlmGrader(judgeConfig, logger, { limiter });
+        const build = () => createLlmGrader(judgeConfig, logger, { limiter });
+        if (!gateConfig.GAVEL_JUDGE_GPU_GATE) grader = await build();
+        else {
+          // Behind the gate vLLM runs only once judge work waits (the gpu-agent starts it), so the
+          // server is checked when the gate first lets a job through, not at start-up. A server
+          // refused by the check stops this worker as it would at start-up (exit 78); its jobs go back.
+          grader = deferredGrader(`${judgeConfig.mode}:${judgeConfig.model}`, () =>
+            build().catch((thrown: unknown) => {
+              const error = coerceError(thrown);
+              if (error instanceof ConfigError) {
+                logger.error({ err: error }, 'judge server refused: stopping');
+                process.exitCode = 78;
+                void shutdown.run(error.message);
+              }
+              throw new TransientError(`judge server not ready: ${error.message}`);
+            }),
+          );
+        }
       }
       shutdown.register('grader', () => grader.close());
       const rubrics = createRubricCache((key) => store.getRubricText(key));

@@ -15,3 +15,27 @@ export interface Grader {
   grade(input: GradeInput, signal: AbortSignal): Promise<Verdict>;
   close(): Promise<void>;
 }
+
+/**
+ * A grader built on first use rather than at start-up: behind the GPU gate the judge server only
+ * runs once judge work waits, so its start-up check (context window) happens when the first job
+ * is let through. Concurrent first jobs share one build; a failed build is tried again by the next
+ * job (the failure goes to the jobs that waited on it).
+ */
+export function deferredGrader(name: string, build: () => Promise<Grader>): Grader {
+  let built: Promise<Grader> | undefined;
+  return {
+    name,
+    async grade(input, signal) {
+      built ??= build().catch((error: unknown) => {
+        built = undefined;
+        throw error;
+      });
+      return (await built).grade(input, signal);
+    },
+    async close() {
+      const grader = await built?.catch(() => undefined);
+      await grader?.close();
+    },
+  };
+}

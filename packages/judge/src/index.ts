@@ -4,6 +4,7 @@ export { contextWindowProblem, promptFitProblem, truncationProblem } from './con
 export { createFactsGrader, factScore, gradeFromFacts } from './facts-grader.ts';
 export { checkFamilyClash } from './family-clash.ts';
 export type { GradeInput, Grader } from './grader.ts';
+export { deferredGrader } from './grader.ts';
 export { InflightLimiter } from './inflight-limiter.ts';
 export type { JudgeBackend, JudgeReply, JudgeRequest, PromptCount } from './judge-backend.ts';
 export type { JudgeConfig, LlmJudgeSettings } from './judge-config.ts';
