@@ -1,16 +1,23 @@
 import { loadBaseConfig, parseEnv, runMain, STAGES } from '@gavel/core';
 import { closeRedis, createRedis, stageQueue } from '@gavel/queue';
-import { createLogger } from '@gavel/telemetry';
+import { createLogger, queueTelemetry, startTelemetry } from '@gavel/telemetry';
 import { createBoardApp } from './board-app.ts';
 import { BoardEnv, boardAuthFor } from './board-config.ts';
 
 await runMain('gavel board', async () => {
+  const tracing = startTelemetry({ serviceName: 'gavel-board' });
   const config = loadBaseConfig(process.env);
   const env = parseEnv(BoardEnv, process.env);
   const auth = boardAuthFor(env);
   const logger = createLogger({ name: 'board', level: config.GAVEL_LOG_LEVEL });
   const connection = createRedis(config.GAVEL_REDIS_URL, { role: 'client', connectionName: 'gavel-board' });
-  const queues = STAGES.map((stage) => stageQueue(stage, { connection, prefix: config.GAVEL_QUEUE_PREFIX }));
+  const queues = STAGES.map((stage) =>
+    stageQueue(stage, {
+      connection,
+      prefix: config.GAVEL_QUEUE_PREFIX,
+      telemetry: tracing.enabled ? queueTelemetry('gavel-board') : undefined,
+    }),
+  );
   const app = createBoardApp(queues, auth);
   const server = app.listen(env.GAVEL_BOARD_PORT, env.GAVEL_BOARD_HOST, () => {
     const address = server.address();
@@ -23,6 +30,7 @@ await runMain('gavel board', async () => {
     server.close();
     await Promise.all(queues.map((q) => q.close()));
     await closeRedis(connection);
+    await tracing.shutdown();
   };
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());

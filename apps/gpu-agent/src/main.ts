@@ -12,11 +12,12 @@ import {
   watchLease,
 } from '@gavel/gpu-lease';
 import { closeRedis, createRedis, stageQueue } from '@gavel/queue';
-import { createLogger, startMetricsServer } from '@gavel/telemetry';
+import { createLogger, startMetricsServer, startTelemetry } from '@gavel/telemetry';
 import { Registry } from 'prom-client';
 import { startGpuAgent } from './agent.ts';
 
 await runMain('gavel gpu-agent', async () => {
+  const tracing = startTelemetry({ serviceName: 'gavel-gpu-agent' });
   const config = loadGpuAgentConfig(process.env);
   const logger = createLogger({ name: 'gpu-agent', level: config.GAVEL_LOG_LEVEL }).child({ gpu: config.GAVEL_GPU_ID });
   const shutdown = createShutdown({ logger, deadlineMs: config.GAVEL_SHUTDOWN_TIMEOUT_S * 1000 });
@@ -31,6 +32,7 @@ await runMain('gavel gpu-agent', async () => {
       logger.warn({ err: error }, 'Redis connection error (reconnecting)');
     });
   }
+  shutdown.register('tracing', () => tracing.shutdown());
   shutdown.register('redis', async () => {
     await Promise.all([closeRedis(redis), closeRedis(subscriber)]);
   });
