@@ -76,9 +76,12 @@ async function dashboardExprs(): Promise<{ dashboard: string; panel: string; exp
   return out;
 }
 
-/** The real gpu-agent main as its own process. */
-function startAgent(env: Record<string, string>): { child: ChildProcess; output(): string; stop(): Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', AGENT_MAIN], {
+/** The real gpu-agent main (or another gavel process) as its own process. */
+function startAgent(
+  env: Record<string, string>,
+  args = ['--import', 'tsx', AGENT_MAIN],
+): { child: ChildProcess; output(): string; stop(): Promise<void> } {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -166,12 +169,17 @@ describe('Prometheus scrapes every gavel process found through file_sd', () => {
       ),
     );
     const workers = startWorkers(env);
+    // the board (`gavel board`, loopback, free ports) serves its process metrics too
+    const board = startAgent({ ...shared, GAVEL_BOARD_PORT: '0' }, [
+      join(ROOT, 'apps', 'cli', 'bin', 'gavel.js'),
+      'board',
+    ]);
     try {
       // Everything starts on an idle site: vLLM is not running, so the gated judge worker must come
       // up without a judge server and check it only once the gate lets the first job through.
       await until(
-        'all five processes registered in file_sd',
-        async () => JSON.parse(await readFile(prom.sdFile, 'utf8').catch(() => '[]')).length === 5,
+        'all six processes registered in file_sd',
+        async () => JSON.parse(await readFile(prom.sdFile, 'utf8').catch(() => '[]')).length === 6,
       );
       await new Promise((r) => setTimeout(r, 5_000));
       const enq = await gavel(['enqueue', file, '--run', RUN], env);
@@ -227,8 +235,10 @@ describe('Prometheus scrapes every gavel process found through file_sd', () => {
           'gavel-worker-arbiter-submit',
           'gavel-worker-arbiter-collect',
           'gavel-gpu-agent',
+          'gavel-board',
         ]),
       );
+      expect((await prom.query('gavel_board_process_resident_memory_bytes')).length).toBe(1);
       const missing: string[] = [];
       for (const name of CATALOG) if ((await prom.query(name)).length === 0) missing.push(name);
       expect(missing).toEqual([]);
@@ -254,6 +264,7 @@ describe('Prometheus scrapes every gavel process found through file_sd', () => {
     } finally {
       await workers.stop();
       await agent.stop();
+      await board.stop();
     }
     // every process removed its file_sd entry on shutdown
     expect(JSON.parse(await readFile(prom.sdFile, 'utf8'))).toEqual([]);

@@ -1,6 +1,12 @@
 import { loadBaseConfig, parseEnv, runMain, STAGES } from '@gavel/core';
 import { closeRedis, createRedis, stageQueue } from '@gavel/queue';
-import { createLogger, queueTelemetry, startTelemetry } from '@gavel/telemetry';
+import {
+  createLogger,
+  createProcessRegistry,
+  queueTelemetry,
+  startMetricsServer,
+  startTelemetry,
+} from '@gavel/telemetry';
 import { createBoardApp } from './board-app.ts';
 import { BoardEnv, boardAuthFor } from './board-config.ts';
 
@@ -19,6 +25,14 @@ await runMain('gavel board', async () => {
     }),
   );
   const app = createBoardApp(queues, auth);
+  // the board's own /metrics (process CPU, memory, event loop), on the metrics address, not the UI's
+  const metrics = await startMetricsServer({
+    registry: createProcessRegistry('gavel_board_'),
+    host: config.GAVEL_METRICS_HOST,
+    port: config.GAVEL_METRICS_PORT,
+    sdFile: config.GAVEL_PROM_SD_FILE,
+    job: 'gavel-board',
+  });
   const server = app.listen(env.GAVEL_BOARD_PORT, env.GAVEL_BOARD_HOST, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : env.GAVEL_BOARD_PORT;
@@ -28,6 +42,7 @@ await runMain('gavel board', async () => {
   });
   const stop = async () => {
     server.close();
+    await metrics.close();
     await Promise.all(queues.map((q) => q.close()));
     await closeRedis(connection);
     await tracing.shutdown();

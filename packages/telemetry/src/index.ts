@@ -3,7 +3,7 @@ export { createLogger, REDACT_PATHS, traceMixin } from './logger.ts';
 export type { Metrics } from './metrics.ts';
 export { createMetrics } from './metrics.ts';
 export type { MetricsServer, MetricsServerOptions } from './metrics-server.ts';
-export { startMetricsServer } from './metrics-server.ts';
+export { createProcessRegistry, startMetricsServer } from './metrics-server.ts';
 export type { ProcessTelemetry } from './process-telemetry.ts';
 export { startProcessTelemetry } from './process-telemetry.ts';
 export type { SdTarget } from './prom-sd-file.ts';

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { editSdFile, type SdTarget } from './prom-sd-file.ts';
 
 export interface MetricsServerOptions {
@@ -48,4 +48,14 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * A registry with only the process's own metrics (CPU, memory, event loop lag, GC), named
+ * `<prefix>process_…`/`<prefix>nodejs_…`: for a process with no gavel catalog of its own (the board).
+ */
+export function createProcessRegistry(prefix: string): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix });
+  return registry;
 }
