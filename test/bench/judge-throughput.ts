@@ -16,13 +16,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once, setMaxListeners } from 'node:events';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none)
 import { type Facts, type Sample, silentLogger } from '@gavel/core';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none)
 import { createJudgeStage, createLlmGrader, type Grader } from '@gavel/judge';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none)
 import { addStageJobs, createRedis, RunStore, stageQueue, startStageWorker } from '@gavel/queue';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none)
 import { createRubricCache, rubricKey } from '@gavel/rubric';
 import { manifest, settings, textCase, textRubric } from '../integration/judge-fixtures.ts';
 import { ROOT } from '../support/gavel.ts';

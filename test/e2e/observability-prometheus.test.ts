@@ -8,7 +8,6 @@ import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (the root package.json declares none)
 import { humanEvalSample } from '@gavel/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeBatchesServer, startFakeAnthropicBatches } from '../fakes/anthropic-batches-server.ts';

@@ -3,9 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package / hoisted dependency (the root package.json declares none)
 import { GpuLease, type LeaseGrant, LeaseLostError, type LeaseRecord } from '@gavel/gpu-lease';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package / hoisted dependency (the root package.json declares none)
 import { addStageJobs, stageQueue } from '@gavel/queue';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

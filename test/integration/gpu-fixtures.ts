@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package / hoisted dependency (the root package.json declares none)
 import type { Logger } from '@gavel/core';
 import {
   createGpuMetrics,
@@ -22,12 +21,9 @@ import {
   type OllamaGate,
   startOllamaGate,
   watchLease,
-  // biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package / hoisted dependency (the root package.json declares none)
 } from '@gavel/gpu-lease';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package / hoisted dependency (the root package.json declares none)
 import { stageQueue } from '@gavel/queue';
 import { Redis } from 'ioredis';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package / hoisted dependency (the root package.json declares none)
 import { Registry } from 'prom-client';
 import { type GpuAgent, startGpuAgent } from '../../apps/gpu-agent/src/agent.ts';
 import { type FakeOllama, startFakeOllama } from '../fakes/ollama-server.ts';

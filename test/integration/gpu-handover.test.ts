@@ -1,16 +1,7 @@
 import { existsSync } from 'node:fs';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package / hoisted dependency (the root package.json declares none)
 import type { Logger } from '@gavel/core';
-import {
-  createNvidiaSmiReader,
-  findGpu,
-  formatTimeline,
-  type HandoverResult,
-  // biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package / hoisted dependency (the root package.json declares none)
-} from '@gavel/gpu-lease';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package / hoisted dependency (the root package.json declares none)
+import { createNvidiaSmiReader, findGpu, formatTimeline, type HandoverResult } from '@gavel/gpu-lease';
 import { addStageJobs } from '@gavel/queue';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package / hoisted dependency (the root package.json declares none)
 import { createLogger } from '@gavel/telemetry';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {

@@ -1,11 +1,7 @@
 import { randomUUID } from 'node:crypto';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (the root package.json declares none)
 import type { Logger, SampleJob } from '@gavel/core';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (the root package.json declares none)
 import { GpuLease, gatedProcessor, type LeaseRecord, startJudgeGate } from '@gavel/gpu-lease';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (the root package.json declares none)
 import { addStageJobs, RunStore, stageQueue, startStageWorker } from '@gavel/queue';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (the root package.json declares none)
 import { createLogger } from '@gavel/telemetry';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

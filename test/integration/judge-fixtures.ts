@@ -1,9 +1,6 @@
 import { join } from 'node:path';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none; see the judge report)
 import { type Facts, GAVEL_VERSION, RunManifest, type Sample } from '@gavel/core';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none; see the judge report)
 import type { LlmJudgeSettings } from '@gavel/judge';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none; see the judge report)
 import { type LoadedRubric, loadRubric } from '@gavel/rubric';
 
 export const RUBRICS = join(import.meta.dirname, '../../rubrics');

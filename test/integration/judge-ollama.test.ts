@@ -1,6 +1,4 @@
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none; see the judge report)
 import { ConfigError, InputError } from '@gavel/core';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none; see the judge report)
 import { createLlmGrader, graderAnswerJsonSchema, type LlmGrader } from '@gavel/judge';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fakePromptTokens } from '../fakes/fake-judge-policy.ts';

@@ -1,10 +1,6 @@
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none; see the judge report)
 import { type GraderAnswer, silentLogger } from '@gavel/core';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none; see the judge report)
 import { createJudgeStage, createLlmGrader, type LlmGrader } from '@gavel/judge';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none; see the judge report)
 import { addStageJobs, createRedis, RunStore, type StageWorker, stageQueue, startStageWorker } from '@gavel/queue';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none; see the judge report)
 import { createRubricCache, rubricKey } from '@gavel/rubric';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

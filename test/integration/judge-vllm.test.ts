@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none; see the judge report)
 import { ConfigError, type GraderAnswer, InputError } from '@gavel/core';
-// biome-ignore lint/correctness/noUndeclaredDependencies: a workspace package (root package.json declares none; see the judge report)
 import { createLlmGrader, graderAnswerJsonSchema, type LlmGrader } from '@gavel/judge';
 import { afterEach, describe, expect, it } from 'vitest';
 import { factsPolicy } from '../fakes/fake-judge-policy.ts';
