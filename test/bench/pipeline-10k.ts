@@ -14,6 +14,7 @@ import { parseArgs, promisify } from 'node:util';
 import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { jsonl, ROOT, startWorkers, textSample } from '../support/gavel.ts';
+import { startOtlpReceiver } from '../support/otlp-receiver.ts';
 import { startRedis } from '../support/redis.ts';
 
 const { values } = parseArgs({
@@ -98,6 +99,31 @@ try {
     cli_startup_s: startupSeconds,
     without_startup_s: enqueueSeconds - startupSeconds,
     target_s: 2,
+  });
+  await client.flushall();
+
+  // The same enqueue with tracing on: one root span per sample, exported as OTLP/HTTP JSON to a
+  // receiver in this process (the CLI waits for the export to finish before it exits).
+  const receiver = await startOtlpReceiver();
+  const tracedStarted = performance.now();
+  await run(process.execPath, [cli, 'enqueue', file, '--run', 'bench-enqueue-traced'], {
+    env: {
+      ...process.env,
+      ...env,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_MAX_QUEUE_SIZE: String(2 * N),
+    },
+  });
+  const tracedSeconds = (performance.now() - tracedStarted) / 1000;
+  const roots = receiver.spans.filter((sp) => sp.name === 'gavel.enqueue').length;
+  await receiver.close();
+  emit({
+    figure: 'enqueue_10k_traced_seconds',
+    samples: N,
+    cli_wall_s: tracedSeconds,
+    root_spans_received: roots,
+    overhead_vs_untraced_s: tracedSeconds - enqueueSeconds,
   });
   await client.flushall();
 
