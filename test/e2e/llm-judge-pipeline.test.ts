@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeVllm, startFakeVllm } from '../fakes/vllm-server.ts';
 import { gavel, jsonl, ROOT, startWorkers, textSample } from '../support/gavel.ts';
@@ -38,6 +40,14 @@ describe('the LLM judge in the running pipeline (worker processes against a vLLM
     const file = join(dir, 'text.jsonl');
     await writeFile(file, jsonl(rows));
     expect((await gavel(['enqueue', file, '--run', 'run-llm'], env)).code).toBe(0);
+    // tracing is off (no OTEL_EXPORTER_OTLP_ENDPOINT): the jobs carry no trace context at all
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const sandbox = new Queue('sandbox', { connection, prefix: '{gavel}' });
+    const queued = await sandbox.getJobs(['waiting']);
+    await sandbox.close();
+    connection.disconnect();
+    expect(queued).toHaveLength(20);
+    expect(queued.filter((j) => j.opts.telemetry !== undefined)).toEqual([]);
     const workers = startWorkers(env);
     try {
       const waited = await gavel(['wait', 'run-llm', '--timeout', '120'], env);
@@ -59,6 +69,7 @@ describe('the LLM judge in the running pipeline (worker processes against a vLLM
       expect(r.verdict.grader.model).toBe('judge-model');
       expect(r.verdict.consistency.samples).toBe(3);
       expect(r.verdict.pass).toBe(rows[i]?.output === 'Paris');
+      expect(r.trace_id).toBeNull();
     }
     // 20 samples × (1 + k=2) requests, all with the same first (system) block: the pinned rubric.
     const rubricText = await readFile(join(ROOT, 'rubrics', 'text-answer', '1.0.0.md'), 'utf8');

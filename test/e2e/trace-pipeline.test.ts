@@ -67,7 +67,8 @@ describe('OTLP traces across the queues: one sample, one trace, every stage', ()
   it('records the producer, every stage and its child spans in the sample trace, with run, sample, rubric, model and token attributes', async () => {
     const env = {
       GAVEL_REDIS_URL: redis.url,
-      GAVEL_LOG_LEVEL: 'warn',
+      // debug: each job writes a 'job done' line, inside its span
+      GAVEL_LOG_LEVEL: 'debug',
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_BSP_SCHEDULE_DELAY: '200',
@@ -125,6 +126,34 @@ describe('OTLP traces across the queues: one sample, one trace, every stage', ()
     const traceOf = new Map<string, string>(records.map((r) => [r.sample_id, r.trace_id]));
     for (const id of traceOf.values()) expect(id).toMatch(/^[0-9a-f]{32}$/);
     expect(new Set(traceOf.values()).size).toBe(records.length);
+
+    // Logs: every line a job wrote carries its run and sample ids and the span it was written in,
+    // which belongs to that sample's trace; every stage a sample went through wrote one.
+    const lines = workers
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const jobLines = lines.filter((l) => typeof l.sampleId === 'string');
+    const done = jobLines.filter((l) => l.msg === 'job done');
+    expect(done.length).toBeGreaterThanOrEqual(2 * records.length + 2 * 2);
+    const spanIds = new Set(receiver.spans.map((s) => s.spanId));
+    for (const l of jobLines) {
+      expect(l.runId, JSON.stringify(l)).toBe(RUN);
+      expect(l.trace_id, JSON.stringify(l)).toBe(traceOf.get(l.sampleId as string));
+      expect(spanIds.has(l.span_id as string), JSON.stringify(l)).toBe(true);
+    }
+    for (const r of records) {
+      const stagesLogged = new Set(done.filter((l) => l.sampleId === r.sample_id).map((l) => l.stage));
+      expect([...stagesLogged].sort()).toEqual(
+        r.verdict.source === 'arbiter'
+          ? ['arbiter-collect', 'arbiter-submit', 'judge', 'sandbox']
+          : ['judge', 'sandbox'],
+      );
+    }
+    // the batch lines, written inside the job that sent or read a batch, are in that job's trace
+    expect(jobLines.filter((l) => l.msg === 'batch submitted')).toHaveLength(2);
+    expect(jobLines.filter((l) => l.msg === 'batch collected')).toHaveLength(2);
 
     const byId = new Map(receiver.spans.map((s) => [s.spanId, s]));
     for (const record of records) {

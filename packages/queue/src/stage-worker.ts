@@ -96,7 +96,9 @@ export function startStageWorker(options: StageWorkerOptions): StageWorker {
       const started = performance.now();
       try {
         await processor(payload, { signal: controller.signal, store, log: jobLog, job });
-        hooks?.onCompleted?.(stage, (performance.now() - started) / 1000);
+        const seconds = (performance.now() - started) / 1000;
+        hooks?.onCompleted?.(stage, seconds);
+        jobLog.debug({ seconds, attempt: job.attemptsMade + 1 }, 'job done');
       } catch (thrown) {
         // A processor that moved its own job to delayed (a wait, not a failure) uses no attempt.
         if (thrown instanceof DelayedError) throw thrown;
