@@ -17,6 +17,8 @@ import { jobTraceParent } from './job-traces.ts';
 import { arbiterJobId } from './stage-jobs.ts';
 
 type BatchResult = Anthropic.Messages.Batches.MessageBatchIndividualResponse;
+/** Samples to send again, each with its own trace context (bullmq-otel metadata) when tracing is on. */
+type Resubmitted = { sampleId: string; attempt: number; metadata: string | undefined }[];
 
 /**
  * The arbiter-collect stage, one job per sample and attempt. The job polls its batch at most once
@@ -28,8 +30,6 @@ type BatchResult = Anthropic.Messages.Batches.MessageBatchIndividualResponse;
  * requests fail the sample with the reason. Every state change is a compare-and-set on the
  * sample's attempt, so a crash mid-collection and a second read change nothing twice.
  */
-type Resubmitted = { sampleId: string; attempt: number; metadata: string | undefined }[];
-
 export function createArbiterCollectStage(deps: ArbiterDeps): StageProcessor {
   const { config } = deps;
   const metrics = deps.metrics ?? noArbiterMetrics;
