@@ -167,6 +167,50 @@ try {
     after_run: memoryAfter,
     per_sample_bytes: (memoryAfter - memoryBefore) / N,
   });
+
+  // The same run with tracing on in every process (the SDK's default batch processor settings),
+  // exporting to a receiver in this process: throughput against the untraced run, and how many of
+  // the samples' traces arrived whole (producer root + both stages' process spans).
+  await client.flushall();
+  const traceReceiver = await startOtlpReceiver();
+  const tracedEnv = {
+    ...env,
+    OTEL_EXPORTER_OTLP_ENDPOINT: traceReceiver.endpoint,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+  };
+  const tracedWorkers = startWorkers(tracedEnv);
+  await sleep(3000);
+  const tracedE2eStarted = performance.now();
+  await run(process.execPath, [cli, 'enqueue', file, '--run', 'bench-traced'], {
+    env: { ...process.env, ...tracedEnv },
+  });
+  while (
+    (await client.hlen('gavel:run:bench-traced:verdicts')) + (await client.hlen('gavel:run:bench-traced:failures')) <
+    N
+  ) {
+    await sleep(50);
+  }
+  const tracedE2eSeconds = (performance.now() - tracedE2eStarted) / 1000;
+  await tracedWorkers.stop();
+  const byTrace = new Map<string, Set<string>>();
+  for (const sp of traceReceiver.spans) {
+    const names = byTrace.get(sp.traceId) ?? new Set<string>();
+    names.add(sp.name);
+    byTrace.set(sp.traceId, names);
+  }
+  const whole = [...byTrace.values()].filter(
+    (names) => names.has('gavel.enqueue') && names.has('process sandbox') && names.has('process judge'),
+  ).length;
+  await traceReceiver.close();
+  emit({
+    figure: 'pipeline_facts_only_traced_end_to_end_seconds',
+    samples: N,
+    seconds: tracedE2eSeconds,
+    samples_per_s: N / tracedE2eSeconds,
+    ratio_of_untraced_throughput: e2eSeconds / tracedE2eSeconds,
+    spans_received: traceReceiver.spans.length,
+    whole_sample_traces: whole,
+  });
 } finally {
   client.disconnect();
   await redis.stop();
