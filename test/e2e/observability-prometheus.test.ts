@@ -8,11 +8,11 @@ import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { humanEvalSample } from '@gavel/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeBatchesServer, startFakeAnthropicBatches } from '../fakes/anthropic-batches-server.ts';
+import { batchArbiterEnv } from '../integration/arbiter-fixtures.ts';
 import { AGENT_MAIN, type GpuRig, startGpuRig } from '../integration/gpu-fixtures.ts';
-import { humanEvalProblems, sandboxImage } from '../integration/sandbox-fixtures.ts';
+import { passFailCodeSamples, sandboxImage } from '../integration/sandbox-fixtures.ts';
 import { gavel, jsonl, ROOT, startWorkers, textSample } from '../support/gavel.ts';
 import { type PrometheusServer, startPrometheus } from '../support/prometheus.ts';
 
@@ -75,8 +75,8 @@ async function dashboardExprs(): Promise<{ dashboard: string; panel: string; exp
   return out;
 }
 
-/** The real gpu-agent main (or another gavel process) as its own process. */
-function startAgent(
+/** A gavel process (by default the real gpu-agent main) as its own child process. */
+function startProcess(
   env: Record<string, string>,
   args = ['--import', 'tsx', AGENT_MAIN],
 ): { child: ChildProcess; output(): string; stop(): Promise<void> } {
@@ -133,24 +133,12 @@ describe('Prometheus scrapes every gavel process found through file_sd', () => {
       GAVEL_JUDGE_STARTUP_WAIT_S: '3',
       GAVEL_JUDGE_GPU_GATE: 'true',
       GAVEL_GPU_POLL_MS: '100',
-      GAVEL_ARBITER: 'anthropic-batch',
-      GAVEL_ARBITER_MODEL: 'claude-sonnet-4-6',
-      GAVEL_ARBITER_FAMILY: 'claude',
-      GAVEL_ARBITER_URL: batches.url,
-      GAVEL_ARBITER_API_KEY: API_KEY,
-      GAVEL_ARBITER_POLL_S: '0.3',
-      GAVEL_ARBITER_BATCH_WINDOW_S: '1',
+      ...batchArbiterEnv(batches.url, API_KEY),
     };
     // Text: right (final), wrong (final), and "Paris city" (F1 0.67, score exactly at the 0.6
     // threshold: routed to the arbiter). Code: HumanEval canonical solutions (pass) and
     // completions that return None (fail) in the sandbox.
-    const problems = humanEvalProblems().slice(0, 4);
-    const code = problems.map((p, i) =>
-      humanEvalSample(p, i % 2 === 0 ? (p.canonical_solution ?? '') : '    return None\n', `code-${i}`, {
-        model: 'acme-7b',
-        family: 'acme',
-      }),
-    );
+    const code = passFailCodeSamples(4);
     const text = [
       ...Array.from({ length: 6 }, (_, i) => textSample(i)),
       ...Array.from({ length: 3 }, (_, i) => textSample(100 + i, { output: 'Paris city' })),
@@ -161,7 +149,7 @@ describe('Prometheus scrapes every gavel process found through file_sd', () => {
 
     // The vLLM the agent starts answers its first two completions 503 (a job retried) and the
     // third with text that is not JSON (a job failed for good, with the raw answer as its reason).
-    const agent = startAgent(
+    const agent = startProcess(
       rig.env(
         { ...shared, GAVEL_GPU_IDLE_S: '1', GAVEL_GPU_HANDOVER_RETRY_S: '1', GAVEL_NVIDIA_SMI_INTERVAL_MS: '200' },
         '--fail-first 2 --malform-first 1',
@@ -169,7 +157,7 @@ describe('Prometheus scrapes every gavel process found through file_sd', () => {
     );
     const workers = startWorkers(env);
     // the board (`gavel board`, loopback, free ports) serves its process metrics too
-    const board = startAgent({ ...shared, GAVEL_BOARD_PORT: '0' }, [
+    const board = startProcess({ ...shared, GAVEL_BOARD_PORT: '0' }, [
       join(ROOT, 'apps', 'cli', 'bin', 'gavel.js'),
       'board',
     ]);

@@ -6,11 +6,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { humanEvalSample } from '@gavel/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeBatchesServer, startFakeAnthropicBatches } from '../fakes/anthropic-batches-server.ts';
 import { type FakeVllm, startFakeVllm } from '../fakes/vllm-server.ts';
-import { humanEvalProblems, sandboxImage } from '../integration/sandbox-fixtures.ts';
+import { batchArbiterEnv } from '../integration/arbiter-fixtures.ts';
+import { passFailCodeSamples, sandboxImage } from '../integration/sandbox-fixtures.ts';
 import { gavel, jsonl, startWorkers, textSample } from '../support/gavel.ts';
 import { type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver.ts';
 import { type RedisServer, startRedis } from '../support/redis.ts';
@@ -79,23 +79,11 @@ describe('OTLP traces across the queues: one sample, one trace, every stage', ()
       GAVEL_JUDGE_MODEL: 'judge-model',
       GAVEL_JUDGE_FAMILY: 'judgefam',
       GAVEL_JUDGE_K: String(K),
-      GAVEL_ARBITER: 'anthropic-batch',
-      GAVEL_ARBITER_MODEL: 'claude-sonnet-4-6',
-      GAVEL_ARBITER_FAMILY: 'claude',
-      GAVEL_ARBITER_URL: batches.url,
-      GAVEL_ARBITER_API_KEY: API_KEY,
-      GAVEL_ARBITER_POLL_S: '0.3',
-      GAVEL_ARBITER_BATCH_WINDOW_S: '1',
+      ...batchArbiterEnv(batches.url, API_KEY),
     };
     // text right and wrong (the judge decides), two "Paris city" (near the threshold: the arbiter
     // decides), two HumanEval completions (one passes, one fails in the sandbox)
-    const problems = humanEvalProblems().slice(0, 2);
-    const code = problems.map((p, i) =>
-      humanEvalSample(p, i === 0 ? (p.canonical_solution ?? '') : '    return None\n', `code-${i}`, {
-        model: 'acme-7b',
-        family: 'acme',
-      }),
-    );
+    const code = passFailCodeSamples(2);
     const text = [textSample(0), textSample(1), ...[100, 101].map((i) => textSample(i, { output: 'Paris city' }))];
     const file = join(dir, 'run.jsonl');
     await writeFile(file, jsonl([...text, ...code]));

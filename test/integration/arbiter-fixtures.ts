@@ -6,6 +6,19 @@ import { textCase } from './judge-fixtures.ts';
 export const ARBITER_MODEL = 'claude-sonnet-4-6';
 export const API_KEY = 'sk-ant-test-not-a-secret';
 
+/** Worker environment for the Batches arbiter on the fake at `url`, with a short window and poll (e2e runs). */
+export function batchArbiterEnv(url: string, apiKey: string): Record<string, string> {
+  return {
+    GAVEL_ARBITER: 'anthropic-batch',
+    GAVEL_ARBITER_MODEL: ARBITER_MODEL,
+    GAVEL_ARBITER_FAMILY: 'claude',
+    GAVEL_ARBITER_URL: url,
+    GAVEL_ARBITER_API_KEY: apiKey,
+    GAVEL_ARBITER_POLL_S: '0.3',
+    GAVEL_ARBITER_BATCH_WINDOW_S: '1',
+  };
+}
+
 export function judgement(sample: Sample, routed: boolean): Verdict {
   return {
     pass: true,

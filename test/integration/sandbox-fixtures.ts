@@ -60,3 +60,15 @@ export function gavelContainers(owner: number | 'orphans' = process.pid): string
     .filter(([, o]) => (owner === 'orphans' ? !o || !alive(Number(o)) : Number(o) === owner))
     .map(([name]) => name as string);
 }
+
+/** The first `count` HumanEval problems as code samples `code-<i>`: even i the canonical solution (passes), odd i `return None` (fails). */
+export function passFailCodeSamples(count: number): Sample[] {
+  return humanEvalProblems()
+    .slice(0, count)
+    .map((p, i) =>
+      humanEvalSample(p, i % 2 === 0 ? (p.canonical_solution ?? '') : '    return None\n', `code-${i}`, {
+        model: 'acme-7b',
+        family: 'acme',
+      }),
+    );
+}

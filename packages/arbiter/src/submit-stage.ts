@@ -18,7 +18,6 @@ import { unarbitratedVerdict } from './arbiter-verdict.ts';
 import { flushDecision } from './batch-policy.ts';
 import { requestCost } from './cost-ledger.ts';
 import { customIdFor, intentKeyFor } from './custom-id.ts';
-import { jobsTraceMetadata } from './job-traces.ts';
 import { pinnedArbiterMismatch } from './pinned-arbiter.ts';
 import { addArbiterJob, arbiterJobId } from './stage-jobs.ts';
 import { arbitrateSync } from './sync-arbiter.ts';
@@ -108,12 +107,25 @@ export function createArbiterSubmitStage(deps: ArbiterDeps): StageProcessor {
    * After a batch is persisted: one collect job per sample (so polling starts now), and the
    * batch's other submit jobs, still delayed, woken to complete.
    */
-  async function handOver(intent: SubmitIntent, traceMetadata: readonly (string | undefined)[] = []): Promise<void> {
+  /** The batch members' submit jobs, in `intent.sample_ids` order (absent where a job is gone). */
+  const memberJobs = (intent: SubmitIntent) =>
+    Promise.all(
+      intent.sample_ids.map((sampleId, i) =>
+        deps.submitQueue.getJob(arbiterJobId(intent.run_id, sampleId, attemptOf(intent, i))),
+      ),
+    );
+
+  /**
+   * After a batch is persisted: one collect job per sample (so polling starts now), each in its own
+   * sample's trace (the context its submit job carries), and the batch's other submit jobs, still
+   * delayed, woken to complete.
+   */
+  async function handOver(intent: SubmitIntent, members?: Awaited<ReturnType<typeof memberJobs>>): Promise<void> {
+    const jobs = members ?? (await memberJobs(intent));
     await deps.collectQueue.addBulk(
       intent.sample_ids.map((sampleId, i) => {
         const jobId = arbiterJobId(intent.run_id, sampleId, attemptOf(intent, i));
-        const metadata = traceMetadata[i];
-        // Each collect job continues its own sample's trace, not the trace of the job that flushed.
+        const metadata = jobs[i]?.opts.telemetry?.metadata;
         return {
           name: SAMPLE_JOB_NAME,
           data: { runId: intent.run_id, sampleId },
@@ -122,8 +134,7 @@ export function createArbiterSubmitStage(deps: ArbiterDeps): StageProcessor {
       }),
     );
     await Promise.all(
-      intent.sample_ids.map(async (sampleId, i) => {
-        const job = await deps.submitQueue.getJob(arbiterJobId(intent.run_id, sampleId, attemptOf(intent, i)));
+      jobs.map(async (job) => {
         if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
       }),
     );
@@ -250,13 +261,10 @@ export function createArbiterSubmitStage(deps: ArbiterDeps): StageProcessor {
         batch_id: null,
       };
       await arb.writeIntent(intent);
-      // The members' own traces: the submit span links to each, each collect job continues one.
-      const memberTraces = await jobsTraceMetadata(
-        deps.submitQueue,
-        sampleIds.map((id, i) => arbiterJobId(runId, id, attempts[i] ?? 0)),
-      );
-      const links = memberTraces.flatMap((metadata, i) => {
-        const link = jobTraceLink(metadata);
+      // Read once: the submit span links to each member's trace, and handOver wakes them.
+      const members = await memberJobs(intent);
+      const links = members.flatMap((job, i) => {
+        const link = jobTraceLink(job?.opts.telemetry?.metadata);
         return link ? [{ ...link, attributes: { [SPAN_ATTR.sampleId]: sampleIds[i] ?? '' } }] : [];
       });
       const batch = await withSpan(
@@ -288,7 +296,7 @@ export function createArbiterSubmitStage(deps: ArbiterDeps): StageProcessor {
         { links },
       );
       await commit(arb, intent, batch.id, Date.parse(batch.created_at));
-      await handOver(intent, memberTraces);
+      await handOver(intent, members);
       metrics.batchSubmitted(config.model, requests.length);
       log.info({ runId, batchId: batch.id, requests: requests.length, reason: decision.reason }, 'batch submitted');
       return 0;

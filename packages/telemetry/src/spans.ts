@@ -68,7 +68,6 @@ export const SPAN_ATTR = {
   flushReason: 'gavel.arbiter.flush_reason',
   resultCount: 'gavel.arbiter.result_count',
   resultType: 'gavel.arbiter.result_type',
-  costUsd: 'gavel.arbiter.cost_usd',
 } as const;
 
 export interface SpanOptions {
