@@ -1,24 +1,8 @@
 import type { RequestCost } from '@gavel/arbiter';
-import type { Facts, RubricRef, RunManifest, Sample, SampleFailure, Verdict } from '@gavel/core';
+import type { Facts, RunManifest, Sample, SampleFailure, Verdict } from '@gavel/core';
+import type { ExportRecord } from '@gavel/report';
 
-/** One line of `gavel export`: what happened to one sample (DESIGN.md "Export"). */
-export interface ExportRecord {
-  run_id: string;
-  sample_id: string;
-  task_id: string | null;
-  kind: Sample['kind'];
-  sut: Sample['sut'];
-  status: 'verdict' | 'failed' | 'pending';
-  facts: Facts | null;
-  verdict: Verdict | null;
-  judge_verdict: Verdict | null;
-  route: 'final' | 'arbiter' | null;
-  failure: SampleFailure | null;
-  rubric: RubricRef | null;
-  /** What arbitrating this sample cost (from the batch result's usage), when it was arbitrated. */
-  arbiter_cost: RequestCost | null;
-  trace_id: string | null;
-}
+export type { ExportRecord };
 
 export function exportRecord(
   manifest: RunManifest,
@@ -49,5 +33,7 @@ export function exportRecord(
     rubric: manifest.rubrics[entry.sample.kind] ?? null,
     arbiter_cost: entry.verdict?.arbiter ? (ledger.get(entry.verdict.arbiter.custom_id) ?? null) : null,
     trace_id: entry.traceId ?? null,
+    prompt: entry.sample.prompt,
+    output: entry.sample.output,
   };
 }

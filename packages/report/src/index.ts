@@ -1,0 +1,2 @@
+export type { RunRecords } from './run-records.ts';
+export { ExportRecord } from './run-records.ts';

@@ -1,0 +1,36 @@
+import { Facts, RubricRef, type RunManifest, SampleFailure, SampleKind, Sut, Verdict } from '@gavel/core';
+import { z } from 'zod';
+
+/**
+ * One line of `gavel export`: what happened to one sample (DESIGN.md "Export"). The report package
+ * reads these — from the run store through the CLI, or from export files months later — and never
+ * touches Redis itself.
+ */
+export const ExportRecord = z.object({
+  run_id: z.string(),
+  sample_id: z.string(),
+  task_id: z.string().nullable(),
+  kind: SampleKind,
+  sut: Sut,
+  status: z.enum(['verdict', 'failed', 'pending']),
+  facts: Facts.nullable(),
+  verdict: Verdict.nullable(),
+  judge_verdict: Verdict.nullable(),
+  route: z.enum(['final', 'arbiter']).nullable(),
+  failure: SampleFailure.nullable(),
+  rubric: RubricRef.nullable(),
+  /** What arbitrating this sample cost (the arbiter's cost-ledger entry), when it was arbitrated. */
+  arbiter_cost: z.record(z.string(), z.unknown()).nullable(),
+  trace_id: z.string().nullable(),
+  /** Prompt and output, for the review matrix's detail view; absent in older exports. */
+  prompt: z.string().optional(),
+  output: z.string().optional(),
+});
+export type ExportRecord = z.infer<typeof ExportRecord>;
+
+/** A whole run as the report functions take it: its manifest (when known) and every record. */
+export interface RunRecords {
+  /** Null for an export file without its manifest beside it: only what the records say is known. */
+  manifest: RunManifest | null;
+  records: readonly ExportRecord[];
+}
