@@ -25,7 +25,7 @@ const PARALLEL = arg('parallel', '1,2,4').split(',').map(Number);
 /** Samples in flight in the stage (as BullMQ concurrency would give): execution containers are gated at P. */
 const IN_FLIGHT = Number(arg('in-flight', '32'));
 const image = execFileSync('bash', ['sandbox/image-tag'], { encoding: 'utf8' }).trim();
-const problems = gunzipSync(readFileSync('/work/shared/datasets/humaneval/HumanEval.jsonl.gz'))
+const problems = gunzipSync(readFileSync(new URL('../../datasets/humaneval/HumanEval.jsonl.gz', import.meta.url)))
   .toString('utf8')
   .trim()
   .split('\n')

@@ -4,8 +4,9 @@ import { gunzipSync } from 'node:zlib';
 import { HumanEvalProblem, humanEvalSample, type Sample, SandboxRunConfig } from '@gavel/core';
 import { loadSandboxConfig, type SandboxConfig } from '@gavel/sandbox';
 
-export const HUMANEVAL = '/work/shared/datasets/humaneval/HumanEval.jsonl.gz';
 const repo = new URL('../..', import.meta.url).pathname;
+/** The HumanEval problems shipped in the repository (datasets/humaneval, MIT). */
+export const HUMANEVAL = `${repo}datasets/humaneval/HumanEval.jsonl.gz`;
 
 /** The sandbox image's content tag (built by infra/bootstrap-docker). */
 export function sandboxImage(): string {

@@ -11,7 +11,7 @@ import {
   readDatasetFile,
 } from './dataset.ts';
 
-const HUMANEVAL = join(import.meta.dirname, '../../../../shared/datasets/humaneval/HumanEval.jsonl.gz');
+const HUMANEVAL = join(import.meta.dirname, '../../../datasets/humaneval/HumanEval.jsonl.gz');
 const sut = { model: 'acme-coder', family: 'acme' };
 
 async function file(name: string, content: string | Buffer): Promise<string> {
