@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@gavel/core';
 import { describe, expect, it } from 'vitest';
+import { createArbiterClients } from './arbiter-clients.ts';
 import { loadArbiterConfig } from './arbiter-config.ts';
 
 const batch = {
@@ -47,5 +48,27 @@ describe('loadArbiterConfig', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ 'my-model': { input_per_mtok: -1, output_per_mtok: 8 } }));
     expect(() => loadArbiterConfig({ ...batch, GAVEL_PRICES_FILE: bad })).toThrow(/my-model\.input_per_mtok/);
+  });
+  it("honours the SDKs' own ANTHROPIC_BASE_URL and OPENAI_BASE_URL/OPENAI_API_KEY as fallbacks of the GAVEL_* variables", () => {
+    const gateway = 'http://127.0.0.1:9/anthropic-gateway';
+    const anthropic = createArbiterClients(loadArbiterConfig({ ...batch, ANTHROPIC_BASE_URL: gateway })).anthropic;
+    expect(anthropic?.baseURL).toBe(gateway);
+    // GAVEL_ARBITER_URL wins over the SDK's variable.
+    const own = 'http://127.0.0.1:9/own';
+    expect(
+      createArbiterClients(loadArbiterConfig({ ...batch, ANTHROPIC_BASE_URL: gateway, GAVEL_ARBITER_URL: own }))
+        .anthropic?.baseURL,
+    ).toBe(own);
+    const oai = loadArbiterConfig({
+      GAVEL_ARBITER: 'openai-compatible',
+      GAVEL_ARBITER_MODEL: 'big-local',
+      OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+      OPENAI_API_KEY: 'sk-openai-secret',
+    });
+    expect(oai.apiKey()).toBe('sk-openai-secret');
+    expect(JSON.stringify(oai)).not.toContain('sk-openai-secret');
+    const openai = createArbiterClients(oai).openai;
+    expect(openai?.baseURL).toBe('http://127.0.0.1:9/v1');
+    expect(openai?.apiKey).toBe('sk-openai-secret');
   });
 });

@@ -9,10 +9,15 @@ export const ArbiterEnv = z
     GAVEL_ARBITER: z.enum(['anthropic-batch', 'openai-compatible', 'none']).default('none'),
     GAVEL_ARBITER_MODEL: z.string().min(1).optional(),
     GAVEL_ARBITER_FAMILY: z.string().min(1).optional(),
-    /** Base URL of the API (Anthropic or OpenAI-compatible). */
+    /** Base URL of the API (Anthropic or OpenAI-compatible); falls back to the SDK's own variable. */
     GAVEL_ARBITER_URL: z.string().url().optional(),
     GAVEL_ARBITER_API_KEY: z.string().min(1).optional(),
+    /** The Anthropic SDK's own variables: fallbacks of GAVEL_ARBITER_API_KEY / GAVEL_ARBITER_URL for `anthropic-batch`. */
     ANTHROPIC_API_KEY: z.string().min(1).optional(),
+    ANTHROPIC_BASE_URL: z.string().url().optional(),
+    /** The OpenAI SDK's own variables: fallbacks of GAVEL_ARBITER_API_KEY / GAVEL_ARBITER_URL for `openai-compatible`. */
+    OPENAI_API_KEY: z.string().min(1).optional(),
+    OPENAI_BASE_URL: z.string().url().optional(),
     /** Requests per batch (the API allows 100,000). @default 10000 */
     GAVEL_ARBITER_BATCH_MAX_REQUESTS: z.coerce.number().int().min(1).max(100_000).default(10_000),
     /** Bytes per batch body (the API allows 256 MB). @default 200000000 */
@@ -53,11 +58,11 @@ export const ArbiterEnv = z
         message: 'required (or ANTHROPIC_API_KEY) when GAVEL_ARBITER=anthropic-batch',
       });
     }
-    if (env.GAVEL_ARBITER === 'openai-compatible' && !env.GAVEL_ARBITER_URL) {
+    if (env.GAVEL_ARBITER === 'openai-compatible' && !env.GAVEL_ARBITER_URL && !env.OPENAI_BASE_URL) {
       ctx.addIssue({
         code: 'custom',
         path: ['GAVEL_ARBITER_URL'],
-        message: 'required when GAVEL_ARBITER=openai-compatible',
+        message: 'required (or OPENAI_BASE_URL) when GAVEL_ARBITER=openai-compatible',
       });
     }
   });
@@ -91,12 +96,16 @@ export function loadArbiterConfig(env: NodeJS.ProcessEnv): ArbiterConfig {
       `GAVEL_ARBITER_MODEL=${model}: no price in ${parsed.GAVEL_PRICES_FILE ?? 'the default price table'} (known: ${Object.keys(prices).join(', ')}); add it to GAVEL_PRICES_FILE`,
     );
   }
-  const key = parsed.GAVEL_ARBITER_API_KEY ?? parsed.ANTHROPIC_API_KEY;
+  const sdk =
+    parsed.GAVEL_ARBITER === 'openai-compatible'
+      ? { key: parsed.OPENAI_API_KEY, url: parsed.OPENAI_BASE_URL }
+      : { key: parsed.ANTHROPIC_API_KEY, url: parsed.ANTHROPIC_BASE_URL };
+  const key = parsed.GAVEL_ARBITER_API_KEY ?? sdk.key;
   return {
     mode: parsed.GAVEL_ARBITER,
     model,
     family: parsed.GAVEL_ARBITER_FAMILY,
-    baseURL: parsed.GAVEL_ARBITER_URL,
+    baseURL: parsed.GAVEL_ARBITER_URL ?? sdk.url,
     apiKey: () => key,
     batchMaxRequests: parsed.GAVEL_ARBITER_BATCH_MAX_REQUESTS,
     batchMaxBytes: parsed.GAVEL_ARBITER_BATCH_MAX_BYTES,
