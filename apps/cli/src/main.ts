@@ -12,6 +12,7 @@ import { reportCommand } from './commands/report.ts';
 import { retryCommand } from './commands/retry.ts';
 import { runsCommand } from './commands/runs.ts';
 import { statusCommand } from './commands/status.ts';
+import { verifyCommand } from './commands/verify.ts';
 import { waitCommand } from './commands/wait.ts';
 import { workersCommand } from './commands/workers.ts';
 
@@ -20,6 +21,12 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 function positiveNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
   return n;
 }
 
@@ -102,6 +109,20 @@ program
   .option('--host <host>', 'listen address (sets GAVEL_BOARD_HOST; off loopback credentials are required)')
   .option('--port <port>', 'listen port (sets GAVEL_BOARD_PORT; 0 picks a free one)', Number)
   .action((options) => boardCommand(options));
+
+program
+  .command('verify')
+  .description('re-derive what a finished run recorded and name the sample and field of every mismatch (exit 4)')
+  .argument('<run>')
+  .option('--dataset <files...>', 'dataset file(s), in enqueue order, to hash against the manifest')
+  .option(
+    '--judge-sample <n>',
+    'ask this many LLM-judged samples again of the pinned judge (GAVEL_JUDGE_URL)',
+    positiveInteger,
+  )
+  .option('--rubrics-dir <dir>', 'rubric library whose lock file and files are checked', join(ROOT, 'rubrics'))
+  .option('--json', 'print JSON', false)
+  .action((run: string, options) => verifyCommand(run, options));
 
 program
   .command('doctor')

@@ -1,0 +1,65 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RubricRef } from '@gavel/core';
+import type { Mismatch } from '@gavel/report';
+import { RubricLock, rubricKey, sha256Hex } from '@gavel/rubric';
+
+/** Where a pinned rubric's bytes can be read again: the lock file, the library file, the run's Redis. */
+export interface RubricSources {
+  lockPath: string;
+  /** The lock file's sha256 for this rubric (undefined: no entry, or no readable lock file). */
+  lockSha256: string | undefined;
+  filePath: string;
+  fileText: string | undefined;
+  redisText: string | undefined;
+}
+
+/**
+ * Each source of a pinned rubric against the manifest's hash: the lock file's pin, the sha256 of the
+ * library file and of the bytes published to Redis. Returns the mismatches, and the first bytes
+ * (Redis, then the file) that hash to the pin — what verdicts are re-derived with.
+ */
+export function checkRubricBytes(ref: RubricRef, sources: RubricSources): { mismatches: Mismatch[]; text?: string } {
+  const subject = `rubric ${rubricKey(ref)}`;
+  const mismatches: Mismatch[] = [];
+  const compare = (field: string, actual: string | undefined, absent: string) => {
+    if (actual !== ref.hash) {
+      mismatches.push({ subject, sample_id: null, field, recorded: ref.hash, rederived: actual ?? absent });
+    }
+  };
+  compare(`${sources.lockPath} sha256`, sources.lockSha256, 'not pinned there');
+  const fileHash = sources.fileText === undefined ? undefined : sha256Hex(sources.fileText);
+  compare(`${sources.filePath} sha256`, fileHash, 'file missing');
+  const redisHash = sources.redisText === undefined ? undefined : sha256Hex(sources.redisText);
+  compare('Redis bytes sha256', redisHash, 'never published to this Redis');
+  const text = redisHash === ref.hash ? sources.redisText : fileHash === ref.hash ? sources.fileText : undefined;
+  return text === undefined ? { mismatches } : { mismatches, text };
+}
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads a pinned rubric's sources from the library folder and through `redisText`. */
+export async function readRubricSources(
+  rubricsDir: string,
+  ref: RubricRef,
+  redisText: (ref: RubricRef) => Promise<string | undefined>,
+): Promise<RubricSources> {
+  const lockPath = join(rubricsDir, 'rubrics.lock.json');
+  const filePath = join(rubricsDir, ref.id, `${ref.version}.md`);
+  const lockRaw = await readText(lockPath);
+  let lockSha256: string | undefined;
+  if (lockRaw !== undefined) {
+    try {
+      lockSha256 = RubricLock.parse(JSON.parse(lockRaw))[rubricKey(ref)]?.sha256;
+    } catch {
+      lockSha256 = undefined;
+    }
+  }
+  return { lockPath, lockSha256, filePath, fileText: await readText(filePath), redisText: await redisText(ref) };
+}
