@@ -50,15 +50,11 @@ await runMain('gavel worker-judge', async () => {
         else {
           // Behind the gate vLLM runs only once judge work waits (the gpu-agent starts it), so the
           // server is checked when the gate first lets a job through, not at start-up. A server
-          // refused by the check stops this worker as it would at start-up (exit 78); its jobs go back.
+          // refused by the check (a ConfigError) stops this worker (exit 78); its jobs go back.
           grader = deferredGrader(`${judgeConfig.mode}:${judgeConfig.model}`, () =>
             build().catch((thrown: unknown) => {
               const error = coerceError(thrown);
-              if (error instanceof ConfigError) {
-                logger.error({ err: error }, 'judge server refused: stopping');
-                process.exitCode = 78;
-                void shutdown.run(error.message);
-              }
+              if (error instanceof ConfigError) throw error;
               throw new TransientError(`judge server not ready: ${error.message}`);
             }),
           );

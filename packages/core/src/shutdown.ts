@@ -7,6 +7,11 @@ export interface Shutdown {
   register(name: string, handler: Handler): void;
   /** Runs every handler once (safe to call twice); each runs even if another throws. */
   run(reason: string): Promise<void>;
+  /**
+   * Stops the process from inside (a worker found it is misconfigured): runs every handler as
+   * {@link Shutdown.run} does, within the deadline, then exits with `code`.
+   */
+  exit(code: number, reason: string): Promise<void>;
   /** Resolves when shutdown has begun. */
   readonly requested: Promise<string>;
 }
@@ -71,6 +76,14 @@ export function createShutdown(options: {
       handlers.push({ name, handler });
     },
     run,
+    exit(code, reason) {
+      const force = setTimeout(() => exit(code), options.deadlineMs + 5_000);
+      force.unref();
+      return run(reason).then(
+        () => exit(code),
+        () => exit(code),
+      );
+    },
     requested,
   };
 }

@@ -1,16 +1,19 @@
-import { InputError, type RunManifest, type Verdict } from '@gavel/core';
+import { ConfigError, InputError, type RunManifest, type Verdict } from '@gavel/core';
 import { addStageJob, type StageProcessor, type StageQueue } from '@gavel/queue';
 import type { RubricCache } from '@gavel/rubric';
 import { createFactsGrader } from './facts-grader.ts';
 import type { Grader } from './grader.ts';
 
-/** The run's pinned judge decides: a facts-only run is graded by facts even on an LLM worker. */
+/**
+ * The run's pinned judge decides: a facts-only run is graded by facts even on an LLM worker. A
+ * facts-only worker on an LLM-pinned run is misconfigured (a `ConfigError`: it stops, the job goes back).
+ */
 function graderForRun(manifest: RunManifest, grader: Grader, factsGrader: Grader): Grader {
   const pinned = manifest.stages.judge;
   if (pinned.mode === 'facts') return factsGrader;
   if (grader.name === factsGrader.name) {
-    throw new InputError(
-      `run ${manifest.run_id} pinned the ${pinned.mode} judge ${pinned.model ?? ''}, but this judge worker is facts-only: start it with GAVEL_JUDGE=${pinned.mode}, GAVEL_JUDGE_URL and GAVEL_JUDGE_MODEL, then retry the failed jobs (gavel retry ${manifest.run_id} --stage judge)`,
+    throw new ConfigError(
+      `run ${manifest.run_id} pinned the ${pinned.mode} judge ${pinned.model ?? ''}, but this judge worker is facts-only: start it with GAVEL_JUDGE=${pinned.mode}, GAVEL_JUDGE_URL and GAVEL_JUDGE_MODEL (the run's judge jobs wait in the queue)`,
     );
   }
   return grader;

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { type GraderAnswer, InputError, type Logger, silentLogger, type Verdict } from '@gavel/core';
+import { ConfigError, type GraderAnswer, InputError, type Logger, silentLogger, type Verdict } from '@gavel/core';
 import { SPAN_ATTR, withSpan } from '@gavel/telemetry';
 import { graderAnswerJsonSchema, parseGraderAnswer } from './answer-parser.ts';
 import { summariseConsistency } from './consistency.ts';
@@ -139,8 +139,8 @@ export async function createLlmGrader(
         if (clash) throw new InputError(`run ${manifest.run_id}: sample ${sample.id}: ${clash}`);
       }
       if (run.mode !== 'facts' && run.model !== null && run.model !== config.model) {
-        throw new InputError(
-          `run ${manifest.run_id} is pinned to judge model ${run.model}, this worker runs ${config.model}; start a worker with GAVEL_JUDGE_MODEL=${run.model}`,
+        throw new ConfigError(
+          `run ${manifest.run_id} is pinned to judge model ${run.model}, this worker runs ${config.model}; start a worker with GAVEL_JUDGE_MODEL=${run.model} (the run's judge jobs wait in the queue)`,
         );
       }
       const pinned = run.mode === 'facts' ? undefined : run;

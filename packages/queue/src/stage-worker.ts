@@ -1,4 +1,5 @@
 import {
+  ConfigError,
   coerceError,
   InputError,
   type Logger,
@@ -9,7 +10,7 @@ import {
   silentLogger,
 } from '@gavel/core';
 import { annotateActiveSpan, SPAN_ATTR } from '@gavel/telemetry';
-import { DelayedError, type Job, type MinimalJob, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, type Job, type MinimalJob, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import { GAVEL_BACKOFF, gavelBackoff } from './backoff.ts';
 import type { RunStore } from './run-store.ts';
 import type { QueueContext } from './stage-queue.ts';
@@ -45,6 +46,12 @@ export interface StageWorkerOptions {
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   maxStalledCount?: number;
+  /**
+   * Told once when a processor throws a {@link ConfigError}: this worker is misconfigured, so it
+   * has stopped taking jobs and returned the job to the queue unharmed (not failed, no attempt used)
+   * for a correctly configured worker. The process is expected to stop (exit 78).
+   */
+  onConfigError?: (error: ConfigError) => void;
 }
 
 export interface StageWorker {
@@ -55,6 +62,10 @@ export interface StageWorker {
    * returned to the queue (moved to delayed without using up an attempt). Safe to call twice.
    */
   close(deadlineMs?: number): Promise<void>;
+}
+
+function isConfigError(error: Error): error is ConfigError {
+  return error instanceof ConfigError || error.name === 'ConfigError';
 }
 
 function failureCode(error: Error, final: boolean): SampleFailure['code'] | undefined {
@@ -73,6 +84,12 @@ export function startStageWorker(options: StageWorkerOptions): StageWorker {
   const { stage, store, processor, hooks } = options;
   const log = (options.logger ?? silentLogger).child({ stage });
   let shuttingDown = false;
+  let misconfigured: ConfigError | undefined;
+  // Back to the head of the wait list, untouched: no failure, no attempt used.
+  const giveBack = async (job: Job<SampleJob>, token: string): Promise<never> => {
+    await job.moveToWait(token);
+    throw new WaitingError();
+  };
 
   const worker = new Worker<SampleJob>(
     QUEUE_NAMES[stage],
@@ -82,6 +99,8 @@ export function startStageWorker(options: StageWorkerOptions): StageWorker {
         throw new UnrecoverableError(`invalid ${stage} job payload: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
       }
       const payload = parsed.data;
+      // A misconfigured worker fetched this job while it was stopping: it is not this worker's to grade.
+      if (misconfigured && token) return giveBack(job, token);
       // bullmq-otel's `process <queue>` span (a child of the span that added the job) is active here.
       annotateActiveSpan({
         [SPAN_ATTR.runId]: payload.runId,
@@ -103,6 +122,15 @@ export function startStageWorker(options: StageWorkerOptions): StageWorker {
         // A processor that moved its own job to delayed (a wait, not a failure) uses no attempt.
         if (thrown instanceof DelayedError) throw thrown;
         const error = coerceError(thrown);
+        if (isConfigError(error) && token) {
+          if (!misconfigured) {
+            misconfigured = error;
+            // Stop intake now; the shutdown that follows drains (and bounds) the active jobs.
+            worker.close().catch((e: unknown) => log.error({ err: coerceError(e) }, 'cannot stop the worker'));
+            options.onConfigError?.(error);
+          }
+          return giveBack(job, token);
+        }
         if (shuttingDown && controller.signal.aborted && token) {
           // Returned, not failed: another worker (or this one after restart) picks it up.
           await job.moveToDelayed(Date.now(), token);

@@ -2,6 +2,7 @@ import {
   type BaseConfig,
   ConfigError,
   createShutdown,
+  EXIT_CONFIG,
   type Logger,
   type SampleJob,
   type Shutdown,
@@ -89,6 +90,11 @@ export async function runStageProcess(options: StageProcessOptions): Promise<{
     lockDurationMs: config.GAVEL_LOCK_DURATION_MS,
     stalledIntervalMs: config.GAVEL_STALLED_INTERVAL_MS,
     maxStalledCount: config.GAVEL_MAX_STALLED,
+    // A misconfigured worker stops with one line, as at start-up; its jobs are already back in the queue.
+    onConfigError: (error) => {
+      process.stderr.write(`gavel worker-${stage}: ${error.message}\n`);
+      void shutdown.exit(EXIT_CONFIG, `configuration error: ${error.message}`);
+    },
   });
   shutdown.register('worker', (deadlineMs) => worker.close(deadlineMs));
   logger.info({ stage, concurrency, pid: process.pid }, 'worker started');
