@@ -1,3 +1,5 @@
+export type { RubricAnswer } from './answer-schema.ts';
+export { answerSchemaFor, parseRubricAnswer } from './answer-schema.ts';
 export type { LoadedRubric } from './rubric.ts';
 export {
   assertRubricBytes,
