@@ -4,6 +4,7 @@ import { ConfigError, EXIT_CONFIG, InputError } from '@gavel/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CliError } from './cli-error.ts';
 import { boardCommand } from './commands/board.ts';
+import { compareCommand, parseMaxDrop, parseSeed } from './commands/compare.ts';
 import { demoCommand } from './commands/demo.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { enqueueCommand } from './commands/enqueue.ts';
@@ -75,6 +76,19 @@ program
   .option('--out <file>', 'write to a file instead of stdout')
   .option('--page-size <n>', 'samples read per round trip', positiveNumber, 500)
   .action((run: string, options) => exportCommand(run, options));
+
+program
+  .command('compare')
+  .description('pair two runs sample by sample: paired statistics, flips, silent drift and a ship decision')
+  .argument('<base>', 'base run id (or, with --from-export, its gavel export file)')
+  .argument('<candidate>', 'candidate run id (or, with --from-export, its gavel export file)')
+  .option('--json', 'print the comparison as JSON', false)
+  .option('--out <dir>', 'also write comparison.json and comparison.txt into this directory')
+  .option('--max-drop <pts>', 'exit 3 unless a pass-rate drop of more than PTS points is ruled out', parseMaxDrop)
+  .option('--seed <n>', 'recorded in the comparison (no figure resamples)', parseSeed)
+  .option('--allow-rubric-change', 'compare runs graded on different rubrics (marked not like for like)', false)
+  .option('--from-export', 'BASE and CANDIDATE are gavel export files (manifest beside), not runs in Redis', false)
+  .action((base: string, candidate: string, options) => compareCommand(base, candidate, options));
 
 program
   .command('report')
