@@ -1,5 +1,11 @@
-export type { RubricAnswer } from './answer-schema.ts';
-export { answerSchemaFor, parseRubricAnswer } from './answer-schema.ts';
+export type { ParsedRubricAnswer, RubricAnswer, RubricAnswer } from './answer-schema.ts';
+export {
+  answerSchemaFor,
+  answerSchemaFor,
+  parseRubricAnswer,
+  parseRubricAnswer,
+  rubricAnswer,
+} from './answer-schema.ts';
 export type { LoadedRubric } from './rubric.ts';
 export {
   assertRubricBytes,
