@@ -1,56 +1,100 @@
-import { GraderAnswer } from '@gavel/core';
+import type { GraderAnswer } from '@gavel/core';
 import { z } from 'zod';
 import type { RubricHeader } from './rubric.ts';
 
-type Criteria = Pick<RubricHeader, 'criteria'>;
+type RubricCriteria = Pick<RubricHeader, 'criteria'>;
 
-const Score = z.number().min(0).max(1);
-const CriterionAnswer = z.object({ score: Score, finding: z.string().nullable() }).strict();
+const score = { type: 'number', minimum: 0, maximum: 1 } as const;
 
 /**
- * The answer one rubric asks for, as it goes over the wire: `pass`, `score`, `criteria` with one
- * required property per criterion id of this rubric (its `score` in 0–1 and a `finding` or null)
- * and nothing else, then `rationale`. A server decoding under this schema (vLLM `json_schema`,
- * Ollama `format`, a forced tool call) can only produce answers that name exactly the rubric's criteria.
+ * The JSON schema of a grader's answer to this rubric: `pass`, `score`, `rationale`, and
+ * `criteria` as an object with exactly one property per rubric criterion id (each its `score`
+ * in 0–1 and a `finding`, null when nothing was found). A server that decodes under this schema
+ * (vLLM `json_schema`, Ollama `format`, an Anthropic tool's `input_schema`) can only produce
+ * the rubric's criteria. Read answers with {@link parseRubricAnswer}.
  */
-export function rubricAnswer(rubric: Criteria) {
-  const criteria = Object.fromEntries(rubric.criteria.map((c) => [c.id, CriterionAnswer]));
-  return z
-    .object({ pass: z.boolean(), score: Score, criteria: z.object(criteria).strict(), rationale: z.string().min(1) })
-    .strict();
+export function answerSchemaFor(rubric: RubricCriteria): Record<string, unknown> {
+  const ids = rubric.criteria.map((c) => c.id);
+  return {
+    type: 'object',
+    properties: {
+      pass: { type: 'boolean', description: 'whether the output passes the rubric' },
+      score: { ...score, description: 'overall score, 0 to 1' },
+      criteria: {
+        type: 'object',
+        description: 'one entry per rubric criterion',
+        properties: Object.fromEntries(
+          rubric.criteria.map((c) => [
+            c.id,
+            {
+              type: 'object',
+              description: c.description,
+              properties: {
+                score,
+                finding: { type: ['string', 'null'], description: 'the problem found, or null' },
+              },
+              required: ['score', 'finding'],
+              additionalProperties: false,
+            },
+          ]),
+        ),
+        required: ids,
+        additionalProperties: false,
+      },
+      rationale: { type: 'string', minLength: 1 },
+    },
+    required: ['pass', 'score', 'criteria', 'rationale'],
+    additionalProperties: false,
+  };
 }
-export type RubricAnswer = z.infer<ReturnType<typeof rubricAnswer>>;
 
-/**
- * The JSON schema of {@link rubricAnswer} for this rubric: what judge requests send as
- * `response_format.json_schema.schema` / `format`, and the arbiter as a tool's `input_schema`.
- * Answers are validated against the same schema ({@link parseRubricAnswer}).
- */
-export function answerSchemaFor(rubric: Criteria): Record<string, unknown> {
-  const { $schema: _drop, ...schema } = z.toJSONSchema(rubricAnswer(rubric)) as Record<string, unknown>;
-  return schema;
-}
+export type RubricAnswer = { ok: true; answer: GraderAnswer } | { ok: false; problem: string };
 
-export type ParsedRubricAnswer = { ok: true; answer: GraderAnswer } | { ok: false; problem: string };
-
-/**
- * Validates a decoded answer against the rubric's answer schema and returns it as a
- * {@link GraderAnswer} (criteria in the rubric's order). Servers ignore constraint fields they do
- * not know with HTTP 200, so every answer is checked, whatever was asked.
- */
-export function parseRubricAnswer(value: unknown, rubric: Criteria): ParsedRubricAnswer {
-  const parsed = rubricAnswer(rubric).safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const keys = issue && 'keys' in issue && Array.isArray(issue.keys) ? ` (${issue.keys.join(', ')})` : '';
-    return { ok: false, problem: `${issue?.path.join('.') || 'answer'}: ${issue?.message}${keys}` };
+const cache = new WeakMap<RubricCriteria, z.ZodType>();
+function validatorFor(rubric: RubricCriteria): z.ZodType {
+  let v = cache.get(rubric);
+  if (!v) {
+    const entry = z.object({ score: z.number().min(0).max(1), finding: z.string().nullable() }).strict();
+    v = z
+      .object({
+        pass: z.boolean(),
+        score: z.number().min(0).max(1),
+        criteria: z.object(Object.fromEntries(rubric.criteria.map((c) => [c.id, entry]))).strict(),
+        rationale: z.string().min(1),
+      })
+      .strict();
+    cache.set(rubric, v);
   }
-  const { pass, score, rationale, criteria } = parsed.data;
-  const answer = GraderAnswer.parse({
-    pass,
-    score,
-    rationale,
-    criteria: rubric.criteria.map((c) => ({ id: c.id, ...(criteria[c.id] as z.infer<typeof CriterionAnswer>) })),
-  });
-  return { ok: true, answer };
+  return v;
+}
+
+/**
+ * Validates an answer (already-parsed JSON: a tool call's `input`, or a parsed completion)
+ * against {@link answerSchemaFor} and returns it as a {@link GraderAnswer} with the criteria in
+ * rubric order, or the first problem with its path (`criteria.correctness.score: …`).
+ */
+export function parseRubricAnswer(raw: unknown, rubric: RubricCriteria): RubricAnswer {
+  const result = validatorFor(rubric).safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    return { ok: false, problem: `${issue?.path.join('.') || 'answer'}: ${issue?.message}` };
+  }
+  const data = result.data as {
+    pass: boolean;
+    score: number;
+    criteria: Record<string, { score: number; finding: string | null }>;
+    rationale: string;
+  };
+  return {
+    ok: true,
+    answer: {
+      pass: data.pass,
+      score: data.score,
+      criteria: rubric.criteria.map((c) => ({
+        id: c.id,
+        ...(data.criteria[c.id] as { score: number; finding: string | null }),
+      })),
+      rationale: data.rationale,
+    },
+  };
 }

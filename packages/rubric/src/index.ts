@@ -1,11 +1,5 @@
-export type { ParsedRubricAnswer, RubricAnswer, RubricAnswer } from './answer-schema.ts';
-export {
-  answerSchemaFor,
-  answerSchemaFor,
-  parseRubricAnswer,
-  parseRubricAnswer,
-  rubricAnswer,
-} from './answer-schema.ts';
+export type { RubricAnswer } from './answer-schema.ts';
+export { answerSchemaFor, parseRubricAnswer } from './answer-schema.ts';
 export type { LoadedRubric } from './rubric.ts';
 export {
   assertRubricBytes,
