@@ -11,6 +11,7 @@ import { enqueueCommand } from './commands/enqueue.ts';
 import { exportCommand } from './commands/export.ts';
 import { reportCommand } from './commands/report.ts';
 import { retryCommand } from './commands/retry.ts';
+import { reviewCommand } from './commands/review.ts';
 import { runsCommand } from './commands/runs.ts';
 import { statusCommand } from './commands/status.ts';
 import { verifyCommand } from './commands/verify.ts';
@@ -71,11 +72,28 @@ program
 
 program
   .command('export')
-  .description('one JSON object per sample: facts, verdict, route, rubric, trace id')
+  .description('one JSON object per sample (facts, verdict, route, rubric, trace id), or the review matrix as CSV')
   .argument('<run>')
+  .addOption(
+    new Option('--format <format>', 'jsonl: one export record a line; csv: the review matrix, one row per sample')
+      .choices(['jsonl', 'csv'])
+      .default('jsonl'),
+  )
   .option('--out <file>', 'write to a file instead of stdout')
   .option('--page-size <n>', 'samples read per round trip', positiveNumber, 500)
   .action((run: string, options) => exportCommand(run, options));
+
+program
+  .command('review')
+  .description('the review matrix of a run as one self-contained HTML file (and CSV, JUnit XML)')
+  .argument('<run>', 'run id (or, with --from-export, a gavel export file)')
+  .option('--against <base>', 'compare with this base run: figures, decision, deltas and flips')
+  .option('--out <file>', 'HTML file to write (default: gavel-review-RUN.html)')
+  .option('--csv <file>', 'also write the matrix as CSV')
+  .option('--junit <file>', 'also write the run as JUnit XML (one testcase per sample)')
+  .option('--from-export', 'RUN and BASE are gavel export files (JSONL, manifest beside), not runs in Redis', false)
+  .option('--allow-rubric-change', 'compare runs graded on different rubrics (marked not like for like)', false)
+  .action((run: string, options) => reviewCommand(run, options));
 
 program
   .command('compare')

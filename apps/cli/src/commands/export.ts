@@ -1,14 +1,30 @@
 import { once } from 'node:events';
 import { createWriteStream, writeFileSync } from 'node:fs';
+import { reviewCsv, reviewMatrix } from '@gavel/report';
 import { openContext } from '../context.ts';
-import { manifestPathFor, runRecordPages } from '../run-records-source.ts';
+import { loadRunRecords, manifestPathFor, runRecordPages } from '../run-records-source.ts';
 
 /**
- * `gavel export RUN [--out FILE]`: one JSON object per sample, in dataset order. With `--out`, the
- * run's manifest goes beside the file (`FILE.manifest.json`), so `--from-export` can compare it later.
+ * `gavel export RUN [--format jsonl|csv] [--out FILE]`: one JSON object per sample, in dataset order,
+ * or (`csv`) the review matrix, one row per sample with the columns of `gavel review`. With `--out`, a
+ * JSONL export gets the run's manifest beside it (`FILE.manifest.json`), so `--from-export` can compare
+ * it later.
  */
-export async function exportCommand(runId: string, options: { out?: string; pageSize: number }): Promise<void> {
+export async function exportCommand(
+  runId: string,
+  options: { out?: string; pageSize: number; format?: 'jsonl' | 'csv' },
+): Promise<void> {
   const context = openContext();
+  if (options.format === 'csv') {
+    try {
+      const csv = reviewCsv(reviewMatrix(await loadRunRecords(context, runId)));
+      if (options.out) writeFileSync(options.out, csv);
+      else if (!process.stdout.write(csv)) await once(process.stdout, 'drain');
+    } finally {
+      await context.close();
+    }
+    return;
+  }
   const out = options.out ? createWriteStream(options.out) : process.stdout;
   let count = 0;
   try {

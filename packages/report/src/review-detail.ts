@@ -1,0 +1,104 @@
+import type { Diagnostic, TestCase } from '@gavel/core';
+import { arbiterDecision, verdictLabel } from './review-matrix.ts';
+import type { ExportRecord } from './run-records.ts';
+
+/** What the matrix's detail view shows of one sample. Every string is untrusted text. */
+export interface SampleDetail {
+  sample_id: string;
+  task_id: string | null;
+  kind: string;
+  sut: string;
+  verdict: string;
+  score: number | null;
+  source: string | null;
+  failure: string | null;
+  prompt: string | null;
+  output: string | null;
+  facts: Array<[string, string]>;
+  tests: TestCase[];
+  diagnostics: Array<{ tool: string } & Diagnostic>;
+  criteria: Array<{ id: string; score: number; finding: string | null }>;
+  judge_rationale: string | null;
+  arbiter_rationale: string | null;
+  arbiter: string;
+  consistency: Array<[string, string]>;
+  base: { sample_id: string; verdict: string; score: number | null; rationale: string | null } | null;
+}
+
+function factLines(record: ExportRecord): Array<[string, string]> {
+  const f = record.facts;
+  if (!f) return [];
+  const lines: Array<[string, string]> = [];
+  if (f.tests)
+    lines.push([
+      'tests',
+      `${f.tests.passed} passed, ${f.tests.failed} failed, ${f.tests.errors} errors, ${f.tests.skipped} skipped of ${f.tests.total} (expected ${f.tests.expected})`,
+    ]);
+  if (f.ruff) lines.push(['ruff', `${f.ruff.errors} errors, ${f.ruff.warnings} warnings (ruff ${f.ruff.version})`]);
+  if (f.pyright)
+    lines.push([
+      'pyright',
+      `${f.pyright.errors} errors, ${f.pyright.warnings} warnings (pyright ${f.pyright.version})`,
+    ]);
+  if (f.reference) lines.push(['reference', `exact match ${f.reference.exact_match}, F1 ${f.reference.f1.toFixed(3)}`]);
+  lines.push(['exit code', f.exit_code === null ? 'none' : String(f.exit_code)]);
+  lines.push(['duration', `${Math.round(f.duration_ms)} ms`]);
+  if (f.timed_out) lines.push(['timed out', 'yes']);
+  if (f.oom_killed) lines.push(['OOM killed', 'yes']);
+  if (f.output_truncated) lines.push(['output truncated', 'yes']);
+  if (f.fabricated_claim.length > 0) lines.push(['fabricated claims', f.fabricated_claim.join(', ')]);
+  if (f.sandbox) lines.push(['sandbox image', `${f.sandbox.image} (${f.sandbox.image_digest})`]);
+  return lines;
+}
+
+/** The detail of one sample: prompt, output, facts, tests, diagnostics, rationales, self-consistency. */
+export function sampleDetail(record: ExportRecord, base?: ExportRecord): SampleDetail {
+  const verdict = record.verdict;
+  const judged = record.judge_verdict ?? verdict;
+  const arbitrated = verdict?.arbitration === 'done';
+  const consistency = judged?.consistency;
+  return {
+    sample_id: record.sample_id,
+    task_id: record.task_id,
+    kind: record.kind,
+    sut: `${record.sut.model} (${record.sut.family}${record.sut.precision ? `, ${record.sut.precision}` : ''})`,
+    verdict: verdictLabel(record),
+    score: verdict?.score ?? null,
+    source: verdict?.source ?? null,
+    failure: record.failure ? `${record.failure.stage} ${record.failure.code}: ${record.failure.reason}` : null,
+    prompt: record.prompt ?? null,
+    output: record.output ?? null,
+    facts: factLines(record),
+    tests: record.facts?.tests?.cases ?? [],
+    diagnostics: [
+      ...(record.facts?.ruff?.diagnostics ?? []).map((d) => ({ tool: 'ruff', ...d })),
+      ...(record.facts?.pyright?.diagnostics ?? []).map((d) => ({ tool: 'pyright', ...d })),
+    ],
+    criteria: verdict?.criteria ?? [],
+    judge_rationale: arbitrated
+      ? (verdict?.judge_verdict?.rationale ?? record.judge_verdict?.rationale ?? null)
+      : (verdict?.rationale ?? null),
+    arbiter_rationale: arbitrated ? (verdict?.rationale ?? null) : null,
+    arbiter: arbiterDecision(record),
+    consistency: consistency
+      ? [
+          ['extra samples (k)', String(consistency.k)],
+          ['answers', String(consistency.samples)],
+          ['majority verdict', consistency.majority ? 'pass' : 'fail'],
+          ['agreement', consistency.agreement.toFixed(3)],
+          ['score mean', consistency.score_mean.toFixed(3)],
+          ['score variance', consistency.score_variance.toFixed(4)],
+          ['seeds', consistency.seeds.join(', ')],
+          ['temperatures', consistency.temperatures.join(', ')],
+        ]
+      : [],
+    base: base
+      ? {
+          sample_id: base.sample_id,
+          verdict: verdictLabel(base),
+          score: base.verdict?.score ?? null,
+          rationale: base.verdict?.rationale ?? null,
+        }
+      : null,
+  };
+}

@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { escapeHtml, jsonForScriptElement } from './html-text.ts';
+import { sampleDetail } from './review-detail.ts';
+import { manifestItems, summaryFigures } from './review-header.ts';
+import { type MatrixBase, type ReviewMatrix, reviewMatrix } from './review-matrix.ts';
+import { runSummary } from './review-summary.ts';
+import type { ExportRecord, RunRecords } from './run-records.ts';
+import { barChart, scoreHistogram } from './svg-charts.ts';
+
+let assets: { script: string; style: string } | undefined;
+
+/** The page's own script and style sheet (static source files beside this one), read once. */
+function pageAssets(): { script: string; style: string } {
+  assets ??= {
+    script: readFileSync(new URL('./review-page.js', import.meta.url), 'utf8'),
+    style: readFileSync(new URL('./review-page.css', import.meta.url), 'utf8'),
+  };
+  return assets;
+}
+
+const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+
+/** What the page adds when it compares the run against a base: its figures, charts, pairing and flips. */
+export interface ReviewComparisonView {
+  base: MatrixBase;
+  /** Header HTML (already escaped) with the comparison's figures and decision. */
+  headerHtml: string;
+  /** Chart SVGs (already escaped): per-criterion and per-fact deltas. */
+  chartsHtml: string[];
+  title: string;
+}
+
+export interface ReviewPageInput {
+  run: RunRecords;
+  comparison?: ReviewComparisonView;
+}
+
+/** The data the page's script reads: columns, criteria and, per row, cells, tags and the sample's detail. */
+export function reviewData(run: RunRecords, matrix: ReviewMatrix, base?: MatrixBase): unknown {
+  const byId = new Map<string, ExportRecord>(run.records.map((r) => [r.sample_id, r]));
+  return {
+    columns: matrix.columns,
+    criteria: matrix.criteria,
+    has_base: base !== undefined,
+    rows: matrix.rows.map((row) => ({
+      c: row.cells,
+      t: row.tags,
+      d: sampleDetail(byId.get(row.sample_id) as ExportRecord, base?.pairOf(row.sample_id)),
+    })),
+  };
+}
+
+/**
+ * The review matrix as one self-contained HTML file: inline CSS, JS and SVG, no request to anywhere
+ * (a Content-Security-Policy of `default-src 'none'` with the script and style sheet allowed by hash
+ * only), opens from `file://`. The data is embedded once as JSON in a `<script type="application/json">`
+ * element, escaped so no sample text can close it; the page's script writes sample text through
+ * `textContent` only and renders the visible rows of the matrix alone, so 10k samples stay usable.
+ */
+export function reviewHtml(input: ReviewPageInput): string {
+  const { script, style } = pageAssets();
+  const { run, comparison } = input;
+  const matrix = reviewMatrix(run, { base: comparison?.base });
+  const summary = runSummary(run);
+  const runId = run.manifest?.run_id ?? run.records[0]?.run_id ?? 'run';
+  const title = comparison ? comparison.title : `gavel review — run ${runId}`;
+  const csp = [
+    "default-src 'none'",
+    `script-src ${sha256(script)}`,
+    `style-src ${sha256(style)}`,
+    'img-src data:',
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+  const charts = [
+    scoreHistogram(summary.scores),
+    barChart('mean score per criterion', summary.criteria),
+    barChart('pass rate by route', summary.by_route),
+    ...(comparison?.chartsHtml ?? []),
+  ];
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${escapeHtml(title)}</title>
+<style>${style}</style>
+</head>
+<body>
+<header class="page">
+<h1>${escapeHtml(title)}</h1>
+<dl class="meta">${manifestItems(run).join('')}</dl>
+<div class="figures">${summaryFigures(summary).join('')}</div>
+${comparison?.headerHtml ?? ''}
+</header>
+<section class="charts" aria-label="charts">${charts.join('')}</section>
+<main id="matrix">
+<div class="toolbar"><span id="filters"></span><select id="crit" aria-label="criterion"></select><label>below <input id="below" type="number" step="0.05" min="0" max="1"></label><input id="search" type="search" placeholder="search ids, rationales, output" aria-label="search"><button id="clear" type="button">clear</button><span id="count" class="count"></span></div>
+<div id="viewport" class="viewport"><div id="grid-head" class="grid-head" role="row"></div><div id="grid-body" class="body"></div></div>
+</main>
+<aside id="detail" hidden aria-label="sample detail"><button id="detail-close" class="close" type="button">close ✕</button><div id="detail-content"></div></aside>
+<script type="application/json" id="gavel-data">${jsonForScriptElement(reviewData(run, matrix, comparison?.base))}</script>
+<script>${script}</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,447 @@
+// The review matrix page's script (runs in the browser, inlined by review-html.ts under a CSP hash).
+// Every piece of sample data reaches the DOM through textContent or a CSSOM property, never as markup.
+(() => {
+  const data = JSON.parse(document.getElementById('gavel-data').textContent);
+  const columns = data.columns;
+  const rows = data.rows;
+  const ROW_H = 26;
+  const WIDTHS = { text: 150, verdict: 74, score: 70, count: 64, bool: 66, flip: 92, number: 70 };
+  const WIDE = {
+    sample_id: 190,
+    task_id: 140,
+    base_score: 84,
+    route: 70,
+    route_reasons: 190,
+    agreement: 84,
+    arbiter: 100,
+  };
+  /** Filter names as they appear in the URL fragment, and the row tag each selects. */
+  const FILTERS = [
+    ['failed', 'failed', 'not passed'],
+    ['flips', 'flip', 'flips'],
+    ['regressions', 'regression', 'regressions'],
+    ['fixes', 'fix', 'fixes'],
+    ['routed', 'routed', 'routed'],
+    ['low-agreement', 'low_agreement', 'low agreement'],
+    ['safety', 'safety', 'safety findings'],
+    ['errors', 'error', 'failed to grade'],
+  ].filter(([, tag]) => data.has_base || (tag !== 'flip' && tag !== 'regression' && tag !== 'fix'));
+  const FILTER_TAG = new Map(FILTERS.map(([name, tag]) => [name, tag]));
+
+  const state = { filters: new Set(), crit: '', below: null, q: '', sort: -1, dir: 1, sample: '' };
+  let view = [];
+  let selected = -1;
+
+  const $ = (id) => document.getElementById(id);
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  const viewport = $('viewport');
+  const head = $('grid-head');
+  const body = $('grid-body');
+  const countEl = $('count');
+  const search = $('search');
+  const critSelect = $('crit');
+  const belowInput = $('below');
+  const detail = $('detail');
+
+  // Column layout: fixed widths, so the virtual rows line up with the header.
+  const widths = columns.map((c) => WIDE[c.key] ?? WIDTHS[c.type] ?? 90);
+  const matrix = $('matrix');
+  matrix.style.setProperty('--cols', widths.map((w) => `${w}px`).join(' '));
+  matrix.style.setProperty('--width', `${widths.reduce((a, b) => a + b, 0)}px`);
+
+  // ---- the URL fragment holds the whole filter state ----
+  function readHash() {
+    const params = new URLSearchParams(location.hash.slice(1));
+    state.filters = new Set((params.get('filter') ?? '').split(',').filter((f) => FILTER_TAG.has(f)));
+    state.crit = data.criteria.includes(params.get('crit')) ? params.get('crit') : '';
+    const below = Number.parseFloat(params.get('below') ?? '');
+    state.below = Number.isFinite(below) ? below : null;
+    state.q = params.get('q') ?? '';
+    const sortKey = params.get('sort');
+    state.sort = sortKey ? columns.findIndex((c) => c.key === sortKey) : -1;
+    state.dir = params.get('dir') === 'desc' ? -1 : 1;
+    state.sample = params.get('sample') ?? '';
+  }
+  function writeHash() {
+    const params = new URLSearchParams();
+    if (state.filters.size > 0) params.set('filter', [...state.filters].join(','));
+    if (state.crit) params.set('crit', state.crit);
+    if (state.crit && state.below !== null) params.set('below', String(state.below));
+    if (state.q) params.set('q', state.q);
+    if (state.sort >= 0) {
+      params.set('sort', columns[state.sort].key);
+      params.set('dir', state.dir < 0 ? 'desc' : 'asc');
+    }
+    if (state.sample) params.set('sample', state.sample);
+    const hash = params.toString();
+    history.replaceState(null, '', hash ? `#${hash}` : location.pathname + location.search);
+  }
+
+  // ---- filtering and sorting ----
+  const haystacks = new Array(rows.length);
+  function haystack(i) {
+    if (haystacks[i] === undefined) {
+      const r = rows[i];
+      const d = r.d;
+      haystacks[i] = [
+        ...r.c.map((v) => (v === null ? '' : String(v))),
+        d.judge_rationale ?? '',
+        d.arbiter_rationale ?? '',
+        d.output ?? '',
+        d.failure ?? '',
+      ]
+        .join('\n')
+        .toLowerCase();
+    }
+    return haystacks[i];
+  }
+  function compute() {
+    const tags = [...state.filters].map((f) => FILTER_TAG.get(f));
+    const crit = state.crit && state.below !== null ? columns.findIndex((c) => c.key === `crit:${state.crit}`) : -1;
+    const q = state.q.trim().toLowerCase();
+    const out = [];
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      if (tags.some((t) => !r.t.includes(t))) continue;
+      if (crit >= 0) {
+        const v = r.c[crit];
+        if (v === null || !(v < state.below)) continue;
+      }
+      if (q && !haystack(i).includes(q)) continue;
+      out.push(i);
+    }
+    if (state.sort >= 0) {
+      const k = state.sort;
+      const dir = state.dir;
+      out.sort((a, b) => {
+        const x = rows[a].c[k];
+        const y = rows[b].c[k];
+        if (x === y) return a - b;
+        if (x === null) return 1;
+        if (y === null) return -1;
+        return (x < y ? -1 : 1) * dir;
+      });
+    }
+    view = out;
+  }
+
+  // ---- rendering ----
+  function cell(column, value) {
+    const span = el('span');
+    if (value === null || value === '') return span;
+    switch (column.type) {
+      case 'verdict':
+        span.className = `v v-${value}`;
+        span.textContent = value;
+        break;
+      case 'score':
+        span.className = 'num';
+        span.textContent = value.toFixed(2);
+        span.style.backgroundColor = `hsl(${Math.round(value * 120)}, 62%, ${86 - Math.round(value * 6)}%)`;
+        break;
+      case 'count':
+        span.className = value > 0 ? 'num bad' : 'num';
+        span.textContent = String(value);
+        break;
+      case 'bool':
+        span.className = value ? 'bad' : '';
+        span.textContent = value ? 'yes' : '';
+        break;
+      case 'flip':
+        span.className = `flip-${value}`;
+        span.textContent = value;
+        break;
+      case 'number':
+        span.className = 'num';
+        span.textContent = String(value);
+        break;
+      default:
+        span.textContent = String(value);
+    }
+    span.title = String(value);
+    return span;
+  }
+  function renderHead() {
+    head.replaceChildren(
+      ...columns.map((column, k) => {
+        const button = el('button', '', column.label);
+        button.type = 'button';
+        button.title = `sort by ${column.label}`;
+        button.dataset.col = column.key;
+        if (state.sort === k) button.setAttribute('aria-sort', state.dir < 0 ? 'descending' : 'ascending');
+        button.addEventListener('click', () => {
+          if (state.sort === k) state.dir = -state.dir;
+          else {
+            state.sort = k;
+            state.dir = 1;
+          }
+          update();
+        });
+        return button;
+      }),
+    );
+  }
+  function renderRows() {
+    body.style.height = `${Math.max(view.length * ROW_H, ROW_H)}px`;
+    if (view.length === 0) {
+      body.replaceChildren(el('div', 'empty', 'No sample matches these filters.'));
+      return;
+    }
+    const top = Math.max(0, viewport.scrollTop - head.offsetHeight);
+    const first = Math.max(0, Math.floor(top / ROW_H) - 8);
+    const last = Math.min(view.length, first + Math.ceil(viewport.clientHeight / ROW_H) + 16);
+    const out = [];
+    for (let p = first; p < last; p++) {
+      const i = view[p];
+      const r = rows[i];
+      const row = el('div', i === selected ? 'row selected' : 'row');
+      row.setAttribute('role', 'row');
+      row.tabIndex = 0;
+      row.dataset.sample = r.d.sample_id;
+      row.style.top = `${p * ROW_H}px`;
+      for (let k = 0; k < columns.length; k++) row.append(cell(columns[k], r.c[k]));
+      row.addEventListener('click', () => openDetail(i));
+      row.addEventListener('keydown', (event) => {
+        if (event.key === 'Enter') openDetail(i);
+      });
+      out.push(row);
+    }
+    body.replaceChildren(...out);
+  }
+  let frame = 0;
+  viewport.addEventListener('scroll', () => {
+    if (frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      renderRows();
+    });
+  });
+  window.addEventListener('resize', () => renderRows());
+
+  function syncControls() {
+    for (const button of document.querySelectorAll('[data-filter]'))
+      button.setAttribute('aria-pressed', String(state.filters.has(button.dataset.filter)));
+    if (search.value !== state.q) search.value = state.q;
+    critSelect.value = state.crit;
+    belowInput.value = state.below === null ? '' : String(state.below);
+    countEl.textContent = `${view.length} of ${rows.length} samples`;
+  }
+  function update() {
+    compute();
+    writeHash();
+    renderHead();
+    syncControls();
+    renderRows();
+  }
+
+  // ---- controls ----
+  const filterBar = $('filters');
+  const totals = new Map(FILTERS.map(([name, tag]) => [name, rows.filter((r) => r.t.includes(tag)).length]));
+  for (const [name, , label] of FILTERS) {
+    const button = el('button', '', `${label} (${totals.get(name)})`);
+    button.type = 'button';
+    button.dataset.filter = name;
+    button.addEventListener('click', () => {
+      if (state.filters.has(name)) state.filters.delete(name);
+      else state.filters.add(name);
+      viewport.scrollTop = 0;
+      update();
+    });
+    filterBar.append(button);
+  }
+  critSelect.append(el('option', '', 'criterion…'));
+  critSelect.firstChild.value = '';
+  for (const id of data.criteria) {
+    const option = el('option', '', id);
+    option.value = id;
+    critSelect.append(option);
+  }
+  critSelect.addEventListener('change', () => {
+    state.crit = critSelect.value;
+    if (state.crit && state.below === null) state.below = 0.5;
+    update();
+  });
+  belowInput.addEventListener('input', () => {
+    const v = Number.parseFloat(belowInput.value);
+    state.below = Number.isFinite(v) ? v : null;
+    update();
+  });
+  let typing = 0;
+  search.addEventListener('input', () => {
+    clearTimeout(typing);
+    typing = setTimeout(() => {
+      state.q = search.value;
+      viewport.scrollTop = 0;
+      update();
+    }, 120);
+  });
+  $('clear').addEventListener('click', () => {
+    state.filters.clear();
+    state.crit = '';
+    state.below = null;
+    state.q = '';
+    state.sort = -1;
+    update();
+  });
+
+  // ---- the detail of one sample ----
+  function section(title, ...children) {
+    const wrap = el('section');
+    wrap.append(el('h3', '', title), ...children);
+    return wrap;
+  }
+  function textBlock(text) {
+    return el('pre', 'text', text);
+  }
+  function keyValues(pairs) {
+    const dl = el('dl', 'kv');
+    for (const [k, v] of pairs) dl.append(el('dt', '', k), el('dd', '', v));
+    return dl;
+  }
+  function table(headers, body, classes = []) {
+    const t = el('table');
+    const tr = el('tr');
+    for (const h of headers) tr.append(el('th', '', h));
+    t.append(tr);
+    for (const values of body) {
+      const row = el('tr');
+      values.forEach((v, k) => {
+        row.append(el('td', classes[k] ?? '', v));
+      });
+      t.append(row);
+    }
+    return t;
+  }
+  function codeBlock(text) {
+    const t = el('table', 'code');
+    const lines = text.split('\n');
+    lines.forEach((line, n) => {
+      const tr = el('tr');
+      tr.append(el('td', 'ln', n + 1), el('td', '', line));
+      t.append(tr);
+    });
+    return t;
+  }
+  function openDetail(i) {
+    selected = i;
+    state.sample = rows[i].d.sample_id;
+    writeHash();
+    showDetail();
+    renderRows();
+  }
+  function showDetail() {
+    const i = rows.findIndex((r) => r.d.sample_id === state.sample);
+    if (i < 0) {
+      detail.hidden = true;
+      return;
+    }
+    selected = i;
+    const d = rows[i].d;
+    const content = $('detail-content');
+    const parts = [el('h2', '', d.sample_id)];
+    const verdict = el('span', `v v-${d.verdict}`, d.verdict);
+    const line = el('p');
+    line.append(
+      verdict,
+      el(
+        'span',
+        '',
+        ` · score ${d.score === null ? '–' : d.score.toFixed(3)} · ${d.source ?? 'no verdict'} · task ${d.task_id ?? '–'} · ${d.kind} · SUT ${d.sut}${d.arbiter ? ` · arbiter ${d.arbiter}` : ''}`,
+      ),
+    );
+    parts.push(line);
+    if (d.failure) parts.push(section('Failure', textBlock(d.failure)));
+    if (d.base) {
+      parts.push(
+        section(
+          'Base run',
+          keyValues([
+            ['sample', d.base.sample_id],
+            ['verdict', d.base.verdict],
+            ['score', d.base.score === null ? '–' : d.base.score.toFixed(3)],
+          ]),
+          ...(d.base.rationale ? [textBlock(d.base.rationale)] : []),
+        ),
+      );
+    }
+    if (d.criteria.length > 0)
+      parts.push(
+        section(
+          'Criteria',
+          table(
+            ['criterion', 'score', 'finding'],
+            d.criteria.map((c) => [c.id, c.score.toFixed(2), c.finding ?? '']),
+            ['', '', 'msg'],
+          ),
+        ),
+      );
+    if (d.judge_rationale) parts.push(section('Judge rationale', textBlock(d.judge_rationale)));
+    if (d.arbiter_rationale) parts.push(section(`Arbiter rationale (${d.arbiter})`, textBlock(d.arbiter_rationale)));
+    if (d.consistency.length > 0) parts.push(section('Self-consistency', keyValues(d.consistency)));
+    if (d.facts.length > 0) parts.push(section('Facts', keyValues(d.facts)));
+    if (d.tests.length > 0)
+      parts.push(
+        section(
+          `Tests (${d.tests.length})`,
+          table(
+            ['test', 'outcome', 'message'],
+            d.tests.map((t) => [t.name, t.outcome, t.message ?? '']),
+            ['', '', 'msg'],
+          ),
+        ),
+      );
+    if (d.diagnostics.length > 0)
+      parts.push(
+        section(
+          `Diagnostics (${d.diagnostics.length})`,
+          table(
+            ['tool', 'line', 'code', 'severity', 'message'],
+            d.diagnostics.map((x) => [x.tool, x.line ?? '', x.code, x.severity, x.message]),
+            ['', '', '', '', 'msg'],
+          ),
+        ),
+      );
+    for (const row of content.querySelectorAll('td')) row.remove();
+    if (d.prompt !== null) parts.push(section('Prompt', textBlock(d.prompt)));
+    if (d.output !== null) parts.push(section('Output', codeBlock(d.output)));
+    content.replaceChildren(...parts);
+    for (const cellEl of content.querySelectorAll('table:not(.code) td:nth-child(2)')) {
+      if (cellEl.textContent === 'failed' || cellEl.textContent === 'error')
+        cellEl.className = `outcome-${cellEl.textContent}`;
+      if (cellEl.textContent === 'passed') cellEl.className = 'outcome-passed';
+    }
+    detail.hidden = false;
+    content.scrollTop = 0;
+  }
+  function closeDetail() {
+    detail.hidden = true;
+    selected = -1;
+    state.sample = '';
+    writeHash();
+    renderRows();
+  }
+  $('detail-close').addEventListener('click', closeDetail);
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && !detail.hidden) closeDetail();
+  });
+
+  window.addEventListener('hashchange', () => {
+    readHash();
+    compute();
+    renderHead();
+    syncControls();
+    renderRows();
+    showDetail();
+  });
+
+  readHash();
+  update();
+  showDetail();
+  document.body.dataset.ready = 'true';
+})();
