@@ -22,11 +22,11 @@ export async function checkSandboxImage(
     return { check: { name, status: 'skipped', detail: 'the run pinned no sandbox image' }, mismatches: [] };
   }
   let images: Awaited<ReturnType<ImageLister['listImages']>>;
+  const deadline = AbortSignal.timeout(deadlineMs);
   try {
-    images = await docker.listImages({ abortSignal: AbortSignal.timeout(deadlineMs) });
+    images = await docker.listImages({ abortSignal: deadline });
   } catch (error) {
-    const reason =
-      (error as Error).name === 'TimeoutError' ? `no answer within ${deadlineMs} ms` : (error as Error).message;
+    const reason = deadline.aborted ? `no answer within ${deadlineMs} ms` : (error as Error).message;
     return {
       check: { name, status: 'unchecked', detail: `cannot ask the Docker engine whether ${digest} exists (${reason})` },
       mismatches: [],
