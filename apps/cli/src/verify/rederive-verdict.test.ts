@@ -171,7 +171,11 @@ describe('re-deriving a routing decision from the recorded judgement', () => {
     // Without extra answers the primary is all there was: a recorded safety route is a mismatch.
     const single = judgement({ route: 'arbiter', route_reasons: ['safety'] });
     const checked = checkRouting(record(facts(true, 1), single), rubric, routing);
-    expect(checked.mismatches.map((m) => m.field)).toEqual(['judgement.route', 'judgement.route_reasons']);
+    expect(checked.mismatches.map((m) => m.field)).toEqual([
+      'judgement.route',
+      'judgement.route_reasons',
+      'verdict.route',
+    ]);
   });
 
   it('names a judgement recorded final that the thresholds route, and a final verdict that is not the judgement', () => {

@@ -77,7 +77,8 @@ export function rederiveRoute(
 
 /**
  * An LLM-judged sample's routing decision re-derived from its recorded judgement and facts, against
- * the recorded route and reasons; a judgement that stayed final must be the final verdict.
+ * the recorded route and reasons; a judgement that stays final must be the final verdict (its pass
+ * and score, route final).
  */
 export function checkRouting(
   record: ExportRecord,
@@ -118,14 +119,15 @@ export function checkRouting(
   mismatches.push(...diffReasons(id, 'judgement', judgement.route_reasons, again.reasons));
   const verdict = record.verdict;
   if (verdict && again.route === 'final') {
+    const expected = { pass: judgement.pass, score: judgement.score, route: again.route };
     for (const key of ['pass', 'score', 'route'] as const) {
-      if (verdict[key] !== judgement[key]) {
+      if (verdict[key] !== expected[key]) {
         mismatches.push({
           subject,
           sample_id: id,
           field: `verdict.${key}`,
           recorded: verdict[key],
-          rederived: judgement[key],
+          rederived: expected[key],
         });
       }
     }
