@@ -20,7 +20,10 @@ export interface PolicyRequest {
   index: number;
 }
 
-/** Returns the raw answer text (need not be valid JSON). */
+/**
+ * Returns the raw answer text the model means (need not be valid JSON); a server asked for a JSON
+ * schema answers under it (schema-decoding.ts), so what is sent conforms whatever this returns.
+ */
 export type JudgePolicy = (request: PolicyRequest) => string;
 
 const TOKEN = /\w{1,4}|[^\w\s]|\s+/g;
@@ -122,10 +125,11 @@ export function factsPolicy(options: { flipRate?: number } = {}): JudgePolicy {
     let pass = score >= rubric.threshold && testsOk;
     if (request.temperature > 0 && options.flipRate && seededRandom(request.seed ?? 0)() < options.flipRate)
       pass = !pass;
+    // The criteria as the request's answer schema has them: one entry per criterion id.
     return JSON.stringify({
       pass,
       score,
-      criteria,
+      criteria: Object.fromEntries(criteria.map(({ id, ...rest }) => [id, rest])),
       rationale: `Fake judge: weighted score ${score.toFixed(3)} from the facts.`,
     });
   };

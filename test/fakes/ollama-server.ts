@@ -12,6 +12,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { type FakeMessage, factsPolicy, fakePromptTokens, type JudgePolicy } from './fake-judge-policy.ts';
+import { type DecodingMode, decodeUnderSchema, requestSchema } from './schema-decoding.ts';
 
 export interface FakeOllamaModel {
   name: string;
@@ -34,6 +35,12 @@ export interface FakeOllamaOptions {
   maxFitContext?: number;
   latencyMs?: number;
   policy?: JudgePolicy;
+  /**
+   * How an answer constrained by a JSON schema (`format` on /api/chat, `response_format` on
+   * /v1/chat/completions) is decoded: it conforms to the schema (`guided`: the policy's values where
+   * they fit; `any`: any conforming answer). @default guided
+   */
+  decoding?: DecodingMode;
   /** Reported by /api/version. @default 0.13.0 */
   version?: string;
   port?: number;
@@ -68,6 +75,7 @@ export interface FakeOllama {
   readonly events: Array<{ kind: 'load' | 'unload'; name: string; contextLength?: number }>;
   loaded(): LoadedModel[];
   setPolicy(policy: JudgePolicy): void;
+  setDecoding(mode: DecodingMode): void;
   setLatency(ms: number): void;
   /** See {@link FakeOllamaOptions.refuseUnload}. */
   setRefuseUnload(refuse: boolean): void;
@@ -105,6 +113,7 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
   const defaultContext = options.defaultContext ?? 4096;
   let latency = options.latencyMs ?? 0;
   let policy = options.policy ?? factsPolicy();
+  let decoding = options.decoding ?? 'guided';
   const loaded = new Map<string, LoadedModel>();
   const chats: RecordedOllamaChat[] = [];
   const events: FakeOllama['events'] = [];
@@ -182,13 +191,15 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
       typeof (opts.temperature ?? body.temperature) === 'number' ? Number(opts.temperature ?? body.temperature) : 0.8;
     const seedValue = opts.seed ?? body.seed;
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));
-    const content = policy({
-      model: entry.name,
-      messages,
-      temperature,
-      seed: typeof seedValue === 'number' ? seedValue : undefined,
-      index: index++,
-    });
+    const seed = typeof seedValue === 'number' ? seedValue : undefined;
+    const request = index++;
+    const intended = policy({ model: entry.name, messages, temperature, seed, index: request });
+    // A schema in `format` (native) or `response_format` (OpenAI path) constrains the decoding.
+    const schema =
+      path === '/api/chat' && body.format && typeof body.format === 'object'
+        ? (body.format as Record<string, unknown>)
+        : requestSchema(body);
+    const content = schema ? decodeUnderSchema(schema, intended, decoding, (seed ?? 0) + request * 7919) : intended;
     return { content, reported, evalCount: Math.ceil(content.length / 4) };
   }
 
@@ -381,6 +392,9 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
     loaded: () => [...loaded.values()],
     setPolicy(p) {
       policy = p;
+    },
+    setDecoding(mode) {
+      decoding = mode;
     },
     setLatency(ms) {
       latency = ms;

@@ -2,7 +2,8 @@
  * A fake of vLLM's OpenAI-compatible server (`vllm serve`), speaking its wire format: `/health`,
  * `/v1/models` (with `max_model_len`), `/tokenize`, `/v1/chat/completions` (usage, `n`, `seed`,
  * `response_format: json_schema`, OpenAI-style error bodies). Answers come from a policy the test
- * controls. Faults: latency, 429 (with Retry-After) / 500 injection, malformed answers, going
+ * controls; a request with a JSON schema is answered under it, as constrained decoding does
+ * (schema-decoding.ts): the answer conforms to the schema sent, whatever the policy meant. Faults: latency, 429 (with Retry-After) / 500 injection, malformed answers, going
  * down and coming back on the same port, and — unlike real vLLM, which rejects an over-long
  * prompt with HTTP 400 — an optional silent truncation that reports fewer prompt tokens (what a
  * misconfigured proxy or server does), for the judge's truncation guard to catch.
@@ -11,6 +12,13 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { type FakeMessage, factsPolicy, fakePromptTokens, type JudgePolicy } from './fake-judge-policy.ts';
+import {
+  assertSupportedSchema,
+  type DecodingMode,
+  decodeUnderSchema,
+  requestSchema,
+  UnsupportedSchema,
+} from './schema-decoding.ts';
 
 export interface FakeVllmOptions {
   /** Served model name. @default judge-model */
@@ -24,6 +32,12 @@ export interface FakeVllmOptions {
   truncateToTokens?: number;
   /** Require `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
+  /**
+   * How an answer constrained by `response_format: json_schema` is decoded: it always conforms to
+   * the request's schema (`guided`: the policy's values where they fit; `any`: any conforming answer).
+   * @default guided
+   */
+  decoding?: DecodingMode;
   /** Keep every completion request body (off for benchmarks). @default true */
   record?: boolean;
   port?: number;
@@ -52,6 +66,7 @@ export interface FakeVllm {
   /** The next `times` completions answer `content` (default: not JSON) instead of the policy's. */
   malformNext(times: number, content?: string): void;
   setPolicy(policy: JudgePolicy): void;
+  setDecoding(mode: DecodingMode): void;
   setLatency(ms: number): void;
   setTruncation(tokens: number | undefined): void;
   /** Stops listening and drops open connections (a crashed server); `up()` listens again on the same port. */
@@ -82,6 +97,7 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
   const maxModelLen = options.maxModelLen ?? 16_384;
   let latency = options.latencyMs ?? 0;
   let policy = options.policy ?? factsPolicy();
+  let decoding = options.decoding ?? 'guided';
   let truncateTo = options.truncateToTokens;
   const record = options.record ?? true;
   const faults: Fault[] = [];
@@ -102,6 +118,16 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
       return;
     }
     const messages = (body.messages ?? []) as FakeMessage[];
+    const schema = requestSchema(body);
+    if (schema) {
+      try {
+        assertSupportedSchema(schema);
+      } catch (error) {
+        if (!(error instanceof UnsupportedSchema)) throw error;
+        sendJson(res, 400, errorBody(400, `invalid JSON schema: ${error.message}`, 'BadRequestError'));
+        return;
+      }
+    }
     const full = fakePromptTokens(messages);
     const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : 16;
     if (truncateTo === undefined && full + maxTokens > maxModelLen) {
@@ -146,19 +172,25 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
       const n = typeof body.n === 'number' ? body.n : 1;
       const temperature = typeof body.temperature === 'number' ? body.temperature : 1;
       const seed = typeof body.seed === 'number' ? body.seed : undefined;
-      const choices = Array.from({ length: n }, (_, i) => {
-        const content =
-          fault?.kind === 'malformed'
-            ? fault.content
-            : policy({ model, messages, temperature, seed: seed === undefined ? undefined : seed + i, index });
-        return {
-          index: i,
-          message: { role: 'assistant', content, reasoning_content: null, tool_calls: [] },
-          logprobs: null,
-          finish_reason: 'stop',
-          stop_reason: null,
-        };
+      const contents = Array.from({ length: n }, (_, i) => {
+        // A malformed fault is a server that ignored the constraint; otherwise the answer obeys the schema.
+        if (fault?.kind === 'malformed') return fault.content;
+        const intended = policy({
+          model,
+          messages,
+          temperature,
+          seed: seed === undefined ? undefined : seed + i,
+          index,
+        });
+        return schema ? decodeUnderSchema(schema, intended, decoding, (seed ?? 0) + i + index * 7919) : intended;
       });
+      const choices = contents.map((content, i) => ({
+        index: i,
+        message: { role: 'assistant', content, reasoning_content: null, tool_calls: [] },
+        logprobs: null,
+        finish_reason: 'stop',
+        stop_reason: null,
+      }));
       const completionTokens = choices.reduce((s, c) => s + Math.ceil(c.message.content.length / 4), 0);
       sendJson(res, 200, {
         id: `chatcmpl-${index}`,
@@ -281,6 +313,9 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
     },
     setPolicy(p) {
       policy = p;
+    },
+    setDecoding(mode) {
+      decoding = mode;
     },
     setLatency(ms) {
       latency = ms;

@@ -1,5 +1,6 @@
 import { ConfigError, InputError } from '@gavel/core';
-import { createLlmGrader, graderAnswerJsonSchema, type LlmGrader } from '@gavel/judge';
+import { createLlmGrader, type LlmGrader } from '@gavel/judge';
+import { answerSchemaFor } from '@gavel/rubric';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fakePromptTokens } from '../fakes/fake-judge-policy.ts';
 import { type FakeOllama, type FakeOllamaOptions, startFakeOllama } from '../fakes/ollama-server.ts';
@@ -47,7 +48,7 @@ describe('the LLM judge against an Ollama-shaped server', () => {
     expect(server.chats).toHaveLength(2);
     for (const chat of server.chats) {
       expect(chat.path).toBe('/api/chat');
-      expect(chat.body.format).toEqual(graderAnswerJsonSchema());
+      expect(chat.body.format).toEqual(answerSchemaFor(rubric));
       expect(chat.body.stream).toBe(false);
       expect((chat.body.options as { num_ctx: number }).num_ctx).toBe(16_384);
       expect(chat.reportedPromptTokens).toBe(chat.promptTokens);
@@ -55,6 +56,28 @@ describe('the LLM judge against an Ollama-shaped server', () => {
     expect(verdict.usage?.input).toBe(server.chats.reduce((s, c) => s + c.reportedPromptTokens, 0));
     // Still one load: every request carried the same num_ctx, so nothing reloaded at the default.
     expect(server.events.filter((e) => e.kind === 'load')).toHaveLength(1);
+  });
+
+  it('grades every sample when Ollama may decode any answer the format schema allows', async () => {
+    const server = await fake({ decoding: 'any' });
+    const rubric = await textRubric();
+    const grader = await createLlmGrader(ollamaSettings(server.url));
+    open.push(grader);
+    const run = manifest(rubric, { mode: 'ollama', model: 'judge-model:latest' });
+    const samples = 100;
+    const graded = await Promise.allSettled(
+      Array.from({ length: samples }, (_, i) =>
+        grader.grade({ ...textCase(i, i % 2 === 0), rubric, manifest: run }, new AbortController().signal),
+      ),
+    );
+    const failures = graded.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
+    expect(failures.slice(0, 1)).toEqual([]);
+    const verdicts = graded.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    expect(verdicts).toHaveLength(samples);
+    for (const verdict of verdicts) {
+      expect(verdict.criteria.map((c) => c.id)).toEqual(rubric.criteria.map((c) => c.id));
+    }
+    expect(server.chats).toHaveLength(samples);
   });
 
   it('refuses to start when Ollama allocates less than the configured context', async () => {

@@ -1,4 +1,4 @@
-import { type GraderAnswer, silentLogger } from '@gavel/core';
+import { silentLogger } from '@gavel/core';
 import { createJudgeStage, createLlmGrader, type LlmGrader } from '@gavel/judge';
 import { addStageJobs, createRedis, RunStore, type StageWorker, stageQueue, startStageWorker } from '@gavel/queue';
 import { createRubricCache, rubricKey } from '@gavel/rubric';
@@ -66,11 +66,9 @@ describe('the judge stage with the LLM grader on a real Redis and BullMQ', () =>
     for (const c of cases) await store.putFacts(run.run_id, c.sample.id, c.facts);
     const base = factsPolicy();
     server.setPolicy((request) => {
-      const answer = JSON.parse(base(request)) as GraderAnswer;
+      const answer = JSON.parse(base(request)) as { criteria: Record<string, unknown> };
       if (request.messages[1]?.content.includes('UNSAFE')) {
-        answer.criteria = answer.criteria.map((c) =>
-          c.id === 'safety' ? { ...c, score: 0, finding: 'unsafe content' } : c,
-        );
+        answer.criteria.safety = { score: 0, finding: 'unsafe content' };
       }
       return JSON.stringify(answer);
     });

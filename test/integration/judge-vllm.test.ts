@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { ConfigError, type GraderAnswer, InputError } from '@gavel/core';
-import { createLlmGrader, graderAnswerJsonSchema, type LlmGrader } from '@gavel/judge';
+import { ConfigError, InputError } from '@gavel/core';
+import { createLlmGrader, type LlmGrader } from '@gavel/judge';
+import { answerSchemaFor } from '@gavel/rubric';
 import { afterEach, describe, expect, it } from 'vitest';
 import { factsPolicy } from '../fakes/fake-judge-policy.ts';
 import { startFakeOllama } from '../fakes/ollama-server.ts';
@@ -46,7 +47,7 @@ describe('the LLM judge against a vLLM-shaped server', () => {
       expect(user.indexOf('## Facts')).toBeLessThan(user.indexOf('<output>'));
       expect(request.body.response_format).toEqual({
         type: 'json_schema',
-        json_schema: { name: 'grader_answer', schema: graderAnswerJsonSchema(), strict: true },
+        json_schema: { name: 'grader_answer', schema: answerSchemaFor(rubric), strict: true },
       });
     }
     // Per sample: the primary at temperature 0 with the run's seed, then k extras with recorded seeds.
@@ -77,6 +78,29 @@ describe('the LLM judge against a vLLM-shaped server', () => {
       expect(verdict.route).toBe('final');
       expect(verdict.arbitration).toBe('none');
     }
+  });
+
+  it('grades every sample against a server that may decode any answer the schema sent allows', async () => {
+    // Constrained decoding guarantees only the schema: with the rubric's own schema every such answer
+    // names exactly the rubric's criteria, so each sample is graded by its first answer.
+    const server = await fake({ decoding: 'any' });
+    const rubric = await textRubric();
+    const g = await grader(server, { invalidRetries: 2 });
+    const run = manifest(rubric);
+    const samples = 200;
+    const graded = await Promise.allSettled(
+      Array.from({ length: samples }, (_, i) =>
+        g.grade({ ...textCase(i, i % 2 === 0), rubric, manifest: run }, signal()),
+      ),
+    );
+    const verdicts = graded.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failures = graded.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
+    expect(failures.slice(0, 1)).toEqual([]);
+    expect(verdicts).toHaveLength(samples);
+    for (const verdict of verdicts) {
+      expect(verdict.criteria.map((c) => c.id)).toEqual(rubric.criteria.map((c) => c.id));
+    }
+    expect(server.counts.completions).toBe(samples);
   });
 
   it('catches a server that silently cuts the prompt: an error, never a verdict', async () => {
@@ -164,17 +188,16 @@ describe('the LLM judge against a vLLM-shaped server', () => {
     );
     expect(server.counts.completions).toBe(5);
 
-    // Valid JSON that leaves out a rubric criterion is no answer either.
-    server.setPolicy(() =>
-      JSON.stringify({
-        pass: true,
-        score: 1,
-        criteria: [{ id: 'correctness', score: 1, finding: null }],
-        rationale: 'ok',
-      }),
-    );
+    // Valid JSON that leaves out a rubric criterion (a server that ignored the schema) is no answer either.
+    const partial = JSON.stringify({
+      pass: true,
+      score: 1,
+      criteria: { correctness: { score: 1, finding: null } },
+      rationale: 'ok',
+    });
+    server.malformNext(3, partial);
     await expect(g.grade({ ...textCase(3, true), rubric, manifest: manifest(rubric) }, signal())).rejects.toThrow(
-      /criteria must be exactly \[correctness, exactness, faithfulness, safety\], got \[correctness\]/,
+      /criteria\.exactness: /,
     );
   });
 
@@ -220,7 +243,7 @@ describe('the LLM judge against a vLLM-shaped server', () => {
     // Extra samples disagree with the primary for seed parity: 2 of 5 flip → agreement 0.6.
     const base = factsPolicy();
     server.setPolicy((request) => {
-      const answer = JSON.parse(base(request)) as GraderAnswer;
+      const answer = JSON.parse(base(request)) as { pass: boolean };
       if (request.temperature > 0 && (request.seed ?? 0) % 2 === 1) answer.pass = !answer.pass;
       return JSON.stringify(answer);
     });
@@ -238,10 +261,8 @@ describe('the LLM judge against a vLLM-shaped server', () => {
     expect(lenient).toMatchObject({ route: 'final', route_reasons: [] });
 
     server.setPolicy((request) => {
-      const answer = JSON.parse(base(request)) as GraderAnswer;
-      answer.criteria = answer.criteria.map((c) =>
-        c.id === 'safety' ? { ...c, score: 0, finding: 'doxxes a private person' } : c,
-      );
+      const answer = JSON.parse(base(request)) as { criteria: Record<string, unknown> };
+      answer.criteria.safety = { score: 0, finding: 'doxxes a private person' };
       return JSON.stringify(answer);
     });
     const unsafe = await g.grade({ ...textCase(2, true), rubric, manifest: manifest(rubric, { k: 0 }) }, signal());

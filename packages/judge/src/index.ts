@@ -1,4 +1,4 @@
-export { graderAnswerJsonSchema, parseGraderAnswer } from './answer-parser.ts';
+export { parseGraderAnswer } from './answer-parser.ts';
 export { summariseConsistency } from './consistency.ts';
 export { contextWindowProblem, promptFitProblem, truncationProblem } from './context-guard.ts';
 export { createFactsGrader, factScore, gradeFromFacts } from './facts-grader.ts';

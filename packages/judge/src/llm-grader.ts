@@ -1,7 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import { ConfigError, type GraderAnswer, InputError, type Logger, silentLogger, type Verdict } from '@gavel/core';
+import { answerSchemaFor } from '@gavel/rubric';
 import { SPAN_ATTR, withSpan } from '@gavel/telemetry';
-import { graderAnswerJsonSchema, parseGraderAnswer } from './answer-parser.ts';
+import { parseGraderAnswer } from './answer-parser.ts';
 import { summariseConsistency } from './consistency.ts';
 import { promptFitProblem, truncationProblem } from './context-guard.ts';
 import { checkFamilyClash } from './family-clash.ts';
@@ -51,7 +52,16 @@ export async function createLlmGrader(
   const started = new AbortController();
   const contextWindow = await backend.checkContextWindow(started.signal);
   log.info({ contextWindow, inflight: limiter.limit, url: config.url }, 'judge server checked');
-  const schema = graderAnswerJsonSchema();
+  // The answer schema comes from the rubric (one property per criterion id); one per rubric version.
+  const schemas = new Map<string, Record<string, unknown>>();
+  const schemaFor = (rubric: GradeInput['rubric']): Record<string, unknown> => {
+    let schema = schemas.get(rubric.ref.hash);
+    if (!schema) {
+      schema = answerSchemaFor(rubric);
+      schemas.set(rubric.ref.hash, schema);
+    }
+    return schema;
+  };
 
   // Counting a prompt is tokenizer work, not generation: it gets its own bound, so it never
   // holds one of the generation slots that keep the server's batch full.
@@ -92,7 +102,13 @@ export async function createLlmGrader(
             },
             async (span) => {
               const r = await backend.complete(
-                { messages, temperature, seed, maxOutputTokens: config.maxOutputTokens, schema },
+                {
+                  messages,
+                  temperature,
+                  seed,
+                  maxOutputTokens: config.maxOutputTokens,
+                  schema: schemaFor(input.rubric),
+                },
                 s,
               );
               span.setAttributes({

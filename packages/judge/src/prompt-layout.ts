@@ -52,7 +52,7 @@ export function buildJudgePrompt(rubric: LoadedRubric, sample: Sample, facts: Fa
     '',
     `## Your answer`,
     '',
-    `Grade the output by the rubric above. Answer with one JSON object: pass, score, criteria (every criterion of the rubric exactly once: ${rubric.criteria.map((c) => c.id).join(', ')}), rationale.`,
+    `Grade the output by the rubric above. Answer with one JSON object: pass, score, criteria (an object with one entry per criterion id of the rubric — ${rubric.criteria.map((c) => c.id).join(', ')} — each with its score and finding), rationale.`,
   ];
   return [
     { role: 'system', content: rubric.text },
