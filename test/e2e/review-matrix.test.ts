@@ -40,18 +40,19 @@ function expectedFlips(): { regressions: string[]; fixes: string[] } {
 
 /** Every sample id the virtual matrix shows for the current filters, scrolling it from top to bottom. */
 async function allShownIds(page: Page): Promise<string[]> {
-  return page.evaluate(async () => {
-    const viewport = document.getElementById('viewport') as HTMLElement;
-    const seen = new Set<string>();
+  // In-page code as a string: the tests compile without the DOM library.
+  return page.evaluate(`(async () => {
+    const viewport = document.getElementById('viewport');
+    const seen = new Set();
     viewport.scrollTop = 0;
     for (;;) {
       await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
-      for (const row of document.querySelectorAll<HTMLElement>('.row')) seen.add(row.dataset.sample as string);
+      for (const row of document.querySelectorAll('.row')) seen.add(row.dataset.sample);
       if (viewport.scrollTop + viewport.clientHeight >= viewport.scrollHeight - 1) break;
       viewport.scrollTop += viewport.clientHeight / 2;
     }
     return [...seen];
-  });
+  })()`);
 }
 
 async function open(hash = ''): Promise<{ page: Page; requests: string[]; errors: string[] }> {
@@ -112,17 +113,17 @@ describe('gavel review in headless Chromium', () => {
   it('keeps an output carrying </script><script> and <img onerror> inert and shows it literally', async () => {
     const { page, errors } = await open(`#sample=${hostileId}`);
     await page.waitForSelector('#detail:not([hidden])');
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
     expect(await page.locator('img').count()).toBe(0);
-    const code = await page.locator('#detail table.code').innerText();
+    const code = await page.locator('#detail table.code').textContent();
     expect(code).toContain(HOSTILE);
-    expect(await page.locator('#detail table.code td.ln').allInnerTexts()).toEqual(['1', '2', '3', '4']);
-    expect(await page.locator('#detail').innerText()).toContain(`prompt ${HOSTILE}`);
-    expect(await page.locator('#detail').innerText()).toContain(`rationale ${HOSTILE}`);
+    expect(await page.locator('#detail table.code td.ln').allTextContents()).toEqual(['1', '2', '3', '4']);
+    expect(await page.locator('#detail').textContent()).toContain(`prompt ${HOSTILE}`);
+    expect(await page.locator('#detail').textContent()).toContain(`rationale ${HOSTILE}`);
     // searching for it finds the one sample and renders the id as text
     await page.fill('#search', 'window.__pwned=1');
-    await expect.poll(() => page.locator('#count').innerText()).toBe(`1 of ${N} samples`);
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    await expect.poll(() => page.locator('#count').textContent()).toBe(`1 of ${N} samples`);
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -141,13 +142,13 @@ describe('gavel review in headless Chromium', () => {
     expect(fixes.length).toBeGreaterThan(5);
     const flips = await open('#filter=flips');
     await expect
-      .poll(() => flips.page.locator('#count').innerText())
+      .poll(() => flips.page.locator('#count').textContent())
       .toBe(`${regressions.length + fixes.length} of ${N} samples`);
     expect((await allShownIds(flips.page)).sort()).toEqual([...regressions, ...fixes].sort());
     await flips.page.close();
     const only = await open('#filter=regressions');
     expect((await allShownIds(only.page)).sort()).toEqual([...regressions].sort());
-    for (const text of await only.page.locator('.row span:nth-child(7)').allInnerTexts())
+    for (const text of await only.page.locator('.row span:nth-child(7)').allTextContents())
       expect(text).toBe('regression');
     await only.page.close();
   });
@@ -156,27 +157,27 @@ describe('gavel review in headless Chromium', () => {
     const { page } = await open();
     const routed = candidate.records.filter((r) => (r.judge_verdict ?? r.verdict)?.route === 'arbiter');
     await page.click('button[data-filter="routed"]');
-    expect(await page.evaluate(() => location.hash)).toBe('#filter=routed');
-    expect(await page.locator('#count').innerText()).toBe(`${routed.length} of ${N} samples`);
+    expect(await page.evaluate('location.hash')).toBe('#filter=routed');
+    expect(await page.locator('#count').textContent()).toBe(`${routed.length} of ${N} samples`);
     await page.selectOption('#crit', 'correctness');
     await page.fill('#below', '0.3');
     const low = routed.filter((r) => {
       const s = r.verdict?.criteria.find((c) => c.id === 'correctness')?.score;
       return s !== undefined && s < 0.3;
     });
-    await expect.poll(() => page.locator('#count').innerText()).toBe(`${low.length} of ${N} samples`);
-    expect(await page.evaluate(() => location.hash)).toBe('#filter=routed&crit=correctness&below=0.3');
+    await expect.poll(() => page.locator('#count').textContent()).toBe(`${low.length} of ${N} samples`);
+    expect(await page.evaluate('location.hash')).toBe('#filter=routed&crit=correctness&below=0.3');
     await page.reload();
     await page.waitForSelector('body[data-ready="true"]');
-    expect(await page.locator('#count').innerText()).toBe(`${low.length} of ${N} samples`);
+    expect(await page.locator('#count').textContent()).toBe(`${low.length} of ${N} samples`);
     expect(await page.locator('button[data-filter="routed"]').getAttribute('aria-pressed')).toBe('true');
     expect(await page.inputValue('#below')).toBe('0.3');
     await page.click('#clear');
-    expect(await page.evaluate(() => location.hash)).toBe('');
+    expect(await page.evaluate('location.hash')).toBe('');
     const id = candidate.records[317]?.sample_id as string;
     await page.fill('#search', id);
-    await expect.poll(() => page.locator('#count').innerText()).toBe(`1 of ${N} samples`);
-    expect(await page.locator('.row span:nth-child(2)').allInnerTexts()).toEqual([id]);
+    await expect.poll(() => page.locator('#count').textContent()).toBe(`1 of ${N} samples`);
+    expect(await page.locator('.row span:nth-child(2)').allTextContents()).toEqual([id]);
     await page.close();
   });
 
@@ -184,13 +185,13 @@ describe('gavel review in headless Chromium', () => {
     const { page } = await open();
     const scores = candidate.records.flatMap((r) => (r.verdict ? [r.verdict.score] : []));
     await page.click('button[data-col="score"]');
-    expect(await page.evaluate(() => location.hash)).toBe('#sort=score&dir=asc');
-    expect(Number(await page.locator('.row span:nth-child(4)').first().innerText())).toBe(Math.min(...scores));
+    expect(await page.evaluate('location.hash')).toBe('#sort=score&dir=asc');
+    expect(Number(await page.locator('.row span:nth-child(4)').first().textContent())).toBe(Math.min(...scores));
     await page.click('button[data-col="score"]');
-    expect(Number(await page.locator('.row span:nth-child(4)').first().innerText())).toBe(Math.max(...scores));
+    expect(Number(await page.locator('.row span:nth-child(4)').first().textContent())).toBe(Math.max(...scores));
     await page.click('button[data-col="sample_id"]');
     const ids = candidate.records.map((r) => r.sample_id).sort();
-    expect(await page.locator('.row span:nth-child(2)').first().innerText()).toBe(ids[0]);
+    expect(await page.locator('.row span:nth-child(2)').first().textContent()).toBe(ids[0]);
     await page.close();
   });
 
@@ -205,8 +206,8 @@ describe('gavel review in headless Chromium', () => {
     const { page } = await open(`#q=${target.sample_id}`);
     await page.click(`.row[data-sample="${target.sample_id}"]`);
     await page.waitForSelector('#detail:not([hidden])');
-    expect(await page.evaluate(() => location.hash)).toBe(`#q=${target.sample_id}&sample=${target.sample_id}`);
-    const text = await page.locator('#detail').innerText();
+    expect(await page.evaluate('location.hash')).toBe(`#q=${target.sample_id}&sample=${target.sample_id}`);
+    const text = await page.locator('#detail').textContent();
     expect(text).toContain(target.prompt?.split('\n')[3]);
     const lines = (target.output as string).split('\n');
     expect(await page.locator('#detail table.code td.ln').count()).toBe(lines.length);
@@ -218,22 +219,20 @@ describe('gavel review in headless Chromium', () => {
     expect(text).toContain(target.verdict?.rationale);
     expect(text).toContain('Self-consistency');
     const agreement = await page.evaluate(
-      () =>
-        [...document.querySelectorAll('#detail dt')].find((dt) => dt.textContent === 'agreement')?.nextElementSibling
-          ?.textContent,
+      `[...document.querySelectorAll('#detail dt')].find((dt) => dt.textContent === 'agreement')?.nextElementSibling?.textContent`,
     );
     expect(agreement).toBe(target.judge_verdict?.consistency?.agreement.toFixed(3));
     await page.keyboard.press('Escape');
     expect(await page.locator('#detail').isHidden()).toBe(true);
-    expect(await page.evaluate(() => location.hash)).toBe(`#q=${target.sample_id}`);
+    expect(await page.evaluate('location.hash')).toBe(`#q=${target.sample_id}`);
     await page.close();
   });
 
   it('writes JUnit XML a strict XML parser reads back and a CSV with one record per sample', async () => {
     const xml = await readFile(join(dir, 'review.xml'), 'utf8');
     const page = await browser.context.newPage();
-    const parsed = await page.evaluate((text) => {
-      const doc = new DOMParser().parseFromString(text, 'application/xml');
+    const parsed = await page.evaluate(`(() => {
+      const doc = new DOMParser().parseFromString(${JSON.stringify(xml)}, 'application/xml');
       const failures = [...doc.querySelectorAll('testcase > failure')];
       return {
         error: doc.querySelector('parsererror')?.textContent ?? null,
@@ -242,7 +241,7 @@ describe('gavel review in headless Chromium', () => {
         errors: doc.querySelectorAll('testcase > error').length,
         hostile: failures.map((f) => f.textContent ?? '').find((t) => t.includes('__pwned')) ?? null,
       };
-    }, xml);
+    })()`);
     await page.close();
     const graded = candidate.records.filter((r) => r.verdict);
     expect(parsed).toEqual({
