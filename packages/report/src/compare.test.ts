@@ -74,6 +74,8 @@ describe('compareRuns on a hand-computed pair of runs', () => {
     expect(c.base.pass_rate_se).toBeCloseTo(Math.sqrt((10 * 0.16) / 9 / 10), 12);
     expect(c.base.pass_rate_se).toBeCloseTo(0.133333, 6);
     expect(c.base.pass_rate_ci95?.[0]).toBeCloseTo(0.8 - 1.959964 * 0.133333, 5);
+    // .8 + 1.959964·.133333 = 1.0613: a rate's interval is clipped to 1.
+    expect(c.base.pass_rate_ci95?.[1]).toBe(1);
     // Candidate: p = .7, s² = 10·.21/9 = .23333, SE = √.023333 = .152753.
     expect(c.candidate.pass_rate).toBeCloseTo(0.7, 12);
     expect(c.candidate.pass_rate_se).toBeCloseTo(0.152753, 6);

@@ -24,8 +24,9 @@ export interface CompareOptions {
 }
 
 const METHOD_CLUSTERED =
-  'cluster-robust SE by task_id (Liang–Zeger with G/(G−1), Miller 2024 §2.3); paired SE on per-pair differences; 95% CI = estimate ± 1.96·SE';
-const METHOD_PLAIN = 'SE = sd/√n (sample sd); paired SE = sd of per-pair differences / √n; 95% CI = estimate ± 1.96·SE';
+  'cluster-robust SE by task_id (Liang–Zeger with G/(G−1), Miller 2024 §2.3); paired SE on per-pair differences; 95% CI = estimate ± 1.96·SE, clipped to the range of the figure';
+const METHOD_PLAIN =
+  'SE = sd/√n (sample sd); paired SE = sd of per-pair differences / √n; 95% CI = estimate ± 1.96·SE, clipped to the range of the figure';
 
 function runFigures(runId: string | null, records: readonly Graded[], clusters: readonly string[]): RunFigures {
   const pass = clusteredMean(
@@ -41,7 +42,7 @@ function runFigures(runId: string | null, records: readonly Graded[], clusters: 
     n: records.length,
     pass_rate: pass.mean,
     pass_rate_se: pass.se,
-    pass_rate_ci95: ci95(pass.mean, pass.se),
+    pass_rate_ci95: ci95(pass.mean, pass.se, [0, 1]),
     mean_score: score.mean,
     mean_score_se: score.se,
   };

@@ -25,6 +25,10 @@ describe('erfc and the chi-square (1 df) tail', () => {
     const [low, high] = ci95(0.5, 0.1) as [number, number];
     expect(low).toBeCloseTo(0.5 - 0.196, 3);
     expect(high).toBeCloseTo(0.5 + 0.196, 3);
+    // A rate of .95 with SE .05: .95 + .098 = 1.048 is clipped to 1; the lower end .852 stays.
+    const [rateLow, rateHigh] = ci95(0.95, 0.05, [0, 1]) as [number, number];
+    expect(rateLow).toBeCloseTo(0.95 - 0.098, 3);
+    expect(rateHigh).toBe(1);
     expect(ci95(null, 0.1)).toBeNull();
     expect(ci95(0.5, null)).toBeNull();
   });

@@ -49,8 +49,15 @@ export function chiSquare1Survival(q: number): number {
   return erfc(Math.sqrt(q / 2));
 }
 
-/** A 95% interval `[estimate − 1.96·se, estimate + 1.96·se]`, or null when either is unknown. */
-export function ci95(estimate: number | null, se: number | null): [number, number] | null {
+/**
+ * A 95% interval `[estimate − 1.96·se, estimate + 1.96·se]`, clipped to `range` (a rate's interval
+ * never leaves [0, 1], a difference of rates never leaves [−1, 1]); null when either is unknown.
+ */
+export function ci95(
+  estimate: number | null,
+  se: number | null,
+  range: readonly [number, number] = [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY],
+): [number, number] | null {
   if (estimate === null || se === null) return null;
-  return [estimate - Z_975 * se, estimate + Z_975 * se];
+  return [Math.max(range[0], estimate - Z_975 * se), Math.min(range[1], estimate + Z_975 * se)];
 }

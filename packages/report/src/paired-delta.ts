@@ -16,6 +16,8 @@ export interface PairedDelta {
 /**
  * The paired difference of two series measured on the same pairs: the mean of the per-pair
  * differences, its standard error clustered by `clusters` (see {@link clusteredMean}) and its 95% CI.
+ * Every series compared here (verdicts, scores, criterion scores, fact rates, agreement) lies in
+ * [0, 1], so the interval is clipped to [−1, 1].
  */
 export function pairedDelta(
   base: readonly number[],
@@ -35,6 +37,6 @@ export function pairedDelta(
     candidate_mean: mean(candidate),
     delta: diff.mean,
     delta_se: diff.se,
-    delta_ci95: ci95(diff.mean, diff.se),
+    delta_ci95: ci95(diff.mean, diff.se, [-1, 1]),
   };
 }
