@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { type Facts, type Sample, silentLogger } from '@gavel/core';
 import { createJudgeStage, createLlmGrader, type Grader } from '@gavel/judge';
 import { addStageJobs, createRedis, RunStore, stageQueue, startStageWorker } from '@gavel/queue';
-import { createRubricCache, rubricKey } from '@gavel/rubric';
+import { createRubricCache } from '@gavel/rubric';
 import { manifest, settings, textCase, textRubric } from '../integration/judge-fixtures.ts';
 import { ROOT } from '../support/gavel.ts';
 import { startRedis } from '../support/redis.ts';
@@ -158,7 +158,7 @@ async function viaWorker(
   const judgeQueue = stageQueue('judge', queue);
   const arbiterQueue = stageQueue('arbiter-submit', queue);
   await store.createRun(run);
-  await store.putRubricText(rubricKey(rubric.ref), rubric.text);
+  await store.putRubricText(rubric.ref, rubric.text);
   const all = cases();
   for (let start = 0; start < all.length; start += 1000) {
     const chunk = all.slice(start, start + 1000);

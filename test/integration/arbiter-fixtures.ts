@@ -1,6 +1,6 @@
 import { type Facts, GAVEL_VERSION, RunManifest, type Sample, type Verdict } from '@gavel/core';
 import type { RunStore } from '@gavel/queue';
-import { type LoadedRubric, rubricKey } from '@gavel/rubric';
+import type { LoadedRubric } from '@gavel/rubric';
 import { textCase } from './judge-fixtures.ts';
 
 export const ARBITER_MODEL = 'claude-sonnet-4-6';
@@ -65,7 +65,7 @@ export async function seedJudgedRun(
     },
   });
   await store.createRun(manifest);
-  await store.putRubricText(rubricKey(rubric.ref), rubric.text);
+  await store.putRubricText(rubric.ref, rubric.text);
   const cases = Array.from({ length: samples }, (_, i) => textCase(i, i % 2 === 0));
   await store.putSamples(
     runId,

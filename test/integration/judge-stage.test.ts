@@ -1,7 +1,7 @@
 import { silentLogger } from '@gavel/core';
 import { createJudgeStage, createLlmGrader, type LlmGrader } from '@gavel/judge';
 import { addStageJobs, createRedis, RunStore, type StageWorker, stageQueue, startStageWorker } from '@gavel/queue';
-import { createRubricCache, rubricKey } from '@gavel/rubric';
+import { createRubricCache } from '@gavel/rubric';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { factsPolicy } from '../fakes/fake-judge-policy.ts';
@@ -51,7 +51,7 @@ describe('the judge stage with the LLM grader on a real Redis and BullMQ', () =>
     const judgeQueue = stageQueue('judge', queue);
     const arbiterQueue = stageQueue('arbiter-submit', queue);
     await store.createRun(run);
-    await store.putRubricText(rubricKey(rubric.ref), rubric.text);
+    await store.putRubricText(rubric.ref, rubric.text);
     const unsafe = textCase(7, true);
     unsafe.sample.output = 'Paris. UNSAFE';
     const cases = [

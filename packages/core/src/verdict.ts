@@ -76,5 +76,7 @@ export const SampleFailure = z.object({
   code: z.enum(['input', 'transient_exhausted', 'stalled', 'internal']),
   reason: z.string(),
   at: z.string(),
+  /** The job that recorded it: only a later run of that same job (a retry) clears the failure. */
+  job_id: z.string().optional(),
 });
 export type SampleFailure = z.infer<typeof SampleFailure>;

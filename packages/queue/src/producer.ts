@@ -1,4 +1,4 @@
-import { InputError, type RunManifest, type Sample, type SampleJob } from '@gavel/core';
+import { InputError, type RubricRef, type RunManifest, type Sample, type SampleJob } from '@gavel/core';
 import { type SampleTrace, SPAN_ATTR, startSampleTrace } from '@gavel/telemetry';
 import type { Queue } from 'bullmq';
 import type { RunStore } from './run-store.ts';
@@ -10,8 +10,8 @@ export interface EnqueueRunInput {
   sandbox: Queue<SampleJob>;
   manifest: RunManifest;
   samples: readonly Sample[];
-  /** Rubric texts to publish for workers, by `id@version`. */
-  rubricTexts: ReadonlyMap<string, string>;
+  /** Rubrics to publish for workers: their exact bytes, stored under their content hash. */
+  rubrics: readonly { ref: RubricRef; text: string }[];
   /** Samples stored and jobs added per round trip. @default 1000 */
   chunkSize?: number;
   onProgress?: (done: number, total: number) => void;
@@ -43,8 +43,9 @@ export async function enqueueRun(input: EnqueueRunInput): Promise<EnqueueRunResu
       `run ${runId} already exists with another dataset (sha256 ${existing.dataset.sha256.slice(0, 12)}…, this one ${manifest.dataset.sha256.slice(0, 12)}…); choose another --run`,
     );
   }
-  if (!existing) await store.createRun(manifest);
-  for (const [ref, text] of input.rubricTexts) await store.putRubricText(ref, text);
+  // Also lists a run whose manifest an older producer wrote without listing it.
+  await store.createRun(existing ?? manifest);
+  for (const rubric of input.rubrics) await store.putRubricText(rubric.ref, rubric.text);
   const chunkSize = input.chunkSize ?? 1000;
   let added = 0;
   for (let start = 0; start < samples.length; start += chunkSize) {

@@ -3,8 +3,10 @@ import { Redis } from 'ioredis';
 export type RedisRole = 'worker' | 'client';
 
 /**
- * An ioredis connection. Workers need `maxRetriesPerRequest: null` (BullMQ blocks on them);
- * clients fail fast so a CLI never hangs on a dead Redis.
+ * An ioredis connection. `worker` is for every long-lived process (stage workers, their run store,
+ * the gpu-agent, the board): it reconnects for ever with backoff (up to 5 s) and a command waits
+ * for the connection instead of failing (`maxRetriesPerRequest: null`, which BullMQ workers also
+ * need). `client` is for the CLI only: it fails fast so a command never hangs on a dead Redis.
  */
 export function createRedis(url: string, options: { role?: RedisRole; connectionName?: string } = {}): Redis {
   const role = options.role ?? 'client';
@@ -15,6 +17,22 @@ export function createRedis(url: string, options: { role?: RedisRole; connection
     retryStrategy: (times) => (role === 'worker' ? Math.min(times * 200, 5_000) : times > 3 ? null : times * 200),
     lazyConnect: false,
   });
+}
+
+/**
+ * Pings within `deadlineMs` (a `worker` connection would otherwise wait for ever on a dead Redis);
+ * rejects with the reason.
+ */
+export async function pingWithin(redis: Redis, deadlineMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${deadlineMs / 1000} s`)), deadlineMs);
+  });
+  try {
+    await Promise.race([redis.ping(), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Closes a connection, gracefully if possible; safe to call twice. */

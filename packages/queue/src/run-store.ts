@@ -1,36 +1,9 @@
-import { Facts, InputError, RunManifest, Sample, SampleFailure, Verdict } from '@gavel/core';
+import { Facts, InputError, type RubricRef, RunManifest, Sample, SampleFailure, Verdict } from '@gavel/core';
 import type { Redis } from 'ioredis';
-
-/** How far a run has come; every number is an idempotent count (hash/set sizes, never bare counters). */
-export interface RunProgress {
-  total: number;
-  facts: number;
-  judged: number;
-  routed: number;
-  arbitrated: number;
-  verdicts: number;
-  failed: number;
-  failedByStage: Record<string, number>;
-  /** Samples with a final verdict or a terminal failure. */
-  ended: number;
-}
-
-// HSETNX the verdict (and, in the same step, the judgement it came from when given); on first
-// write drop any failure record and count arbiter-decided verdicts.
-const PUT_FINAL_VERDICT = `
-if ARGV[4] ~= '' then redis.call('HSETNX', KEYS[4], ARGV[1], ARGV[4]) end
-local written = redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
-if written == 1 then
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  if ARGV[3] == '1' then redis.call('SADD', KEYS[3], ARGV[1]) end
-end
-return written`;
-
-// Record a terminal failure unless the sample already has a final verdict.
-const RECORD_FAILURE = `
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-return 1`;
+import { readSampleRecords, type SampleRecord } from './run-export-page.ts';
+import { type RunProgress, readProgress } from './run-progress.ts';
+import { removeRunKeys } from './run-removal.ts';
+import { type StoreRedis, withStoreScripts } from './run-store-scripts.ts';
 
 /**
  * Told of each first write (never of a repeat), so counters built on it count every sample once
@@ -41,20 +14,6 @@ export interface RunStoreObserver {
   judgement?(runId: string, sampleId: string, judgement: Verdict): void;
   finalVerdict?(runId: string, sampleId: string, verdict: Verdict): void;
 }
-
-type StoreRedis = Redis & {
-  gavelPutFinalVerdict(
-    verdicts: string,
-    failures: string,
-    arbitrated: string,
-    judgements: string,
-    id: string,
-    json: string,
-    arb: string,
-    judgement: string,
-  ): Promise<number>;
-  gavelRecordFailure(verdicts: string, failures: string, id: string, json: string): Promise<number>;
-};
 
 /**
  * The run store: the manifest, each sample once, and each stage's result per sample, in Redis
@@ -69,12 +28,7 @@ export class RunStore {
 
   constructor(redis: Redis, prefix = 'gavel') {
     this.prefix = prefix;
-    const r = redis as StoreRedis;
-    if (typeof r.gavelPutFinalVerdict !== 'function') {
-      redis.defineCommand('gavelPutFinalVerdict', { numberOfKeys: 4, lua: PUT_FINAL_VERDICT });
-      redis.defineCommand('gavelRecordFailure', { numberOfKeys: 2, lua: RECORD_FAILURE });
-    }
-    this.redis = r;
+    this.redis = withStoreScripts(redis);
   }
 
   /** Adds an observer of first writes (metrics); see {@link RunStoreObserver}. */
@@ -101,12 +55,19 @@ export class RunStore {
   }
 
   // ── manifest ────────────────────────────────────────────────────────────────
-  /** Writes the manifest once; returns false when the run already exists. */
+  /**
+   * Writes the manifest once and lists the run in the same step (one script); returns false when
+   * the run already exists. An existing run missing from the list is listed.
+   */
   async createRun(manifest: RunManifest): Promise<boolean> {
-    const ok = await this.redis.set(this.key(manifest.run_id, 'manifest'), JSON.stringify(manifest), 'NX');
-    if (ok !== 'OK') return false;
-    await this.redis.zadd(this.runsKey, Date.parse(manifest.created_at), manifest.run_id);
-    return true;
+    const created = await this.redis.gavelCreateRun(
+      this.key(manifest.run_id, 'manifest'),
+      this.runsKey,
+      JSON.stringify(manifest),
+      String(Date.parse(manifest.created_at)),
+      manifest.run_id,
+    );
+    return created === 1;
   }
 
   async findManifest(runId: string): Promise<RunManifest | undefined> {
@@ -126,6 +87,21 @@ export class RunStore {
     return manifest;
   }
 
+  /** Runs created before `beforeMs` (epoch ms), oldest first. */
+  async runsCreatedBefore(beforeMs: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.runsKey, '-inf', `(${beforeMs}`);
+  }
+
+  /**
+   * Deletes every run-store key of the run and, last, its entry in the run list (see
+   * {@link removeRunKeys}); returns the number of keys deleted.
+   */
+  async removeRun(runId: string): Promise<number> {
+    const deleted = await removeRunKeys(this.redis, this.key(runId, ''), this.runsKey, runId);
+    this.manifests.delete(runId);
+    return deleted;
+  }
+
   async listRuns(): Promise<string[]> {
     return this.redis.zrange(this.runsKey, 0, -1);
   }
@@ -136,44 +112,39 @@ export class RunStore {
   }
 
   // ── rubric texts (so workers on any host read the exact frozen bytes) ────────
-  async putRubricText(ref: string, text: string): Promise<void> {
-    await this.redis.set(`${this.prefix}:rubric:${ref}`, text, 'NX');
+  /** Where a rubric's text lives: keyed by its content hash, so two libraries never collide. */
+  rubricTextKey(ref: Pick<RubricRef, 'hash'>): string {
+    return `${this.prefix}:rubric:sha256:${ref.hash}`;
   }
 
-  async getRubricText(ref: string): Promise<string | undefined> {
-    return (await this.redis.get(`${this.prefix}:rubric:${ref}`)) ?? undefined;
+  /** Publishes a rubric's exact bytes under its hash (once; the same hash is the same bytes). */
+  async putRubricText(ref: Pick<RubricRef, 'hash'>, text: string): Promise<void> {
+    await this.redis.set(this.rubricTextKey(ref), text, 'NX');
+  }
+
+  async getRubricText(ref: Pick<RubricRef, 'hash'>): Promise<string | undefined> {
+    return (await this.redis.get(this.rubricTextKey(ref))) ?? undefined;
   }
 
   // ── samples ─────────────────────────────────────────────────────────────────
   /**
-   * Stores samples once (HSETNX) and returns the ids that still need a sandbox job: new samples,
+   * Stores samples once and lists them in dataset order, in one script per call (so no sample is
+   * stored outside the order), and returns the ids that still need a sandbox job: new samples,
    * and stored ones that have neither facts, a verdict nor a failure (a producer that crashed
    * between storing and enqueuing).
    */
   async putSamples(runId: string, samples: readonly Sample[]): Promise<string[]> {
-    const pipeline = this.redis.pipeline();
-    const samplesKey = this.key(runId, 'samples');
-    const orderKey = this.key(runId, 'order');
-    for (const sample of samples) {
-      pipeline.hsetnx(samplesKey, sample.id, JSON.stringify(sample));
-      pipeline.hexists(this.key(runId, 'facts'), sample.id);
-      pipeline.hexists(this.key(runId, 'verdicts'), sample.id);
-      pipeline.hexists(this.key(runId, 'failures'), sample.id);
-    }
-    const results = (await pipeline.exec()) ?? [];
-    const newIds: string[] = [];
-    const pending: string[] = [];
-    samples.forEach((sample, i) => {
-      const [created, hasFacts, hasVerdict, hasFailure] = [0, 1, 2, 3].map((o) => {
-        const entry = results[i * 4 + o];
-        if (!entry || entry[0]) throw entry?.[0] ?? new Error('redis pipeline returned no result');
-        return entry[1] === 1;
-      });
-      if (created) newIds.push(sample.id);
-      if (created || (!hasFacts && !hasVerdict && !hasFailure)) pending.push(sample.id);
-    });
-    if (newIds.length > 0) await this.redis.rpush(orderKey, ...newIds);
-    return pending;
+    if (samples.length === 0) return [];
+    const args = samples.flatMap((sample) => [sample.id, JSON.stringify(sample)]);
+    const needed = await this.redis.gavelPutSamples(
+      this.key(runId, 'samples'),
+      this.key(runId, 'order'),
+      this.key(runId, 'facts'),
+      this.key(runId, 'verdicts'),
+      this.key(runId, 'failures'),
+      ...args,
+    );
+    return samples.filter((_, i) => needed[i] === 1).map((sample) => sample.id);
   }
 
   async getSample(runId: string, sampleId: string): Promise<Sample> {
@@ -187,10 +158,7 @@ export class RunStore {
   }
 
   // ── per-stage results ───────────────────────────────────────────────────────
-  /**
-   * Reads what a stage needs about one sample in one round trip, and clears a failure record
-   * (a sample being processed again, e.g. retried from the UI, is no longer failed).
-   */
+  /** Reads what a stage needs about one sample in one round trip (a read: it writes nothing). */
   async loadForStage(
     runId: string,
     sampleId: string,
@@ -202,7 +170,6 @@ export class RunStore {
         .hget(this.key(runId, 'facts'), sampleId)
         .hget(this.key(runId, 'judgements'), sampleId)
         .hget(this.key(runId, 'verdicts'), sampleId)
-        .hdel(this.key(runId, 'failures'), sampleId)
         .exec()) ?? [];
     for (const [error] of results) if (error) throw error;
     const [sampleRaw, factsRaw, judgementRaw, verdictRaw] = results.map(([, value]) => value as string | null);
@@ -292,9 +259,22 @@ export class RunStore {
     );
   }
 
-  /** A retried sample is no longer failed while it runs again. */
+  /** Drops a sample's failure record (`gavel retry`, before it retries the failed job). */
   async clearFailure(runId: string, sampleId: string): Promise<void> {
     await this.redis.hdel(this.key(runId, 'failures'), sampleId);
+  }
+
+  /**
+   * Drops the failure only when `stage`'s job `jobId` recorded it: that job is running again, so
+   * it was retried (Bull Board, `gavel retry`). A run of any other job leaves the failure alone.
+   */
+  async clearFailureOfJob(runId: string, sampleId: string, stage: string, jobId: string): Promise<boolean> {
+    return (await this.redis.gavelClearFailureOfJob(this.key(runId, 'failures'), sampleId, stage, jobId)) === 1;
+  }
+
+  async getFailure(runId: string, sampleId: string): Promise<SampleFailure | undefined> {
+    const raw = await this.redis.hget(this.key(runId, 'failures'), sampleId);
+    return raw === null ? undefined : SampleFailure.parse(JSON.parse(raw));
   }
 
   async getFailures(runId: string): Promise<Map<string, SampleFailure>> {
@@ -310,73 +290,11 @@ export class RunStore {
 
   // ── progress and export ─────────────────────────────────────────────────────
   async progress(runId: string): Promise<RunProgress> {
-    const results =
-      (await this.redis
-        .pipeline()
-        .hlen(this.key(runId, 'samples'))
-        .hlen(this.key(runId, 'facts'))
-        .hlen(this.key(runId, 'judgements'))
-        .scard(this.key(runId, 'routed'))
-        .scard(this.key(runId, 'arbitrated'))
-        .hlen(this.key(runId, 'verdicts'))
-        .hvals(this.key(runId, 'failures'))
-        .exec()) ?? [];
-    const n = (i: number): number => Number(results[i]?.[1] ?? 0);
-    const failures = (results[6]?.[1] as string[] | undefined) ?? [];
-    const failedByStage: Record<string, number> = {};
-    for (const json of failures) {
-      const { stage } = SampleFailure.parse(JSON.parse(json));
-      failedByStage[stage] = (failedByStage[stage] ?? 0) + 1;
-    }
-    return {
-      total: n(0),
-      facts: n(1),
-      judged: n(2),
-      routed: n(3),
-      arbitrated: n(4),
-      verdicts: n(5),
-      failed: failures.length,
-      failedByStage,
-      ended: n(5) + failures.length,
-    };
+    return readProgress(this.redis, (part) => this.key(runId, part));
   }
 
   /** Everything recorded for a page of samples, in dataset order (for export). */
-  async exportPage(
-    runId: string,
-    ids: readonly string[],
-  ): Promise<
-    {
-      id: string;
-      sample: Sample;
-      facts?: Facts;
-      judgement?: Verdict;
-      verdict?: Verdict;
-      failure?: SampleFailure;
-      traceId?: string;
-    }[]
-  > {
-    if (ids.length === 0) return [];
-    const parts = ['samples', 'facts', 'judgements', 'verdicts', 'failures', 'traces'] as const;
-    const pipeline = this.redis.pipeline();
-    for (const part of parts) pipeline.hmget(this.key(runId, part), ...ids);
-    const results = (await pipeline.exec()) ?? [];
-    const column = (i: number): (string | null)[] => (results[i]?.[1] as (string | null)[] | undefined) ?? [];
-    const [samples, facts, judgements, verdicts, failures, traces] = parts.map((_, i) => column(i));
-    return ids.map((id, i) => {
-      const parse = <T>(raw: string | null | undefined, schema: { parse(x: unknown): T }): T | undefined =>
-        raw ? schema.parse(JSON.parse(raw)) : undefined;
-      const sample = parse(samples?.[i], Sample);
-      if (!sample) throw new Error(`run ${runId}: sample ${id} is listed but not stored`);
-      return {
-        id,
-        sample,
-        facts: parse(facts?.[i], Facts),
-        judgement: parse(judgements?.[i], Verdict),
-        verdict: parse(verdicts?.[i], Verdict),
-        failure: parse(failures?.[i], SampleFailure),
-        traceId: traces?.[i] ?? undefined,
-      };
-    });
+  async exportPage(runId: string, ids: readonly string[]): Promise<SampleRecord[]> {
+    return readSampleRecords(this.redis, runId, (part) => this.key(runId, part), ids);
   }
 }

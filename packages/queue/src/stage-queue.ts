@@ -54,6 +54,24 @@ export async function addStageJobs(
   );
 }
 
+/**
+ * Hands a sample on to `queue` under its deterministic id. When that id is held by a failed job
+ * (the sample failed there before, and an earlier stage ran again: a retry of a completed job, a
+ * stalled re-run), the add would be ignored and the sample stranded: that failed job is retried.
+ */
 export async function addStageJob(queue: Queue<SampleJob>, job: SampleJob): Promise<void> {
-  await queue.add(SAMPLE_JOB_NAME, job, { jobId: jobIdFor(job.runId, job.sampleId) });
+  await addOrRetryJob(queue, job, jobIdFor(job.runId, job.sampleId));
+}
+
+/** Adds a job under `jobId`, or retries the failed job that holds the id (see {@link addStageJob}). */
+export async function addOrRetryJob(queue: Queue<SampleJob>, data: SampleJob, jobId: string): Promise<void> {
+  await queue.add(SAMPLE_JOB_NAME, data, { jobId });
+  if ((await queue.getJobState(jobId)) !== 'failed') return;
+  const held = await queue.getJob(jobId);
+  try {
+    await held?.retry('failed');
+  } catch (error) {
+    // Another process retried it first: it is no longer failed, which is all this wanted.
+    if ((await queue.getJobState(jobId)) === 'failed') throw error;
+  }
 }

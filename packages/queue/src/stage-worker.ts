@@ -114,6 +114,11 @@ export function startStageWorker(options: StageWorkerOptions): StageWorker {
       hooks?.onActive?.(stage);
       const started = performance.now();
       try {
+        // A job that ran before and recorded the sample's failure runs again only when retried
+        // (Bull Board, gavel retry): that failure is over. Any other job leaves it alone.
+        if (job.id && job.attemptsStarted > 1) {
+          await store.clearFailureOfJob(payload.runId, payload.sampleId, stage, job.id);
+        }
         await processor(payload, { signal: controller.signal, store, log: jobLog, job });
         const seconds = (performance.now() - started) / 1000;
         hooks?.onCompleted?.(stage, seconds);
@@ -145,6 +150,7 @@ export function startStageWorker(options: StageWorkerOptions): StageWorker {
             code,
             reason: error.message,
             at: new Date().toISOString(),
+            job_id: job.id,
           });
           hooks?.onFailed?.(stage, code);
           jobLog.warn({ err: error, code }, 'sample failed');
@@ -190,6 +196,7 @@ export function startStageWorker(options: StageWorkerOptions): StageWorker {
         code: 'stalled',
         reason: error.message,
         at: new Date().toISOString(),
+        job_id: job.id,
       })
       .catch((e: unknown) => log.error({ err: coerceError(e) }, 'cannot record stalled failure'));
   });

@@ -55,11 +55,11 @@ describe('the rubric library', () => {
 
   it('workers read the published bytes and check them against the run pin', async () => {
     const rubric = await loadRubric(LIBRARY, 'text-answer');
-    const published = new Map([['text-answer@1.0.0', rubric.text]]);
-    const cache = createRubricCache(async (key) => published.get(key));
+    const published = new Map([[rubric.ref.hash, rubric.text]]);
+    const cache = createRubricCache(async (ref) => published.get(ref.hash));
     expect((await cache.get(rubric.ref)).ref.hash).toBe(sha256Hex(rubric.text));
-    published.set('text-answer@1.0.0', `${rubric.text}tampered`);
-    const other = createRubricCache(async (key) => published.get(key));
+    published.set(rubric.ref.hash, `${rubric.text}tampered`);
+    const other = createRubricCache(async (ref) => published.get(ref.hash));
     await expect(other.get(rubric.ref)).rejects.toThrow(/published bytes hash to/);
   });
 });

@@ -20,7 +20,7 @@ import {
 } from '@gavel/core';
 import { checkFamilyClash } from '@gavel/judge';
 import { enqueueRun } from '@gavel/queue';
-import { DEFAULT_RUBRICS, type LoadedRubric, loadRubric, rubricKey } from '@gavel/rubric';
+import { DEFAULT_RUBRICS, type LoadedRubric, loadRubric } from '@gavel/rubric';
 import { startTelemetry } from '@gavel/telemetry';
 import { CliError } from '../cli-error.ts';
 import { openContext } from '../context.ts';
@@ -182,7 +182,7 @@ export async function enqueueCommand(files: string[], options: EnqueueOptions): 
       sandbox: context.queues.sandbox,
       manifest,
       samples,
-      rubricTexts: new Map([...rubrics.values()].map((r) => [rubricKey(r.ref), r.text])),
+      rubrics: [...rubrics.values()],
       onProgress: (done, total) => bar.update(done, total),
     });
     bar.stop();

@@ -34,7 +34,7 @@ export interface VerifyRunOptions {
 
 /** The rubric bytes the run's Redis holds for a pinned rubric (what the workers graded with). */
 function redisRubricText(store: RunStore, ref: RubricRef): Promise<string | undefined> {
-  return store.getRubricText(rubricKey(ref));
+  return store.getRubricText(ref);
 }
 
 async function checkRubrics(context: CliContext, options: VerifyRunOptions, refs: [SampleKind, RubricRef][]) {

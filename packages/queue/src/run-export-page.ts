@@ -1,0 +1,46 @@
+import { Facts, Sample, SampleFailure, Verdict } from '@gavel/core';
+import type { Redis } from 'ioredis';
+
+/** Everything recorded for one sample of a run. */
+export interface SampleRecord {
+  id: string;
+  sample: Sample;
+  facts?: Facts;
+  judgement?: Verdict;
+  verdict?: Verdict;
+  failure?: SampleFailure;
+  traceId?: string;
+}
+
+const PARTS = ['samples', 'facts', 'judgements', 'verdicts', 'failures', 'traces'] as const;
+
+/** Reads everything recorded for `ids` (one HMGET per part, one round trip), in their order. */
+export async function readSampleRecords(
+  redis: Redis,
+  runId: string,
+  key: (part: string) => string,
+  ids: readonly string[],
+): Promise<SampleRecord[]> {
+  if (ids.length === 0) return [];
+  const pipeline = redis.pipeline();
+  for (const part of PARTS) pipeline.hmget(key(part), ...ids);
+  const results = (await pipeline.exec()) ?? [];
+  for (const [error] of results) if (error) throw error;
+  const column = (i: number): (string | null)[] => (results[i]?.[1] as (string | null)[] | undefined) ?? [];
+  const [samples, facts, judgements, verdicts, failures, traces] = PARTS.map((_, i) => column(i));
+  const parse = <T>(raw: string | null | undefined, schema: { parse(x: unknown): T }): T | undefined =>
+    raw ? schema.parse(JSON.parse(raw)) : undefined;
+  return ids.map((id, i) => {
+    const sample = parse(samples?.[i], Sample);
+    if (!sample) throw new Error(`run ${runId}: sample ${id} is listed but not stored`);
+    return {
+      id,
+      sample,
+      facts: parse(facts?.[i], Facts),
+      judgement: parse(judgements?.[i], Verdict),
+      verdict: parse(verdicts?.[i], Verdict),
+      failure: parse(failures?.[i], SampleFailure),
+      traceId: traces?.[i] ?? undefined,
+    };
+  });
+}

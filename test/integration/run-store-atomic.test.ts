@@ -1,0 +1,105 @@
+import { GAVEL_VERSION, RunManifest, type Sample } from '@gavel/core';
+import { createRedis, enqueueRun, RunStore, stageQueue } from '@gavel/queue';
+import { createRubricCache, parseRubric } from '@gavel/rubric';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisServer, startRedis } from '../support/redis.ts';
+import { textCase, textRubric } from './judge-fixtures.ts';
+
+let redis: RedisServer;
+let client: Redis;
+
+beforeAll(async () => {
+  redis = await startRedis({ appendonly: false });
+  client = createRedis(redis.url, { role: 'client' });
+});
+
+afterAll(async () => {
+  client.disconnect();
+  await redis.stop();
+});
+
+function manifestFor(runId: string, rubric: ReturnType<typeof parseRubric>, samples: number): RunManifest {
+  return RunManifest.parse({
+    run_id: runId,
+    created_at: new Date().toISOString(),
+    gavel_version: GAVEL_VERSION,
+    dataset: { format: 'jsonl', files: [], sha256: 'a'.repeat(64), samples, skipped_invalid: 0 },
+    rubrics: { text: rubric.ref },
+    stages: { sandbox: {}, judge: { mode: 'facts' }, arbiter: {} },
+  });
+}
+
+function samples(n: number): Sample[] {
+  return Array.from({ length: n }, (_, i) => textCase(i, true).sample);
+}
+
+describe('the run store writes what belongs together in one step', () => {
+  it('puts a sample a crashed producer stored (HSETNX done, RPUSH not) into the order on the next enqueue', async () => {
+    const rubric = await textRubric();
+    const store = new RunStore(client, 'atomic1');
+    const sandbox = stageQueue('sandbox', { connection: client, prefix: '{atomic1}' });
+    const manifest = manifestFor('run-crashed-producer', rubric, 4);
+    const all = samples(4);
+    // What the old producer left when it died between its two round trips: s-0 and s-1 fully
+    // enqueued, s-2 stored (HSETNX) but never pushed onto the order list, s-3 never reached.
+    await store.createRun(manifest);
+    await client.hset('atomic1:run:run-crashed-producer:samples', 's-0', JSON.stringify(all[0]));
+    await client.hset('atomic1:run:run-crashed-producer:samples', 's-1', JSON.stringify(all[1]));
+    await client.rpush('atomic1:run:run-crashed-producer:order', 's-0', 's-1');
+    await client.hset('atomic1:run:run-crashed-producer:samples', 's-2', JSON.stringify(all[2]));
+
+    await enqueueRun({ store, sandbox, manifest, samples: all, rubrics: [rubric] });
+    expect(await store.sampleIds('run-crashed-producer')).toEqual(['s-0', 's-1', 's-2', 's-3']);
+    const page = await store.exportPage('run-crashed-producer', await store.sampleIds('run-crashed-producer'));
+    expect(page.map((r) => r.id)).toEqual(['s-0', 's-1', 's-2', 's-3']);
+    // Enqueuing once more changes nothing.
+    await enqueueRun({ store, sandbox, manifest, samples: all, rubrics: [rubric] });
+    expect(await store.sampleIds('run-crashed-producer')).toEqual(['s-0', 's-1', 's-2', 's-3']);
+    await sandbox.close();
+  });
+
+  it('lists a run whose manifest a crashed producer wrote but never indexed, once it is enqueued again', async () => {
+    const rubric = await textRubric();
+    const store = new RunStore(client, 'atomic2');
+    const sandbox = stageQueue('sandbox', { connection: client, prefix: '{atomic2}' });
+    const manifest = manifestFor('run-unlisted', rubric, 2);
+    // The old createRun's first round trip (SET NX) without its second (ZADD).
+    await client.set('atomic2:run:run-unlisted:manifest', JSON.stringify(manifest), 'NX');
+    expect(await store.listRuns()).toEqual([]);
+    const result = await enqueueRun({ store, sandbox, manifest, samples: samples(2), rubrics: [rubric] });
+    expect(result.existed).toBe(true);
+    expect(await store.listRuns()).toEqual(['run-unlisted']);
+    await sandbox.close();
+  });
+
+  it('keys rubric texts by hash: two libraries with different bytes for the same id@version do not block each other', async () => {
+    const original = await textRubric();
+    const edited = parseRubric(`${original.text}\nOne more sentence of guidance.\n`, 'edited library');
+    expect(edited.ref.id).toBe(original.ref.id);
+    expect(edited.ref.version).toBe(original.ref.version);
+    expect(edited.ref.hash).not.toBe(original.ref.hash);
+    const store = new RunStore(client, 'atomic3');
+    const sandbox = stageQueue('sandbox', { connection: client, prefix: '{atomic3}' });
+    await enqueueRun({
+      store,
+      sandbox,
+      manifest: manifestFor('run-library-a', original, 1),
+      samples: samples(1),
+      rubrics: [original],
+    });
+    await enqueueRun({
+      store,
+      sandbox,
+      manifest: { ...manifestFor('run-library-b', edited, 1), dataset: { ...manifestFor('x', edited, 1).dataset } },
+      samples: samples(1),
+      rubrics: [edited],
+    });
+    // A judge worker (any process, its own cache) reads each run's pinned bytes.
+    const judgeA = createRubricCache((ref) => store.getRubricText(ref));
+    const judgeB = createRubricCache((ref) => store.getRubricText(ref));
+    expect((await judgeA.get(original.ref)).text).toBe(original.text);
+    expect((await judgeB.get(edited.ref)).text).toBe(edited.text);
+    await sandbox.close();
+  });
+});

@@ -1,0 +1,195 @@
+import { InputError, jobIdFor, type RunManifest, silentLogger } from '@gavel/core';
+import { createFactsGrader, createJudgeStage, type Grader } from '@gavel/judge';
+import { addStageJobs, createRedis, RunStore, type StageWorker, stageQueue, startStageWorker } from '@gavel/queue';
+import { createRubricCache } from '@gavel/rubric';
+import { createSandboxStage } from '@gavel/sandbox';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { gavel } from '../support/gavel.ts';
+import { type RedisServer, startRedis } from '../support/redis.ts';
+import { manifest, textCase, textRubric } from './judge-fixtures.ts';
+
+let redis: RedisServer;
+let client: Redis;
+let workerConnection: Redis;
+const workers: StageWorker[] = [];
+const queues: Queue[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis({ appendonly: false });
+  client = createRedis(redis.url, { role: 'client' });
+  workerConnection = createRedis(redis.url, { role: 'worker' });
+});
+
+afterEach(async () => {
+  await Promise.all(workers.splice(0).map((w) => w.close()));
+  await Promise.all(queues.splice(0).map((q) => q.close()));
+});
+
+afterAll(async () => {
+  client.disconnect();
+  workerConnection.disconnect();
+  await redis.stop();
+});
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The facts grader, except that the listed samples fail as bad input (`Infinity`: every time). */
+function scriptedGrader(failures: Map<string, number>): Grader {
+  const facts = createFactsGrader();
+  return {
+    name: 'facts',
+    async grade(input, signal) {
+      const left = failures.get(input.sample.id) ?? 0;
+      if (left > 0) {
+        failures.set(input.sample.id, left - 1);
+        throw new InputError(`sample ${input.sample.id}: scripted bad input`);
+      }
+      return facts.grade(input, signal);
+    },
+    async close() {},
+  };
+}
+
+/** A sandbox and a judge worker (facts-only run) on their own prefixes, with `failures` scripted. */
+async function pipeline(name: string, failures: Map<string, number>, sampleCount: number) {
+  const rubric = await textRubric();
+  const run: RunManifest = { ...manifest(rubric, { mode: 'facts' }), run_id: name };
+  const store = new RunStore(client, name);
+  const context = { connection: client, prefix: `{${name}}` };
+  const sandbox = stageQueue('sandbox', context);
+  const judge = stageQueue('judge', context);
+  const arbiterSubmit = stageQueue('arbiter-submit', context);
+  queues.push(sandbox, judge, arbiterSubmit);
+  await store.createRun(run);
+  await store.putRubricText(rubric.ref, rubric.text);
+  const cases = Array.from({ length: sampleCount }, (_, i) => textCase(i, true));
+  await store.putSamples(
+    run.run_id,
+    cases.map((c) => c.sample),
+  );
+  const workerContext = { ...context, connection: workerConnection };
+  workers.push(
+    startStageWorker({
+      stage: 'sandbox',
+      queue: workerContext,
+      store,
+      concurrency: 4,
+      processor: createSandboxStage({ judge }),
+      logger: silentLogger,
+    }),
+    startStageWorker({
+      stage: 'judge',
+      queue: workerContext,
+      store,
+      concurrency: 4,
+      processor: createJudgeStage({
+        grader: createFactsGrader(),
+        factsGrader: scriptedGrader(failures),
+        rubrics: createRubricCache((ref) => store.getRubricText(ref)),
+        arbiterSubmit,
+      }),
+      logger: silentLogger,
+    }),
+  );
+  await addStageJobs(
+    sandbox,
+    cases.map((c) => ({ runId: run.run_id, sampleId: c.sample.id })),
+  );
+  const env = { GAVEL_REDIS_URL: redis.url, GAVEL_QUEUE_PREFIX: `{${name}}`, GAVEL_STORE_PREFIX: name };
+  return { store, sandbox, judge, runId: run.run_id, env };
+}
+
+/** Exactly one of verdict and failure per sample. */
+async function decisions(store: RunStore, runId: string, ids: readonly string[]) {
+  const failures = await store.getFailures(runId);
+  const out: Record<string, 'verdict' | 'failure' | 'both' | 'none'> = {};
+  for (const id of ids) {
+    const verdict = (await store.getFinalVerdict(runId, id)) !== undefined;
+    const failure = failures.has(id);
+    out[id] = verdict && failure ? 'both' : verdict ? 'verdict' : failure ? 'failure' : 'none';
+  }
+  return out;
+}
+
+describe('retrying a stage never strands a sample that failed downstream', () => {
+  it('retrying a completed sandbox job after the judge failed the sample re-runs the failed judge job', async () => {
+    // s-1 fails at the judge once (then grades), s-2 fails at the judge every time.
+    const { store, sandbox, judge, runId, env } = await pipeline(
+      'retry-completed',
+      new Map([
+        ['s-1', 1],
+        ['s-2', Number.POSITIVE_INFINITY],
+      ]),
+      3,
+    );
+    await until(async () => (await store.progress(runId)).ended === 3, 'the first pass to end');
+    expect(await decisions(store, runId, ['s-0', 's-1', 's-2'])).toEqual({
+      's-0': 'verdict',
+      's-1': 'failure',
+      's-2': 'failure',
+    });
+    expect(await judge.getJobState(jobIdFor(runId, 's-1'))).toBe('failed');
+
+    // What Bull Board's "retry" on a completed job does.
+    const retriedAt = Date.now();
+    for (const id of ['s-1', 's-2']) {
+      const job = await sandbox.getJob(jobIdFor(runId, id));
+      expect(await job?.getState()).toBe('completed');
+      await job?.retry('completed');
+    }
+    const finishedSince = async (queue: Queue, id: string, state: string) => {
+      const job = await queue.getJob(jobIdFor(runId, id));
+      return (await job?.getState()) === state && (job?.finishedOn ?? 0) >= retriedAt;
+    };
+    await until(
+      async () =>
+        (await finishedSince(sandbox, 's-1', 'completed')) &&
+        (await finishedSince(sandbox, 's-2', 'completed')) &&
+        (await finishedSince(judge, 's-1', 'completed')) &&
+        (await finishedSince(judge, 's-2', 'failed')),
+      'the retried sandbox jobs and the judge jobs they hand on to',
+    );
+    const waited = await gavel(['wait', runId, '--timeout', '30'], env, 60_000);
+    expect(waited.code, waited.stderr).toBe(0);
+    expect(await decisions(store, runId, ['s-0', 's-1', 's-2'])).toEqual({
+      's-0': 'verdict',
+      's-1': 'verdict',
+      's-2': 'failure',
+    });
+    expect((await store.getFailures(runId)).get('s-2')).toMatchObject({ stage: 'judge', code: 'input' });
+  });
+
+  it('a re-run of the sandbox job (as after a stall) keeps the failure the judge recorded', async () => {
+    const { store, sandbox, judge, runId, env } = await pipeline('rerun-sandbox', new Map([['s-0', Infinity]]), 1);
+    await until(async () => (await store.progress(runId)).ended === 1, 'the sample to fail at the judge');
+    // The sandbox processor runs again for the same sample: a new job of the same stage and id.
+    await (await sandbox.getJob(jobIdFor(runId, 's-0')))?.remove();
+    await addStageJobs(sandbox, [{ runId, sampleId: 's-0' }]);
+    await until(async () => (await sandbox.getJobState(jobIdFor(runId, 's-0'))) === 'completed', 'the re-run');
+    // The failed judge job that held the next job's id runs again (and fails again: bad input).
+    await until(async () => {
+      const job = await judge.getJob(jobIdFor(runId, 's-0'));
+      return (job?.attemptsStarted ?? 0) >= 2 && (await job?.getState()) === 'failed';
+    }, 'the failed judge job to run again');
+    const waited = await gavel(['wait', runId, '--timeout', '30'], env, 60_000);
+    expect(waited.code, waited.stderr).toBe(0);
+    expect(await decisions(store, runId, ['s-0'])).toEqual({ 's-0': 'failure' });
+  });
+
+  it('a failed judge job retried from Bull Board clears its own failure when it runs and grades the sample', async () => {
+    const { store, judge, runId, env } = await pipeline('retry-failed', new Map([['s-0', 1]]), 1);
+    await until(async () => (await store.progress(runId)).failed === 1, 'the sample to fail at the judge');
+    await (await judge.getJob(jobIdFor(runId, 's-0')))?.retry('failed');
+    const waited = await gavel(['wait', runId, '--timeout', '30'], env, 60_000);
+    expect(waited.code, waited.stderr).toBe(0);
+    expect(await decisions(store, runId, ['s-0'])).toEqual({ 's-0': 'verdict' });
+  });
+});
