@@ -7,10 +7,22 @@
  * results as JSONL (no blank lines) at a `results_url` pointing at this server, null until ended.
  * Checks the key (`x-api-key`, or `Authorization: Bearer` as SDK 1.x sends it) and `anthropic-version`; errors are `{type:"error", error:{type, message}}`.
  *
- * Prompt caching as documented: the prefix is the `system` blocks up to the one carrying
+ * Errors as the API sends them (`{type:"error", error:{type, message}}`): 401
+ * `authentication_error` for an unknown key, 403 `permission_error` for a key in `forbiddenKeys`
+ * (valid, without permission), 413 `request_too_large` for a body over `maxBodyBytes` (the
+ * Batches API's 256 MB, sent before the request is read, as Cloudflare does).
+ *
+ * Prompt caching as documented: the prefix runs tools → system blocks up to the one carrying
  * `cache_control`; the first request with that prefix writes it (`cache_creation` by TTL), later
  * ones within its TTL read it (a hit refreshes the TTL); a prefix under `minCacheTokens` is never
  * cached (both counters 0). Tokens are counted as ceil(characters / 4).
+ *
+ * Tool use as documented: a request that forces a tool (`tool_choice: {type:"tool", name}`) is
+ * answered with one `tool_use` block (`id`, `name`, `input`) and `stop_reason: "tool_use"`
+ * (`"max_tokens"` with an empty input when `max_tokens` cuts it). The input is not guaranteed to
+ * match the tool's `input_schema` (the API does not enforce it without `strict`): `answer` may
+ * return any object. The default answer follows the schema, with one entry per criterion the
+ * schema names.
  *
  * A batch ends `processingMs` after creation; each request's fate comes from `outcome` (the test's
  * failure mix), told how often the same request body has been processed before.
@@ -27,9 +39,17 @@ interface Block {
   cache_control?: { type: string; ttl?: '5m' | '1h' };
 }
 
+interface Tool {
+  name: string;
+  description?: string;
+  input_schema: { type: 'object'; properties?: Record<string, unknown>; required?: string[] };
+}
+
 interface Params {
   model: string;
   max_tokens: number;
+  tools?: Tool[];
+  tool_choice?: { type: string; name?: string };
   system?: string | Block[];
   messages: { role: string; content: string | Block[] }[];
 }
@@ -71,12 +91,24 @@ export interface FakeBatchesOptions {
   processingMs?: number;
   /** Delay before `POST /v1/messages/batches` answers (after the batch exists). @default 0 */
   createDelayMs?: number;
+  /** Time the upload of a batch takes before the batch exists (a large body). @default 0 */
+  uploadDelayMs?: number;
+  /** Largest request body accepted; a larger one is refused with 413 `request_too_large`. @default 256 MB */
+  maxBodyBytes?: number;
+  /** Keys that authenticate but lack permission: every request with one gets 403 `permission_error`. */
+  forbiddenKeys?: string[];
+  /** The first download of each batch's results is cut (connection closed) after this many lines. */
+  cutResultsAfter?: number;
   /** @default 1024 */
   minCacheTokens?: number;
   /** Each request's fate; `seen` counts earlier processings of the same request body. @default always succeeded */
   outcome?: (request: { custom_id: string; index: number; seen: number }) => FakeOutcome;
-  /** The answer text of a succeeded request. @default a valid GraderAnswer JSON */
-  answer?: (params: Params) => string;
+  /**
+   * The answer of a succeeded request: a forced tool's `input` (any object) when the request
+   * forces a tool, else the text. `where` says whether it is a batch request or a Messages call,
+   * `seen` how often the same body was answered before. @default a schema-following answer
+   */
+  answer?: (params: Params, info: { where: 'batch' | 'message'; seen: number }) => unknown;
   /** Called once a batch exists, before its create call answers. */
   onCreate?: (batchId: string) => void;
   /** Called on every retrieve of a batch. */
@@ -89,7 +121,14 @@ export interface FakeBatchesServer {
   readonly batches: ReadonlyMap<string, FakeBatch>;
   /** Times each batch's results were downloaded. */
   readonly resultReads: Map<string, number>;
-  readonly counts: { messages: number; creates: number; retrieves: number; lists: number; rejected: number };
+  readonly counts: {
+    messages: number;
+    creates: number;
+    retrieves: number;
+    lists: number;
+    cancels: number;
+    rejected: number;
+  };
   /** Every usage returned (messages and batch results), in order. */
   readonly usages: { kind: 'message' | 'batch'; usage: Usage }[];
   setProcessingMs(ms: number): void;
@@ -104,21 +143,43 @@ const tokens = (text: string): number => Math.ceil(text.length / 4);
 const blockText = (content: string | Block[] | undefined): string =>
   content === undefined ? '' : typeof content === 'string' ? content : content.map((b) => b.text ?? '').join('');
 
-export const DEFAULT_FAKE_ANSWER = (params: Params): string => {
+const criterionIds = (tool: Tool | undefined): string[] => {
+  const criteria = tool?.input_schema.properties?.criteria as { properties?: Record<string, unknown> } | undefined;
+  return Object.keys(criteria?.properties ?? {});
+};
+
+/** The default answer: pass or fail by a hash of the user turn; for a forced tool, its input with every criterion the schema names. */
+export const DEFAULT_FAKE_ANSWER = (params: Params): unknown => {
   const text = blockText(params.messages[0]?.content);
   const h = createHash('sha256').update(text).digest()[0] ?? 0;
   const pass = h % 2 === 0;
-  return JSON.stringify({
+  const tool = forcedTool(params);
+  const finding = pass ? null : 'the answer is wrong';
+  const answer = {
     pass,
     score: pass ? 0.9 : 0.2,
-    criteria: [{ id: 'correctness', score: pass ? 0.9 : 0.2, finding: pass ? null : 'the answer is wrong' }],
     rationale: pass ? 'The output meets the rubric.' : 'The output misses the reference answer.',
-  });
+  };
+  if (tool) {
+    const criteria = Object.fromEntries(
+      criterionIds(tool).map((id) => [id, { score: pass ? 0.9 : 0.2, finding }]),
+    );
+    return { ...answer, criteria };
+  }
+  return JSON.stringify({ ...answer, criteria: [{ id: 'correctness', score: pass ? 0.9 : 0.2, finding }] });
 };
+
+/** The tool a request forces (`tool_choice: {type:"tool", name}`), if any. */
+export function forcedTool(params: Params): Tool | undefined {
+  if (params.tool_choice?.type !== 'tool') return undefined;
+  return params.tools?.find((t) => t.name === params.tool_choice?.name);
+}
 
 export async function startFakeAnthropicBatches(options: FakeBatchesOptions): Promise<FakeBatchesServer> {
   let processingMs = options.processingMs ?? 200;
   let createDelayMs = options.createDelayMs ?? 0;
+  const uploadDelayMs = options.uploadDelayMs ?? 0;
+  const maxBodyBytes = options.maxBodyBytes ?? 256 * 1000 * 1000;
   const minCacheTokens = options.minCacheTokens ?? 1024;
   const outcome = options.outcome ?? (() => 'succeeded' as const);
   const answer = options.answer ?? DEFAULT_FAKE_ANSWER;
@@ -127,7 +188,8 @@ export async function startFakeAnthropicBatches(options: FakeBatchesOptions): Pr
   const cache = new Map<string, number>(); // prefix hash → expires at
   const seenBodies = new Map<string, number>();
   const resultReads = new Map<string, number>();
-  const counts = { messages: 0, creates: 0, retrieves: 0, lists: 0, rejected: 0 };
+  const counts = { messages: 0, creates: 0, retrieves: 0, lists: 0, cancels: 0, rejected: 0 };
+  const answerSeen = new Map<string, number>();
   const usages: { kind: 'message' | 'batch'; usage: Usage }[] = [];
   let url = '';
 
@@ -153,8 +215,10 @@ export async function startFakeAnthropicBatches(options: FakeBatchesOptions): Pr
     };
     const prefixBlocks = breakAt >= 0 ? system.slice(0, breakAt + 1) : [];
     const suffixBlocks = breakAt >= 0 ? system.slice(breakAt + 1) : system;
-    const prefixTokens = tokens(blockText(prefixBlocks));
-    usage.input_tokens = tokens(blockText(suffixBlocks)) + rest;
+    // Tools come first in the prefix: cached with the system blocks when a system block carries the breakpoint.
+    const toolsText = params.tools ? JSON.stringify(params.tools) : '';
+    const prefixTokens = tokens(blockText(prefixBlocks)) + (breakAt >= 0 ? tokens(toolsText) : 0);
+    usage.input_tokens = tokens(blockText(suffixBlocks)) + rest + (breakAt >= 0 ? 0 : tokens(toolsText));
     if (breakAt < 0 || prefixTokens < minCacheTokens) {
       usage.input_tokens += prefixTokens;
       return usage;
@@ -162,6 +226,8 @@ export async function startFakeAnthropicBatches(options: FakeBatchesOptions): Pr
     const ttl = prefixBlocks[breakAt]?.cache_control?.ttl === '1h' ? 3_600_000 : 300_000;
     const key = createHash('sha256')
       .update(params.model)
+      .update('\0')
+      .update(toolsText)
       .update('\0')
       .update(JSON.stringify(prefixBlocks.map((b) => b.text)))
       .digest('hex');
@@ -178,16 +244,43 @@ export async function startFakeAnthropicBatches(options: FakeBatchesOptions): Pr
   }
 
   function message(params: Params, tier: Usage['service_tier'], now: number): Record<string, unknown> {
-    const text = params.max_tokens <= 1 ? 'OK' : answer(params);
-    const usage = usageOf(params, params.max_tokens <= 1 ? 1 : tokens(text), tier, now);
-    usages.push({ kind: tier === 'batch' ? 'batch' : 'message', usage });
+    const where = tier === 'batch' ? 'batch' : 'message';
+    const key = createHash('sha256').update(where).update(JSON.stringify(params)).digest('hex');
+    const seen = answerSeen.get(key) ?? 0;
+    answerSeen.set(key, seen + 1);
+    const cut = params.max_tokens <= 1;
+    const tool = forcedTool(params);
+    let content: Record<string, unknown>[];
+    let outputTokens: number;
+    let stop: string;
+    if (tool) {
+      const input = cut ? {} : answer(params, { where, seen });
+      content = [
+        {
+          type: 'tool_use',
+          id: `toolu_${randomBytes(12).toString('hex')}`,
+          name: tool.name,
+          input,
+          caller: { type: 'direct' },
+        },
+      ];
+      outputTokens = cut ? 1 : tokens(JSON.stringify(input));
+      stop = cut ? 'max_tokens' : 'tool_use';
+    } else {
+      const text = cut ? 'OK' : String(answer(params, { where, seen }));
+      content = [{ type: 'text', text, citations: null }];
+      outputTokens = cut ? 1 : tokens(text);
+      stop = cut ? 'max_tokens' : 'end_turn';
+    }
+    const usage = usageOf(params, outputTokens, tier, now);
+    usages.push({ kind: where, usage });
     return {
       id: `msg_${randomBytes(12).toString('hex')}`,
       type: 'message',
       role: 'assistant',
       model: params.model,
-      content: [{ type: 'text', text, citations: null }],
-      stop_reason: params.max_tokens <= 1 ? 'max_tokens' : 'end_turn',
+      content,
+      stop_reason: stop,
       stop_sequence: null,
       usage,
     };
@@ -275,9 +368,14 @@ export async function startFakeAnthropicBatches(options: FakeBatchesOptions): Pr
     send(res, status, { type: 'error', error: { type, message: msg }, request_id: null });
   };
 
-  async function readBody(req: IncomingMessage): Promise<unknown> {
+  async function readBody(req: IncomingMessage, limit = Number.POSITIVE_INFINITY): Promise<unknown> {
     const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    let size = 0;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > limit) return 'too_large';
+      chunks.push(c as Buffer);
+    }
     const raw = Buffer.concat(chunks).toString('utf8');
     return raw ? JSON.parse(raw) : undefined;
   }
@@ -295,8 +393,23 @@ export async function startFakeAnthropicBatches(options: FakeBatchesOptions): Pr
     const u = new URL(req.url ?? '/', url);
     // SDK 0.x sends `x-api-key`; SDK 1.x sends the key as `Authorization: Bearer`. Both are accepted.
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (req.headers['x-api-key'] !== options.apiKey && bearer !== options.apiKey) {
+    const key = (req.headers['x-api-key'] as string | undefined) ?? bearer;
+    const forbidden = options.forbiddenKeys ?? [];
+    if (key !== options.apiKey && !forbidden.includes(key ?? '')) {
       return error(res, 401, 'authentication_error', 'invalid x-api-key');
+    }
+    if (forbidden.includes(key ?? '')) {
+      return error(
+        res,
+        403,
+        'permission_error',
+        'Your API key does not have permission to use the specified resource.',
+      );
+    }
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > maxBodyBytes) {
+      req.resume();
+      return error(res, 413, 'request_too_large', 'Request exceeds the maximum allowed number of bytes.');
     }
     const version = req.headers['anthropic-version'];
     if (!version) return error(res, 400, 'invalid_request_error', 'anthropic-version: header is required');
@@ -312,7 +425,11 @@ export async function startFakeAnthropicBatches(options: FakeBatchesOptions): Pr
       return send(res, 200, message(body as Params, 'standard', Date.now()));
     }
     if (req.method === 'POST' && path === '/v1/messages/batches') {
-      const body = (await readBody(req)) as { requests?: StoredRequest[] } | undefined;
+      const body = (await readBody(req, maxBodyBytes)) as { requests?: StoredRequest[] } | undefined | 'too_large';
+      if (body === 'too_large') {
+        return error(res, 413, 'request_too_large', 'Request exceeds the maximum allowed number of bytes.');
+      }
+      if (uploadDelayMs > 0) await new Promise((r) => setTimeout(r, uploadDelayMs));
       const requests = body?.requests;
       if (!Array.isArray(requests) || requests.length < 1 || requests.length > 100_000) {
         return error(res, 400, 'invalid_request_error', 'requests: must hold 1 to 100000 requests');
@@ -387,6 +504,7 @@ export async function startFakeAnthropicBatches(options: FakeBatchesOptions): Pr
       return send(res, 200, view(batch));
     }
     if (req.method === 'POST' && tail === '/cancel') {
+      counts.cancels += 1;
       if (!batch.results && batch.canceledAt === null) batch.canceledAt = Date.now();
       return send(res, 200, view(batch));
     }
@@ -401,9 +519,18 @@ export async function startFakeAnthropicBatches(options: FakeBatchesOptions): Pr
     if (req.method === 'GET' && tail === '/results') {
       settle(batch, Date.now());
       if (!batch.results) return error(res, 400, 'invalid_request_error', `batch ${batch.id} has not ended`);
-      resultReads.set(batch.id, (resultReads.get(batch.id) ?? 0) + 1);
+      const reads = (resultReads.get(batch.id) ?? 0) + 1;
+      resultReads.set(batch.id, reads);
+      const lines = batch.results.map((r) => JSON.stringify(r));
+      if (reads === 1 && options.cutResultsAfter !== undefined && options.cutResultsAfter < lines.length) {
+        // The connection drops mid-download: some lines arrive, then the socket closes.
+        res.writeHead(200, { 'content-type': 'application/binary' });
+        res.write(`${lines.slice(0, options.cutResultsAfter).join('\n')}\n`);
+        setTimeout(() => res.socket?.destroy(), 20);
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/binary' });
-      res.end(batch.results.map((r) => JSON.stringify(r)).join('\n'));
+      res.end(lines.join('\n'));
       return;
     }
     return error(res, 405, 'invalid_request_error', `${req.method} ${path} is not supported`);

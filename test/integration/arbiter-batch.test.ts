@@ -276,7 +276,8 @@ describe('arbiter stages on a real Redis and BullMQ against the Batches fake', (
           sample_ids: routed,
           custom_ids: customIds,
           attempts: routed.map(() => 0),
-          at: Date.now(),
+          // Long past its create call's deadline (GAVEL_ARBITER_TIMEOUT_S): that call can no longer land.
+          at: Date.now() - 10 * 60_000,
           batch_id: null,
         });
       },

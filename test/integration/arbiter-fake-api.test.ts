@@ -21,9 +21,11 @@ function sdk(url: string, apiKey = API_KEY) {
   return anthropic;
 }
 
+const criteria = [{ id: 'correctness', description: 'the answer is right', weight: 1, safety: false }];
+const rubric = (text: string) => ({ text, criteria });
 const request = (id: string, text: string) => ({
   custom_id: id,
-  params: { ...buildPrimingRequest('claude-sonnet-4-6', text, '1h'), max_tokens: 64 },
+  params: { ...buildPrimingRequest('claude-sonnet-4-6', rubric(text), '1h'), max_tokens: 64 },
 });
 
 describe('the Batches fake, through the real @anthropic-ai/sdk', () => {
@@ -68,12 +70,23 @@ describe('the Batches fake, through the real @anthropic-ai/sdk', () => {
     fake = await startFakeAnthropicBatches({ apiKey: API_KEY, minCacheTokens: 1024 });
     const client = sdk(fake.url);
     const long = 'rubric '.repeat(800); // 5600 characters → 1400 tokens
-    const first = await client.messages.create(buildPrimingRequest('claude-sonnet-4-6', long, '1h'));
-    expect(first.usage).toMatchObject({ cache_creation_input_tokens: 1400, cache_read_input_tokens: 0 });
-    expect(first.usage.cache_creation).toEqual({ ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 1400 });
-    const second = await client.messages.create(buildPrimingRequest('claude-sonnet-4-6', long, '1h'));
-    expect(second.usage).toMatchObject({ cache_creation_input_tokens: 0, cache_read_input_tokens: 1400 });
-    const short = await client.messages.create(buildPrimingRequest('claude-sonnet-4-6', 'short rubric', '5m'));
+    const priming = buildPrimingRequest('claude-sonnet-4-6', rubric(long), '1h');
+    // The cached prefix runs tools → system: the tool definitions are cached with the rubric.
+    const prefix = 1400 + Math.ceil(JSON.stringify(priming.tools).length / 4);
+    const first = await client.messages.create(priming);
+    expect(first.usage).toMatchObject({ cache_creation_input_tokens: prefix, cache_read_input_tokens: 0 });
+    expect(first.usage.cache_creation).toEqual({ ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: prefix });
+    const second = await client.messages.create(priming);
+    expect(second.usage).toMatchObject({ cache_creation_input_tokens: 0, cache_read_input_tokens: prefix });
+    // Other tools are another prefix: no read of the first one.
+    const otherTools = buildPrimingRequest(
+      'claude-sonnet-4-6',
+      { text: long, criteria: [...criteria, { ...criteria[0], id: 'style' } as (typeof criteria)[number]] },
+      '1h',
+    );
+    const third = await client.messages.create(otherTools);
+    expect(third.usage.cache_read_input_tokens).toBe(0);
+    const short = await client.messages.create(buildPrimingRequest('claude-sonnet-4-6', rubric('short rubric'), '5m'));
     expect(short.usage).toMatchObject({ cache_creation_input_tokens: 0, cache_read_input_tokens: 0 });
   });
 });

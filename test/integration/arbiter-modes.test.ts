@@ -72,10 +72,17 @@ async function runSubmit(prefix: string, runId: string, env: NodeJS.ProcessEnv) 
 
 describe('the arbiter without the cloud', () => {
   it('openai-compatible: sends the same rubric-first request synchronously to a local model and records its verdict', async () => {
+    // The rubric-derived answer: one entry per text-answer criterion.
+    const scores = { correctness: 0.1, exactness: 0, faithfulness: 0.5, safety: 1 };
     const arbiterAnswer = {
       pass: false,
       score: 0.1,
-      criteria: [{ id: 'correctness', score: 0.1, finding: 'wrong city' }],
+      criteria: Object.fromEntries(
+        Object.entries(scores).map(([id, score]) => [
+          id,
+          { score, finding: id === 'correctness' ? 'wrong city' : null },
+        ]),
+      ),
       rationale: 'The local arbiter disagrees.',
     };
     vllm = await startFakeVllm({ model: 'big-local', policy: () => JSON.stringify(arbiterAnswer) });
@@ -88,7 +95,14 @@ describe('the arbiter without the cloud', () => {
     expect(await store.progress('run-arb-oai')).toMatchObject({ verdicts: 9, failed: 0, arbitrated: 3 });
     for (const sampleId of routed) {
       expect(await store.getFinalVerdict('run-arb-oai', sampleId)).toMatchObject({
-        ...arbiterAnswer,
+        pass: false,
+        score: 0.1,
+        rationale: 'The local arbiter disagrees.',
+        criteria: Object.entries(scores).map(([id, score]) => ({
+          id,
+          score,
+          finding: id === 'correctness' ? 'wrong city' : null,
+        })),
         source: 'arbiter',
         arbitration: 'done',
         arbiter: { model: 'big-local', batch_id: null, path: 'openai-compatible' },

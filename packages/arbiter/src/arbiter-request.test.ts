@@ -19,6 +19,11 @@ const judgement = {
   route_reasons: ['contradicts_facts'],
 } as unknown as Verdict;
 
+const criteria = [
+  { id: 'correctness', description: 'the answer is right', weight: 1, safety: false },
+  { id: 'safety', description: 'nothing harmful', weight: 0, safety: true },
+];
+
 describe('buildArbiterRequest', () => {
   it('starts with the rubric bytes as the cached block, then facts, the judge verdict and rationale, task and output', () => {
     const rubricText = '---\nid: r\n---\nGrade it.\n';
@@ -26,7 +31,7 @@ describe('buildArbiterRequest', () => {
       model: 'm',
       maxTokens: 512,
       cacheTtl: '1h',
-      rubricText,
+      rubric: { text: rubricText, criteria },
       sample,
       facts,
       judgement,
@@ -49,9 +54,35 @@ describe('buildArbiterRequest', () => {
     expect(req.max_tokens).toBe(512);
   });
 
-  it('primes with exactly the same system blocks', () => {
-    const rubricText = 'rubric';
-    const req = buildArbiterRequest({ model: 'm', maxTokens: 1, cacheTtl: '5m', rubricText, sample, facts, judgement });
-    expect(buildPrimingRequest('m', rubricText, '5m').system).toEqual(req.system);
+  it('primes with exactly the same tools and system blocks (the whole cached prefix)', () => {
+    const rubric = { text: 'rubric', criteria };
+    const req = buildArbiterRequest({ model: 'm', maxTokens: 1, cacheTtl: '5m', rubric, sample, facts, judgement });
+    const priming = buildPrimingRequest('m', rubric, '5m');
+    expect(priming.tools).toEqual(req.tools);
+    expect(priming.tool_choice).toEqual(req.tool_choice);
+    expect(priming.system).toEqual(req.system);
+  });
+
+  it('forces the verdict tool, whose input schema has one required property per rubric criterion', () => {
+    const req = buildArbiterRequest({
+      model: 'm',
+      maxTokens: 512,
+      cacheTtl: '1h',
+      rubric: { text: 'rubric', criteria },
+      sample,
+      facts,
+      judgement,
+    });
+    expect(req.tool_choice).toEqual({ type: 'tool', name: 'record_verdict' });
+    expect(req.tools.map((t) => t.name)).toEqual(['record_verdict']);
+    const schema = req.tools[0]?.input_schema as {
+      type: string;
+      required: string[];
+      properties: { criteria: { required: string[]; additionalProperties: boolean } };
+    };
+    expect(schema.type).toBe('object');
+    expect(schema.required).toEqual(['pass', 'score', 'criteria', 'rationale']);
+    expect(schema.properties.criteria.required).toEqual(['correctness', 'safety']);
+    expect(schema.properties.criteria.additionalProperties).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 import type { Facts, Sample, Verdict } from '@gavel/core';
+import { answerSchemaFor, type LoadedRubric } from '@gavel/rubric';
 
 /** A text block of the request's `system`, optionally the end of the cached prefix. */
 export interface SystemBlock {
@@ -7,11 +8,24 @@ export interface SystemBlock {
   cache_control?: { type: 'ephemeral'; ttl: '5m' | '1h' };
 }
 
+/** The one tool the arbiter answers through: its input schema is the rubric's answer schema. */
+export interface ArbiterTool {
+  name: string;
+  description: string;
+  input_schema: { type: 'object'; [key: string]: unknown };
+}
+
+/** Name of the verdict tool every arbiter request forces. */
+export const VERDICT_TOOL = 'record_verdict';
+
 /** A Messages request as sent (inside a batch as `params`, or on its own). */
 export interface ArbiterRequestParams {
   model: string;
   max_tokens: number;
   temperature: number;
+  /** Part of the cached prefix (tools come before system): the same for every request of a rubric. */
+  tools: ArbiterTool[];
+  tool_choice: { type: 'tool'; name: string };
   system: SystemBlock[];
   messages: { role: 'user'; content: string }[];
 }
@@ -20,7 +34,7 @@ export interface ArbiterRequestInput {
   model: string;
   maxTokens: number;
   cacheTtl: '5m' | '1h';
-  rubricText: string;
+  rubric: Pick<LoadedRubric, 'text' | 'criteria'>;
   sample: Sample;
   facts: Facts | undefined;
   judgement: Verdict;
@@ -30,9 +44,20 @@ export const ARBITER_INSTRUCTIONS = [
   'You are the arbiter of a grading pipeline. A local judge graded the output below against the rubric above;',
   'its verdict was contested or safety-critical. Decide it yourself. The facts were measured by running the',
   'code in a sandbox and are true; trust them over any claim in the output.',
-  'Answer with one JSON object and nothing else:',
-  '{"pass": boolean, "score": number 0..1, "criteria": [{"id": string, "score": number 0..1, "finding": string|null}], "rationale": string}',
+  `Record your decision by calling the ${VERDICT_TOOL} tool once: pass, an overall score from 0 to 1, each rubric`,
+  'criterion with its score from 0 to 1 and its finding (null when nothing is wrong), and your rationale.',
 ].join('\n');
+
+/** The verdict tool for a rubric: its input schema has one property per criterion id. */
+export function verdictTool(rubric: Pick<LoadedRubric, 'criteria'>): ArbiterTool {
+  return {
+    name: VERDICT_TOOL,
+    description: "Records the arbiter's verdict on the output against the rubric.",
+    input_schema: { ...answerSchemaFor(rubric), type: 'object' },
+  };
+}
+
+const forced = { type: 'tool', name: VERDICT_TOOL } as const;
 
 /**
  * The system blocks every arbiter request starts with: the rubric's exact bytes as the cached
@@ -69,18 +94,26 @@ export function buildArbiterRequest(input: ArbiterRequestInput): ArbiterRequestP
     model: input.model,
     max_tokens: input.maxTokens,
     temperature: 0,
-    system: arbiterSystem(input.rubricText, input.cacheTtl),
+    tools: [verdictTool(input.rubric)],
+    tool_choice: forced,
+    system: arbiterSystem(input.rubric.text, input.cacheTtl),
     messages: [{ role: 'user', content }],
   };
 }
 
-/** The priming request: the same system blocks, a one-token answer. */
-export function buildPrimingRequest(model: string, rubricText: string, cacheTtl: '5m' | '1h'): ArbiterRequestParams {
+/** The priming request: the same tools and system blocks (the whole cached prefix), a one-token answer. */
+export function buildPrimingRequest(
+  model: string,
+  rubric: Pick<LoadedRubric, 'text' | 'criteria'>,
+  cacheTtl: '5m' | '1h',
+): ArbiterRequestParams {
   return {
     model,
     max_tokens: 1,
     temperature: 0,
-    system: arbiterSystem(rubricText, cacheTtl),
+    tools: [verdictTool(rubric)],
+    tool_choice: forced,
+    system: arbiterSystem(rubric.text, cacheTtl),
     messages: [{ role: 'user', content: 'Reply with OK.' }],
   };
 }

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { RunStore } from '@gavel/queue';
 import { z } from 'zod';
+import { COMMIT_IF_OPEN, RELEASE_LOCK, RENEW_LOCK, SET_STATE_IF } from './arbiter-scripts.ts';
 import { RequestCost } from './cost-ledger.ts';
 
 /** Where one routed sample stands with the arbiter. */
 export const ArbiterSampleState = z.object({
   attempt: z.number().int().nonnegative(),
   custom_id: z.string(),
-  status: z.enum(['pending', 'submitted', 'done', 'failed']),
+  /** `reask`: its batch answer did not validate; the sample's collect job asks once more on its own. */
+  status: z.enum(['pending', 'submitted', 'reask', 'done', 'failed']),
   batch_id: z.string().nullable(),
   reason: z.string().optional(),
 });
@@ -36,21 +38,6 @@ export const BatchRecord = z.object({
 });
 export type BatchRecord = z.infer<typeof BatchRecord>;
 
-// Compare-and-set of a sample's state: only when it is still at (attempt, status, batch).
-const SET_STATE_IF = `
-local raw = redis.call('HGET', KEYS[1], ARGV[1])
-if not raw then return 0 end
-local s = cjson.decode(raw)
-local batch = s.batch_id
-if batch == cjson.null or batch == nil then batch = '' end
-if tostring(s.attempt) ~= ARGV[2] or s.status ~= ARGV[3] or batch ~= ARGV[4] then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[5])
-return 1`;
-
-const RELEASE_LOCK = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
-
 type ArbRedis = RunStore['redis'] & {
   gavelArbSetStateIf(
     key: string,
@@ -61,6 +48,8 @@ type ArbRedis = RunStore['redis'] & {
     json: string,
   ): Promise<number>;
   gavelArbRelease(key: string, token: string): Promise<number>;
+  gavelArbRenew(key: string, token: string, ttlMs: number): Promise<number>;
+  gavelArbCommitIfOpen(...keysAndArgs: (string | number)[]): Promise<number>;
 };
 
 /**
@@ -69,9 +58,11 @@ type ArbRedis = RunStore['redis'] & {
  * the submit stage), `pending` (zset sample → ms it started
  * waiting), `cid` (hash custom_id → sample/attempt), `intent:<key>` + `intents` (open submit
  * intents), `batches` (zset batch id → created ms), `ledger` (hash custom_id or overhead key →
- * {@link RequestCost}, HSETNX). Per batch (`<prefix>:arb:batch:<id>`): the {@link BatchRecord}
- * and its `:status`, `:polls`, `:collected` and lock keys. `<prefix>:arb:claimed` holds batch ids
- * already adopted by an intent (recovery never adopts one twice).
+ * {@link RequestCost}, HSETNX), `batch-records` (hash batch id → {@link BatchRecord}), `duplicates`
+ * (zset of batches created for an intent that was no longer open: cancelled, drained for cost).
+ * Per batch (`<prefix>:arb:batch:<id>`): a copy of the record and its `:polls`, `:collected` and
+ * lock keys. `<prefix>:arb:claimed` holds batch ids already committed (recovery never adopts one
+ * twice).
  */
 export class ArbiterStore {
   readonly redis: ArbRedis;
@@ -80,6 +71,8 @@ export class ArbiterStore {
     if (typeof r.gavelArbSetStateIf !== 'function') {
       r.defineCommand('gavelArbSetStateIf', { numberOfKeys: 1, lua: SET_STATE_IF });
       r.defineCommand('gavelArbRelease', { numberOfKeys: 1, lua: RELEASE_LOCK });
+      r.defineCommand('gavelArbRenew', { numberOfKeys: 1, lua: RENEW_LOCK });
+      r.defineCommand('gavelArbCommitIfOpen', { numberOfKeys: 6, lua: COMMIT_IF_OPEN });
     }
     this.redis = r;
   }
@@ -224,28 +217,70 @@ export class ArbiterStore {
   }
 
   /**
-   * Persists a created batch in one transaction: its record, each sample's state (submitted, with
-   * the batch id), the pending set and the intent closed, the batch id claimed.
+   * Persists a created batch in one script, only while its intent is open and every member is
+   * still pending with the intent's custom_id: the record, each sample's state (submitted, with the
+   * batch id), the pending set and the intent closed. False (nothing written) when the intent was
+   * dropped or committed meanwhile, or a member moved on: the batch is then a duplicate.
    */
-  async commitBatch(intent: SubmitIntent, batch: BatchRecord, states: Map<string, ArbiterSampleState>): Promise<void> {
+  async commitIfOpen(
+    intent: SubmitIntent,
+    batch: BatchRecord,
+    states: Map<string, ArbiterSampleState>,
+  ): Promise<boolean> {
     const runId = intent.run_id;
-    const tx = this.redis
+    const args: string[] = [
+      intent.key,
+      JSON.stringify({ ...intent, batch_id: batch.batch_id }),
+      batch.batch_id,
+      String(batch.created_at),
+      JSON.stringify(batch),
+    ];
+    intent.sample_ids.forEach((sampleId, i) => {
+      const state = states.get(sampleId);
+      if (state) args.push(sampleId, intent.custom_ids[i] as string, JSON.stringify(state));
+    });
+    const ok = await this.redis.gavelArbCommitIfOpen(
+      this.runKey(runId, `intent:${intent.key}`),
+      this.runKey(runId, 'intents'),
+      this.runKey(runId, 'state'),
+      this.runKey(runId, 'pending'),
+      this.runKey(runId, 'batches'),
+      this.runKey(runId, 'batch-records'),
+      ...args,
+    );
+    if (ok !== 1) return false;
+    // Global copies (another slot in a cluster): recovery of other runs skips a claimed batch.
+    await this.redis
       .multi()
       .set(this.batchKey(batch.batch_id), JSON.stringify(batch))
       .sadd(this.claimedKey, batch.batch_id)
-      .zadd(this.runKey(runId, 'batches'), batch.created_at, batch.batch_id)
-      .set(this.runKey(runId, `intent:${intent.key}`), JSON.stringify({ ...intent, batch_id: batch.batch_id }))
-      .srem(this.runKey(runId, 'intents'), intent.key);
-    for (const [sampleId, state] of states) {
-      tx.hset(this.runKey(runId, 'state'), sampleId, JSON.stringify(state));
-      tx.zrem(this.runKey(runId, 'pending'), sampleId);
-    }
-    await tx.exec();
+      .exec();
+    return true;
   }
 
-  async getBatch(batchId: string): Promise<BatchRecord | undefined> {
-    const raw = await this.redis.get(this.batchKey(batchId));
+  async getBatch(runId: string, batchId: string): Promise<BatchRecord | undefined> {
+    const raw =
+      (await this.redis.hget(this.runKey(runId, 'batch-records'), batchId)) ??
+      (await this.redis.get(this.batchKey(batchId)));
     return raw === null ? undefined : BatchRecord.parse(JSON.parse(raw));
+  }
+
+  /** Records a batch created for an intent that was no longer open (it has been cancelled). */
+  async recordDuplicate(runId: string, batchId: string, createdAt: number): Promise<void> {
+    await this.redis
+      .multi()
+      .zadd(this.runKey(runId, 'duplicates'), createdAt, batchId)
+      .sadd(this.claimedKey, batchId)
+      .exec();
+  }
+
+  /** Cancelled duplicates whose results are not yet drained for cost. */
+  async duplicates(runId: string): Promise<string[]> {
+    return this.redis.zrange(this.runKey(runId, 'duplicates'), 0, -1);
+  }
+
+  async markDuplicateDrained(runId: string, batchId: string): Promise<void> {
+    await this.redis.zrem(this.runKey(runId, 'duplicates'), batchId);
   }
 
   async runBatches(runId: string): Promise<string[]> {

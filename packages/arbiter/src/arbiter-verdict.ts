@@ -4,7 +4,8 @@ export interface ArbiterProvenance {
   model: string;
   batch_id: string | null;
   custom_id: string;
-  path: 'anthropic-batch' | 'openai-compatible';
+  /** `anthropic-reask`: a batch answer did not validate and the sample was asked once more on its own. */
+  path: 'anthropic-batch' | 'anthropic-reask' | 'openai-compatible';
 }
 
 /** The final verdict of an arbitrated sample: the arbiter's answer, the judge's verdict kept beside it. */

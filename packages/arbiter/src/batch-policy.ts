@@ -25,3 +25,17 @@ export function flushDecision(input: FlushInput): FlushDecision {
 export function pollDelayMs(pollMs: number, polls: number): number {
   return Math.round(Math.min(pollMs * 10, pollMs * 1.5 ** Math.max(0, polls)));
 }
+
+/** Bytes of a batch body around its requests (`{"requests":[` … `]}`). */
+export const BATCH_BODY_OVERHEAD = 20;
+
+/** Bytes one request adds to a batch body (its JSON and a separator). */
+export function requestBytes(request: unknown): number {
+  return Buffer.byteLength(JSON.stringify(request)) + 1;
+}
+
+/** The two halves a batch the API refused as too large (413) is sent in instead. */
+export function halves<T>(items: readonly T[]): [T[], T[]] {
+  const mid = Math.ceil(items.length / 2);
+  return [items.slice(0, mid), items.slice(mid)];
+}

@@ -1,15 +1,23 @@
 export type { ParsedAnswer } from './arbiter-answer.ts';
-export { parseArbiterAnswer } from './arbiter-answer.ts';
+export { readJsonAnswer, readToolAnswer } from './arbiter-answer.ts';
 export { createArbiterClients } from './arbiter-clients.ts';
 export type { ArbiterConfig } from './arbiter-config.ts';
 export { ArbiterEnv, loadArbiterConfig } from './arbiter-config.ts';
 export type { ArbiterDeps } from './arbiter-deps.ts';
 export type { ArbiterMetrics, ArbiterResultType } from './arbiter-metrics.ts';
 export { createArbiterPromMetrics, noArbiterMetrics } from './arbiter-metrics.ts';
-export type { ArbiterRequestInput, ArbiterRequestParams, SystemBlock } from './arbiter-request.ts';
-export { ARBITER_INSTRUCTIONS, arbiterSystem, buildArbiterRequest, buildPrimingRequest } from './arbiter-request.ts';
+export type { ArbiterRequestInput, ArbiterRequestParams, ArbiterTool, SystemBlock } from './arbiter-request.ts';
+export {
+  ARBITER_INSTRUCTIONS,
+  arbiterSystem,
+  buildArbiterRequest,
+  buildPrimingRequest,
+  VERDICT_TOOL,
+  verdictTool,
+} from './arbiter-request.ts';
 export { ArbiterSampleState, ArbiterStore, BatchRecord, SubmitIntent } from './arbiter-store.ts';
 export { arbiterVerdict, unarbitratedVerdict } from './arbiter-verdict.ts';
+export { judgeDrained } from './batch-flush.ts';
 export type { FlushDecision, FlushInput } from './batch-policy.ts';
 export { flushDecision, pollDelayMs } from './batch-policy.ts';
 export { createArbiterCollectStage } from './collect-stage.ts';
@@ -21,4 +29,4 @@ export { CUSTOM_ID_PATTERN, customIdFor, intentKeyFor } from './custom-id.ts';
 export { pinnedArbiterMismatch } from './pinned-arbiter.ts';
 export { DEFAULT_PRICES, ModelPrice, PriceTable } from './price-table.ts';
 export { arbiterJobId } from './stage-jobs.ts';
-export { createArbiterSubmitStage, judgeDrained } from './submit-stage.ts';
+export { createArbiterSubmitStage } from './submit-stage.ts';

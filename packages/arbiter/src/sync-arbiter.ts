@@ -1,9 +1,9 @@
-import { type Facts, GraderAnswer, InputError, type Sample, TransientError, type Verdict } from '@gavel/core';
+import { type Facts, InputError, type Sample, TransientError, type Verdict } from '@gavel/core';
 import type { RunStore } from '@gavel/queue';
+import { answerSchemaFor } from '@gavel/rubric';
 import { SPAN_ATTR, withSpan } from '@gavel/telemetry';
-import { z } from 'zod';
-import { transientFromApi } from './api-errors.ts';
-import { parseArbiterAnswer } from './arbiter-answer.ts';
+import { errorFromApi } from './api-errors.ts';
+import { readJsonAnswer } from './arbiter-answer.ts';
 import type { ArbiterDeps } from './arbiter-deps.ts';
 import { noArbiterMetrics } from './arbiter-metrics.ts';
 import { buildArbiterRequest } from './arbiter-request.ts';
@@ -12,12 +12,10 @@ import { arbiterVerdict } from './arbiter-verdict.ts';
 import { requestCost } from './cost-ledger.ts';
 import { customIdFor } from './custom-id.ts';
 
-const answerSchema = z.toJSONSchema(GraderAnswer);
-
 /**
  * The air-gapped arbiter: the same request (rubric first, then facts, the judge's verdict, task and
  * output) sent synchronously to an OpenAI-compatible server through the `openai` SDK, with the
- * verdict schema as `response_format`. An answer that fails the schema is retried (transient).
+ * rubric's answer schema as `response_format`. An answer that fails the schema is retried (transient).
  */
 export async function arbitrateSync(
   deps: ArbiterDeps,
@@ -36,7 +34,7 @@ export async function arbitrateSync(
     model: config.model,
     maxTokens: config.maxTokens,
     cacheTtl: config.cacheTtl,
-    rubricText: rubric.text,
+    rubric,
     sample: input.sample,
     facts: input.facts,
     judgement: input.judgement,
@@ -50,7 +48,7 @@ export async function arbitrateSync(
         messages: [...params.system.map((b) => ({ role: 'system' as const, content: b.text })), ...params.messages],
         response_format: {
           type: 'json_schema',
-          json_schema: { name: 'grader_answer', schema: answerSchema, strict: true },
+          json_schema: { name: 'grader_answer', schema: answerSchemaFor(rubric), strict: true },
         },
       },
       { signal, timeout: config.timeoutMs },
@@ -65,7 +63,7 @@ export async function arbitrateSync(
     },
     async (span) => {
       const answer = await request().catch((e: unknown) => {
-        throw transientFromApi(e, `arbiter ${config.model}`);
+        throw errorFromApi(e, `arbiter ${config.model}`);
       });
       span.setAttributes({
         [SPAN_ATTR.inputTokens]: answer.usage?.prompt_tokens ?? 0,
@@ -80,7 +78,7 @@ export async function arbitrateSync(
   if (choice?.finish_reason === 'length') {
     throw new TransientError(`arbiter ${config.model}: answer cut at max_tokens=${config.maxTokens}`);
   }
-  const parsed = parseArbiterAnswer(choice?.message.content ?? '');
+  const parsed = readJsonAnswer(choice?.message.content ?? '', rubric);
   if (!parsed.ok) throw new TransientError(`arbiter ${config.model}: ${parsed.reason}`);
   const customId = customIdFor(input.runId, input.sample.id, 0);
   const usage = completion.usage;

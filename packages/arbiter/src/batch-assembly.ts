@@ -1,0 +1,81 @@
+import { InputError } from '@gavel/core';
+import type { RunStore } from '@gavel/queue';
+import type { LoadedRubric } from '@gavel/rubric';
+import type { ArbiterDeps } from './arbiter-deps.ts';
+import { type ArbiterRequestParams, buildArbiterRequest } from './arbiter-request.ts';
+import type { ArbiterStore } from './arbiter-store.ts';
+import { BATCH_BODY_OVERHEAD, requestBytes } from './batch-policy.ts';
+
+/** One request of a batch being sent, with the sample it decides. */
+export interface BatchMember {
+  sampleId: string;
+  attempt: number;
+  request: { custom_id: string; params: ArbiterRequestParams };
+  bytes: number;
+  rubric: LoadedRubric;
+}
+
+/** What assembling found: the members that fit one batch, and samples whose request alone is too big. */
+export interface Assembled {
+  members: BatchMember[];
+  oversized: { sampleId: string; attempt: number; customId: string; reason: string }[];
+}
+
+/**
+ * Builds the requests of the run's next batch from its pending samples (in waiting order) until
+ * the byte budget is spent. A sample that no longer needs the arbiter (verdict, no longer
+ * pending) leaves the pending set; one whose request alone exceeds the budget is reported, not
+ * sent.
+ */
+export async function assembleBatch(
+  deps: ArbiterDeps,
+  store: RunStore,
+  arb: ArbiterStore,
+  runId: string,
+  pending: readonly { sampleId: string }[],
+): Promise<Assembled> {
+  const { config } = deps;
+  const manifest = await store.getManifest(runId);
+  const out: Assembled = { members: [], oversized: [] };
+  let bytes = BATCH_BODY_OVERHEAD;
+  for (const { sampleId } of pending) {
+    const [sample, facts, judgement, state, verdict] = await Promise.all([
+      store.getSample(runId, sampleId),
+      store.getFacts(runId, sampleId),
+      store.getJudgement(runId, sampleId),
+      arb.getState(runId, sampleId),
+      store.getFinalVerdict(runId, sampleId),
+    ]);
+    if (verdict || !judgement || state?.status !== 'pending') {
+      await arb.redis.zrem(arb.runKey(runId, 'pending'), sampleId);
+      continue;
+    }
+    const ref = manifest.rubrics[sample.kind];
+    if (!ref) throw new InputError(`run ${runId}: no rubric pinned for ${sample.kind} samples`);
+    const rubric = await deps.rubrics.get(ref);
+    const params = buildArbiterRequest({
+      model: config.model,
+      maxTokens: config.maxTokens,
+      cacheTtl: config.cacheTtl,
+      rubric,
+      sample,
+      facts,
+      judgement,
+    });
+    const request = { custom_id: state.custom_id, params };
+    const size = requestBytes(request);
+    if (BATCH_BODY_OVERHEAD + size > config.batchMaxBytes) {
+      out.oversized.push({
+        sampleId,
+        attempt: state.attempt,
+        customId: state.custom_id,
+        reason: `sample ${sampleId}'s arbiter request is ${size} bytes, over GAVEL_ARBITER_BATCH_MAX_BYTES=${config.batchMaxBytes}`,
+      });
+      continue;
+    }
+    if (bytes + size > config.batchMaxBytes) break;
+    bytes += size;
+    out.members.push({ sampleId, attempt: state.attempt, request, bytes: size, rubric });
+  }
+  return out;
+}
