@@ -217,6 +217,32 @@ describe('compareRuns with several samples per task', () => {
     expect(r.decision.outcome).toBe('no significant change');
   });
 
+  it('divides n by the design effect in the MDE when flips cluster within tasks (hand-computed)', () => {
+    // 10 tasks × 2 samples. T0, T1 regress on both samples (b = 4), T2 is fixed on both (c = 2).
+    // d: −1 ×4, +1 ×2, 0 ×14; d̄ = −.1.
+    // Unclustered SE² = Σ(d − d̄)²/(n − 1)/n = (14·.01 + 4·.81 + 2·1.21)/19/20 = 5.8/380.
+    // Clustered: residual sums T0, T1: −1.8; T2: 2.2; T3..T9: .2 → Σ² = 2·3.24 + 4.84 + 7·.04 = 11.6;
+    // SE² = 10/9 · 11.6/400. deff = (10/9 · 11.6/400)/(5.8/380) = 44080/20880 = 2.1111;
+    // n_eff = 20/2.1111 = 9.4737, ψ = 6/20 = .3: δ solves Connor's n_eff = (1.959964√ψ + 0.841621√(ψ − δ²))²/δ².
+    const tasks = Array.from({ length: 20 }, (_, i) => `T${Math.floor(i / 2)}`);
+    const basePass = tasks.map((t) => t !== 'T2');
+    const candPass = tasks.map((t) => t !== 'T0' && t !== 'T1');
+    const base: RunRecords = {
+      manifest: null,
+      records: tasks.map((t, i) => record('b', `b${i}`, t, basePass[i] as boolean)),
+    };
+    const candidate: RunRecords = {
+      manifest: null,
+      records: tasks.map((t, i) => record('c', `c${i}`, t, candPass[i] as boolean)),
+    };
+    const r = compareRuns(base, candidate);
+    expect(r.delta_pass_rate_se).toBeCloseTo(Math.sqrt((10 / 9) * (11.6 / 400)), 12);
+    const nEff = 20 / (44080 / 20880);
+    expect(nEff).toBeCloseTo(9.4737, 4);
+    const d = r.mde_80 as number;
+    expect((1.959964 * Math.sqrt(0.3) + 0.841621 * Math.sqrt(0.3 - d * d)) ** 2 / (d * d)).toBeCloseTo(nEff, 4);
+  });
+
   it('says regressed or improved when the CI excludes zero', () => {
     const n = 20;
     const base: RunRecords = {

@@ -8,7 +8,7 @@ import { manifestDiff } from './manifest-diff.ts';
 import { mcnemar } from './mcnemar.ts';
 import { ci95 } from './normal.ts';
 import { pairedDelta } from './paired-delta.ts';
-import { type Graded, pairRuns } from './pairing.ts';
+import { type Graded, type GradedPair, pairRuns } from './pairing.ts';
 import { mde80 } from './power.ts';
 import { RubricMismatchError, rubricChanges } from './rubric-check.ts';
 import type { RunRecords } from './run-records.ts';
@@ -46,6 +46,23 @@ function runFigures(runId: string | null, records: readonly Graded[], clusters: 
     mean_score: score.mean,
     mean_score_se: score.se,
   };
+}
+
+/**
+ * The MDE at 80% power for these pairs. Connor's formula assumes independent pairs; when tasks hold
+ * several pairs, n is divided by the design effect deff = (clustered SE / unclustered SE)² of the
+ * pass-rate difference (Kish's effective sample size), so correlated samples do not count as new evidence.
+ */
+function mdeFor(pairs: readonly GradedPair[], clusteredSe: number | null, discordant: number): number | null {
+  const n = pairs.length;
+  if (n === 0) return null;
+  const d = pairs.map((p) => (p.candidate.verdict.pass ? 1 : 0) - (p.base.verdict.pass ? 1 : 0));
+  const plain = clusteredMean(
+    d,
+    d.map((_, i) => String(i)),
+  ).se;
+  const deff = clusteredSe !== null && plain !== null && plain > 0 ? (clusteredSe / plain) ** 2 : 1;
+  return mde80(n / deff, discordant / n);
 }
 
 /**
@@ -111,7 +128,7 @@ export function compareRuns(base: RunRecords, candidate: RunRecords, options: Co
       pairs.map((p) => p.candidate.verdict.score),
     ),
     mcnemar: mcnemar(b, c),
-    mde_80: mde80(pairs.length, pairs.length === 0 ? 0 : (b + c) / pairs.length),
+    mde_80: mdeFor(pairs, pass.delta_se, b + c),
     regressions,
     fixes,
     only_in_base: pairing.only_in_base,
