@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { loadBaseConfig } from '@gavel/core';
 import { CliError } from '../cli-error.ts';
 import { superviseWorkers } from '../worker-supervisor.ts';
+import { demoDecision } from './demo-decision.ts';
 import { dockerChecks, redisChecks } from './doctor.ts';
 import { enqueueCommand } from './enqueue.ts';
 import { exportCommand } from './export.ts';
@@ -12,10 +13,19 @@ import { statusCommand } from './status.ts';
 import { waitCommand } from './wait.ts';
 
 const DEMO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'demo');
+/** The HumanEval problems shipped in the repository (datasets/humaneval, MIT). */
+const HUMANEVAL_PROBLEMS = join(DEMO_DIR, '..', '..', '..', 'datasets', 'humaneval', 'HumanEval.jsonl.gz');
+/** Problems in each bundled HumanEval run (HumanEval/0 … HumanEval/11). */
+const DEMO_PROBLEMS = 12;
+/** The base model's completions and the upgrade's (apps/cli/demo/README.md lists the known-wrong ones). */
+const BASE = { model: 'demo-coder-1.0', samples: 'humaneval-base.jsonl' };
+const CANDIDATE = { model: 'demo-coder-1.1', samples: 'humaneval-candidate.jsonl' };
 
 /**
- * `gavel demo`: a bundled run end to end on the local Redis — start the four stage workers,
- * enqueue the demo dataset, wait for every verdict, export them and print where they are.
+ * `gavel demo`: a user's day on the local Redis — start the four stage workers, grade the bundled
+ * text dataset, then (with the Docker sandbox) a base model's and an upgraded model's HumanEval
+ * completions; wait for every verdict, export them, and end with the comparison's decision line and
+ * the review matrix to open.
  */
 export async function demoCommand(options: { rubricsDir: string; timeout: number }): Promise<void> {
   const config = loadBaseConfig(process.env);
@@ -58,29 +68,32 @@ export async function demoCommand(options: { rubricsDir: string; timeout: number
         json: false,
       }),
     ];
+    let pair: { base: string; candidate: string } | undefined;
     if (image) {
-      say('enqueuing 16 HumanEval samples (8 canonical solutions, 8 wrong ones) for the Docker sandbox');
-      runIds.push(
-        await withEnv(env, () =>
+      say(
+        `enqueuing two runs of ${DEMO_PROBLEMS} HumanEval problems for the Docker sandbox: a base model's completions (${BASE.model}, 3 known wrong) and an upgraded model's (${CANDIDATE.model}, 1 other known wrong)`,
+      );
+      const humaneval = (sut: typeof BASE) =>
+        withEnv(env, () =>
           enqueueCommand([], {
             format: 'humaneval',
-            problems: join(DEMO_DIR, 'humaneval-8.jsonl.gz'),
-            samples: join(DEMO_DIR, 'humaneval-samples.jsonl'),
-            sutModel: 'demo-coder',
+            problems: HUMANEVAL_PROBLEMS,
+            samples: join(DEMO_DIR, sut.samples),
+            sutModel: sut.model,
             sutFamily: 'demo',
             rubricsDir: options.rubricsDir,
             skipInvalid: false,
             json: false,
           }),
-        ),
-      );
+        );
+      pair = { base: await humaneval(BASE), candidate: await humaneval(CANDIDATE) };
+      runIds.push(pair.base, pair.candidate);
     } else {
       const reasons = docker.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
       say(
         `skipping the code samples: no Docker sandbox (${reasons.join('; ')}); bash infra/bootstrap-docker sets it up`,
       );
     }
-    const records: { verdict: { pass: boolean } | null }[] = [];
     for (const runId of runIds) {
       await Promise.race([waitCommand(runId, { timeout: options.timeout, interval: 250 }), workerFailed]);
       await statusCommand(runId, { json: false });
@@ -92,28 +105,43 @@ export async function demoCommand(options: { rubricsDir: string; timeout: number
         .map((l) => JSON.parse(l) as { verdict: { pass: boolean } | null });
       const passed = exported.filter((r) => r.verdict?.pass === true).length;
       say(`run ${runId}: ${passed}/${exported.length} samples passed — verdicts in ${out}`);
-      records.push(...exported);
     }
     say(
       'text samples are graded facts-only (SQuAD exact match and token F1 against the references); code samples by their pytest facts from the sandbox',
     );
+    if (pair) {
+      const decision = await demoDecision(pair.base, pair.candidate, outDir);
+      say(`does ${CANDIDATE.model} ship? gavel compare ${pair.base} ${pair.candidate}:`);
+      say(`  ${decision.decisionLine}`);
+      say(
+        `  regressions (pass → fail): ${decision.regressions.join(', ') || 'none'}; fixes (fail → pass): ${decision.fixes.join(', ') || 'none'} — all figures in ${decision.comparisonPath}`,
+      );
+      say(`review matrix to open: ${decision.reviewPath}`);
+    }
     say(`worker logs: ${logPath}`);
-    say(`more: npx gavel runs · npx gavel status RUN · npx gavel export RUN`);
+    say('more: npx gavel runs · npx gavel status RUN · npx gavel export RUN · npx gavel verify RUN');
   } finally {
     await supervisor.stop('SIGTERM');
     closeSync(logFd);
   }
 }
 
-/** Runs `fn` with extra environment variables set (the producer reads the sandbox settings from it). */
+/** Runs `fn` with the sandbox settings of `env` set (the producer reads them from the process environment). */
 async function withEnv<T>(env: NodeJS.ProcessEnv, fn: () => Promise<T>): Promise<T> {
-  const saved = process.env.GAVEL_SANDBOX;
-  process.env.GAVEL_SANDBOX = env.GAVEL_SANDBOX;
+  const keys = ['GAVEL_SANDBOX', 'GAVEL_SANDBOX_IMAGE'] as const;
+  const saved = keys.map((k) => process.env[k]);
+  for (const k of keys) {
+    if (env[k] === undefined) delete process.env[k];
+    else process.env[k] = env[k];
+  }
   try {
     return await fn();
   } finally {
-    if (saved === undefined) delete process.env.GAVEL_SANDBOX;
-    else process.env.GAVEL_SANDBOX = saved;
+    keys.forEach((k, i) => {
+      const value = saved[i];
+      if (value === undefined) delete process.env[k];
+      else process.env[k] = value;
+    });
   }
 }
 
