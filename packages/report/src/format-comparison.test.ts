@@ -38,6 +38,18 @@ describe('formatComparison', () => {
     expect(text).not.toContain('\u001b');
   });
 
+  it('lists the first entries of a long list, then how many more', () => {
+    const many = (run: string, pass: boolean) =>
+      Array.from({ length: 60 }, (_, i) => record(run, `${run}${i}`, `T${i}`, pass));
+    const text = formatComparison(
+      compareRuns({ manifest: null, records: many('b', true) }, { manifest: null, records: many('c', false) }),
+      { limit: 5 },
+    );
+    expect(text).toMatch(
+      /regressions \(60\):\n( {2}T\d: base .*\n){5} {2}… and 55 more \(all of them are in --json \/ --out\)\nfixes \(0\):\n/,
+    );
+  });
+
   it('marks every figure when the rubrics differ', () => {
     const changed: RunRecords = {
       manifest: manifest('cand-run', { hash: HASH_B }),

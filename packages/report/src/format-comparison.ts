@@ -27,11 +27,19 @@ function flipLine(flip: FlipEntry): string {
   );
 }
 
+/** The first `limit` lines of a list, then how many more the JSON holds. */
+function listed(items: readonly string[], limit: number): string[] {
+  if (items.length <= limit) return [...items];
+  return [...items.slice(0, limit), `  … and ${items.length - limit} more (all of them are in --json / --out)`];
+}
+
 /**
  * `gavel compare` as text: the manifest differences, the figures, silent drift, the flips and the
- * decision line. When the rubrics differ every figure line is marked `[not like-for-like]`.
+ * decision line. When the rubrics differ every figure line is marked `[not like-for-like]`. Each list
+ * (regressions, fixes, samples not counted) shows its first `limit` entries (default 50), then a count.
  */
-export function formatComparison(c: Comparison): string {
+export function formatComparison(c: Comparison, options: { limit?: number } = {}): string {
+  const limit = options.limit ?? 50;
   const mark = c.like_for_like ? '' : '[not like-for-like] ';
   const lines: string[] = [];
   lines.push(
@@ -90,16 +98,17 @@ export function formatComparison(c: Comparison): string {
         : `${num(f.base_mean)} → ${num(f.candidate_mean)} (${signed(f.delta)} ${interval(f.delta_ci95, (x) => signed(x))})`;
     lines.push(`  ${mark}${f.label}: ${shown}, n=${f.n}`);
   }
-  lines.push(`regressions (${c.regressions.length}):`, ...c.regressions.map(flipLine));
-  lines.push(`fixes (${c.fixes.length}):`, ...c.fixes.map(flipLine));
-  for (const u of c.only_in_base) lines.push(`  only in base: ${clean(u.task_id)} #${u.index} (${clean(u.sample_id)})`);
-  for (const u of c.only_in_candidate)
-    lines.push(`  only in candidate: ${clean(u.task_id)} #${u.index} (${clean(u.sample_id)})`);
-  for (const f of c.failed_in_either) {
-    lines.push(
-      `  no verdict: ${clean(f.task_id)} (base ${clean(f.base_sample_id)}: ${f.base_status}, candidate ${clean(f.candidate_sample_id)}: ${f.candidate_status})`,
-    );
-  }
+  lines.push(`regressions (${c.regressions.length}):`, ...listed(c.regressions.map(flipLine), limit));
+  lines.push(`fixes (${c.fixes.length}):`, ...listed(c.fixes.map(flipLine), limit));
+  const apart = [
+    ...c.only_in_base.map((u) => `  only in base: ${clean(u.task_id)} #${u.index} (${clean(u.sample_id)})`),
+    ...c.only_in_candidate.map((u) => `  only in candidate: ${clean(u.task_id)} #${u.index} (${clean(u.sample_id)})`),
+    ...c.failed_in_either.map(
+      (f) =>
+        `  no verdict: ${clean(f.task_id)} (base ${clean(f.base_sample_id)}: ${f.base_status}, candidate ${clean(f.candidate_sample_id)}: ${f.candidate_status})`,
+    ),
+  ];
+  if (apart.length > 0) lines.push(`not counted (${apart.length}):`, ...listed(apart, limit));
   const d = c.decision;
   const ship =
     d.ship_blocked === null
