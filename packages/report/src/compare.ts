@@ -136,7 +136,7 @@ export function compareRuns(base: RunRecords, candidate: RunRecords, options: Co
     failed_in_either: pairing.failed_in_either,
     criteria: criteriaDeltas(pairs),
     facts: factDrift(pairs),
-    decision: decide(pass.delta_ci95, options.maxDropPts),
+    decision: decide(pass.delta_ci95, options.maxDropPts, { pairs: pairs.length, discordant: b + c }),
     manifest_diff: manifestDiff(base, candidate),
   };
 }

@@ -20,7 +20,27 @@ const pts = (x: number) => `${(x * 100).toFixed(1)} pts`;
  * the lower end is below −maxDropPts/100 (non-inferiority: a drop that large cannot be ruled out),
  * and also when there is no CI at all (fewer than two tasks paired: nothing rules a drop out).
  */
-export function decide(ci: [number, number] | null, maxDropPts?: number): Decision {
+export function decide(
+  ci: [number, number] | null,
+  maxDropPts?: number,
+  evidence: { pairs: number; discordant: number } = { pairs: 0, discordant: -1 },
+): Decision {
+  const decision = decideFromInterval(ci, maxDropPts);
+  if (evidence.discordant !== 0 || evidence.pairs === 0) return decision;
+  return { ...decision, reason: `${decision.reason}; ${zeroDiscordanceNote(evidence.pairs)}` };
+}
+
+/**
+ * With no discordant pair the paired SE is 0 and the interval has no width, though n pairs only bound
+ * the discordant share ψ (and so |δ| ≤ ψ) by the exact one-sided 97.5% Clopper–Pearson limit for
+ * 0 of n, 1 − 0.025^(1/n). The reason says so; the rule itself stays the interval's.
+ */
+export function zeroDiscordanceNote(pairs: number): string {
+  const bound = 1 - 0.025 ** (1 / pairs);
+  return `no discordant pair: the interval has zero width, yet ${pairs} pairs only bound a change to ${pts(bound)} (exact 95% bound on the discordant share)`;
+}
+
+function decideFromInterval(ci: [number, number] | null, maxDropPts?: number): Decision {
   const margin = maxDropPts ?? null;
   if (ci === null) {
     return {
