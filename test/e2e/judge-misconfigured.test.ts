@@ -4,15 +4,16 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeVllm, startFakeVllm } from '../fakes/vllm-server.ts';
+import { type FakeVllm, startFakeVllm, type WrongShape } from '../fakes/vllm-server.ts';
 import { gavel, jsonl, startWorkers, textSample } from '../support/gavel.ts';
 import { type RedisServer, startRedis } from '../support/redis.ts';
-import { startStageProcess } from '../support/stage-process.ts';
+import { type StageProcess, startStageProcess } from '../support/stage-process.ts';
 
 let redis: RedisServer;
 let vllm: FakeVllm;
 let otherVllm: FakeVllm;
 let dir: string;
+const started: StageProcess[] = [];
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -22,6 +23,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // A worker that did not stop by itself (the bug this file tests for) is killed here.
+  for (const worker of started) await worker.stop('SIGKILL');
   await vllm.stop();
   await otherVllm.stop();
   await redis.stop();
@@ -72,6 +75,7 @@ async function runAtTheJudge(runId: string): Promise<void> {
 /** The misconfigured judge worker exits 78 with one line; the run's samples keep no failure and their jobs wait. */
 async function expectStoppedUnharmed(runId: string, env: NodeJS.ProcessEnv, cause: RegExp): Promise<void> {
   const worker = startStageProcess('judge', env);
+  started.push(worker);
   const { code } = await worker.exited;
   expect(code, worker.stderr()).toBe(78);
   const lines = worker.stderr().trim().split('\n');
@@ -133,4 +137,28 @@ describe('a misconfigured judge worker stops (exit 78) and leaves the run unharm
     expect(otherVllm.counts.completions).toBe(before);
     await expectFinishedByRightWorker('run-other-model');
   });
+
+  it.each([
+    ['tokens-only', /POST \/tokenize answered HTTP 200 with a body that is not this endpoint's reply \(count: /],
+    [
+      'no-choices',
+      /POST \/v1\/chat\/completions answered HTTP 200 with a body that is not this endpoint's reply \(choices: /,
+    ],
+  ] as const)(
+    'a server answering in another shape (%s) stops the worker after a bounded number of requests',
+    async (shape: WrongShape, cause) => {
+      const runId = `run-shape-${shape}`;
+      const wrong = await startFakeVllm({ model: 'judge-model', wrongShape: shape });
+      try {
+        await runAtTheJudge(runId);
+        await expectStoppedUnharmed(runId, { ...llmEnv(), GAVEL_JUDGE_URL: wrong.url }, cause);
+        // At most one request per sample the worker took before it stopped: no retrying of a wrong reply.
+        expect(wrong.counts.tokenize).toBeLessThanOrEqual(SAMPLES);
+        expect(wrong.counts.completions).toBeLessThanOrEqual(SAMPLES);
+      } finally {
+        await wrong.stop();
+      }
+      await expectFinishedByRightWorker(runId);
+    },
+  );
 });

@@ -38,6 +38,11 @@ export interface FakeVllmOptions {
    * @default guided
    */
   decoding?: DecodingMode;
+  /**
+   * Answer an endpoint in another server's shape (HTTP 200): `tokens-only` answers `/tokenize` with
+   * just `{ tokens }` (llama.cpp's server), `no-choices` a chat completion without `choices`.
+   */
+  wrongShape?: WrongShape;
   /** Keep every completion request body (off for benchmarks). @default true */
   record?: boolean;
   port?: number;
@@ -48,6 +53,8 @@ export interface RecordedCompletion {
   messages: FakeMessage[];
   promptTokens: number;
 }
+
+export type WrongShape = 'tokens-only' | 'no-choices';
 
 type Fault = { kind: 'status'; status: number; retryAfterS?: number } | { kind: 'malformed'; content: string };
 
@@ -98,6 +105,7 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
   let latency = options.latencyMs ?? 0;
   let policy = options.policy ?? factsPolicy();
   let decoding = options.decoding ?? 'guided';
+  const wrongShape = options.wrongShape;
   let truncateTo = options.truncateToTokens;
   const record = options.record ?? true;
   const faults: Fault[] = [];
@@ -192,6 +200,10 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
         stop_reason: null,
       }));
       const completionTokens = choices.reduce((s, c) => s + Math.ceil(c.message.content.length / 4), 0);
+      if (wrongShape === 'no-choices') {
+        sendJson(res, 200, { id: `chatcmpl-${index}`, object: 'chat.completion', model, usage: null });
+        return;
+      }
       sendJson(res, 200, {
         id: `chatcmpl-${index}`,
         object: 'chat.completion',
@@ -246,6 +258,10 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
       const count = body.messages
         ? fakePromptTokens(body.messages)
         : fakePromptTokens([{ role: 'user', content: body.prompt ?? '' }]);
+      if (wrongShape === 'tokens-only') {
+        sendJson(res, 200, { tokens: Array.from({ length: count }, (_, i) => i % 32_000) });
+        return;
+      }
       sendJson(res, 200, {
         count,
         max_model_len: maxModelLen,

@@ -1,5 +1,6 @@
 import { ConfigError, TransientError } from '@gavel/core';
 import { contextWindowProblem, minimumTokens } from './context-guard.ts';
+import { endpointReply, OllamaChatReply } from './endpoint-reply.ts';
 import { requestJson } from './http-json.ts';
 import type { JudgeBackend, JudgeReply, JudgeRequest, PromptCount } from './judge-backend.ts';
 import { withServerRetry } from './server-failure.ts';
@@ -95,19 +96,19 @@ export function createOllamaBackend(options: OllamaBackendOptions): JudgeBackend
         },
         http(signal),
       )) as {
-        message?: { content?: unknown };
         prompt_eval_count?: unknown;
         eval_count?: unknown;
         prompt_eval_cached_count?: unknown;
         done_reason?: unknown;
       };
+      const reply = endpointReply(OllamaChatReply, body, `${server}: POST /api/chat`);
       if (typeof body.prompt_eval_count !== 'number') {
         throw new TransientError(
           `${server}: /api/chat answered without prompt_eval_count, so truncation cannot be checked`,
         );
       }
       return {
-        content: typeof body.message?.content === 'string' ? body.message.content : '',
+        content: reply.message.content,
         promptTokens: body.prompt_eval_count,
         outputTokens: typeof body.eval_count === 'number' ? body.eval_count : 0,
         cachedTokens: typeof body.prompt_eval_cached_count === 'number' ? body.prompt_eval_cached_count : 0,

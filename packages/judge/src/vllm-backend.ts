@@ -1,6 +1,7 @@
 import { ConfigError, InputError, TransientError } from '@gavel/core';
 import OpenAI from 'openai';
 import { contextWindowProblem } from './context-guard.ts';
+import { ChatCompletionReply, endpointReply, VllmTokenizeReply } from './endpoint-reply.ts';
 import { requestJson } from './http-json.ts';
 import type { JudgeBackend, JudgeReply, JudgeRequest, PromptCount } from './judge-backend.ts';
 import type { ChatMessage } from './prompt-layout.ts';
@@ -89,10 +90,7 @@ export function createVllmBackend(options: VllmBackendOptions): JudgeBackend {
         { model: options.model, messages, add_generation_prompt: true },
         { signal, timeoutMs: options.requestTimeoutMs, headers },
       );
-      const { count, max_model_len } = body as { count?: unknown; max_model_len?: unknown };
-      if (typeof count !== 'number' || typeof max_model_len !== 'number') {
-        throw new TransientError(`${server}: /tokenize answered without count and max_model_len`);
-      }
+      const { count, max_model_len } = endpointReply(VllmTokenizeReply, body, `${server}: POST /tokenize`);
       return { tokens: count, exact: true, window: max_model_len };
     },
 
@@ -112,19 +110,19 @@ export function createVllmBackend(options: VllmBackendOptions): JudgeBackend {
           },
           { signal, timeout: options.requestTimeoutMs },
         );
-        const choice = completion.choices[0];
-        const usage = completion.usage;
-        if (!usage)
-          throw new TransientError(`${server}: the completion carries no usage, so truncation cannot be checked`);
+        // Without usage the prompt cannot be checked for truncation: no vLLM answers so.
+        const reply = endpointReply(ChatCompletionReply, completion, `${server}: POST /v1/chat/completions`);
+        const choice = reply.choices[0];
+        const usage = reply.usage;
         return {
           content: choice?.message.content ?? '',
           promptTokens: usage.prompt_tokens,
           outputTokens: usage.completion_tokens,
           cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
-          finishReason: choice?.finish_reason,
+          finishReason: choice?.finish_reason ?? undefined,
         };
       } catch (error) {
-        if (error instanceof TransientError || error instanceof InputError) throw error;
+        if (error instanceof TransientError || error instanceof InputError || error instanceof ConfigError) throw error;
         return mapSdkError(error, signal, `POST ${options.url}/v1/chat/completions`);
       }
     },
