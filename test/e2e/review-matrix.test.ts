@@ -198,6 +198,7 @@ describe('gavel review in headless Chromium', () => {
   it('a click on a row opens its detail: prompt, numbered output, tests with messages, diagnostics, rationales, self-consistency', async () => {
     const target = candidate.records.find(
       (r) =>
+        r.sample_id !== hostileId &&
         r.verdict?.arbitration === 'done' &&
         (r.facts?.tests?.failed ?? 0) > 0 &&
         (r.facts?.ruff?.errors ?? 0) + (r.facts?.pyright?.errors ?? 0) > 0,

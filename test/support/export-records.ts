@@ -255,7 +255,8 @@ export function syntheticRun(options: SyntheticOptions): RunRecords {
       timed_out: timedOut,
       oom_killed: oom,
     });
-    const score = Math.round((pass ? 0.7 + rand() * 0.3 : rand() * 0.6) * 100) / 100;
+    const draw = options.noiseSeed === undefined ? rand : prng(options.noiseSeed * 104_729 + i);
+    const score = Math.round((pass ? 0.7 + draw() * 0.3 : draw() * 0.6) * 100) / 100;
     const agreement = rand() < 0.1 ? 0.6 : 1;
     const safety = rand() < 0.01;
     const routed = agreement < 0.8 || safety || rand() < 0.04;

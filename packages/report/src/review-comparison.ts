@@ -34,6 +34,9 @@ export function matrixBase(base: RunRecords, candidate: RunRecords, comparison: 
     ...pairing.failed_in_either.map((p): [string, string] => [p.candidate_sample_id, p.base_sample_id]),
   ]);
   const byId = new Map<string, ExportRecord>(base.records.map((r) => [r.sample_id, r]));
+  const changed = new Map(
+    [...comparison.regressions, ...comparison.fixes].map((f) => [f.candidate_sample_id, f.changed_facts]),
+  );
   return {
     pairOf: (candidateSampleId) => {
       const baseId = pairs.get(candidateSampleId);
@@ -41,6 +44,7 @@ export function matrixBase(base: RunRecords, candidate: RunRecords, comparison: 
     },
     regressions: new Set(comparison.regressions.map((f) => f.candidate_sample_id)),
     fixes: new Set(comparison.fixes.map((f) => f.candidate_sample_id)),
+    changedFacts: (candidateSampleId) => changed.get(candidateSampleId) ?? [],
   };
 }
 

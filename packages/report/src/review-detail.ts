@@ -1,4 +1,5 @@
 import type { Diagnostic, TestCase } from '@gavel/core';
+import type { ChangedFact } from './flips.ts';
 import { arbiterDecision, verdictLabel } from './review-matrix.ts';
 import type { ExportRecord } from './run-records.ts';
 
@@ -22,7 +23,14 @@ export interface SampleDetail {
   arbiter_rationale: string | null;
   arbiter: string;
   consistency: Array<[string, string]>;
-  base: { sample_id: string; verdict: string; score: number | null; rationale: string | null } | null;
+  base: {
+    sample_id: string;
+    verdict: string;
+    score: number | null;
+    rationale: string | null;
+    /** For a flip, the facts that differ from the base sample (the comparison's `changed_facts`). */
+    changed: ChangedFact[];
+  } | null;
 }
 
 function factLines(record: ExportRecord): Array<[string, string]> {
@@ -52,7 +60,7 @@ function factLines(record: ExportRecord): Array<[string, string]> {
 }
 
 /** The detail of one sample: prompt, output, facts, tests, diagnostics, rationales, self-consistency. */
-export function sampleDetail(record: ExportRecord, base?: ExportRecord): SampleDetail {
+export function sampleDetail(record: ExportRecord, base?: ExportRecord, changed: ChangedFact[] = []): SampleDetail {
   const verdict = record.verdict;
   const judged = record.judge_verdict ?? verdict;
   const arbitrated = verdict?.arbitration === 'done';
@@ -98,6 +106,7 @@ export function sampleDetail(record: ExportRecord, base?: ExportRecord): SampleD
           verdict: verdictLabel(base),
           score: base.verdict?.score ?? null,
           rationale: base.verdict?.rationale ?? null,
+          changed,
         }
       : null,
   };

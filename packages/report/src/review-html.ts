@@ -46,7 +46,11 @@ export function reviewData(run: RunRecords, matrix: ReviewMatrix, base?: MatrixB
     rows: matrix.rows.map((row) => ({
       c: row.cells,
       t: row.tags,
-      d: sampleDetail(byId.get(row.sample_id) as ExportRecord, base?.pairOf(row.sample_id)),
+      d: sampleDetail(
+        byId.get(row.sample_id) as ExportRecord,
+        base?.pairOf(row.sample_id),
+        base?.changedFacts(row.sample_id),
+      ),
     })),
   };
 }

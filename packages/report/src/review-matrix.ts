@@ -1,4 +1,5 @@
 import type { Verdict } from '@gavel/core';
+import type { ChangedFact } from './flips.ts';
 import type { ExportRecord, RunRecords } from './run-records.ts';
 
 /** How the HTML matrix shows a column; the CSV writes the same cells as plain values. */
@@ -44,6 +45,8 @@ export interface MatrixBase {
   pairOf(candidateSampleId: string): ExportRecord | undefined;
   regressions: ReadonlySet<string>;
   fixes: ReadonlySet<string>;
+  /** For a flipped candidate sample, the facts that changed from its base sample. */
+  changedFacts(candidateSampleId: string): ChangedFact[];
 }
 
 export interface MatrixOptions {

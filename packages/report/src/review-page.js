@@ -9,7 +9,6 @@
   const WIDE = {
     sample_id: 190,
     task_id: 140,
-    base_score: 84,
     route: 70,
     route_reasons: 190,
     agreement: 84,
@@ -50,7 +49,9 @@
   const detail = $('detail');
 
   // Column layout: fixed widths, so the virtual rows line up with the header.
-  const widths = columns.map((c) => WIDE[c.key] ?? WIDTHS[c.type] ?? 90);
+  const widths = columns.map(
+    (c) => WIDE[c.key] ?? Math.max(WIDTHS[c.type] ?? 90, Math.ceil(c.label.length * 7.4 + 24)),
+  );
   const matrix = $('matrix');
   matrix.style.setProperty('--cols', widths.map((w) => `${w}px`).join(' '));
   matrix.style.setProperty('--width', `${widths.reduce((a, b) => a + b, 0)}px`);
@@ -312,7 +313,8 @@
     for (const values of body) {
       const row = el('tr');
       values.forEach((v, k) => {
-        row.append(el('td', classes[k] ?? '', v));
+        const cls = classes[k];
+        row.append(el('td', typeof cls === 'function' ? cls(v) : (cls ?? ''), v));
       });
       t.append(row);
     }
@@ -357,6 +359,8 @@
     );
     parts.push(line);
     if (d.failure) parts.push(section('Failure', textBlock(d.failure)));
+    if (d.arbiter_rationale) parts.push(section(`Arbiter rationale (${d.arbiter})`, textBlock(d.arbiter_rationale)));
+    if (d.judge_rationale) parts.push(section('Judge rationale', textBlock(d.judge_rationale)));
     if (d.base) {
       parts.push(
         section(
@@ -367,6 +371,14 @@
             ['score', d.base.score === null ? '–' : d.base.score.toFixed(3)],
           ]),
           ...(d.base.rationale ? [textBlock(d.base.rationale)] : []),
+          ...(d.base.changed.length > 0
+            ? [
+                table(
+                  ['fact that changed', 'base', 'this run'],
+                  d.base.changed.map((c) => [c.fact, String(c.base ?? '–'), String(c.candidate ?? '–')]),
+                ),
+              ]
+            : []),
         ),
       );
     }
@@ -381,10 +393,6 @@
           ),
         ),
       );
-    if (d.judge_rationale) parts.push(section('Judge rationale', textBlock(d.judge_rationale)));
-    if (d.arbiter_rationale) parts.push(section(`Arbiter rationale (${d.arbiter})`, textBlock(d.arbiter_rationale)));
-    if (d.consistency.length > 0) parts.push(section('Self-consistency', keyValues(d.consistency)));
-    if (d.facts.length > 0) parts.push(section('Facts', keyValues(d.facts)));
     if (d.tests.length > 0)
       parts.push(
         section(
@@ -392,7 +400,7 @@
           table(
             ['test', 'outcome', 'message'],
             d.tests.map((t) => [t.name, t.outcome, t.message ?? '']),
-            ['', '', 'msg'],
+            ['', (outcome) => `outcome-${outcome}`, 'msg'],
           ),
         ),
       );
@@ -407,15 +415,11 @@
           ),
         ),
       );
-    for (const row of content.querySelectorAll('td')) row.remove();
-    if (d.prompt !== null) parts.push(section('Prompt', textBlock(d.prompt)));
     if (d.output !== null) parts.push(section('Output', codeBlock(d.output)));
+    if (d.prompt !== null) parts.push(section('Prompt', textBlock(d.prompt)));
+    if (d.facts.length > 0) parts.push(section('Facts', keyValues(d.facts)));
+    if (d.consistency.length > 0) parts.push(section('Self-consistency', keyValues(d.consistency)));
     content.replaceChildren(...parts);
-    for (const cellEl of content.querySelectorAll('table:not(.code) td:nth-child(2)')) {
-      if (cellEl.textContent === 'failed' || cellEl.textContent === 'error')
-        cellEl.className = `outcome-${cellEl.textContent}`;
-      if (cellEl.textContent === 'passed') cellEl.className = 'outcome-passed';
-    }
     detail.hidden = false;
     content.scrollTop = 0;
   }
