@@ -58,15 +58,15 @@ const html = reviewHtml({ run: candidate, comparison: view });
 const renderMs = performance.now() - renderStarted;
 
 // Baseline page: the same matrix cells as one plain table, no script, every row in the DOM.
-const escape = (s: string): string =>
+const escapeText = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 const matrix = reviewMatrix(candidate, { base: view.base });
 const plain = `<!doctype html><html><head><meta charset="utf-8"><title>plain table</title></head><body><table><thead><tr>${matrix.columns
-  .map((c) => `<th>${escape(c.label)}</th>`)
+  .map((c) => `<th>${escapeText(c.label)}</th>`)
   .join('')}</tr></thead><tbody>${matrix.rows
   .map(
     (r) =>
-      `<tr data-sample="${escape(r.sample_id)}">${r.cells.map((v) => `<td>${v === null ? '' : escape(String(v))}</td>`).join('')}</tr>`,
+      `<tr data-sample="${escapeText(r.sample_id)}">${r.cells.map((v) => `<td>${v === null ? '' : escapeText(String(v))}</td>`).join('')}</tr>`,
   )
   .join('')}</tbody></table></body></html>`;
 const exportJsonl = `${candidate.records.map((r) => JSON.stringify(r)).join('\n')}\n`;
