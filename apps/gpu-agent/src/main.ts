@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ConfigError, createShutdown, runMain } from '@gavel/core';
+import { ConfigError, createShutdown, runMain, withoutPassword } from '@gavel/core';
 import {
   createGpuMetrics,
   createNvidiaSmiReader,
@@ -43,7 +43,7 @@ await runMain('gavel gpu-agent', async () => {
     ]);
   } catch (error) {
     throw new ConfigError(
-      `cannot reach Redis at ${config.GAVEL_REDIS_URL} (${(error as Error).message}); start it with infra/bootstrap or set GAVEL_REDIS_URL`,
+      `cannot reach Redis at ${withoutPassword(config.GAVEL_REDIS_URL)} (${(error as Error).message}); start it with infra/bootstrap or set GAVEL_REDIS_URL`,
     );
   }
   const lease = new GpuLease({

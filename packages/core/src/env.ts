@@ -19,8 +19,11 @@ export const envPort = z.coerce.number().int().min(0).max(65535);
 /** Variables whose values are secrets (API keys, tokens, passwords). */
 const SECRET_NAME = /KEY|TOKEN|PASSWORD|SECRET/i;
 
-/** A URL's password (redis://user:password@host) is replaced; anything else is returned as is. */
-function withoutPassword(value: string): string {
+/**
+ * A URL's password (`redis://user:password@host`) replaced by `[redacted]`; anything else is
+ * returned as is. Use it wherever a configured URL is printed or logged.
+ */
+export function withoutPassword(value: string): string {
   return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/i, '$1[redacted]@');
 }
 

@@ -12,7 +12,7 @@ export {
   parseNativeJsonl,
   readDatasetFile,
 } from './dataset.ts';
-export { envBoolean, envPort, parseEnv } from './env.ts';
+export { envBoolean, envPort, parseEnv, withoutPassword } from './env.ts';
 export { ConfigError, coerceError, InputError, TransientError } from './errors.ts';
 export { EXIT_CONFIG, runMain } from './exit-on-config-error.ts';
 export { Diagnostic, Facts, ReferenceFacts, TestCase, TestFacts, TestOutcome, ToolFacts } from './facts.ts';

@@ -8,9 +8,10 @@ import {
   type Shutdown,
   STAGES,
   type Stage,
+  withoutPassword,
 } from '@gavel/core';
 import type { Queue, Telemetry } from 'bullmq';
-import { closeRedis, createRedis } from './redis.ts';
+import { closeRedis, createRedis, pingWithin } from './redis.ts';
 import { RunStore, type RunStoreObserver } from './run-store.ts';
 import { stageQueue } from './stage-queue.ts';
 import { type StageHooks, type StageProcessor, type StageWorker, startStageWorker } from './stage-worker.ts';
@@ -50,8 +51,22 @@ export async function runStageProcess(options: StageProcessOptions): Promise<{
 }> {
   const { config, logger, stage } = options;
   const shutdown = createShutdown({ logger, deadlineMs: config.GAVEL_SHUTDOWN_TIMEOUT_S * 1000 });
-  const client = createRedis(config.GAVEL_REDIS_URL, { role: 'client', connectionName: `gavel-${stage}-client` });
+  // Long-lived: the run store and the next-stage queues wait out a Redis restart (reconnect with
+  // backoff for ever) instead of failing every write, recordFailure included.
+  const client = createRedis(config.GAVEL_REDIS_URL, { role: 'worker', connectionName: `gavel-${stage}-client` });
   const workerConnection = createRedis(config.GAVEL_REDIS_URL, { role: 'worker', connectionName: `gavel-${stage}` });
+  let lastRedisError = '';
+  for (const connection of [client, workerConnection]) {
+    connection.on('error', (error: Error) => {
+      // ioredis reconnects by itself; say so once per distinct error, not on every retry.
+      if (error.message === lastRedisError) return;
+      lastRedisError = error.message;
+      logger.warn({ err: error }, 'Redis connection error (reconnecting)');
+    });
+    connection.on('ready', () => {
+      lastRedisError = '';
+    });
+  }
   shutdown.register('redis', async () => {
     await Promise.all([closeRedis(client), closeRedis(workerConnection)]);
   });
@@ -71,10 +86,10 @@ export async function runStageProcess(options: StageProcessOptions): Promise<{
     await Promise.all(Object.values(queues).map((q) => q.close()));
   });
   try {
-    await client.ping();
+    await pingWithin(client, 10_000);
   } catch (error) {
     throw new ConfigError(
-      `cannot reach Redis at ${config.GAVEL_REDIS_URL} (${(error as Error).message}); start it with infra/bootstrap or set GAVEL_REDIS_URL`,
+      `cannot reach Redis at ${withoutPassword(config.GAVEL_REDIS_URL)} (${(error as Error).message}); start it with infra/bootstrap or set GAVEL_REDIS_URL`,
     );
   }
   const built = await options.build({ config, logger, store, queues, shutdown });

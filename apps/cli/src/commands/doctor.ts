@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { loadBaseConfig } from '@gavel/core';
+import { loadBaseConfig, withoutPassword } from '@gavel/core';
 import { closeRedis, createRedis } from '@gavel/queue';
 
 const run = promisify(execFile);
@@ -11,15 +11,44 @@ export interface Check {
   detail: string;
   /** What to do when it fails. */
   fix?: string;
+  /** A failed advisory check warns instead of failing `gavel doctor`. */
+  advisory?: boolean;
+}
+
+/** Below this share of maxmemory left, the memory check warns. */
+const LOW_HEADROOM = 0.2;
+
+/** The memory check: used_memory against maxmemory (unbounded or nearly full under noeviction warns). */
+export function memoryCheck(usedBytes: number, maxBytes: number): Check {
+  const mib = (n: number): string => `${(n / 1048576).toFixed(1)} MiB`;
+  const prune = 'gavel runs rm RUN / gavel runs prune --older-than DAYS frees finished runs';
+  if (maxBytes === 0) {
+    return {
+      name: 'redis memory',
+      ok: false,
+      advisory: true,
+      detail: `${mib(usedBytes)} used, maxmemory unbounded (Redis grows until the host runs out)`,
+      fix: `set maxmemory in redis.conf to what the host can give; ${prune}`,
+    };
+  }
+  const headroom = (maxBytes - usedBytes) / maxBytes;
+  return {
+    name: 'redis memory',
+    ok: headroom >= LOW_HEADROOM,
+    advisory: true,
+    detail: `${mib(usedBytes)} of ${mib(maxBytes)} used (${Math.max(0, Math.round(headroom * 100))}% headroom)`,
+    fix: `under noeviction a full Redis refuses every write: ${prune}, or raise maxmemory`,
+  };
 }
 
 /** Checks of the Redis a run depends on: reachable, noeviction, persistent. */
 export async function redisChecks(url: string): Promise<Check[]> {
   const redis = createRedis(url, { role: 'client', connectionName: 'gavel-doctor' });
   redis.on('error', () => {});
+  const shown = withoutPassword(url);
   try {
     const version = (await redis.info('server')).match(/redis_version:(\S+)/)?.[1] ?? '?';
-    const checks: Check[] = [{ name: 'redis', ok: true, detail: `${url} reachable (Redis ${version})` }];
+    const checks: Check[] = [{ name: 'redis', ok: true, detail: `${shown} reachable (Redis ${version})` }];
     const policy = ((await redis.config('GET', 'maxmemory-policy')) as string[])[1] ?? '?';
     checks.push({
       name: 'redis maxmemory-policy',
@@ -36,13 +65,16 @@ export async function redisChecks(url: string): Promise<Check[]> {
       detail: aof ? 'AOF on' : save ? `AOF off (RDB snapshots "${save}" only)` : 'none',
       fix: 'redis-cli config set appendonly yes (and appendonly yes in redis.conf): without AOF a crash loses queued work',
     });
+    const memory = await redis.info('memory');
+    const field = (name: string): number => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(memory)?.[1] ?? 0);
+    checks.push(memoryCheck(field('used_memory'), field('maxmemory')));
     return checks;
   } catch (error) {
     return [
       {
         name: 'redis',
         ok: false,
-        detail: `${url} unreachable (${(error as Error).message})`,
+        detail: `${shown} unreachable (${(error as Error).message})`,
         fix: 'bash infra/bootstrap starts a local Redis, or set GAVEL_REDIS_URL',
       },
     ];
@@ -85,7 +117,7 @@ export async function doctorCommand(): Promise<void> {
   const checks = [...(await redisChecks(config.GAVEL_REDIS_URL)), ...(await dockerChecks())];
   let failed = 0;
   for (const check of checks) {
-    const required = check.name.startsWith('redis');
+    const required = check.name.startsWith('redis') && !check.advisory;
     if (!check.ok && required) failed += 1;
     const mark = check.ok ? 'ok  ' : required ? 'FAIL' : 'warn';
     process.stdout.write(
