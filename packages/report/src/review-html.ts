@@ -12,10 +12,14 @@ let assets: { script: string; style: string } | undefined;
 
 /** The page's own script and style sheet (static source files beside this one), read once. */
 function pageAssets(): { script: string; style: string } {
-  assets ??= {
-    script: readFileSync(new URL('./review-page.js', import.meta.url), 'utf8'),
-    style: readFileSync(new URL('./review-page.css', import.meta.url), 'utf8'),
-  };
+  if (!assets) {
+    const script = readFileSync(new URL('./review-page.js', import.meta.url), 'utf8');
+    const style = readFileSync(new URL('./review-page.css', import.meta.url), 'utf8');
+    // Inlined as raw text: neither may contain its own end tag.
+    if (/<\/script/i.test(script) || /<\/style/i.test(style))
+      throw new Error('review-page.js/.css must not contain </script or </style');
+    assets = { script, style };
+  }
   return assets;
 }
 
