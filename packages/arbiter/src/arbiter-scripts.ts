@@ -23,13 +23,13 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[
 return 0`;
 
 /**
- * Commits a created batch only while its intent is still open (written, not dropped, no batch id)
- * and every member sample is still pending with the intent's custom_id; otherwise changes nothing
- * and returns 0 (the batch is a duplicate).
+ * Commits a created batch only while its intent is still open (written by this flusher — same
+ * owner token —, not dropped, no batch id) and every member sample is still pending with the
+ * intent's custom_id; otherwise changes nothing and returns 0 (the batch is a duplicate).
  *
  * KEYS: intent, intents set, state hash, pending zset, batches zset, batch records hash.
- * ARGV: intent key, committed intent JSON, batch id, created ms, batch record JSON, then
- * (sample id, custom_id, new state JSON) per member.
+ * ARGV: intent key, committed intent JSON, batch id, created ms, batch record JSON, owner token,
+ * then (sample id, custom_id, new state JSON) per member.
  */
 export const COMMIT_IF_OPEN = `
 local raw = redis.call('GET', KEYS[1])
@@ -37,13 +37,16 @@ if not raw then return 0 end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return 0 end
 local intent = cjson.decode(raw)
 if intent.batch_id ~= cjson.null and intent.batch_id ~= nil then return 0 end
-for i = 6, #ARGV, 3 do
+local owner = intent.owner
+if owner == nil or owner == cjson.null then owner = '' end
+if owner ~= ARGV[6] then return 0 end
+for i = 7, #ARGV, 3 do
   local s = redis.call('HGET', KEYS[3], ARGV[i])
   if not s then return 0 end
   local st = cjson.decode(s)
   if st.status ~= 'pending' or st.custom_id ~= ARGV[i + 1] then return 0 end
 end
-for i = 6, #ARGV, 3 do
+for i = 7, #ARGV, 3 do
   redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 2])
   redis.call('ZREM', KEYS[4], ARGV[i])
 end

@@ -25,6 +25,8 @@ export const SubmitIntent = z.object({
   attempts: z.array(z.number().int().nonnegative()),
   at: z.number(),
   batch_id: z.string().nullable(),
+  /** A token of the flusher that wrote it: only that flusher (or a recovery that read it) commits it. */
+  owner: z.string().optional(),
 });
 export type SubmitIntent = z.infer<typeof SubmitIntent>;
 
@@ -234,6 +236,7 @@ export class ArbiterStore {
       batch.batch_id,
       String(batch.created_at),
       JSON.stringify(batch),
+      intent.owner ?? '',
     ];
     intent.sample_ids.forEach((sampleId, i) => {
       const state = states.get(sampleId);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Logger } from '@gavel/core';
 import type { RunStore } from '@gavel/queue';
@@ -69,6 +70,7 @@ export async function sendBatch(ctx: SendContext, members: readonly SendMember[]
     attempts: members.map((m) => m.attempt),
     at: Date.now(),
     batch_id: null,
+    owner: randomUUID(),
   };
   await arb.writeIntent(intent);
   if (!(await ctx.lock.stillHeld())) {
