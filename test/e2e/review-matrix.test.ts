@@ -77,7 +77,8 @@ beforeAll(async () => {
   const hostile = candidate.records.find((r) => r.verdict && !r.verdict.pass) as ExportRecord;
   hostileId = hostile.sample_id;
   hostile.output = `def f():\n    return 1\n${HOSTILE}\n`;
-  (hostile.verdict as NonNullable<ExportRecord['verdict']>).rationale = `rationale ${HOSTILE}`;
+  // \u001b and \u0000 are not allowed in XML 1.0: the JUnit file drops them, the page shows the rest
+  (hostile.verdict as NonNullable<ExportRecord['verdict']>).rationale = `rationale ${HOSTILE}\u001b\u0000`;
   hostile.prompt = `prompt ${HOSTILE}`;
   await writeExport(join(dir, 'base.jsonl'), base);
   await writeExport(join(dir, 'cand.jsonl'), candidate);
