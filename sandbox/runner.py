@@ -1,27 +1,44 @@
 """gavel sandbox runner: the entrypoint of every disposable execution container.
 
-stdin:  a tar stream with solution/<files> (the sample's files), tests/<files> (the eval's reference
-        tests) and meta.json ({"timeout_s": float, "output_bytes": int}).
-stdout: one JSON document {runner, exit_code, duration_ms, timed_out, junit_xml, output, output_truncated}.
+stdin:  one line with the result key (64 hex digits, fresh per container), then a tar stream with
+        solution/<files> (the sample's files), tests/<one file> (the eval's reference tests) and
+        meta.json ({"timeout_s": float, "output_bytes": int, "report_bytes": int, "value_bytes": int}).
+stdout: one line `<HMAC-SHA256 of the document, hex> <JSON document>`, the document being
+        {runner, exit_code, duration_ms, timed_out, junit_xml, report_rejected, output_bytes,
+        output_truncated}: the worker accepts only a line whose MAC its key verifies.
+stderr: the sample's and pytest's output, at most output_bytes of it.
 
-Facts come from pytest's JUnit report only, never from an exit code: the worker parses junit_xml.
-The reference tests are copied to a directory of their own, pytest runs with the sandbox's own
-pytest.ini (-c), --noconftest and the tests' directory as rootdir, so a sample's conftest.py,
-pytest.ini or pyproject.toml cannot steer collection. `--versions` prints the tool versions.
+Three processes, one uid (the container runs as 65534 with no capabilities and no-new-privileges, so
+no other uid can be taken): this runner (PID 1), pytest with the eval's tests, and the sample's own
+process, which pytest starts and reaches through proxies that carry plain values only
+(sample_proxy.py). The runner and pytest make themselves non-dumpable before the sample exists, so it
+cannot ptrace them or open their memory, descriptors or environment under /proc; the key is read from
+stdin before anything else and is never written anywhere the sample can read; the sample's output
+goes to a pipe of the runner's, never to the container's stdout. Facts come from pytest's JUnit
+report, vouched for by the plugin (gavel_plugin.py), never from an exit code. `--versions` prints the
+tool versions.
 """
 
+import ctypes
 import hashlib
+import hmac
+import io
 import json
 import os
+import select
+import signal
 import subprocess
 import sys
 import tarfile
 import threading
 import time
+import xml.etree.ElementTree as ET
 
 SCRATCH = "/scratch"
 GAVEL = "/opt/gavel"
 TAR_LIMIT = 64 * 1024 * 1024
+MESSAGE_CHARS = 2000
+PR_SET_DUMPABLE = 4
 
 
 def versions():
@@ -64,25 +81,24 @@ def safe_extract(tar, root):
         # links, devices, fifos: ignored
 
 
-def drain(stream, cap, sink):
+def drain(fd, cap, sink):
+    """Reads the output pipe to its end (every writer dead), keeping the first `cap` bytes."""
     kept = bytearray()
     total = 0
     while True:
-        chunk = stream.read(65536)
+        chunk = os.read(fd, 65536)
         if not chunk:
             break
         total += len(chunk)
         if len(kept) < cap:
             kept.extend(chunk[: cap - len(kept)])
-    sink["output"] = kept.decode("utf-8", "replace")
-    sink["truncated"] = total > cap
+    os.close(fd)
+    sink["output"] = bytes(kept)
+    sink["total"] = total
 
 
 def read_completion(fd):
-    """The plugin's completion record, if pytest finished normally; never blocks on a background
-    process that inherited the pipe."""
-    import select  # noqa: PLC0415
-
+    """The plugin's completion record, if pytest finished normally (read once pytest is gone)."""
     data = b""
     deadline = time.monotonic() + 0.5
     while len(data) < 200 and time.monotonic() < deadline:
@@ -97,17 +113,46 @@ def read_completion(fd):
     return data
 
 
+def bounded_report(raw, limit):
+    """pytest's report with what the facts need only (outcomes, messages cut to MESSAGE_CHARS, no
+    tracebacks or captured output), so its size follows the number of tests; None if still over limit."""
+    root = ET.fromstring(raw)
+    for parent in root.iter():
+        for child in list(parent):
+            if child.tag in ("system-out", "system-err", "properties"):
+                parent.remove(child)
+    for el in root.iter():
+        if el.tag in ("failure", "error", "skipped"):
+            el.text = None
+            if "message" in el.attrib:
+                el.set("message", el.get("message")[:MESSAGE_CHARS])
+        for key in ("name", "classname"):
+            if key in el.attrib:
+                el.set(key, el.get(key)[:500])
+    out = ET.tostring(root, encoding="unicode")
+    return out if len(out.encode()) <= limit else None
+
+
+def signed_line(key, doc):
+    body = json.dumps(doc, ensure_ascii=True, separators=(",", ":"))
+    return hmac.new(key, body.encode("ascii"), hashlib.sha256).hexdigest() + " " + body + "\n"
+
+
 def main():
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     if "--versions" in sys.argv:
         print(json.dumps(versions()))
         return
     started = time.monotonic()
+    key_line = sys.stdin.buffer.readline(80).strip()
+    if len(key_line) != 64 or not all(c in b"0123456789abcdef" for c in key_line):
+        print(json.dumps({"runner": "error", "error": "no result key on the first line of stdin"}))
+        return
+    key = bytes.fromhex(key_line.decode())
     data = sys.stdin.buffer.read(TAR_LIMIT + 1)
     if len(data) > TAR_LIMIT:
         print(json.dumps({"runner": "error", "error": "workspace tar over 64 MiB"}))
         return
-    import io  # noqa: PLC0415
-
     stage = os.path.join(SCRATCH, "in")
     os.makedirs(stage, exist_ok=True)
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
@@ -120,27 +165,42 @@ def main():
             meta = json.load(f)
     timeout_s = float(meta.get("timeout_s", 25))
     cap = int(meta.get("output_bytes", 1024 * 1024))
+    report_limit = int(meta.get("report_bytes", 4 * 1024 * 1024))
+    value_bytes = int(meta.get("value_bytes", 8 * 1024 * 1024))
     work = os.path.join(stage, "solution")
     tests = os.path.join(stage, "tests")
     os.makedirs(work, exist_ok=True)
     report_dir = os.path.join(SCRATCH, "report-" + os.urandom(8).hex())
     os.makedirs(report_dir, mode=0o700)
     report = os.path.join(report_dir, "junit.xml")
+    # One test module: pytest has read and compiled it before it imports the sample (which starts the
+    # sample's process), so the sample cannot rewrite a module that is yet to be collected.
     test_files = sorted(
         os.path.join(tests, n) for n in os.listdir(tests) if n.endswith(".py")
-    ) if os.path.isdir(tests) else []
+    )[:1] if os.path.isdir(tests) else []
+    # Completion channel: pytest's plugin reads a nonce before the sample exists and, once the report
+    # is written (with every process of the sample dead), sends back the nonce and the report's sha256.
+    nonce = os.urandom(16).hex().encode()
+    nonce_r, nonce_w = os.pipe()
+    done_r, done_w = os.pipe()
+    out_r, out_w = os.pipe()
+    deadline = time.monotonic() + max(0.5, timeout_s - 0.5)
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": "/tmp",
         "TMPDIR": "/tmp",
         "PYTHONPATH": GAVEL,
-        "GAVEL_WORK": work,
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONHASHSEED": "0",
         "LANG": "C.UTF-8",
+        "GAVEL_WORK": work,
+        "GAVEL_CHANNEL": f"{nonce_r},{done_w}",
+        "GAVEL_OUTPUT_FD": str(out_w),
+        "GAVEL_DEADLINE": repr(deadline),
+        "GAVEL_VALUE_BYTES": str(value_bytes),
     }
     cmd = [
-        sys.executable, "-P", "-m", "pytest",
+        sys.executable, "-s", "-P", "-m", "pytest",
         "-p", "gavel_plugin",
         "-c", os.path.join(GAVEL, "pytest.ini"),
         "--rootdir", tests,
@@ -148,54 +208,55 @@ def main():
         "-q", "--no-header", "-o", "console_output_style=classic",
         *test_files,
     ]
-    # Completion channel: pytest's plugin reads a nonce before the sample is imported and, once the
-    # report is written, sends back the nonce and the report's sha256. A report without that record
-    # (the sample exited early, or wrote a report of its own) is not a fact.
-    nonce = os.urandom(16).hex().encode()
-    nonce_r, nonce_w = os.pipe()
-    done_r, done_w = os.pipe()
-    env["GAVEL_CHANNEL"] = f"{nonce_r},{done_w}"
-    sink = {"output": "", "truncated": False}
-    proc = subprocess.Popen(cmd, cwd=work, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-                            pass_fds=(nonce_r, done_w))
+    sink = {"output": b"", "total": 0}
+    proc = subprocess.Popen(cmd, cwd=tests if os.path.isdir(tests) else work, env=env,
+                            stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
+                            start_new_session=True, pass_fds=(nonce_r, done_w, out_w))
     os.close(nonce_r)
     os.close(done_w)
+    os.close(out_w)
     os.write(nonce_w, nonce)
     os.close(nonce_w)
-    reader = threading.Thread(target=drain, args=(proc.stdout, cap, sink), daemon=True)
+    reader = threading.Thread(target=drain, args=(out_r, cap, sink), daemon=True)
     reader.start()
     timed_out = False
     try:
         code = proc.wait(timeout=timeout_s)
     except subprocess.TimeoutExpired:
         timed_out = True
-        try:
-            os.killpg(proc.pid, 9)
-        except OSError:
-            pass
-        code = proc.wait()
-    reader.join(timeout=0.5)  # a background process may hold the pipe open: do not wait for it
-    record = read_completion(done_r)
+        code = None
+    # Every other process in the container (pytest if it is still there, the sample's, whatever they
+    # started) is killed before anything they might have touched is read.
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except OSError:
+        pass
+    if code is None:
+        proc.wait()
+    reader.join(timeout=2)
+    record = read_completion(done_r).split(b" ")
     junit = None
     report_rejected = False
     if not timed_out and os.path.isfile(report):
         with open(report, "rb") as f:
-            raw = f.read(8 * 1024 * 1024)
-        if record == nonce + b" " + hashlib.sha256(raw).hexdigest().encode():
-            junit = raw.decode("utf-8", "replace")
+            raw = f.read(64 * 1024 * 1024)
+        if len(record) == 3 and hmac.compare_digest(record[0], nonce) and record[1] == hashlib.sha256(raw).hexdigest().encode():
+            junit = bounded_report(raw, report_limit)
+            timed_out = record[2] == b"timeout"
         else:
             report_rejected = True
-    print(json.dumps({
+    doc = {
         "runner": "ok",
         "exit_code": code,
         "duration_ms": round((time.monotonic() - started) * 1000, 1),
         "timed_out": timed_out,
         "junit_xml": junit,
-        "output": sink["output"],
-        "output_truncated": sink["truncated"],
         "report_rejected": report_rejected,
-    }))
+        "output_bytes": sink["total"],
+        "output_truncated": sink["total"] > cap,
+    }
+    os.write(2, sink["output"])
+    sys.stdout.write(signed_line(key, doc))
     sys.stdout.flush()
     os._exit(0)
 

@@ -126,6 +126,28 @@ describe('hostile code in the Docker sandbox', () => {
     expect(f.output_truncated).toBe(true);
   });
 
+  it('a passing sample that prints 5 MB is graded passed, its output truncated', async () => {
+    // Non-ASCII and control characters: JSON-escaped they would be ~6x as large in a single result line.
+    const f = await run(
+      sample("import sys\nsys.stdout.write('\\u00e9\\x01' * (5 * 1024 * 1024 // 3))\nsys.stdout.flush()"),
+    );
+    expect(f.tests).toMatchObject({ passed: 1, failed: 0, expected: 1 });
+    expect(f.output_truncated).toBe(true);
+  });
+
+  it('a passing sample with a large report (10,000 tests, 1.4 MB of JUnit) is graded passed', async () => {
+    const f = await run(
+      {
+        ...sample(''),
+        tests:
+          'import pytest\n\n@pytest.mark.parametrize("i", range(10000), ids=lambda i: f"case-{i:05d}-" + "x" * 40)\ndef test_add(i):\n    from solution import add\n    assert add(i, 1) == i + 1\n',
+        expected_tests: 10000,
+      },
+      limits({ wall_s: 30 }),
+    );
+    expect(f.tests).toMatchObject({ passed: 10000, failed: 0, expected: 10000 });
+  });
+
   it('orphan background process: does not outlive the container, the sample is still graded', async () => {
     const f = await run(sample("import subprocess\nsubprocess.Popen(['sleep', '1000'], start_new_session=True)"));
     expect(f.timed_out).toBe(false);
@@ -138,10 +160,12 @@ describe('hostile code in the Docker sandbox', () => {
     expect(f.tests?.cases[0]?.message ?? '').toMatch(/Operation not permitted/);
   });
 
-  it('os._exit(0) at import: no report, failing', async () => {
+  it('os._exit(0) at import: the sample process ends, the test fails saying so', async () => {
+    // The sample runs in its own process: its exit ends that process, not pytest, whose report says why.
     const f = await run(sample('import os\nos._exit(0)'));
     failed(f);
-    expect(f.tests?.collected).toBe(0);
+    expect(f.tests?.collected).toBe(1);
+    expect(f.tests?.cases[0]?.message ?? '').toMatch(/sample's process ended \(exit status 0\)/);
   });
 
   it('sys.exit(0) at import: failing', async () => {

@@ -8,7 +8,14 @@ import { BUILD_COMMAND, classifyDockerError } from './docker-errors.ts';
 import { runExecContainer } from './exec-container.ts';
 import { junitFacts } from './junit-facts.ts';
 import { sweepOrphans } from './orphan-sweep.ts';
-import { RunnerOutput } from './runner-output.ts';
+import {
+  REPORT_BYTES,
+  RESULT_LINE_BYTES,
+  resultKey,
+  runnerStdin,
+  VALUE_BYTES,
+  verifiedRunnerOutput,
+} from './runner-output.ts';
 import type { SandboxConfig } from './sandbox-config.ts';
 import { Semaphore } from './semaphore.ts';
 import { pyrightFacts, ruffFacts } from './static-facts.ts';
@@ -106,7 +113,10 @@ export async function createDockerSandbox(
     const tar = await workspaceTar(ws, {
       timeout_s: Math.max(1, limits.wall_s - 2),
       output_bytes: limits.output_bytes,
+      report_bytes: REPORT_BYTES,
+      value_bytes: VALUE_BYTES,
     });
+    const key = resultKey();
     const spec = containerSpec({
       image: image as string,
       name: `gavel-exec-${process.pid}-${++seq}`,
@@ -117,8 +127,12 @@ export async function createDockerSandbox(
     const release = await gate.acquire(signal);
     const t = performance.now();
     try {
-      const r = await runExecContainer(docker, spec, tar, { wallMs, outputBytes: limits.output_bytes + 65536, signal });
-      return { ws, r, total: performance.now() - t };
+      const r = await runExecContainer(docker, spec, runnerStdin(key, tar), {
+        wallMs,
+        outputBytes: RESULT_LINE_BYTES,
+        signal,
+      });
+      return { ws, r, key, total: performance.now() - t };
     } finally {
       release();
     }
@@ -136,10 +150,10 @@ export async function createDockerSandbox(
         execute(sample, limits, signal),
       ]);
       const { r } = executed;
-      const runner = r.timed_out || r.oom_killed ? null : RunnerOutput.safeParse(safeJson(r.stdout));
-      const out = runner?.success ? runner.data : null;
-      if (runner && !runner.success && r.exit_code === 0) {
-        logger.warn({ sample: sample.id, stderr: r.stderr.slice(0, 500) }, 'sandbox runner printed no facts document');
+      // Only the runner's line under this container's key is a fact; anything else on stdout is not.
+      const out = r.timed_out || r.oom_killed ? null : verifiedRunnerOutput(r.stdout, executed.key);
+      if (!out && !r.timed_out && !r.oom_killed) {
+        logger.warn({ sample: sample.id, exit_code: r.exit_code }, 'sandbox runner printed no verified facts document');
       }
       const tests = ws.expected > 0 || ws.tests.source ? junitFacts(out?.junit_xml ?? null, ws.expected) : null;
       const ruff = ruffFacts(analysed.a.ruff);
@@ -183,13 +197,4 @@ export async function createDockerSandbox(
       await analysis.stop();
     },
   };
-}
-
-function safeJson(text: string): unknown {
-  const line = text.trim().split('\n').pop() ?? '';
-  try {
-    return JSON.parse(line);
-  } catch {
-    return null;
-  }
 }

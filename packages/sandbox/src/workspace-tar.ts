@@ -18,8 +18,16 @@ export function sampleWorkspace(sample: Sample): Workspace {
   return { solution, tests: { fileName: ref.fileName, source: ref.source }, expected: ref.expected };
 }
 
-/** The tar stream the runner reads on stdin: solution/…, tests/…, meta.json. */
-export async function workspaceTar(ws: Workspace, meta: { timeout_s: number; output_bytes: number }): Promise<Buffer> {
+/** What the runner reads from meta.json: its time budget and the bounds of what it sends back. */
+export interface RunnerMeta {
+  timeout_s: number;
+  output_bytes: number;
+  report_bytes?: number;
+  value_bytes?: number;
+}
+
+/** The tar stream the runner reads on stdin (after the key line): solution/…, tests/…, meta.json. */
+export async function workspaceTar(ws: Workspace, meta: RunnerMeta): Promise<Buffer> {
   const p = pack();
   const chunks: Buffer[] = [];
   p.on('data', (c: unknown) => {
