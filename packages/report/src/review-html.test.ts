@@ -37,20 +37,23 @@ describe('reviewHtml', () => {
     expect(html).not.toMatch(/<link\b|@import|url\(/i);
   });
 
-  it('embeds the data once in a JSON element no sample text can close, and escapes the header', () => {
+  it('embeds the data once, in JSON elements no sample text can close,, and escapes the header', () => {
     const html = page();
-    expect(html.match(/<script\b/gi)).toHaveLength(2);
-    expect(html.match(/<\/script>/gi)).toHaveLength(2);
+    expect(html.match(/<script\b/gi)).toHaveLength(3);
+    expect(html.match(/<\/script>/gi)).toHaveLength(3);
     expect(html).not.toContain('window.__pwned=1</script>');
     expect(html).not.toContain('<b>sut</b>');
     expect(html).toContain('&lt;b&gt;sut&lt;/b&gt;');
-    const json = html.match(/<script type="application\/json" id="gavel-data">([\s\S]*?)<\/script>/)?.[1] as string;
-    const data = JSON.parse(json) as {
-      rows: Array<{ d: { output: string; prompt: string; judge_rationale: string } }>;
-    };
-    expect(data.rows).toHaveLength(1);
-    expect(data.rows[0]?.d.output).toBe(HOSTILE);
-    expect(data.rows[0]?.d.prompt).toBe('\u2028</SCRIPT >');
-    expect(data.rows[0]?.d.judge_rationale).toBe(HOSTILE);
+    const element = (id: string) =>
+      JSON.parse(
+        html.match(new RegExp(`<script type="application/json" id="${id}">([\\s\\S]*?)</script>`))?.[1] as string,
+      );
+    const matrix = element('gavel-data') as { rows: Array<{ id: string; c: unknown[] }> };
+    expect(matrix.rows.map((r) => r.id)).toEqual(['s1']);
+    const details = element('gavel-details') as Array<{ output: string; prompt: string; judge_rationale: string }>;
+    expect(details).toHaveLength(1);
+    expect(details[0]?.output).toBe(HOSTILE);
+    expect(details[0]?.prompt).toBe('\u2028</SCRIPT >');
+    expect(details[0]?.judge_rationale).toBe(HOSTILE);
   });
 });

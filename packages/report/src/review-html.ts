@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { escapeHtml, jsonForScriptElement } from './html-text.ts';
-import { sampleDetail } from './review-detail.ts';
+import { type SampleDetail, sampleDetail } from './review-detail.ts';
 import { manifestItems, summaryFigures } from './review-header.ts';
 import { type MatrixBase, type ReviewMatrix, reviewMatrix } from './review-matrix.ts';
 import { runSummary } from './review-summary.ts';
@@ -40,37 +40,47 @@ export interface ReviewPageInput {
   comparison?: ReviewComparisonView;
 }
 
-/** The data the page's script reads: columns, criteria and, per row, cells, tags and the sample's detail. */
-export function reviewData(run: RunRecords, matrix: ReviewMatrix, base?: MatrixBase): unknown {
+/**
+ * The data the page's script reads: the matrix (columns, criteria and, per row, its sample id, cells
+ * and tags), and apart from it each row's detail, which the page parses only when first needed.
+ */
+export function reviewData(
+  run: RunRecords,
+  matrix: ReviewMatrix,
+  base?: MatrixBase,
+): { matrix: unknown; details: SampleDetail[] } {
   const byId = new Map<string, ExportRecord>(run.records.map((r) => [r.sample_id, r]));
   return {
-    columns: matrix.columns,
-    criteria: matrix.criteria,
-    has_base: base !== undefined,
-    rows: matrix.rows.map((row) => ({
-      c: row.cells,
-      t: row.tags,
-      d: sampleDetail(
+    matrix: {
+      columns: matrix.columns,
+      criteria: matrix.criteria,
+      has_base: base !== undefined,
+      rows: matrix.rows.map((row) => ({ id: row.sample_id, c: row.cells, t: row.tags })),
+    },
+    details: matrix.rows.map((row) =>
+      sampleDetail(
         byId.get(row.sample_id) as ExportRecord,
         base?.pairOf(row.sample_id),
         base?.changedFacts(row.sample_id),
       ),
-    })),
+    ),
   };
 }
 
 /**
  * The review matrix as one self-contained HTML file: inline CSS, JS and SVG, no request to anywhere
  * (a Content-Security-Policy of `default-src 'none'` with the script and style sheet allowed by hash
- * only), opens from `file://`. The data is embedded once as JSON in a `<script type="application/json">`
- * element, escaped so no sample text can close it; the page's script writes sample text through
- * `textContent` only and renders the visible rows of the matrix alone, so 10k samples stay usable.
+ * only), opens from `file://`. The data is embedded once as JSON in two `<script type="application/json">`
+ * elements (the matrix, and the details parsed on first use), escaped so no sample text can close them;
+ * the page's script writes sample text through `textContent` only and renders the visible rows of the
+ * matrix alone, so 10k samples stay usable.
  */
 export function reviewHtml(input: ReviewPageInput): string {
   const { script, style } = pageAssets();
   const { run, comparison } = input;
   const matrix = reviewMatrix(run, { base: comparison?.base });
   const summary = runSummary(run);
+  const data = reviewData(run, matrix, comparison?.base);
   const runId = run.manifest?.run_id ?? run.records[0]?.run_id ?? 'run';
   const title = comparison ? comparison.title : `gavel review — run ${runId}`;
   const csp = [
@@ -110,7 +120,8 @@ ${comparison?.headerHtml ?? ''}
 <div id="viewport" class="viewport"><div id="grid-head" class="grid-head" role="row"></div><div id="grid-body" class="body"></div></div>
 </main>
 <aside id="detail" hidden aria-label="sample detail"><button id="detail-close" class="close" type="button">close ✕</button><div id="detail-content"></div></aside>
-<script type="application/json" id="gavel-data">${jsonForScriptElement(reviewData(run, matrix, comparison?.base))}</script>
+<script type="application/json" id="gavel-data">${jsonForScriptElement(data.matrix)}</script>
+<script type="application/json" id="gavel-details">${jsonForScriptElement(data.details)}</script>
 <script>${script}</script>
 </body>
 </html>

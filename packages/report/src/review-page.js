@@ -2,6 +2,12 @@
 // Every piece of sample data reaches the DOM through textContent or a CSSOM property, never as markup.
 (() => {
   const data = JSON.parse(document.getElementById('gavel-data').textContent);
+  // The details (prompt, output, tests, rationales) are most of the file: parsed on first use only.
+  let details = null;
+  function detailsOf(i) {
+    details ??= JSON.parse(document.getElementById('gavel-details').textContent);
+    return details[i];
+  }
   const columns = data.columns;
   const rows = data.rows;
   const ROW_H = 26;
@@ -89,7 +95,7 @@
   function haystack(i) {
     if (haystacks[i] === undefined) {
       const r = rows[i];
-      const d = r.d;
+      const d = detailsOf(i);
       haystacks[i] = [
         ...r.c.map((v) => (v === null ? '' : String(v))),
         d.judge_rationale ?? '',
@@ -204,7 +210,7 @@
       const row = el('div', i === selected ? 'row selected' : 'row');
       row.setAttribute('role', 'row');
       row.tabIndex = 0;
-      row.dataset.sample = r.d.sample_id;
+      row.dataset.sample = r.id;
       row.style.top = `${p * ROW_H}px`;
       for (let k = 0; k < columns.length; k++) row.append(cell(columns[k], r.c[k]));
       row.addEventListener('click', () => openDetail(i));
@@ -332,19 +338,19 @@
   }
   function openDetail(i) {
     selected = i;
-    state.sample = rows[i].d.sample_id;
+    state.sample = rows[i].id;
     writeHash();
     showDetail();
     renderRows();
   }
   function showDetail() {
-    const i = rows.findIndex((r) => r.d.sample_id === state.sample);
+    const i = rows.findIndex((r) => r.id === state.sample);
     if (i < 0) {
       detail.hidden = true;
       return;
     }
     selected = i;
-    const d = rows[i].d;
+    const d = detailsOf(i);
     const content = $('detail-content');
     const parts = [el('h2', '', d.sample_id)];
     const verdict = el('span', `v v-${d.verdict}`, d.verdict);
