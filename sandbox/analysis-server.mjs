@@ -6,6 +6,13 @@
 // stdin:  NDJSON requests {"id": string, "files": {"<relative path>.py": "<source>"}}
 // stdout: NDJSON responses {"id", "ruff": {version, duration_ms, diagnostics: [ruff JSON]},
 //                           "pyright": {version, exit_code, duration_ms, report: pyright --outputjson}}
+//         or, when that one request cannot be analysed, {"id", "error": "<why>", "code": "input"|"transient"}
+// One request never stops the next: each request's failure (a file that cannot be written, such as
+// `a.py` beside `a.py/b.py`; a full scratch; a malformed request) is answered for that request alone,
+// and the server goes on. A request's files are bounded (GAVEL_ANALYSIS_MAX_FILE_BYTES each,
+// GAVEL_ANALYSIS_MAX_REQUEST_BYTES and GAVEL_ANALYSIS_MAX_REQUEST_FILES in all: the rest are
+// "skipped"), and one pyright run takes requests up to GAVEL_ANALYSIS_BATCH_BYTES, so a batch fits
+// the scratch tmpfs.
 // The pyright configuration is the sandbox's own (-p): a sample's pyrightconfig.json or
 // pyproject.toml is never written to disk here (only .py/.pyi files are), so it cannot steer the run.
 import { spawn } from 'node:child_process';
@@ -23,15 +30,22 @@ const RUFF_VERSION = ruff.Workspace.version();
 const SCRATCH = process.env.GAVEL_ANALYSIS_SCRATCH ?? '/scratch';
 const PYRIGHT_TIMEOUT_MS = Number(process.env.GAVEL_PYRIGHT_TIMEOUT_MS ?? 60000);
 const MAX_FILE_BYTES = Number(process.env.GAVEL_ANALYSIS_MAX_FILE_BYTES ?? 1048576);
+const MAX_REQUEST_BYTES = Number(process.env.GAVEL_ANALYSIS_MAX_REQUEST_BYTES ?? 8 * 1048576);
+const MAX_REQUEST_FILES = Number(process.env.GAVEL_ANALYSIS_MAX_REQUEST_FILES ?? 500);
+const BATCH_BYTES = Number(process.env.GAVEL_ANALYSIS_BATCH_BYTES ?? 64 * 1048576);
 const BASE_CONFIG = JSON.parse(readFileSync('/opt/gavel/pyrightconfig.json', 'utf8'));
+
+/** Errors of writing a request's files that the request itself causes (its paths cannot coexist or be named). */
+const INPUT_FS_ERRORS = new Set(['ENOTDIR', 'EEXIST', 'EISDIR', 'ENAMETOOLONG', 'EINVAL']);
 
 const settings = ruff.Workspace.defaultSettings();
 settings['target-version'] = 'py311';
 const workspace = new ruff.Workspace(settings, ruff.PositionEncoding.Utf16);
 
 const send = (msg) => process.stdout.write(`${JSON.stringify(msg)}\n`);
+const fail = (id, code, error) => send({ id, error, code });
 let seq = 0;
-let pending = [];
+const pending = [];
 let running = false;
 
 function safeRel(p) {
@@ -56,19 +70,47 @@ function lint(files) {
   return { version: RUFF_VERSION, duration_ms: performance.now() - t, diagnostics };
 }
 
-function runPyright(batch) {
-  const dir = join(SCRATCH, `batch-${++seq}`);
-  const roots = [];
-  for (const req of batch) {
-    const root = join(dir, `s${roots.length}`);
-    roots.push(root);
-    for (const [name, source] of Object.entries(req.files)) {
+/** Writes one request's files under root; on failure removes them and says why (and whose fault). */
+function writeRequest(root, files) {
+  let current = '';
+  try {
+    for (const [name, source] of Object.entries(files)) {
+      current = name;
       const p = join(root, name);
       mkdirSync(dirname(p), { recursive: true });
       writeFileSync(p, source);
     }
+    return null;
+  } catch (e) {
+    rmSync(root, { recursive: true, force: true });
+    const code = INPUT_FS_ERRORS.has(e?.code) ? 'input' : 'transient';
+    const why =
+      code === 'input'
+        ? `files: ${current} cannot be written beside the sample's other files (${e.code}; a path is both a file and a directory, or is not a valid name)`
+        : `analysis scratch: writing ${current} failed (${e?.code ?? String(e)})`;
+    return { code, why };
   }
-  const config = { ...BASE_CONFIG, include: roots, executionEnvironments: roots.map((root) => ({ root })) };
+}
+
+function runPyright(batch) {
+  const dir = join(SCRATCH, `batch-${++seq}`);
+  const roots = new Map();
+  const failed = new Map();
+  for (const [i, req] of batch.entries()) {
+    const root = join(dir, `s${i}`);
+    const error = writeRequest(root, req.files);
+    if (error) failed.set(req, error);
+    else roots.set(req, root);
+  }
+  if (roots.size === 0) {
+    rmSync(dir, { recursive: true, force: true });
+    return Promise.resolve({ roots, failed, report: null, code: null, duration_ms: 0, timedOut: false });
+  }
+  const config = {
+    ...BASE_CONFIG,
+    include: [...roots.values()],
+    executionEnvironments: [...roots.values()].map((root) => ({ root })),
+  };
   writeFileSync(join(dir, 'pyrightconfig.json'), JSON.stringify(config));
   const t = performance.now();
   return new Promise((resolve) => {
@@ -80,7 +122,7 @@ function runPyright(batch) {
     child.stdout.on('data', (c) => chunks.push(c));
     child.stderr.resume();
     const timer = setTimeout(() => child.kill('SIGKILL'), PYRIGHT_TIMEOUT_MS);
-    child.on('close', (code, sig) => {
+    const done = (code, sig) => {
       clearTimeout(timer);
       const duration_ms = performance.now() - t;
       let report = null;
@@ -90,8 +132,10 @@ function runPyright(batch) {
         report = null;
       }
       rmSync(dir, { recursive: true, force: true });
-      resolve({ roots, report, code: sig ? null : code, duration_ms, timedOut: sig === 'SIGKILL' });
-    });
+      resolve({ roots, failed, report, code: sig ? null : code, duration_ms, timedOut: sig === 'SIGKILL' });
+    };
+    child.on('error', () => done(null, null));
+    child.on('close', done);
   });
 }
 
@@ -105,52 +149,87 @@ function splitReport(report, root) {
   };
 }
 
+/** The next pyright batch: waiting requests in arrival order up to BATCH_BYTES (always at least one). */
+function takeBatch() {
+  let bytes = 0;
+  let n = 0;
+  while (n < pending.length && (n === 0 || bytes + pending[n].bytes <= BATCH_BYTES)) {
+    bytes += pending[n].bytes;
+    n += 1;
+  }
+  return pending.splice(0, n);
+}
+
+function answer(req, result, batchSize) {
+  const error = result.failed.get(req);
+  if (error) {
+    fail(req.id, error.code, error.why);
+    return;
+  }
+  const report = result.report ? splitReport(result.report, result.roots.get(req)) : null;
+  send({
+    id: req.id,
+    ruff: req.ruff,
+    skipped: req.skipped,
+    pyright: {
+      version: PYRIGHT_VERSION,
+      exit_code: report ? (report.summary.errorCount > 0 ? 1 : 0) : result.code,
+      duration_ms: result.duration_ms,
+      batch_size: batchSize,
+      timed_out: result.timedOut,
+      report,
+    },
+  });
+}
+
 async function pump() {
   if (running || pending.length === 0) return;
   running = true;
-  const batch = pending;
-  pending = [];
-  const result = await runPyright(batch);
-  batch.forEach((req, i) => {
-    const report = result.report ? splitReport(result.report, result.roots[i]) : null;
-    send({
-      id: req.id,
-      ruff: req.ruff,
-      skipped: req.skipped,
-      pyright: {
-        version: PYRIGHT_VERSION,
-        exit_code: report ? (report.summary.errorCount > 0 ? 1 : 0) : result.code,
-        duration_ms: result.duration_ms,
-        batch_size: batch.length,
-        timed_out: result.timedOut,
-        report,
-      },
-    });
-  });
-  running = false;
-  setImmediate(() => pump().catch((e) => send({ id: null, error: String(e) })));
+  const batch = takeBatch();
+  const answered = new Set();
+  try {
+    const result = await runPyright(batch);
+    for (const req of batch) {
+      answer(req, result, batch.length);
+      answered.add(req);
+    }
+  } catch (e) {
+    for (const req of batch) if (!answered.has(req)) fail(req.id, 'transient', `analysis failed: ${String(e)}`);
+  } finally {
+    running = false;
+    if (pending.length > 0) setImmediate(() => void pump());
+  }
 }
 
-const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
-rl.on('line', (line) => {
-  if (!line.trim()) return;
+/** A request line → a pending request, or an answer saying why it cannot be analysed. */
+function accept(line) {
   let req;
   try {
     req = JSON.parse(line);
   } catch {
-    send({ id: null, error: 'request is not JSON' });
+    fail(null, 'input', 'request is not JSON');
+    return;
+  }
+  const id = typeof req?.id === 'string' ? req.id : null;
+  if (id === null || typeof req.files !== 'object' || req.files === null || Array.isArray(req.files)) {
+    fail(id, 'input', 'request needs a string id and a files object');
     return;
   }
   const files = {};
   const skipped = [];
-  for (const [name, source] of Object.entries(req.files ?? {})) {
+  let bytes = 0;
+  let count = 0;
+  for (const [name, source] of Object.entries(req.files)) {
     const rel = safeRel(name);
     if (rel === null || typeof source !== 'string') continue;
-    if (Buffer.byteLength(source) > MAX_FILE_BYTES) {
+    const size = Buffer.byteLength(source);
+    if (size > MAX_FILE_BYTES || bytes + size > MAX_REQUEST_BYTES || count >= MAX_REQUEST_FILES) {
       skipped.push(rel);
       continue;
     }
     files[rel] = source;
+    bytes += size;
+    count += 1;
   }
   let ruffFacts;
   try {
@@ -158,8 +237,18 @@ rl.on('line', (line) => {
   } catch (e) {
     ruffFacts = { version: RUFF_VERSION, error: String(e), diagnostics: [] };
   }
-  pending.push({ id: req.id, files, ruff: ruffFacts, skipped });
-  pump().catch((e) => send({ id: null, error: String(e) }));
+  pending.push({ id, files, bytes, ruff: ruffFacts, skipped });
+  void pump();
+}
+
+const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
+rl.on('line', (line) => {
+  if (!line.trim()) return;
+  try {
+    accept(line);
+  } catch (e) {
+    fail(null, 'transient', `request not accepted: ${String(e)}`);
+  }
 });
 rl.on('close', () => {
   const wait = () => (running || pending.length ? setTimeout(wait, 50) : process.exit(0));

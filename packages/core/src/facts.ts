@@ -73,6 +73,19 @@ export const Facts = z.object({
       image: z.string(),
       image_digest: z.string(),
       split_ms: z.object({ container: z.number(), analysis: z.number(), execution: z.number() }).partial().optional(),
+      /** The limits the sample ran under: the run's, each capped at the worker's own maximum. */
+      limits: z
+        .object({
+          cpus: z.number(),
+          memory_mib: z.number(),
+          pids: z.number(),
+          tmpfs_mib: z.number(),
+          wall_s: z.number(),
+          output_bytes: z.number(),
+        })
+        .optional(),
+      /** Limits the run asked for above the worker's maximum (`GAVEL_SANDBOX_*` on the worker). */
+      capped: z.array(z.object({ field: z.string(), asked: z.number(), applied: z.number() })).optional(),
     })
     .nullable(),
 });

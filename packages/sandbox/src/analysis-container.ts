@@ -1,11 +1,12 @@
-import { hostname } from 'node:os';
 import { PassThrough } from 'node:stream';
 import type { Logger } from '@gavel/core';
-import { TransientError } from '@gavel/core';
+import { InputError, TransientError } from '@gavel/core';
 import type Docker from 'dockerode';
 import { z } from 'zod';
-import { type ContainerLimits, containerSpec } from './container-spec.ts';
+import { type AnalysisCaps, planAnalysisRequest, type SkippedFile } from './analysis-request.ts';
+import { type ContainerLimits, type ContainerOwner, containerSpec } from './container-spec.ts';
 import { classifyDockerError } from './docker-errors.ts';
+import { DEFAULT_ENGINE_DEADLINES, type EngineDeadlines, engineCall } from './engine-call.ts';
 import { PyrightResult, RuffResult } from './static-facts.ts';
 
 export const AnalysisResponse = z.object({
@@ -15,6 +16,12 @@ export const AnalysisResponse = z.object({
   skipped: z.array(z.string()).default([]),
 });
 export type AnalysisResponse = z.infer<typeof AnalysisResponse>;
+
+/** The server's answer for one request it could not analyse (`input`: the sample's own fault). */
+const AnalysisRefusal = z.object({ id: z.string(), error: z.string(), code: z.enum(['input', 'transient']) });
+
+/** An analysis with every file left out and why. */
+export type Analysis = Omit<AnalysisResponse, 'skipped'> & { skipped: SkippedFile[] };
 
 interface Waiter {
   resolve: (r: AnalysisResponse) => void;
@@ -27,7 +34,9 @@ interface Waiter {
  * none, read-only root, non-root, no capabilities): one analysis server reading NDJSON requests on
  * an attached stdin and answering on stdout, so ruff and pyright start once and pyright checks many
  * samples per run. If it dies or stops answering, pending requests fail transiently and the next
- * request starts a fresh one.
+ * request starts a fresh one. A request the server cannot analyse is answered for that request alone
+ * (an InputError when the sample caused it, such as `a.py` beside `a.py/b.py`); each request's files
+ * are bounded by {@link AnalysisCaps}, and one pyright batch by half the scratch tmpfs.
  */
 export class AnalysisContainer {
   private container: Docker.Container | null = null;
@@ -43,31 +52,54 @@ export class AnalysisContainer {
       image: string;
       limits: ContainerLimits;
       requestTimeoutMs: number;
-      maxFileBytes: number;
+      caps: AnalysisCaps;
+      owner: ContainerOwner;
       logger: Logger;
+      deadlines?: EngineDeadlines;
     },
   ) {}
+
+  private get deadlines(): EngineDeadlines {
+    return this.opts.deadlines ?? DEFAULT_ENGINE_DEADLINES;
+  }
 
   private async start(): Promise<void> {
     const spec = containerSpec({
       image: this.opts.image,
-      name: `gavel-analysis-${process.pid}-${Date.now().toString(36)}`,
+      name: `gavel-analysis-${this.opts.owner.instance.slice(0, 8)}-${Date.now().toString(36)}`,
       role: 'analysis',
       limits: this.opts.limits,
       entrypoint: ['node', '/opt/gavel/analysis-server.mjs'],
-      owner: { pid: process.pid, host: hostname() },
+      owner: this.opts.owner,
     });
-    spec.Env = [...(spec.Env ?? []), `GAVEL_ANALYSIS_MAX_FILE_BYTES=${this.opts.maxFileBytes}`];
+    const { caps } = this.opts;
+    spec.Env = [
+      ...(spec.Env ?? []),
+      `GAVEL_ANALYSIS_MAX_FILE_BYTES=${caps.maxFileBytes}`,
+      `GAVEL_ANALYSIS_MAX_REQUEST_BYTES=${caps.maxRequestBytes}`,
+      `GAVEL_ANALYSIS_MAX_REQUEST_FILES=${caps.maxRequestFiles}`,
+      `GAVEL_ANALYSIS_BATCH_BYTES=${Math.floor((this.opts.limits.tmpfs_mib * 1024 * 1024) / 2)}`,
+    ];
+    const callMs = this.deadlines.callMs;
     try {
-      const c = await this.docker.createContainer(spec);
+      const c = await engineCall('create', null, callMs, (abortSignal) =>
+        this.docker.createContainer({ ...spec, abortSignal }),
+      );
       this.container = c;
-      const stream = (await c.attach({
-        stream: true,
-        hijack: true,
-        stdin: true,
-        stdout: true,
-        stderr: true,
-      })) as NodeJS.ReadWriteStream;
+      const stream = (await engineCall(
+        'attach',
+        null,
+        callMs,
+        (abortSignal) =>
+          c.attach({
+            stream: true,
+            hijack: true,
+            stdin: true,
+            stdout: true,
+            stderr: true,
+            abortSignal,
+          }) as Promise<NodeJS.ReadWriteStream>,
+      )) as NodeJS.ReadWriteStream;
       const out = new PassThrough();
       const err = new PassThrough();
       this.docker.modem.demuxStream(stream, out, err);
@@ -90,7 +122,7 @@ export class AnalysisContainer {
       stream.on('end', died);
       stream.on('close', died);
       stream.on('error', died);
-      await c.start();
+      await engineCall('start', null, callMs, (abortSignal) => c.start({ abortSignal }));
       this.stdin = stream;
       const timeout = new Promise<never>((_, reject) =>
         setTimeout(() => reject(new TransientError('analysis container did not become ready in 30 s')), 30000).unref(),
@@ -115,10 +147,19 @@ export class AnalysisContainer {
       return;
     }
     const id = (msg as { id?: string }).id;
+    const refusal = AnalysisRefusal.safeParse(msg);
+    if (!id && 'error' in (msg as object)) {
+      this.opts.logger.warn({ error: String((msg as { error?: unknown }).error) }, 'analysis server refused a line');
+    }
     const waiter = id ? this.waiters.get(id) : undefined;
     if (!waiter || !id) return;
     this.waiters.delete(id);
     clearTimeout(waiter.timer);
+    if (refusal.success) {
+      const { error, code } = refusal.data;
+      waiter.reject(code === 'input' ? new InputError(`analysis: ${error}`) : new TransientError(`analysis: ${error}`));
+      return;
+    }
     const parsed = AnalysisResponse.safeParse(msg);
     if (parsed.success) waiter.resolve(parsed.data);
     else
@@ -133,7 +174,7 @@ export class AnalysisContainer {
     this.container = null;
     this.stdin = null;
     this.starting = null;
-    c.remove({ force: true }).catch(() => {});
+    void this.remove(c);
     for (const [id, w] of this.waiters) {
       clearTimeout(w.timer);
       w.reject(new TransientError('analysis container ended while checking a sample'));
@@ -141,7 +182,13 @@ export class AnalysisContainer {
     }
   }
 
-  async analyse(files: Record<string, string>, signal: AbortSignal): Promise<AnalysisResponse> {
+  private remove(c: Docker.Container): Promise<void> {
+    return engineCall('remove', null, this.deadlines.removeMs, (abortSignal) =>
+      c.remove({ force: true, abortSignal }),
+    ).catch(() => {});
+  }
+
+  async analyse(files: Record<string, string>, signal: AbortSignal): Promise<Analysis> {
     signal.throwIfAborted();
     if (!this.stdin) {
       this.starting ??= this.start().catch((e) => {
@@ -153,11 +200,8 @@ export class AnalysisContainer {
     const stdin = this.stdin;
     if (!stdin) throw new TransientError('analysis container is not running');
     const id = `r${++this.seq}`;
-    const sendable = Object.fromEntries(
-      Object.entries(files).filter(([, v]) => Buffer.byteLength(v) <= this.opts.maxFileBytes),
-    );
-    const skipped = Object.keys(files).filter((k) => !(k in sendable));
-    return new Promise<AnalysisResponse>((resolve, reject) => {
+    const plan = planAnalysisRequest(files, this.opts.caps);
+    return new Promise<Analysis>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(id);
         reject(
@@ -177,7 +221,8 @@ export class AnalysisContainer {
       this.waiters.set(id, {
         resolve: (r) => {
           signal.removeEventListener('abort', onAbort);
-          resolve({ ...r, skipped: [...r.skipped, ...skipped] });
+          const refused = r.skipped.map((file) => ({ file, reason: 'refused by the analysis server' }));
+          resolve({ ...r, skipped: [...plan.skipped, ...refused] });
         },
         reject: (e) => {
           signal.removeEventListener('abort', onAbort);
@@ -185,7 +230,7 @@ export class AnalysisContainer {
         },
         timer,
       });
-      stdin.write(`${JSON.stringify({ id, files: sendable })}\n`);
+      stdin.write(`${JSON.stringify({ id, files: plan.files })}\n`);
     });
   }
 
@@ -194,6 +239,6 @@ export class AnalysisContainer {
     this.container = null;
     this.stdin = null;
     this.starting = null;
-    if (c) await c.remove({ force: true }).catch(() => {});
+    if (c) await this.remove(c);
   }
 }

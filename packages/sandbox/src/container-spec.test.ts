@@ -6,7 +6,7 @@ const spec = containerSpec({
   name: 'gavel-exec-1',
   role: 'exec',
   limits: { cpus: 1.5, memory_mib: 512, pids: 128, tmpfs_mib: 64 },
-  owner: { pid: 42, host: 'h' },
+  owner: { instance: 'i-1', pid: 42, host: 'h' },
 });
 const host = spec.HostConfig ?? {};
 const MIB = 1024 * 1024;
@@ -28,8 +28,14 @@ describe('containerSpec', () => {
       }).Entrypoint,
     ).toEqual(['node', 's.mjs']);
   });
-  it('labels: gavel=sandbox, role and owner (for the orphan sweep)', () => {
-    expect(spec.Labels).toEqual({ gavel: 'sandbox', 'gavel.role': 'exec', 'gavel.owner': '42', 'gavel.host': 'h' });
+  it('labels: gavel=sandbox, role and the owning instance (for the orphan sweep), its pid and host', () => {
+    expect(spec.Labels).toEqual({
+      gavel: 'sandbox',
+      'gavel.role': 'exec',
+      'gavel.instance': 'i-1',
+      'gavel.owner': '42',
+      'gavel.host': 'h',
+    });
   });
   it('environment: no secrets, only what python needs', () => {
     expect(spec.Env).toEqual(['PYTHONDONTWRITEBYTECODE=1', 'PYTHONUNBUFFERED=1', 'HOME=/tmp', 'LANG=C.UTF-8']);

@@ -11,15 +11,28 @@ export interface ContainerLimits {
   tmpfs_mib: number;
 }
 
+/**
+ * The sandbox instance that owns a container: `instance` (a random UUID per sandbox, made at start)
+ * is what the orphan sweep keys on; `pid` and `host` are for people reading `docker ps`.
+ */
+export interface ContainerOwner {
+  instance: string;
+  pid: number;
+  host: string;
+}
+
+/** Label naming the owning sandbox instance ({@link ContainerOwner.instance}). */
+export const INSTANCE_LABEL = 'gavel.instance';
+
 export interface ContainerSpecInput {
   image: string;
   name: string;
-  role: 'exec' | 'analysis';
+  role: 'exec' | 'analysis' | 'lease';
   limits: ContainerLimits;
   /** Entrypoint override (the analysis server); the image's runner when absent. */
   entrypoint?: string[];
-  /** The worker that owns it (the orphan sweep removes containers whose owner is gone). */
-  owner?: { pid: number; host: string };
+  /** The sandbox instance that owns it (the orphan sweep removes containers whose instance is gone). */
+  owner?: ContainerOwner;
 }
 
 const MIB = 1024 * 1024;
@@ -45,7 +58,13 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions
     Labels: {
       [SANDBOX_LABEL]: SANDBOX_LABEL_VALUE,
       'gavel.role': input.role,
-      ...(input.owner ? { 'gavel.owner': String(input.owner.pid), 'gavel.host': input.owner.host } : {}),
+      ...(input.owner
+        ? {
+            [INSTANCE_LABEL]: input.owner.instance,
+            'gavel.owner': String(input.owner.pid),
+            'gavel.host': input.owner.host,
+          }
+        : {}),
     },
     AttachStdin: true,
     AttachStdout: true,

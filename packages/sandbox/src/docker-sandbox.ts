@@ -1,13 +1,19 @@
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ConfigError, type Facts, type Logger, type Sample, type SandboxRunConfig, silentLogger } from '@gavel/core';
-import Docker from 'dockerode';
 import { AnalysisContainer } from './analysis-container.ts';
+import type { AnalysisCaps } from './analysis-request.ts';
 import { fabricatedClaims } from './claims.ts';
-import { containerSpec } from './container-spec.ts';
+import { type ContainerOwner, containerSpec } from './container-spec.ts';
+import { dockerClient } from './docker-client.ts';
 import { BUILD_COMMAND, classifyDockerError } from './docker-errors.ts';
+import { type EngineDeadlines, engineCall } from './engine-call.ts';
 import { runExecContainer } from './exec-container.ts';
+import { checkImagePin } from './image-pin.ts';
+import { DEFAULT_LEASE_TTL_S, InstanceLease } from './instance-lease.ts';
 import { junitFacts } from './junit-facts.ts';
 import { sweepOrphans } from './orphan-sweep.ts';
+import { applyWorkerCaps } from './run-limits.ts';
 import {
   REPORT_BYTES,
   RESULT_LINE_BYTES,
@@ -25,6 +31,8 @@ export interface SandboxDescription {
   image: string;
   image_digest: string;
   tool_versions: Record<string, string>;
+  /** This sandbox's instance id (label gavel.instance on its containers). */
+  instance: string;
 }
 
 export interface DockerSandbox {
@@ -33,28 +41,32 @@ export interface DockerSandbox {
   close(): Promise<void>;
 }
 
-/** Files whose contents exceed this are not sent to the analysers (a 50 MB source must not stall them). */
-const MAX_ANALYSIS_FILE_BYTES = 1024 * 1024;
-
-export function dockerClient(dockerHost: string | null): Docker {
-  if (!dockerHost) return new Docker();
-  const url = new URL(dockerHost);
-  if (url.protocol === 'unix:') return new Docker({ socketPath: url.pathname });
-  return new Docker({
-    host: url.hostname,
-    port: Number(url.port || 2375),
-    protocol: url.protocol === 'https:' ? 'https' : 'http',
-  });
+export interface DockerSandboxOptions {
+  /** Seconds this instance's lease container lives without a heartbeat. @default 60 */
+  leaseTtlS?: number;
 }
+
+/** Bounds on what one sample sends to the analysers (a 50 MB source must not stall them). */
+const ANALYSIS_CAPS: AnalysisCaps = {
+  maxFileBytes: 1024 * 1024,
+  maxRequestBytes: 8 * 1024 * 1024,
+  maxRequestFiles: 500,
+};
 
 /**
  * The Docker sandbox for code samples: ruff + pyright in the shared analysis container (warm), pytest
- * in a fresh disposable container per sample, both concurrently. An unreachable engine → TransientError;
- * a missing image → ConfigError naming the build command.
+ * in a fresh disposable container per sample, both concurrently. An unreachable or hung engine →
+ * TransientError (every engine call has a deadline, `GAVEL_DOCKER_TIMEOUT_S`); a missing image →
+ * ConfigError naming the build command. Containers run the image by its digest (resolved once, at
+ * start), so a tag moved meanwhile cannot change what runs; a run pinning another digest → ConfigError.
+ * Each sample runs at the run's limits capped at this worker's `GAVEL_SANDBOX_*` maxima; the facts say
+ * which limits applied and which were capped. Each sandbox is an instance (a random id, a lease
+ * container on the engine): at start it sweeps the containers of instances whose lease has ended.
  */
 export async function createDockerSandbox(
   config: SandboxConfig,
   logger: Logger = silentLogger,
+  options: DockerSandboxOptions = {},
 ): Promise<DockerSandbox> {
   const image = config.image;
   if (!image)
@@ -62,18 +74,31 @@ export async function createDockerSandbox(
       `GAVEL_SANDBOX_IMAGE is not set: build the image with ${BUILD_COMMAND} and set it to the tag it prints`,
     );
   const docker = dockerClient(config.dockerHost);
+  const deadlines: EngineDeadlines = {
+    callMs: config.dockerTimeoutMs,
+    removeMs: config.dockerTimeoutMs,
+    waitGraceMs: config.dockerTimeoutMs,
+  };
   let digest: string;
   try {
-    digest = (await docker.getImage(image).inspect()).Id;
+    digest = (await engineCall('image inspect', null, deadlines.callMs, () => docker.getImage(image).inspect())).Id;
   } catch (error) {
     throw classifyDockerError(error, image);
   }
-  const swept = await sweepOrphans(docker);
+  const owner: ContainerOwner = { instance: randomUUID(), pid: process.pid, host: hostname() };
+  const lease = new InstanceLease(docker, {
+    image: digest,
+    owner,
+    ttlS: options.leaseTtlS ?? DEFAULT_LEASE_TTL_S,
+    logger,
+    deadlines,
+  });
+  await lease.start();
+  const swept = await sweepOrphans(docker, { self: owner.instance, deadlines });
   if (swept.length > 0) logger.warn({ count: swept.length }, 'removed orphaned sandbox containers');
-  const owner = { pid: process.pid, host: hostname() };
   const gate = new Semaphore(config.concurrency);
   const analysis = new AnalysisContainer(docker, {
-    image,
+    image: digest,
     limits: {
       cpus: Math.max(1, Math.min(2, config.concurrency)),
       memory_mib: config.analysisMemoryMib,
@@ -81,17 +106,20 @@ export async function createDockerSandbox(
       tmpfs_mib: 256,
     },
     requestTimeoutMs: 120_000,
-    maxFileBytes: MAX_ANALYSIS_FILE_BYTES,
+    caps: ANALYSIS_CAPS,
+    owner,
     logger,
+    deadlines,
   });
   let described: SandboxDescription | null = null;
   let seq = 0;
+  const tag = owner.instance.slice(0, 8);
 
   async function describe(): Promise<SandboxDescription> {
     if (described) return described;
     const spec = containerSpec({
-      image: image as string,
-      name: `gavel-versions-${process.pid}-${++seq}`,
+      image: digest,
+      name: `gavel-versions-${tag}-${++seq}`,
       role: 'exec',
       limits: config.limits,
       owner,
@@ -101,13 +129,14 @@ export async function createDockerSandbox(
       wallMs: 30_000,
       outputBytes: 65536,
       signal: AbortSignal.timeout(60_000),
+      deadlines,
     });
     const versions = JSON.parse(r.stdout) as Record<string, string>;
-    described = { image: image as string, image_digest: digest, tool_versions: versions };
+    described = { image: image as string, image_digest: digest, tool_versions: versions, instance: owner.instance };
     return described;
   }
 
-  async function execute(sample: Sample, limits: SandboxRunConfig, signal: AbortSignal) {
+  async function execute(sample: Sample, limits: ReturnType<typeof applyWorkerCaps>['limits'], signal: AbortSignal) {
     const ws = sampleWorkspace(sample);
     const wallMs = limits.wall_s * 1000;
     const tar = await workspaceTar(ws, {
@@ -118,8 +147,8 @@ export async function createDockerSandbox(
     });
     const key = resultKey();
     const spec = containerSpec({
-      image: image as string,
-      name: `gavel-exec-${process.pid}-${++seq}`,
+      image: digest,
+      name: `gavel-exec-${tag}-${++seq}`,
       role: 'exec',
       limits: { cpus: limits.cpus, memory_mib: limits.memory_mib, pids: limits.pids, tmpfs_mib: limits.tmpfs_mib },
       owner,
@@ -131,6 +160,7 @@ export async function createDockerSandbox(
         wallMs,
         outputBytes: RESULT_LINE_BYTES,
         signal,
+        deadlines,
       });
       return { ws, r, key, total: performance.now() - t };
     } finally {
@@ -140,7 +170,9 @@ export async function createDockerSandbox(
 
   return {
     describe,
-    async codeFacts(sample, limits, signal) {
+    async codeFacts(sample, pinned, signal) {
+      checkImagePin(pinned, image, digest);
+      const { limits, capped } = applyWorkerCaps(pinned, config.limits);
       const started = performance.now();
       const ws = sampleWorkspace(sample);
       const pyFiles = Object.fromEntries(Object.entries(ws.solution).filter(([p]) => /\.pyi?$/.test(p)));
@@ -159,9 +191,9 @@ export async function createDockerSandbox(
       const ruff = ruffFacts(analysed.a.ruff);
       if (analysed.a.skipped.length > 0) {
         ruff.diagnostics.push(
-          ...analysed.a.skipped.map((f) => ({
+          ...analysed.a.skipped.map((s) => ({
             code: 'gavel-too-large',
-            message: `${f}: over ${MAX_ANALYSIS_FILE_BYTES} bytes, not analysed`,
+            message: `${s.file}: ${s.reason}, not analysed`,
             severity: 'error' as const,
           })),
         );
@@ -188,6 +220,8 @@ export async function createDockerSandbox(
             analysis: analysed.ms,
             execution: out?.duration_ms ?? r.run_ms,
           },
+          limits,
+          capped,
         },
       };
       facts.fabricated_claim = fabricatedClaims(sample.claims, facts);
@@ -195,6 +229,7 @@ export async function createDockerSandbox(
     },
     async close() {
       await analysis.stop();
+      await lease.stop();
     },
   };
 }

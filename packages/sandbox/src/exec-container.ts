@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { CappedSink } from './capped-sink.ts';
 import { classifyDockerError } from './docker-errors.ts';
+import { DEFAULT_ENGINE_DEADLINES, type EngineDeadlines, engineCall } from './engine-call.ts';
 
 export interface ExecResult {
   stdout: string;
@@ -18,27 +19,40 @@ export interface ExecResult {
 /**
  * Runs one disposable container: create → attach → start → write the workspace tar to stdin → wait
  * (wall-clock limit enforced here: kill) → inspect (OOM) → remove. The container is removed in
- * every outcome, including an abort and an engine error half-way.
+ * every outcome, including an abort and an engine error half-way. Every engine call has a deadline
+ * ({@link EngineDeadlines}): a hung engine fails the run with a TransientError, never holds it for ever
+ * (a container the engine created but never reported is left to the orphan sweep).
  */
 export async function runExecContainer(
   docker: Docker,
   spec: Docker.ContainerCreateOptions,
   stdin: Buffer,
-  opts: { wallMs: number; outputBytes: number; signal: AbortSignal },
+  opts: { wallMs: number; outputBytes: number; signal: AbortSignal; deadlines?: EngineDeadlines },
 ): Promise<ExecResult> {
+  const d = opts.deadlines ?? DEFAULT_ENGINE_DEADLINES;
   let container: Docker.Container | undefined;
   let runStart = 0;
   let runEnd = 0;
   try {
     opts.signal.throwIfAborted();
-    container = await docker.createContainer(spec);
-    const stream = (await container.attach({
-      stream: true,
-      hijack: true,
-      stdin: true,
-      stdout: true,
-      stderr: true,
-    })) as NodeJS.ReadWriteStream;
+    container = await engineCall('create', opts.signal, d.callMs, (abortSignal) =>
+      docker.createContainer({ ...spec, abortSignal }),
+    );
+    const created = container;
+    const stream = (await engineCall(
+      'attach',
+      opts.signal,
+      d.callMs,
+      (abortSignal) =>
+        created.attach({
+          stream: true,
+          hijack: true,
+          stdin: true,
+          stdout: true,
+          stderr: true,
+          abortSignal,
+        }) as Promise<NodeJS.ReadWriteStream>,
+    )) as NodeJS.ReadWriteStream;
     const out = new CappedSink(opts.outputBytes);
     const err = new CappedSink(64 * 1024);
     const ended = new Promise<void>((resolve) => {
@@ -47,12 +61,18 @@ export async function runExecContainer(
       stream.on('error', () => resolve());
     });
     docker.modem.demuxStream(stream, out, err);
-    await container.start();
+    await engineCall('start', opts.signal, d.callMs, (abortSignal) => created.start({ abortSignal }));
     runStart = performance.now();
     stream.end(stdin);
     let timedOut = false;
     const c = container;
-    const waited = c.wait() as Promise<{ StatusCode: number }>;
+    // The wait has no job signal: an abort kills the container (below) and the wait then sees it exit.
+    const waited = engineCall(
+      'wait',
+      null,
+      opts.wallMs + d.waitGraceMs,
+      (abortSignal) => c.wait({ abortSignal }) as Promise<{ StatusCode: number }>,
+    );
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     const limit = new Promise<'timeout'>((resolve) => {
@@ -65,12 +85,15 @@ export async function runExecContainer(
     if (onAbort) opts.signal.removeEventListener('abort', onAbort);
     if (first === 'timeout') {
       timedOut = true;
-      await c.kill({ signal: 'SIGKILL' }).catch(() => {});
-      await waited.catch(() => {});
+      await engineCall('kill', null, d.callMs, (abortSignal) => c.kill({ signal: 'SIGKILL', abortSignal })).catch(
+        () => {},
+      );
+      // The kill is confirmed by the wait: an engine that never confirms it fails the run (transient).
+      await waited;
     }
     runEnd = performance.now();
     await Promise.race([ended, new Promise((r) => setTimeout(r, 1000))]);
-    const info = await c.inspect();
+    const info = await engineCall('inspect', null, d.callMs, (abortSignal) => c.inspect({ abortSignal }));
     opts.signal.throwIfAborted();
     return {
       stdout: out.text(),
@@ -85,7 +108,11 @@ export async function runExecContainer(
   } catch (error) {
     throw classifyDockerError(error, spec.Image);
   } finally {
-    if (container) await container.remove({ force: true, v: true }).catch(() => {});
+    const c = container;
+    if (c)
+      await engineCall('remove', null, d.removeMs, (abortSignal) =>
+        c.remove({ force: true, v: true, abortSignal }),
+      ).catch(() => {});
   }
 }
 

@@ -1,7 +1,8 @@
 export { fabricatedClaims } from './claims.ts';
 export { containerSpec, SANDBOX_LABEL, SANDBOX_LABEL_VALUE } from './container-spec.ts';
-export type { DockerSandbox, SandboxDescription } from './docker-sandbox.ts';
-export { createDockerSandbox, dockerClient } from './docker-sandbox.ts';
+export { dockerClient } from './docker-client.ts';
+export type { DockerSandbox, DockerSandboxOptions, SandboxDescription } from './docker-sandbox.ts';
+export { createDockerSandbox } from './docker-sandbox.ts';
 export { junitFacts } from './junit-facts.ts';
 export { sweepOrphans } from './orphan-sweep.ts';
 export { exactMatch, normalizeAnswer, referenceFacts, tokenF1 } from './reference-metrics.ts';

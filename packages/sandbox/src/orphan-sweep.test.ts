@@ -1,14 +1,35 @@
 import { describe, expect, it } from 'vitest';
-import { isOrphan } from './orphan-sweep.ts';
+import { orphanedContainers, type SweptContainer } from './orphan-sweep.ts';
 
-describe('isOrphan', () => {
-  const alive = (pid: number) => pid === 7;
-  it('same host: orphan when the owner process is gone, however young', () => {
-    expect(isOrphan({ 'gavel.owner': '8', 'gavel.host': 'h' }, 100, 101, alive, 'h', 600)).toBe(true);
-    expect(isOrphan({ 'gavel.owner': '7', 'gavel.host': 'h' }, 0, 10_000, alive, 'h', 600)).toBe(false);
+const c = (Id: string, labels: Record<string, string>, State = 'running', Created = 1000): SweptContainer => ({
+  Id,
+  Labels: { gavel: 'sandbox', ...labels },
+  State,
+  Created,
+});
+const exec = (Id: string, instance: string) => c(Id, { 'gavel.role': 'exec', 'gavel.instance': instance });
+const lease = (instance: string, State: string, Created = 1000) =>
+  c(`lease-${instance}`, { 'gavel.role': 'lease', 'gavel.instance': instance }, State, Created);
+const rules = { self: 'me', nowS: 2000, leaseStartS: 60, maxAgeS: 600 };
+
+describe('orphanedContainers', () => {
+  it('keeps the containers of an instance whose lease runs, however old, on whatever host or PID', () => {
+    const list = [lease('a', 'running'), exec('a1', 'a'), c('a2', { 'gavel.role': 'analysis', 'gavel.instance': 'a' })];
+    expect(orphanedContainers(list, rules)).toEqual([]);
   });
-  it('another host or no owner: orphan only when older than the limit', () => {
-    expect(isOrphan({ 'gavel.owner': '8', 'gavel.host': 'other' }, 100, 200, alive, 'h', 600)).toBe(false);
-    expect(isOrphan({}, 100, 800, alive, 'h', 600)).toBe(true);
+
+  it('removes every container of an instance whose lease ended or is gone, the ended lease too', () => {
+    const list = [lease('dead', 'exited'), exec('d1', 'dead'), exec('g1', 'gone')];
+    expect(orphanedContainers(list, rules)).toEqual(['lease-dead', 'd1', 'g1']);
+  });
+
+  it('never removes its own containers, and counts a lease still being started as live', () => {
+    const list = [exec('m1', 'me'), lease('new', 'created', 1990), exec('n1', 'new'), lease('old', 'created', 1000)];
+    expect(orphanedContainers(list, rules)).toEqual(['lease-old']);
+  });
+
+  it('containers without an instance label (an older gavel) are removed only past the age limit', () => {
+    const list = [c('young', {}, 'running', 1500), c('old', {}, 'running', 1300)];
+    expect(orphanedContainers(list, rules)).toEqual(['old']);
   });
 });

@@ -1,52 +1,75 @@
-import { hostname } from 'node:os';
 import type Docker from 'dockerode';
-import { SANDBOX_LABEL, SANDBOX_LABEL_VALUE } from './container-spec.ts';
+import { INSTANCE_LABEL, SANDBOX_LABEL, SANDBOX_LABEL_VALUE } from './container-spec.ts';
 import { classifyDockerError } from './docker-errors.ts';
+import { DEFAULT_ENGINE_DEADLINES, type EngineDeadlines, engineCall } from './engine-call.ts';
 
-/** Whether a labelled sandbox container is an orphan: its owner process on this host is gone, or it is old. */
-export function isOrphan(
-  labels: Record<string, string>,
-  createdS: number,
-  nowS: number,
-  alive: (pid: number) => boolean,
-  host: string,
-  maxAgeS: number,
-): boolean {
-  const owner = labels['gavel.owner'];
-  const ownerHost = labels['gavel.host'];
-  if (owner && ownerHost === host) return !alive(Number(owner));
-  return nowS - createdS > maxAgeS;
+/** What the sweep reads of each labelled container (`docker ps -a`). */
+export interface SweptContainer {
+  Id: string;
+  Labels: Record<string, string>;
+  /** `created`, `running`, `exited`, … */
+  State: string;
+  /** Seconds since the epoch. */
+  Created: number;
 }
 
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+export interface SweepRules {
+  /** The sweeping instance: its own containers are never orphans. */
+  self: string;
+  nowS: number;
+  /** A lease container created this recently and not yet running still counts (its instance is starting). */
+  leaseStartS: number;
+  /** Containers with no instance label (an older gavel) are orphans past this age. */
+  maxAgeS: number;
+}
+
+/**
+ * The containers to remove: those of sandbox instances with no live lease (a running lease container,
+ * or one created under `leaseStartS` ago), their ended leases included; and unlabelled ones older than
+ * `maxAgeS`. Keyed on the instance id, never on a PID or a host, so it is right inside a container
+ * (every worker is PID 1) and on an engine shared by several hosts.
+ */
+export function orphanedContainers(list: readonly SweptContainer[], rules: SweepRules): string[] {
+  const live = new Set<string>([rules.self]);
+  for (const c of list) {
+    const instance = c.Labels[INSTANCE_LABEL];
+    if (!instance || c.Labels['gavel.role'] !== 'lease') continue;
+    const starting = c.State === 'created' && rules.nowS - c.Created < rules.leaseStartS;
+    if (c.State === 'running' || starting) live.add(instance);
   }
+  return list
+    .filter((c) => {
+      const instance = c.Labels[INSTANCE_LABEL];
+      return instance ? !live.has(instance) : rules.nowS - c.Created > rules.maxAgeS;
+    })
+    .map((c) => c.Id);
 }
 
-/** Removes gavel sandbox containers left behind by a crashed worker (label gavel=sandbox). Returns their ids. */
-export async function sweepOrphans(docker: Docker, maxAgeS = 600): Promise<string[]> {
+/** Removes gavel sandbox containers left behind by crashed sandbox instances (label gavel=sandbox). Returns their ids. */
+export async function sweepOrphans(
+  docker: Docker,
+  opts: { self: string; maxAgeS?: number; deadlines?: EngineDeadlines },
+): Promise<string[]> {
+  const d = opts.deadlines ?? DEFAULT_ENGINE_DEADLINES;
   try {
-    const list = await docker.listContainers({
-      all: true,
-      filters: { label: [`${SANDBOX_LABEL}=${SANDBOX_LABEL_VALUE}`] },
-    });
-    const now = Date.now() / 1000;
-    const host = hostname();
-    const removed: string[] = [];
-    for (const c of list) {
-      if (!isOrphan(c.Labels ?? {}, c.Created, now, pidAlive, host, maxAgeS)) continue;
-      await docker
-        .getContainer(c.Id)
-        .remove({ force: true })
-        .catch(() => {});
-      removed.push(c.Id);
+    const list = await engineCall('list containers', null, d.callMs, (abortSignal) =>
+      docker.listContainers({
+        all: true,
+        filters: { label: [`${SANDBOX_LABEL}=${SANDBOX_LABEL_VALUE}`] },
+        abortSignal,
+      }),
+    );
+    const orphans = orphanedContainers(
+      list.map((c) => ({ Id: c.Id, Labels: c.Labels ?? {}, State: c.State, Created: c.Created })),
+      { self: opts.self, nowS: Date.now() / 1000, leaseStartS: 60, maxAgeS: opts.maxAgeS ?? 600 },
+    );
+    for (const id of orphans) {
+      const c = docker.getContainer(id);
+      await engineCall('remove', null, d.removeMs, (abortSignal) => c.remove({ force: true, abortSignal })).catch(
+        () => {},
+      );
     }
-    return removed;
+    return orphans;
   } catch (error) {
     throw classifyDockerError(error);
   }

@@ -20,8 +20,9 @@ describe('loadSandboxConfig', () => {
       GAVEL_SANDBOX_OUTPUT_BYTES: '4096',
       GAVEL_DOCKER_HOST: 'tcp://10.0.0.5:2375',
       GAVEL_SANDBOX_CONCURRENCY: '3',
+      GAVEL_DOCKER_TIMEOUT_S: '2.5',
     });
-    expect(c).toMatchObject({ mode: 'none', dockerHost: 'tcp://10.0.0.5:2375', concurrency: 3 });
+    expect(c).toMatchObject({ mode: 'none', dockerHost: 'tcp://10.0.0.5:2375', concurrency: 3, dockerTimeoutMs: 2500 });
     expect(c.limits).toEqual({ cpus: 0.5, memory_mib: 256, pids: 64, tmpfs_mib: 16, wall_s: 5, output_bytes: 4096 });
   });
   it('a bad value is a ConfigError naming the variable', () => {

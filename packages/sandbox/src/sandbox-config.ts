@@ -20,6 +20,8 @@ export const SandboxEnv = z.object({
   GAVEL_DOCKER_HOST: z.string().min(1).optional(),
   /** Execution containers at once on this host (default: the number of cores). */
   GAVEL_SANDBOX_CONCURRENCY: z.coerce.number().int().positive().optional(),
+  /** Deadline of each Docker engine call (create, attach, start, inspect, kill, remove, list). */
+  GAVEL_DOCKER_TIMEOUT_S: z.coerce.number().positive().default(30),
   /** Memory of the long-lived analysis container (ruff + pyright). */
   GAVEL_SANDBOX_ANALYSIS_MEMORY_MIB: z.coerce.number().int().min(256).default(2048),
 });
@@ -30,6 +32,9 @@ export const SandboxConfig = z.object({
   dockerHost: z.string().nullable(),
   concurrency: z.number().int().positive(),
   analysisMemoryMib: z.number().int().positive(),
+  /** Deadline of each Docker engine call, in ms. */
+  dockerTimeoutMs: z.number().positive(),
+  /** The most a run may ask for: a run's limits are capped at these. */
   limits: z.object({
     cpus: z.number().positive(),
     memory_mib: z.number().int().positive(),
@@ -49,6 +54,7 @@ export function loadSandboxConfig(env: NodeJS.ProcessEnv): SandboxConfig {
     dockerHost: e.GAVEL_DOCKER_HOST ?? null,
     concurrency: e.GAVEL_SANDBOX_CONCURRENCY ?? Math.max(1, cpus().length),
     analysisMemoryMib: e.GAVEL_SANDBOX_ANALYSIS_MEMORY_MIB,
+    dockerTimeoutMs: e.GAVEL_DOCKER_TIMEOUT_S * 1000,
     limits: {
       cpus: e.GAVEL_SANDBOX_CPUS,
       memory_mib: e.GAVEL_SANDBOX_MEMORY_MIB,

@@ -1,4 +1,4 @@
-import { type Facts, InputError, type Sample, type SandboxRunConfig } from '@gavel/core';
+import { ConfigError, type Facts, type Sample, type SandboxRunConfig } from '@gavel/core';
 import { addStageJob, type StageProcessor, type StageQueue } from '@gavel/queue';
 import { SPAN_ATTR, sandboxOutcome, withSpan } from '@gavel/telemetry';
 import { referenceFacts } from './reference-metrics.ts';
@@ -72,8 +72,9 @@ export function createSandboxStage(deps: SandboxStageDeps): StageProcessor {
           },
         );
       } else {
-        throw new InputError(
-          `code sample ${sampleId}: no sandbox configured on this worker (set GAVEL_SANDBOX=docker and run infra/bootstrap to build the sandbox image)`,
+        // This worker's configuration, not the sample: stop (the job goes back for a worker with a sandbox).
+        throw new ConfigError(
+          `code sample ${sampleId} of run ${runId}: no sandbox configured on this worker (set GAVEL_SANDBOX=docker and run infra/bootstrap to build the sandbox image)`,
         );
       }
       await store.putFacts(runId, sampleId, facts);
