@@ -19,15 +19,13 @@ await runMain('gavel worker-arbiter-collect', async () => {
     metricsPort: config.GAVEL_METRICS_PORT,
     sdFile: config.GAVEL_PROM_SD_FILE,
   });
-  const {
-    shutdown: stageShutdown,
-    queues: stageQueues,
-    store,
-  } = await runStageProcess({
+  const { queues: stageQueues, store } = await runStageProcess({
     stage: 'arbiter-collect',
     hooks: obs.hooks,
     storeObserver: obs.storeObserver,
     telemetry: obs.telemetry,
+    // Closed after the worker drains, so the spans of its last jobs are exported.
+    closeTelemetry: () => obs.close(),
     config,
     logger,
     defaultConcurrency: 64,
@@ -50,5 +48,4 @@ await runMain('gavel worker-arbiter-collect', async () => {
     store,
     onError: (error) => logger.warn({ err: error }, 'metrics sample failed'),
   });
-  stageShutdown.register('telemetry', () => obs.close());
 });

@@ -35,6 +35,8 @@ await runMain('gavel worker-judge', async () => {
     hooks: obs.hooks,
     storeObserver: obs.storeObserver,
     telemetry: obs.telemetry,
+    // Closed after the worker drains, so the spans of its last jobs are exported.
+    closeTelemetry: () => obs.close(),
     config,
     logger,
     defaultConcurrency: 32,
@@ -96,7 +98,6 @@ await runMain('gavel worker-judge', async () => {
     store,
     onError: (error) => logger.warn({ err: error }, 'metrics sample failed'),
   });
-  shutdown.register('telemetry', () => obs.close());
   if (gate) {
     const detach = gate.attach(worker.worker);
     shutdown.register('gpu-gate-detach', async () => detach());

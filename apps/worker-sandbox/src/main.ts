@@ -13,15 +13,13 @@ await runMain('gavel worker-sandbox', async () => {
     metricsPort: config.GAVEL_METRICS_PORT,
     sdFile: config.GAVEL_PROM_SD_FILE,
   });
-  const {
-    shutdown: stageShutdown,
-    queues: stageQueues,
-    store,
-  } = await runStageProcess({
+  const { queues: stageQueues, store } = await runStageProcess({
     stage: 'sandbox',
     hooks: obs.hooks,
     storeObserver: obs.storeObserver,
     telemetry: obs.telemetry,
+    // Closed after the worker drains, so the spans of its last jobs are exported.
+    closeTelemetry: () => obs.close(),
     config,
     logger,
     defaultConcurrency: 32,
@@ -43,5 +41,4 @@ await runMain('gavel worker-sandbox', async () => {
     store,
     onError: (error) => logger.warn({ err: error }, 'metrics sample failed'),
   });
-  stageShutdown.register('telemetry', () => obs.close());
 });

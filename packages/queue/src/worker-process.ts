@@ -37,6 +37,11 @@ export interface StageProcessOptions {
   /** Told of each sample's first facts, judgement and final verdict (metrics). */
   storeObserver?: RunStoreObserver;
   telemetry?: Telemetry;
+  /**
+   * Flushes and stops the process's telemetry. Closed after the worker has drained (and after what
+   * `build` registered), before the queues and Redis: the spans and metrics of drained jobs get out.
+   */
+  closeTelemetry?: () => Promise<void>;
 }
 
 /**
@@ -85,6 +90,8 @@ export async function runStageProcess(options: StageProcessOptions): Promise<{
   shutdown.register('queues', async () => {
     await Promise.all(Object.values(queues).map((q) => q.close()));
   });
+  const { closeTelemetry } = options;
+  if (closeTelemetry) shutdown.register('telemetry', () => closeTelemetry());
   try {
     await pingWithin(client, 10_000);
   } catch (error) {
