@@ -9,10 +9,13 @@ import { demoCommand } from './commands/demo.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { enqueueCommand } from './commands/enqueue.ts';
 import { exportCommand } from './commands/export.ts';
+import { reconcileCommand } from './commands/reconcile.ts';
 import { reportCommand } from './commands/report.ts';
 import { retryCommand } from './commands/retry.ts';
 import { reviewCommand } from './commands/review.ts';
 import { runsCommand } from './commands/runs.ts';
+import { runsPruneCommand } from './commands/runs-prune.ts';
+import { runsRmCommand } from './commands/runs-rm.ts';
 import { statusCommand } from './commands/status.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { waitCommand } from './commands/wait.ts';
@@ -115,11 +118,36 @@ program
   .option('--json', 'print JSON', false)
   .action((run: string, options) => reportCommand(run, options));
 
-program
+const runs = program
   .command('runs')
-  .description('list runs')
+  .description('list runs; `runs rm RUN` and `runs prune` delete them')
   .option('--json', 'print JSON lines', false)
   .action((options) => runsCommand(options));
+
+runs
+  .command('rm')
+  .description('delete runs: their jobs in every queue and their run-store keys (refused while a job is active)')
+  .argument('<runs...>')
+  .option('--force', 'remove even while jobs of the run are active', false)
+  .option('--json', 'print JSON lines', false)
+  // `--json` after the subcommand is parsed as the parent's own `runs --json`: honour either.
+  .action((ids: string[], options) => runsRmCommand(ids, { ...options, json: options.json || runs.opts().json }));
+
+runs
+  .command('prune')
+  .description('delete runs created more than DAYS ago (default GAVEL_RETENTION_DAYS) that have no job left')
+  .option('--older-than <days>', 'age in days', positiveNumber)
+  .option('--dry-run', 'only say which runs would go', false)
+  .option('--json', 'print JSON lines', false)
+  .action((options) => runsPruneCommand({ ...options, json: options.json || runs.opts().json }));
+
+program
+  .command('reconcile')
+  .description('give every undecided sample that has no job in any queue its next-stage job (from the run store)')
+  .argument('<run>')
+  .option('--dry-run', 'only count', false)
+  .option('--json', 'print JSON', false)
+  .action((run: string, options) => reconcileCommand(run, options));
 
 program
   .command('retry')
