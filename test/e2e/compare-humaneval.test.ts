@@ -12,6 +12,8 @@ import { type RedisServer, startRedis } from '../support/redis.ts';
 // the real Docker sandbox, then compared by `gavel compare` from the run store and from export files.
 
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'humaneval-pair');
+/** Where the comparison of the last run is kept for a reader (ignored by git). */
+const OUT = join(ROOT, 'test', 'e2e', 'artifacts', 'compare-humaneval');
 const TASKS = 24;
 const BASE_WRONG = [2, 5, 11, 17];
 const CANDIDATE_WRONG = [5, 8, 13, 17, 20, 21];
@@ -123,11 +125,11 @@ describe('gavel compare on two HumanEval runs through the Docker sandbox', () =>
     expect(blocked.code, blocked.stderr).toBe(3);
     expect(blocked.stdout).toMatch(/decision: no significant change — .*ship BLOCKED \(max drop 25 pts\)/);
     expect(blocked.stderr).toMatch(/^gavel compare: ship blocked: /);
-    const allowed = await compare(['he-base', 'he-cand', '--max-drop', '30', '--out', join(dir, 'out')]);
+    const allowed = await compare(['he-base', 'he-cand', '--max-drop', '30', '--out', OUT]);
     expect(allowed.code, allowed.stderr).toBe(0);
     expect(allowed.stdout).toMatch(/ship ok \(max drop 30 pts\)/);
-    expect(await readFile(join(dir, 'out', 'comparison.txt'), 'utf8')).toBe(allowed.stdout);
-    const written = Comparison.parse(JSON.parse(await readFile(join(dir, 'out', 'comparison.json'), 'utf8')));
+    expect(await readFile(join(OUT, 'comparison.txt'), 'utf8')).toBe(allowed.stdout);
+    const written = Comparison.parse(JSON.parse(await readFile(join(OUT, 'comparison.json'), 'utf8')));
     expect(written.decision).toMatchObject({ max_drop_pts: 30, ship_blocked: false });
 
     // The same comparison from the two export files gives the same figures.
