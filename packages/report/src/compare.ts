@@ -48,11 +48,9 @@ function runFigures(runId: string | null, records: readonly Graded[], clusters: 
   };
 }
 
-/**
- * The MDE at 80% power for these pairs. Connor's formula assumes independent pairs; when tasks hold
- * several pairs, n is divided by the design effect deff = (clustered SE / unclustered SE)² of the
- * pass-rate difference (Kish's effective sample size), so correlated samples do not count as new evidence.
- */
+// The MDE at 80% power for these pairs. Connor's formula assumes independent pairs; when tasks hold several
+// pairs, n is divided by the design effect deff = (clustered SE / unclustered SE)² of the pass-rate difference
+// (Kish's effective sample size), so correlated samples do not count as new evidence.
 function mdeFor(pairs: readonly GradedPair[], clusteredSe: number | null, discordant: number): number | null {
   const n = pairs.length;
   if (n === 0) return null;

@@ -14,7 +14,7 @@ export interface FactMeasure {
 
 const flag = (b: boolean): number => (b ? 1 : 0);
 
-/** What the judge decided before an arbiter ruled, when an arbiter ruled. */
+// What the judge decided before an arbiter ruled, when an arbiter ruled.
 function judgePass(record: Graded): boolean | null {
   if (record.verdict.source !== 'arbiter') return null;
   const judge = record.verdict.judge_verdict ?? record.judge_verdict;

@@ -1,6 +1,6 @@
 import type { Graded, GradedPair } from './pairing.ts';
 
-/** A fact of one sample as a comparable value (what `changed_facts` reports). */
+// A fact of one sample as a comparable value (what `changed_facts` reports).
 type FactValue = string | number | boolean | null;
 
 /** A fact that differs between the two samples of a flipped pair. */
@@ -22,7 +22,7 @@ export interface Flip {
   changed_facts: ChangedFact[];
 }
 
-/** The facts a reviewer compares first, flattened to one value each. */
+// The facts a reviewer compares first, flattened to one value each.
 function factValues(record: Graded): Record<string, FactValue> {
   const f = record.facts;
   return {

@@ -1,6 +1,6 @@
 import type { Comparison, FlipEntry } from './comparison.ts';
 
-/** Ids and fact values come from datasets and models: control characters never reach the terminal raw. */
+// Ids and fact values come from datasets and models: control characters never reach the terminal raw.
 function clean(value: unknown): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
   return String(value).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => {
@@ -27,7 +27,7 @@ function flipLine(flip: FlipEntry): string {
   );
 }
 
-/** The first `limit` lines of a list, then how many more the JSON holds. */
+// The first `limit` lines of a list, then how many more the JSON holds.
 function listed(items: readonly string[], limit: number): string[] {
   if (items.length <= limit) return [...items];
   return [...items.slice(0, limit), `  … and ${items.length - limit} more (all of them are in --json / --out)`];

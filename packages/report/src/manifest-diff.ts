@@ -9,7 +9,7 @@ export interface ManifestDifference {
   candidate: Value;
 }
 
-/** The distinct values of `pick` over a run's records, sorted and joined; null when none. */
+// The distinct values of `pick` over a run's records, sorted and joined; null when none.
 function distinct(
   run: RunRecords,
   pick: (r: RunRecords['records'][number]) => string | null | undefined,
@@ -22,7 +22,7 @@ function distinct(
   return values.size === 0 ? null : [...values].sort().join(', ');
 }
 
-/** What a run says about each compared field. */
+// What a run says about each compared field.
 function described(run: RunRecords): Record<string, Value> {
   const m = run.manifest;
   const rubrics = m

@@ -46,7 +46,7 @@ function isGraded(record: ExportRecord): record is Graded {
   return record.status === 'verdict' && record.verdict !== null;
 }
 
-/** Each record keyed by its task (or sample id) and its index within that task, in run order. */
+// Each record keyed by its task (or sample id) and its index within that task, in run order.
 function keyed(
   records: readonly ExportRecord[],
 ): Map<string, { task_id: string; index: number; record: ExportRecord }> {
