@@ -31,6 +31,13 @@ export function superviseWorkers(options: {
   restartDelayMs?: number;
   /** A worker stopped on bad configuration (exit 78): it is not restarted. */
   onConfigError?: (stage: Stage) => void;
+  /**
+   * Start each worker in its own process group, so a terminal's Ctrl-C (SIGINT to the foreground
+   * group) reaches only the supervisor, which then stops each worker with one signal — a worker
+   * that got the terminal's SIGINT and the supervisor's SIGTERM would take the second as "exit now".
+   * The caller must then stop the workers itself on every signal it gets.
+   */
+  detached?: boolean;
 }): Supervisor {
   const children = new Map<Stage, ChildProcess>();
   let stopping = false;
@@ -39,6 +46,7 @@ export function superviseWorkers(options: {
   const start = (stage: Stage): void => {
     const child = spawn(process.execPath, ['--import', 'tsx', workerEntry(stage)], {
       env: options.env,
+      detached: options.detached ?? false,
       stdio: ['ignore', options.output ?? 'inherit', options.output ?? 'inherit'],
     });
     children.set(stage, child);
