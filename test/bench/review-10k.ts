@@ -20,8 +20,8 @@ import { gzipSync } from 'node:zlib';
 import { compareRuns, reviewComparisonView, reviewHtml, reviewMatrix } from '@gavel/report';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../support/chromium.ts';
-import { syntheticRun } from '../support/export-records.ts';
 import { ROOT } from '../support/gavel.ts';
+import { syntheticRun } from '../support/synthetic-run.ts';
 
 const { values } = parseArgs({
   options: {

@@ -6,8 +6,8 @@ import type { ExportRecord, RunRecords } from '@gavel/report';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/chromium.ts';
-import { syntheticRun } from '../support/export-records.ts';
 import { gavel } from '../support/gavel.ts';
+import { syntheticRun } from '../support/synthetic-run.ts';
 
 const HOSTILE = '</script><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">';
 const N = 400;

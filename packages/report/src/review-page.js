@@ -38,12 +38,7 @@
   let selected = -1;
 
   const $ = (id) => document.getElementById(id);
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
+  const { el, detailNodes } = window.gavelDom;
 
   const viewport = $('viewport');
   const head = $('grid-head');
@@ -298,44 +293,6 @@
   });
 
   // ---- the detail of one sample ----
-  function section(title, ...children) {
-    const wrap = el('section');
-    wrap.append(el('h3', '', title), ...children);
-    return wrap;
-  }
-  function textBlock(text) {
-    return el('pre', 'text', text);
-  }
-  function keyValues(pairs) {
-    const dl = el('dl', 'kv');
-    for (const [k, v] of pairs) dl.append(el('dt', '', k), el('dd', '', v));
-    return dl;
-  }
-  function table(headers, body, classes = []) {
-    const t = el('table');
-    const tr = el('tr');
-    for (const h of headers) tr.append(el('th', '', h));
-    t.append(tr);
-    for (const values of body) {
-      const row = el('tr');
-      values.forEach((v, k) => {
-        const cls = classes[k];
-        row.append(el('td', typeof cls === 'function' ? cls(v) : (cls ?? ''), v));
-      });
-      t.append(row);
-    }
-    return t;
-  }
-  function codeBlock(text) {
-    const t = el('table', 'code');
-    const lines = text.split('\n');
-    lines.forEach((line, n) => {
-      const tr = el('tr');
-      tr.append(el('td', 'ln', n + 1), el('td', '', line));
-      t.append(tr);
-    });
-    return t;
-  }
   function openDetail(i) {
     selected = i;
     state.sample = rows[i].id;
@@ -352,80 +309,7 @@
     selected = i;
     const d = detailsOf(i);
     const content = $('detail-content');
-    const parts = [el('h2', '', d.sample_id)];
-    const verdict = el('span', `v v-${d.verdict}`, d.verdict);
-    const line = el('p');
-    line.append(
-      verdict,
-      el(
-        'span',
-        '',
-        ` · score ${d.score === null ? '–' : d.score.toFixed(3)} · ${d.source ?? 'no verdict'} · task ${d.task_id ?? '–'} · ${d.kind} · SUT ${d.sut}${d.arbiter ? ` · arbiter ${d.arbiter}` : ''}`,
-      ),
-    );
-    parts.push(line);
-    if (d.failure) parts.push(section('Failure', textBlock(d.failure)));
-    if (d.arbiter_rationale) parts.push(section(`Arbiter rationale (${d.arbiter})`, textBlock(d.arbiter_rationale)));
-    if (d.judge_rationale) parts.push(section('Judge rationale', textBlock(d.judge_rationale)));
-    if (d.base) {
-      parts.push(
-        section(
-          'Base run',
-          keyValues([
-            ['sample', d.base.sample_id],
-            ['verdict', d.base.verdict],
-            ['score', d.base.score === null ? '–' : d.base.score.toFixed(3)],
-          ]),
-          ...(d.base.rationale ? [textBlock(d.base.rationale)] : []),
-          ...(d.base.changed.length > 0
-            ? [
-                table(
-                  ['fact that changed', 'base', 'this run'],
-                  d.base.changed.map((c) => [c.fact, String(c.base ?? '–'), String(c.candidate ?? '–')]),
-                ),
-              ]
-            : []),
-        ),
-      );
-    }
-    if (d.criteria.length > 0)
-      parts.push(
-        section(
-          'Criteria',
-          table(
-            ['criterion', 'score', 'finding'],
-            d.criteria.map((c) => [c.id, c.score.toFixed(2), c.finding ?? '']),
-            ['', '', 'msg'],
-          ),
-        ),
-      );
-    if (d.tests.length > 0)
-      parts.push(
-        section(
-          `Tests (${d.tests.length})`,
-          table(
-            ['test', 'outcome', 'message'],
-            d.tests.map((t) => [t.name, t.outcome, t.message ?? '']),
-            ['', (outcome) => `outcome-${outcome}`, 'msg'],
-          ),
-        ),
-      );
-    if (d.diagnostics.length > 0)
-      parts.push(
-        section(
-          `Diagnostics (${d.diagnostics.length})`,
-          table(
-            ['tool', 'line', 'code', 'severity', 'message'],
-            d.diagnostics.map((x) => [x.tool, x.line ?? '', x.code, x.severity, x.message]),
-            ['', '', '', '', 'msg'],
-          ),
-        ),
-      );
-    if (d.output !== null) parts.push(section('Output', codeBlock(d.output)));
-    if (d.prompt !== null) parts.push(section('Prompt', textBlock(d.prompt)));
-    if (d.facts.length > 0) parts.push(section('Facts', keyValues(d.facts)));
-    if (d.consistency.length > 0) parts.push(section('Self-consistency', keyValues(d.consistency)));
-    content.replaceChildren(...parts);
+    content.replaceChildren(...detailNodes(d));
     detail.hidden = false;
     content.scrollTop = 0;
   }
