@@ -42,7 +42,7 @@ beforeAll(async () => {
   } finally {
     await workers.stop();
   }
-});
+}, 300_000);
 
 afterAll(async () => {
   client.disconnect();

@@ -15,6 +15,8 @@ let client: Redis;
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
+/** Enqueue, workers and wait for a whole run on a loaded 2-core host. */
+const RUN_TIMEOUT_MS = 300_000;
 const sha256 = (bytes: string | Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 beforeAll(async () => {
@@ -61,7 +63,7 @@ describe('gavel verify on a finished facts-only run (real Redis, worker processe
     dataset = join(dir, 'text.jsonl');
     await writeFile(dataset, jsonl(Array.from({ length: 12 }, (_, i) => textSample(i))));
     await finishedRun(runId, [dataset], env);
-  });
+  }, RUN_TIMEOUT_MS);
 
   it('passes when nothing was changed', async () => {
     const result = await gavel(['verify', runId], env);
@@ -102,6 +104,22 @@ describe('gavel verify on a finished facts-only run (real Redis, worker processe
       await client.hset(`gavel:run:${runId}:facts`, 's-0', original);
     }
     expect((await gavel(['verify', runId], env)).code).toBe(0);
+  });
+
+  it('names a sample whose recorded facts no longer parse, and still re-derives the others', async () => {
+    const key = `gavel:run:${runId}:facts`;
+    const original = (await client.hget(key, 's-1')) as string;
+    await client.hset(key, 's-1', JSON.stringify({ kind: 'text' }));
+    try {
+      const result = await gavel(['verify', runId], env);
+      expect(result.code, result.stdout + result.stderr).toBe(4);
+      expect(result.stdout).toMatch(
+        /^sample s-1: record: recorded "does not parse \(reference: .+\)", re-derived nothing to re-derive from$/m,
+      );
+      expect(result.stdout).toContain('facts-only verdicts: 11 re-derived');
+    } finally {
+      await client.hset(key, 's-1', original);
+    }
   });
 
   it('catches the rubric bytes in Redis no longer hashing to the pinned hash', async () => {
@@ -194,7 +212,7 @@ describe('gavel verify on HumanEval code samples run through the Docker sandbox'
       ],
       dockerEnv,
     );
-  });
+  }, RUN_TIMEOUT_MS);
 
   it('passes on the finished run, the pinned image found on this engine', async () => {
     const result = await gavel(['verify', runId], dockerEnv);

@@ -12,10 +12,10 @@ import {
 import { type LoadedRubric, parseRubric, rubricKey } from '@gavel/rubric';
 import { CliError } from '../cli-error.ts';
 import type { CliContext } from '../context.ts';
-import { runRecordPages } from '../run-records-source.ts';
 import { checkDataset } from './dataset-check.ts';
 import { checkSandboxImage, type ImageLister } from './image-check.ts';
 import { type RecheckItem, recheckJudge } from './judge-recheck.ts';
+import { verifyPages } from './record-pages.ts';
 import { checkFactsOnlyVerdict, checkRouting } from './rederive-verdict.ts';
 import { checkRubricBytes, readRubricSources } from './rubric-bytes.ts';
 
@@ -119,8 +119,10 @@ export async function verifyRun(context: CliContext, runId: string, options: Ver
   const sampleMismatches: Mismatch[] = [];
   const noRubric = new Set<string>();
   const llmJudged: string[] = [];
-  for await (const page of runRecordPages(context, runId)) {
-    for (const record of page) {
+  for await (const page of verifyPages(context, runId)) {
+    samples.total += page.unreadable.length;
+    sampleMismatches.push(...page.unreadable);
+    for (const record of page.records) {
       samples.total += 1;
       if (record.status === 'failed') samples.failed += 1;
       if (record.status === 'pending') samples.pending += 1;
