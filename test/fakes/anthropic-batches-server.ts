@@ -96,7 +96,7 @@ export interface FakeBatchesOptions {
   /** Largest request body accepted; a larger one is refused with 413 `request_too_large`. @default 256 MB */
   maxBodyBytes?: number;
   /** Keys that authenticate but lack permission: every request with one gets 403 `permission_error`. */
-  forbiddenKeys?: string[];
+  forbiddenKeys?: readonly string[];
   /** The first download of each batch's results is cut (connection closed) after this many lines. */
   cutResultsAfter?: number;
   /** @default 1024 */

@@ -49,7 +49,7 @@ describe('the arbiter answers through a forced tool whose input schema is the ru
     const [batch] = [...rig.fake.batches.values()];
     for (const r of batch?.requests ?? []) {
       expect(r.params.tool_choice).toEqual({ type: 'tool', name: 'record_verdict' });
-      const schema = r.params.tools?.[0]?.input_schema as { properties: { criteria: { required: string[] } } };
+      const schema = r.params.tools?.[0]?.input_schema as unknown as { properties: { criteria: { required: string[] } } };
       expect(schema.properties.criteria.required).toEqual(rubric.criteria.map((c) => c.id));
       expect(r.params.tools).toEqual(batch?.requests[0]?.params.tools);
     }

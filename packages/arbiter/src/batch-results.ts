@@ -4,7 +4,8 @@ import { type RunStore, SAMPLE_JOB_NAME } from '@gavel/queue';
 import { activeSpanLink, SPAN_ATTR, withSpan } from '@gavel/telemetry';
 import { errorFromApi } from './api-errors.ts';
 import type { ArbiterDeps } from './arbiter-deps.ts';
-import type { ArbiterStore, BatchRecord } from './arbiter-store.ts';
+import type { BatchRecord } from './arbiter-records.ts';
+import type { ArbiterStore } from './arbiter-store.ts';
 import type { createResultSettler, Resubmitted } from './result-settle.ts';
 import { arbiterJobId } from './stage-jobs.ts';
 

@@ -1,6 +1,6 @@
 import { SAMPLE_JOB_NAME } from '@gavel/queue';
 import type { ArbiterDeps } from './arbiter-deps.ts';
-import type { ArbiterSampleState, SubmitIntent } from './arbiter-store.ts';
+import type { ArbiterSampleState, SubmitIntent } from './arbiter-records.ts';
 import { arbiterJobId } from './stage-jobs.ts';
 
 type Members = Pick<SubmitIntent, 'run_id' | 'sample_ids' | 'attempts'>;

@@ -6,6 +6,7 @@ export { ArbiterEnv, loadArbiterConfig } from './arbiter-config.ts';
 export type { ArbiterDeps } from './arbiter-deps.ts';
 export type { ArbiterMetrics, ArbiterResultType } from './arbiter-metrics.ts';
 export { createArbiterPromMetrics, noArbiterMetrics } from './arbiter-metrics.ts';
+export { ArbiterSampleState, BatchRecord, SubmitIntent } from './arbiter-records.ts';
 export type { ArbiterRequestInput, ArbiterRequestParams, ArbiterTool, SystemBlock } from './arbiter-request.ts';
 export {
   ARBITER_INSTRUCTIONS,
@@ -15,7 +16,7 @@ export {
   VERDICT_TOOL,
   verdictTool,
 } from './arbiter-request.ts';
-export { ArbiterSampleState, ArbiterStore, BatchRecord, SubmitIntent } from './arbiter-store.ts';
+export { ArbiterStore } from './arbiter-store.ts';
 export { arbiterVerdict, unarbitratedVerdict } from './arbiter-verdict.ts';
 export { judgeDrained } from './batch-flush.ts';
 export type { FlushDecision, FlushInput } from './batch-policy.ts';

@@ -2,7 +2,8 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { Logger } from '@gavel/core';
 import { errorFromApi } from './api-errors.ts';
 import type { ArbiterDeps } from './arbiter-deps.ts';
-import type { ArbiterStore, SubmitIntent } from './arbiter-store.ts';
+import type { SubmitIntent } from './arbiter-records.ts';
+import type { ArbiterStore } from './arbiter-store.ts';
 import { handOver, submittedStates } from './hand-over.ts';
 
 /** Clock skew allowed between this host and the API when matching a batch to an intent. */
