@@ -13,13 +13,14 @@ let assets: { script: string; style: string } | undefined;
 /** The page's own script and style sheet (static source files beside this one), read once. */
 function pageAssets(): { script: string; style: string } {
   if (!assets) {
-    // One script element: the detail builder first (it defines `window.gavelDom`), then the page.
+    // One script element: the view state and the detail builder first (`window.gavelView`,
+    // `window.gavelDom`), then the page that uses them.
     const read = (name: string) => readFileSync(new URL(name, import.meta.url), 'utf8');
-    const script = `${read('./review-page-detail.js')}\n${read('./review-page.js')}`;
+    const script = ['./review-page-view.js', './review-page-detail.js', './review-page.js'].map(read).join('\n');
     const style = read('./review-page.css');
     // Inlined as raw text: neither may contain its own end tag.
     if (/<\/script/i.test(script) || /<\/style/i.test(style))
-      throw new Error('review-page-detail.js, review-page.js and review-page.css must not contain </script or </style');
+      throw new Error("the review page's scripts and style sheet must not contain </script or </style");
     assets = { script, style };
   }
   return assets;

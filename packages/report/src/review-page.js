@@ -20,18 +20,8 @@
     agreement: 84,
     arbiter: 100,
   };
-  /** Filter names as they appear in the URL fragment, and the row tag each selects. */
-  const FILTERS = [
-    ['failed', 'failed', 'not passed'],
-    ['flips', 'flip', 'flips'],
-    ['regressions', 'regression', 'regressions'],
-    ['fixes', 'fix', 'fixes'],
-    ['routed', 'routed', 'routed'],
-    ['low-agreement', 'low_agreement', 'low agreement'],
-    ['safety', 'safety', 'safety findings'],
-    ['errors', 'error', 'failed to grade'],
-  ].filter(([, tag]) => data.has_base || (tag !== 'flip' && tag !== 'regression' && tag !== 'fix'));
-  const FILTER_TAG = new Map(FILTERS.map(([name, tag]) => [name, tag]));
+  const pageView = window.gavelView;
+  const FILTERS = pageView.filtersFor(data.has_base);
 
   const state = { filters: new Set(), crit: '', below: null, q: '', sort: -1, dir: 1, sample: '' };
   let view = [];
@@ -59,29 +49,10 @@
 
   // ---- the URL fragment holds the whole filter state ----
   function readHash() {
-    const params = new URLSearchParams(location.hash.slice(1));
-    state.filters = new Set((params.get('filter') ?? '').split(',').filter((f) => FILTER_TAG.has(f)));
-    state.crit = data.criteria.includes(params.get('crit')) ? params.get('crit') : '';
-    const below = Number.parseFloat(params.get('below') ?? '');
-    state.below = Number.isFinite(below) ? below : null;
-    state.q = params.get('q') ?? '';
-    const sortKey = params.get('sort');
-    state.sort = sortKey ? columns.findIndex((c) => c.key === sortKey) : -1;
-    state.dir = params.get('dir') === 'desc' ? -1 : 1;
-    state.sample = params.get('sample') ?? '';
+    Object.assign(state, pageView.parseFragment(location.hash, data));
   }
   function writeHash() {
-    const params = new URLSearchParams();
-    if (state.filters.size > 0) params.set('filter', [...state.filters].join(','));
-    if (state.crit) params.set('crit', state.crit);
-    if (state.crit && state.below !== null) params.set('below', String(state.below));
-    if (state.q) params.set('q', state.q);
-    if (state.sort >= 0) {
-      params.set('sort', columns[state.sort].key);
-      params.set('dir', state.dir < 0 ? 'desc' : 'asc');
-    }
-    if (state.sample) params.set('sample', state.sample);
-    const hash = params.toString();
+    const hash = pageView.fragmentOf(state, columns);
     history.replaceState(null, '', hash ? `#${hash}` : location.pathname + location.search);
   }
 
@@ -104,33 +75,7 @@
     return haystacks[i];
   }
   function compute() {
-    const tags = [...state.filters].map((f) => FILTER_TAG.get(f));
-    const crit = state.crit && state.below !== null ? columns.findIndex((c) => c.key === `crit:${state.crit}`) : -1;
-    const q = state.q.trim().toLowerCase();
-    const out = [];
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i];
-      if (tags.some((t) => !r.t.includes(t))) continue;
-      if (crit >= 0) {
-        const v = r.c[crit];
-        if (v === null || !(v < state.below)) continue;
-      }
-      if (q && !haystack(i).includes(q)) continue;
-      out.push(i);
-    }
-    if (state.sort >= 0) {
-      const k = state.sort;
-      const dir = state.dir;
-      out.sort((a, b) => {
-        const x = rows[a].c[k];
-        const y = rows[b].c[k];
-        if (x === y) return a - b;
-        if (x === null) return 1;
-        if (y === null) return -1;
-        return (x < y ? -1 : 1) * dir;
-      });
-    }
-    view = out;
+    view = pageView.selectRows(data, state, haystack);
   }
 
   // ---- rendering ----
