@@ -79,6 +79,7 @@ export function createArbiterSubmitStage(deps: ArbiterDeps): StageProcessor {
     }
     switch (state.status) {
       case 'submitted':
+      case 'reask':
         await addArbiterJob(deps.collectQueue, payload, state.attempt);
         return;
       case 'done':
