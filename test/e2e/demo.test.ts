@@ -51,6 +51,10 @@ describe('gavel demo (real Redis, worker processes, the Docker sandbox)', () => 
       /^gavel demo: {3}(decision: .*)$/m.exec(out)?.[1] as string,
     );
 
+    expect(out).toMatch(
+      /gavel verify \S+: all 12 verdicts re-derived from the recorded facts and the pinned rubric match/,
+    );
+
     const reviewPath = /review matrix to open: (\S+\.html)/.exec(out)?.[1] as string;
     expect(existsSync(reviewPath)).toBe(true);
     const html = await readFile(reviewPath, 'utf8');

@@ -1,8 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareRuns, formatComparison, reviewComparisonView, reviewHtml } from '@gavel/report';
+import { dockerClient, loadSandboxConfig } from '@gavel/sandbox';
 import { openContext } from '../context.ts';
 import { loadRunRecords } from '../run-records-source.ts';
+import { verifyRun } from '../verify/verify-run.ts';
 
 /** What the demo's day ends with: the comparison's decision line and the review matrix to open. */
 export interface DemoDecision {
@@ -12,20 +14,38 @@ export interface DemoDecision {
   fixes: string[];
   comparisonPath: string;
   reviewPath: string;
+  /** `gavel verify CANDIDATE`: facts-only verdicts re-derived, and the mismatches found (none, unless forged). */
+  verified: { rederived: number; mismatches: number; exitCode: number };
 }
 
 /**
- * Compares the base and the candidate run (`gavel compare`'s figures, written to `comparison.txt`
- * and `comparison.json` in `outDir`) and writes the candidate's review matrix against the base
- * (`gavel review CANDIDATE --against BASE`).
+ * Compares the base and the candidate run (`gavel compare`'s figures, written as text and JSON to
+ * `compare-<base>-<candidate>.txt|.json` in `outDir`), writes the candidate's review matrix against the base
+ * (`gavel review CANDIDATE --against BASE`), and re-derives the candidate's verdicts (`gavel verify`).
  */
-export async function demoDecision(baseRun: string, candidateRun: string, outDir: string): Promise<DemoDecision> {
+export async function demoDecision(
+  baseRun: string,
+  candidateRun: string,
+  outDir: string,
+  rubricsDir: string,
+): Promise<DemoDecision> {
   const context = openContext();
   let base: Awaited<ReturnType<typeof loadRunRecords>>;
   let candidate: Awaited<ReturnType<typeof loadRunRecords>>;
+  let verified: DemoDecision['verified'];
   try {
     base = await loadRunRecords(context, baseRun);
     candidate = await loadRunRecords(context, candidateRun);
+    const report = await verifyRun(context, candidateRun, {
+      rubricsDir,
+      env: process.env,
+      docker: dockerClient(loadSandboxConfig(process.env).dockerHost),
+    });
+    verified = {
+      rederived: report.samples.facts_only_rederived,
+      mismatches: report.mismatches.length,
+      exitCode: report.exit_code,
+    };
   } finally {
     await context.close();
   }
@@ -46,5 +66,6 @@ export async function demoDecision(baseRun: string, candidateRun: string, outDir
     fixes: comparison.fixes.map((f) => f.task_id),
     comparisonPath,
     reviewPath,
+    verified,
   };
 }

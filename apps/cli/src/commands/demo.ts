@@ -110,13 +110,19 @@ export async function demoCommand(options: { rubricsDir: string; timeout: number
       'text samples are graded facts-only (SQuAD exact match and token F1 against the references); code samples by their pytest facts from the sandbox',
     );
     if (pair) {
-      const decision = await demoDecision(pair.base, pair.candidate, outDir);
+      const decision = await demoDecision(pair.base, pair.candidate, outDir, options.rubricsDir);
       say(`does ${CANDIDATE.model} ship? gavel compare ${pair.base} ${pair.candidate}:`);
       say(`  ${decision.decisionLine}`);
       say(
         `  regressions (pass → fail): ${decision.regressions.join(', ') || 'none'}; fixes (fail → pass): ${decision.fixes.join(', ') || 'none'} — all figures in ${decision.comparisonPath}`,
       );
       say(`review matrix to open: ${decision.reviewPath}`);
+      const v = decision.verified;
+      say(
+        v.exitCode === 0
+          ? `gavel verify ${pair.candidate}: all ${v.rederived} verdicts re-derived from the recorded facts and the pinned rubric match, rubric bytes and sandbox image as pinned`
+          : `gavel verify ${pair.candidate}: exit ${v.exitCode}, ${v.mismatches} mismatch(es) — run it to see them`,
+      );
     }
     say(`worker logs: ${logPath}`);
     say('more: npx gavel runs · npx gavel status RUN · npx gavel export RUN · npx gavel verify RUN');
