@@ -260,3 +260,25 @@ describe('gavel review in headless Chromium', () => {
     );
   });
 });
+
+describe('gavel review --against on different rubrics', () => {
+  it('refuses naming both hashes, and with --allow-rubric-change marks the page not like for like', async () => {
+    const other = { id: 'code-correctness', version: '1.3.0', hash: 'f'.repeat(64) };
+    const changed: RunRecords = {
+      manifest: { ...(candidate.manifest as NonNullable<RunRecords['manifest']>), rubrics: { code: other } },
+      records: candidate.records.map((r) => ({ ...r, rubric: other })),
+    };
+    await writeExport(join(dir, 'changed.jsonl'), changed);
+    const args = ['review', '--from-export', join(dir, 'changed.jsonl'), '--against', join(dir, 'base.jsonl')];
+    const refused = await gavel([...args, '--out', join(dir, 'refused.html')], {});
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('gavel review: rubric mismatch');
+    expect(refused.stderr).toContain('a'.repeat(64));
+    expect(refused.stderr).toContain('f'.repeat(64));
+    const allowed = await gavel([...args, '--out', join(dir, 'allowed.html'), '--allow-rubric-change'], {});
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(await readFile(join(dir, 'allowed.html'), 'utf8')).toContain(
+      'The rubrics differ (--allow-rubric-change): no figure here compares like for like.',
+    );
+  });
+});
