@@ -2,7 +2,7 @@ import { ArbiterStore, costReport } from '@gavel/arbiter';
 import { addStageJobs, createRedis } from '@gavel/queue';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_FAKE_ANSWER, forcedTool } from '../fakes/anthropic-batches-server.ts';
+import { DEFAULT_FAKE_ANSWER, forcedTool } from '../fakes/anthropic-messages-model.ts';
 import { type RedisServer, startRedis } from '../support/redis.ts';
 import { until } from './arbiter-fixtures.ts';
 import { type ArbiterRig, startArbiterRig } from './arbiter-harness.ts';
@@ -49,7 +49,9 @@ describe('the arbiter answers through a forced tool whose input schema is the ru
     const [batch] = [...rig.fake.batches.values()];
     for (const r of batch?.requests ?? []) {
       expect(r.params.tool_choice).toEqual({ type: 'tool', name: 'record_verdict' });
-      const schema = r.params.tools?.[0]?.input_schema as unknown as { properties: { criteria: { required: string[] } } };
+      const schema = r.params.tools?.[0]?.input_schema as unknown as {
+        properties: { criteria: { required: string[] } };
+      };
       expect(schema.properties.criteria.required).toEqual(rubric.criteria.map((c) => c.id));
       expect(r.params.tools).toEqual(batch?.requests[0]?.params.tools);
     }
