@@ -117,6 +117,8 @@ export async function sendBatch(ctx: SendContext, members: readonly SendMember[]
     created_at: Date.parse(batch.created_at),
   };
   if (!(await arb.commitIfOpen(intent, record, submittedStates(intent, batch.id)))) {
+    // A recovery that ran while this create was in flight adopted this very batch: it is committed.
+    if (await arb.getBatch(runId, batch.id)) return;
     await arb.recordDuplicate(runId, batch.id, record.created_at);
     await client.messages.batches
       .cancel(batch.id, {}, { signal: ctx.signal, timeout: deps.config.timeoutMs })
