@@ -172,6 +172,8 @@ describe('gavel verify on a finished facts-only run (real Redis, worker processe
 describe('gavel verify on HumanEval code samples run through the Docker sandbox', () => {
   const runId = 'run-verify-code';
   let dockerEnv: NodeJS.ProcessEnv;
+  const problems = join(ROOT, 'apps', 'cli', 'demo', 'humaneval-8.jsonl.gz');
+  let samples: string;
 
   beforeAll(async () => {
     dockerEnv = {
@@ -180,14 +182,13 @@ describe('gavel verify on HumanEval code samples run through the Docker sandbox'
       GAVEL_SANDBOX_IMAGE: sandboxImage(),
       GAVEL_SANDBOX_CONCURRENCY: '2',
     };
-    const problems = join(ROOT, 'apps', 'cli', 'demo', 'humaneval-8.jsonl.gz');
     const tasks = gunzipSync(readFileSync(problems))
       .toString('utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { task_id: string; canonical_solution: string })
       .slice(0, 3);
-    const samples = join(dir, 'he-samples.jsonl');
+    samples = join(dir, 'he-samples.jsonl');
     await writeFile(
       samples,
       jsonl([
@@ -215,9 +216,11 @@ describe('gavel verify on HumanEval code samples run through the Docker sandbox'
   }, RUN_TIMEOUT_MS);
 
   it('passes on the finished run, the pinned image found on this engine', async () => {
-    const result = await gavel(['verify', runId], dockerEnv);
+    // A HumanEval dataset is the problems file and the samples file, in that order.
+    const result = await gavel(['verify', runId, '--dataset', problems, samples], dockerEnv);
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toContain('ok: facts-only verdicts: 3 re-derived');
+    expect(result.stdout).toMatch(/^ok: dataset: /m);
     const manifest = JSON.parse((await client.get(`gavel:run:${runId}:manifest`)) as string);
     expect(result.stdout).toContain(`ok: sandbox image: ${manifest.stages.sandbox.image_digest} exists on this engine`);
   });
