@@ -156,4 +156,39 @@ describe('arbiter worker processes against the Batches fake', () => {
     await submitQueue.close();
     await fake.stop();
   });
+
+  it('a submit worker whose key the API refuses (403) exits 78 with one line, every job back in the queue and no sample failed', async () => {
+    const runId = 'run-arb-403';
+    const prefix = 'arbe2e403';
+    const fake = await startFakeAnthropicBatches({ apiKey: API_KEY, forbiddenKeys: ['sk-ant-read-only'] });
+    const store = new RunStore(client, prefix);
+    const { routed } = await seedJudgedRun(store, await textRubric(), runId, 9, 3);
+    const submitQueue = stageQueue('arbiter-submit', { connection: client, prefix: `{${prefix}}` });
+    await addStageJobs(
+      submitQueue,
+      routed.map((sampleId) => ({ runId, sampleId })),
+    );
+    const worker = startWorker('submit', {
+      GAVEL_REDIS_URL: redis.url,
+      GAVEL_QUEUE_PREFIX: `{${prefix}}`,
+      GAVEL_STORE_PREFIX: prefix,
+      GAVEL_LOG_LEVEL: 'warn',
+      GAVEL_ARBITER: 'anthropic-batch',
+      GAVEL_ARBITER_MODEL: ARBITER_MODEL,
+      GAVEL_ARBITER_URL: fake.url,
+      GAVEL_ARBITER_API_KEY: 'sk-ant-read-only',
+      GAVEL_ARBITER_BATCH_WINDOW_S: '1',
+    });
+    const code = await new Promise<number | null>((resolve) => worker.child.once('exit', (c) => resolve(c)));
+    expect(code).toBe(78);
+    expect(worker.output()).toMatch(/HTTP 403/);
+    expect(worker.output()).not.toContain('sk-ant-read-only');
+    expect((await store.getFailures(runId)).size).toBe(0);
+    const counts = await submitQueue.getJobCounts('failed', 'completed', 'waiting', 'delayed', 'prioritized', 'active');
+    expect(counts.failed).toBe(0);
+    expect(counts.completed).toBe(0);
+    expect((counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0)).toBe(routed.length);
+    await submitQueue.close();
+    await fake.stop();
+  });
 });
