@@ -1,7 +1,7 @@
 // A real run watched by a real Prometheus: the four stage workers (`gavel workers`), the
 // gpu-agent (real main, on the fake nvidia-smi / fake vLLM / fake Ollama of the GPU rig), code
 // samples in the real Docker sandbox, the LLM judge behind the GPU lease, and the arbiter on the
-// Batches fake. Prometheus finds every process through the file_sd JSON they register in; then
+// Batches fake. Prometheus finds every process through the file_sd directory they each register a file in; then
 // every PromQL expression of the three dashboards is evaluated through Prometheus's HTTP API.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -116,7 +116,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60
 
 describe('Prometheus scrapes every gavel process found through file_sd', () => {
   it('has the whole metric catalog, and every dashboard query returns data from a real run', async () => {
-    const shared = { GAVEL_REDIS_URL: rig.redis.url, GAVEL_LOG_LEVEL: 'warn', GAVEL_PROM_SD_FILE: prom.sdFile };
+    const shared = { GAVEL_REDIS_URL: rig.redis.url, GAVEL_LOG_LEVEL: 'warn', GAVEL_PROM_SD_DIR: prom.sdDir };
     const env = {
       ...shared,
       GAVEL_SANDBOX: 'docker',
@@ -164,10 +164,7 @@ describe('Prometheus scrapes every gavel process found through file_sd', () => {
     try {
       // Everything starts on an idle site: vLLM is not running, so the gated judge worker must come
       // up without a judge server and check it only once the gate lets the first job through.
-      await until(
-        'all six processes registered in file_sd',
-        async () => JSON.parse(await readFile(prom.sdFile, 'utf8').catch(() => '[]')).length === 6,
-      );
+      await until('all six processes registered in file_sd', async () => (await prom.registered()).length === 6);
       await new Promise((r) => setTimeout(r, 5_000));
       const enq = await gavel(['enqueue', file, '--run', RUN], env);
       expect(enq.code, enq.stderr).toBe(0);
@@ -254,6 +251,6 @@ describe('Prometheus scrapes every gavel process found through file_sd', () => {
       await board.stop();
     }
     // every process removed its file_sd entry on shutdown
-    expect(JSON.parse(await readFile(prom.sdFile, 'utf8'))).toEqual([]);
+    expect(await prom.registered()).toEqual([]);
   });
 });

@@ -329,7 +329,7 @@ describe('infra/prometheus.yml', () => {
     expect([...staticTargets]).toContain(`${serviceName('gpu-agent')}:${flag(argv, '--port')}`);
   });
 
-  it('every static target is a compose service; file_sd reads the directory mounted for it', () => {
+  it('every static target is a compose service; file_sd reads every per-process file of the directory mounted for it', () => {
     for (const target of staticTargets) {
       const host = target.split(':')[0] ?? '';
       if (host === 'localhost') continue;
@@ -340,6 +340,8 @@ describe('infra/prometheus.yml', () => {
     const mounts = mountsOf(services.prometheus ?? {}).map((m) => m.target);
     for (const file of files) {
       expect(isAbsolute(file), file).toBe(true);
+      // One file per process (GAVEL_PROM_SD_DIR), never one shared file that needs a lock.
+      expect(file, file).toMatch(/\/\*\.json$/);
       expect(mounts, file).toContain(file.slice(0, file.lastIndexOf('/')));
     }
   });

@@ -1,27 +1,30 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './redis.ts';
 
 export interface PrometheusServer {
   url: string;
-  sdFile: string;
+  /** The file_sd directory (GAVEL_PROM_SD_DIR): Prometheus reads every `*.json` in it. */
+  sdDir: string;
+  /** Every target group registered in the directory now. */
+  registered(): Promise<{ targets: string[]; labels: Record<string, string> }[]>;
   /** Instant query through the HTTP API; returns the result vector. */
   query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
   stop(): Promise<void>;
 }
 
-/** Debian's /usr/bin/prometheus on a free loopback port, scraping every second what a file_sd JSON lists. */
+/** Debian's /usr/bin/prometheus on a free loopback port, scraping every second what the file_sd directory lists. */
 export async function startPrometheus(): Promise<PrometheusServer> {
   const dir = await mkdtemp(join(tmpdir(), 'gavel-prom-'));
-  const sdFile = join(dir, 'targets.json');
-  await writeFile(sdFile, '[]\n');
+  const sdDir = join(dir, 'sd');
+  await mkdir(sdDir);
   const config = join(dir, 'prometheus.yml');
   await writeFile(
     config,
-    `global: { scrape_interval: 1s, evaluation_interval: 1s }\nscrape_configs:\n  - job_name: gavel\n    file_sd_configs: [{ files: ['${sdFile}'], refresh_interval: 1s }]\n`,
+    `global: { scrape_interval: 1s, evaluation_interval: 1s }\nscrape_configs:\n  - job_name: gavel\n    file_sd_configs: [{ files: ['${sdDir}/*.json'], refresh_interval: 1s }]\n`,
   );
   const port = await freePort();
   const child: ChildProcess = spawn(
@@ -50,7 +53,12 @@ export async function startPrometheus(): Promise<PrometheusServer> {
   }
   return {
     url,
-    sdFile,
+    sdDir,
+    async registered() {
+      const files = (await readdir(sdDir)).filter((f) => f.endsWith('.json'));
+      const groups = await Promise.all(files.map(async (f) => JSON.parse(await readFile(join(sdDir, f), 'utf8'))));
+      return groups.flat();
+    },
     async query(expr) {
       const res = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: expr })}`);
       const body = (await res.json()) as { status: string; error?: string; data: { result: [] } };

@@ -30,7 +30,7 @@ await runMain('gavel board', async () => {
     registry: createProcessRegistry('gavel_board_'),
     host: config.GAVEL_METRICS_HOST,
     port: config.GAVEL_METRICS_PORT,
-    sdFile: config.GAVEL_PROM_SD_FILE,
+    sdDir: config.GAVEL_PROM_SD_DIR,
     job: 'gavel-board',
   });
   const server = app.listen(env.GAVEL_BOARD_PORT, env.GAVEL_BOARD_HOST, () => {

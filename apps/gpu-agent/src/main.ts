@@ -73,7 +73,7 @@ await runMain('gavel gpu-agent', async () => {
     registry,
     host: config.GAVEL_METRICS_HOST,
     port: config.GAVEL_METRICS_PORT,
-    sdFile: config.GAVEL_PROM_SD_FILE,
+    sdDir: config.GAVEL_PROM_SD_DIR,
     job: 'gavel-gpu-agent',
   });
   shutdown.register('metrics', () => metricsServer.close());

@@ -17,7 +17,7 @@ await runMain('gavel worker-arbiter-submit', async () => {
     serviceName: 'gavel-worker-arbiter-submit',
     metricsHost: config.GAVEL_METRICS_HOST,
     metricsPort: config.GAVEL_METRICS_PORT,
-    sdFile: config.GAVEL_PROM_SD_FILE,
+    sdDir: config.GAVEL_PROM_SD_DIR,
   });
   const { queues: stageQueues, store } = await runStageProcess({
     stage: 'arbiter-submit',

@@ -22,7 +22,7 @@ await runMain('gavel worker-judge', async () => {
     serviceName: 'gavel-worker-judge',
     metricsHost: config.GAVEL_METRICS_HOST,
     metricsPort: config.GAVEL_METRICS_PORT,
-    sdFile: config.GAVEL_PROM_SD_FILE,
+    sdDir: config.GAVEL_PROM_SD_DIR,
   });
   let gate: JudgeGate | undefined;
   const {

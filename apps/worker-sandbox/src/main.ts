@@ -11,7 +11,7 @@ await runMain('gavel worker-sandbox', async () => {
     serviceName: 'gavel-worker-sandbox',
     metricsHost: config.GAVEL_METRICS_HOST,
     metricsPort: config.GAVEL_METRICS_PORT,
-    sdFile: config.GAVEL_PROM_SD_FILE,
+    sdDir: config.GAVEL_PROM_SD_DIR,
   });
   const { queues: stageQueues, store } = await runStageProcess({
     stage: 'sandbox',

@@ -27,10 +27,17 @@ export const BaseEnv = z.object({
   GAVEL_ATTEMPTS: z.coerce.number().int().positive().optional(),
   /** Metrics listen address. @default 127.0.0.1 */
   GAVEL_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
-  /** Metrics port; 0 picks a free one (registered in the file_sd file). @default 0 */
+  /** Metrics port; 0 picks a free one (registered in the file_sd directory). @default 0 */
   GAVEL_METRICS_PORT: envPort.default(0),
-  /** Prometheus file-based service-discovery JSON each process registers its /metrics in. */
-  GAVEL_PROM_SD_FILE: z.string().min(1).optional(),
+  /**
+   * Prometheus file-based service discovery: a directory in which each process writes its own
+   * `<job>@<host>@<pid>.json` (scrape it with `files: ["<dir>/*.json"]`), removed on shutdown.
+   */
+  GAVEL_PROM_SD_DIR: z.string().min(1).optional(),
+  /** Replaced by GAVEL_PROM_SD_DIR (one file per process, no lock): refused with the fix. */
+  GAVEL_PROM_SD_FILE: z
+    .undefined({ error: 'replaced by GAVEL_PROM_SD_DIR (a directory, one file_sd JSON per process); set that instead' })
+    .optional(),
   /** Where local state lives (Redis data dir, reports). @default .gavel */
   GAVEL_DATA_DIR: z.string().min(1).default('.gavel'),
   /** BullMQ job lock; a worker that dies loses its jobs to another after about this long. @default 30000 */

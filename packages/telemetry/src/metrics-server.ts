@@ -1,15 +1,15 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { editSdFile, type SdTarget } from './prom-sd-file.ts';
+import { registerSdTarget, type SdRegistration, type SdTarget } from './prom-sd-dir.ts';
 
 export interface MetricsServerOptions {
   registry: Registry;
   host?: string;
   /** 0 picks a free port. */
   port?: number;
-  /** Prometheus file_sd JSON to register in (GAVEL_PROM_SD_FILE). */
-  sdFile?: string;
+  /** Prometheus file_sd directory to register in, one file per process (GAVEL_PROM_SD_DIR). */
+  sdDir?: string;
   job: string;
 }
 
@@ -19,7 +19,7 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Serves `/metrics` (loopback by default) and registers the endpoint in the file_sd JSON until close(). */
+/** Serves `/metrics` (loopback by default) and registers the endpoint in the file_sd directory until close(). */
 export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
   const host = options.host ?? '127.0.0.1';
   const server = createServer((req, res) => {
@@ -39,12 +39,14 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   const port = (server.address() as AddressInfo).port;
   const hostPort = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   const entry: SdTarget = { targets: [hostPort], labels: { job: options.job } };
-  if (options.sdFile) await editSdFile(options.sdFile, entry, true);
+  const registration: SdRegistration | undefined = options.sdDir
+    ? await registerSdTarget(options.sdDir, entry)
+    : undefined;
   return {
     url: `http://${hostPort}/metrics`,
     port,
     async close() {
-      if (options.sdFile) await editSdFile(options.sdFile, entry, false);
+      await registration?.remove();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -32,7 +32,8 @@ export async function startProcessTelemetry(options: {
   serviceName: string;
   metricsHost: string;
   metricsPort: number;
-  sdFile?: string;
+  /** GAVEL_PROM_SD_DIR: the file_sd directory this process registers its /metrics in. */
+  sdDir?: string;
 }): Promise<ProcessTelemetry> {
   const tracing = startTelemetry({ serviceName: options.serviceName });
   const metrics = createMetrics();
@@ -40,7 +41,7 @@ export async function startProcessTelemetry(options: {
     registry: metrics.registry,
     host: options.metricsHost,
     port: options.metricsPort,
-    sdFile: options.sdFile,
+    sdDir: options.sdDir,
     job: options.serviceName,
   });
   const samplers: { stop(): void }[] = [];
