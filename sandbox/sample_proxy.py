@@ -149,6 +149,16 @@ def kill_everyone_else():
         pass
 
 
+# Standard library modules whose import does something (opens a browser, prints, starts a GUI).
+_NOT_IMPORTED = frozenset({"antigravity", "this", "__hello__", "__phello__", "idlelib", "tkinter", "turtle", "turtledemo"})
+
+
+def _importable(name):
+    """A module the sample imported that this process may import too: the standard library's only."""
+    top = name.split(".")[0] if type(name) is str else ""
+    return top in sys.stdlib_module_names and top not in _NOT_IMPORTED
+
+
 def _remote_callable(host, module, name):
     def call(*args, **kwargs):
         return host.request(["call", module, name, list(args), dict(kwargs)], f"{module}.{name}()")
@@ -184,7 +194,7 @@ class SampleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
                 setattr(module, attr, _remote_callable(self.host, name, attr))
             elif kind == "value":
                 setattr(module, attr, value)
-            elif kind == "module" and type(value) is str and value.split(".")[0] in sys.stdlib_module_names:
+            elif kind == "module" and _importable(value):
                 try:
                     setattr(module, attr, importlib.import_module(value))
                 except ImportError:

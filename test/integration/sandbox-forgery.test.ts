@@ -243,6 +243,34 @@ describe('forged test results', () => {
     forgeryFailed(await run(sample(attack)));
   });
 
+  it("the runner's and pytest's memory, descriptors and environment are out of the sample's reach", async () => {
+    // The sample reports which probes worked; the test (in pytest's process) wants none.
+    const output = [
+      'import ctypes, os',
+      '',
+      'def probe():',
+      '    worked = []',
+      '    for pid in (1, os.getppid()):',
+      '        for path, mode in ((f"/proc/{pid}/fd/1", "w"), (f"/proc/{pid}/environ", "r"), (f"/proc/{pid}/mem", "r")):',
+      '            try:',
+      '                open(path, mode).close()',
+      '                worked.append(path)',
+      '            except OSError:',
+      '                pass',
+      '        try:',
+      '            os.listdir(f"/proc/{pid}/fd")',
+      '            worked.append(f"/proc/{pid}/fd")',
+      '        except OSError:',
+      '            pass',
+      '        if ctypes.CDLL(None).ptrace(16, pid, 0, 0) == 0:',
+      '            worked.append(f"ptrace {pid}")',
+      '    return worked',
+    ].join('\n');
+    const tests = 'from solution import probe\n\ndef test_nothing_reachable():\n    assert probe() == []\n';
+    const f = await run({ ...sample('', ''), output, tests, expected_tests: 1 });
+    expect(f.tests).toMatchObject({ passed: 1, failed: 0 });
+  });
+
   it('after every attack no gavel container is left', () => {
     expect(gavelContainers().filter((name) => name.startsWith('gavel-exec'))).toEqual([]);
   });
