@@ -9,6 +9,7 @@ import {
 } from '@gavel/telemetry';
 import { createBoardApp } from './board-app.ts';
 import { BoardEnv, boardAuthFor } from './board-config.ts';
+import { allowedHostsFor } from './host-check.ts';
 
 await runMain('gavel board', async () => {
   const tracing = startTelemetry({ serviceName: 'gavel-board' });
@@ -16,7 +17,17 @@ await runMain('gavel board', async () => {
   const env = parseEnv(BoardEnv, process.env);
   const auth = boardAuthFor(env);
   const logger = createLogger({ name: 'board', level: config.GAVEL_LOG_LEVEL });
-  const connection = createRedis(config.GAVEL_REDIS_URL, { role: 'client', connectionName: 'gavel-board' });
+  // Long-lived: reconnects for ever (a Redis restart must not leave the board dead until restarted).
+  const connection = createRedis(config.GAVEL_REDIS_URL, { role: 'worker', connectionName: 'gavel-board' });
+  let lastRedisError = '';
+  connection.on('error', (error: Error) => {
+    if (error.message === lastRedisError) return;
+    lastRedisError = error.message;
+    logger.warn({ err: error }, 'Redis connection error (reconnecting)');
+  });
+  connection.on('ready', () => {
+    lastRedisError = '';
+  });
   const queues = STAGES.map((stage) =>
     stageQueue(stage, {
       connection,
@@ -24,7 +35,11 @@ await runMain('gavel board', async () => {
       telemetry: tracing.enabled ? queueTelemetry('gavel-board') : undefined,
     }),
   );
-  const app = createBoardApp(queues, auth);
+  const app = createBoardApp(queues, {
+    auth,
+    hosts: allowedHostsFor(env, auth.kind !== 'none'),
+    allowDestructive: env.GAVEL_BOARD_ALLOW_DESTRUCTIVE,
+  });
   // the board's own /metrics (process CPU, memory, event loop), on the metrics address, not the UI's
   const metrics = await startMetricsServer({
     registry: createProcessRegistry('gavel_board_'),
