@@ -14,12 +14,16 @@ export interface SampleRecord {
 
 const PARTS = ['samples', 'facts', 'judgements', 'verdicts', 'failures', 'traces'] as const;
 
-/** Reads everything recorded for `ids` (one HMGET per part, one round trip), in their order. */
+/**
+ * Reads everything recorded for `ids` (one HMGET per part, one round trip), in their order; an id
+ * whose sample is not stored throws `missing(id)`.
+ */
 export async function readSampleRecords(
   redis: Redis,
   runId: string,
   key: (part: string) => string,
   ids: readonly string[],
+  missing: (id: string) => Error = (id) => new Error(`run ${runId}: sample ${id} is listed but not stored`),
 ): Promise<SampleRecord[]> {
   if (ids.length === 0) return [];
   const pipeline = redis.pipeline();
@@ -32,7 +36,7 @@ export async function readSampleRecords(
     raw ? schema.parse(JSON.parse(raw)) : undefined;
   return ids.map((id, i) => {
     const sample = parse(samples?.[i], Sample);
-    if (!sample) throw new Error(`run ${runId}: sample ${id} is listed but not stored`);
+    if (!sample) throw missing(id);
     return {
       id,
       sample,

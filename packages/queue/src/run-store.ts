@@ -1,19 +1,13 @@
-import { Facts, InputError, type RubricRef, RunManifest, Sample, SampleFailure, Verdict } from '@gavel/core';
+import { Facts, InputError, type RubricRef, RunManifest, Sample, type SampleFailure, Verdict } from '@gavel/core';
 import type { Redis } from 'ioredis';
 import { readSampleRecords, type SampleRecord } from './run-export-page.ts';
 import { type RunProgress, readProgress } from './run-progress.ts';
 import { removeRunKeys } from './run-removal.ts';
+import { ObserverList, type RunStoreObserver } from './run-store-observer.ts';
 import { type StoreRedis, withStoreScripts } from './run-store-scripts.ts';
+import { SampleFailures } from './sample-failures.ts';
 
-/**
- * Told of each first write (never of a repeat), so counters built on it count every sample once
- * however often a stage runs. An observer that throws is ignored: the store's write stands.
- */
-export interface RunStoreObserver {
-  facts?(runId: string, sampleId: string, facts: Facts): void;
-  judgement?(runId: string, sampleId: string, judgement: Verdict): void;
-  finalVerdict?(runId: string, sampleId: string, verdict: Verdict): void;
-}
+export type { RunStoreObserver } from './run-store-observer.ts';
 
 /**
  * The run store: the manifest, each sample once, and each stage's result per sample, in Redis
@@ -24,26 +18,22 @@ export class RunStore {
   readonly redis: StoreRedis;
   readonly prefix: string;
   private readonly manifests = new Map<string, RunManifest>();
-  private readonly observers: RunStoreObserver[] = [];
+  private readonly observers = new ObserverList();
+  private readonly failures: SampleFailures;
 
   constructor(redis: Redis, prefix = 'gavel') {
     this.prefix = prefix;
     this.redis = withStoreScripts(redis);
+    this.failures = new SampleFailures(this.redis, (runId, part) => this.key(runId, part));
   }
 
   /** Adds an observer of first writes (metrics); see {@link RunStoreObserver}. */
   observe(observer: RunStoreObserver): void {
-    this.observers.push(observer);
+    this.observers.add(observer);
   }
 
   private notify(call: (observer: RunStoreObserver) => void): void {
-    for (const observer of this.observers) {
-      try {
-        call(observer);
-      } catch {
-        // an observer's failure never undoes or fails a recorded result
-      }
-    }
+    this.observers.notify(call);
   }
 
   key(runId: string, part: string): string {
@@ -162,26 +152,11 @@ export class RunStore {
   async loadForStage(
     runId: string,
     sampleId: string,
-  ): Promise<{ sample: Sample; facts?: Facts; judgement?: Verdict; verdict?: Verdict }> {
-    const results =
-      (await this.redis
-        .pipeline()
-        .hget(this.key(runId, 'samples'), sampleId)
-        .hget(this.key(runId, 'facts'), sampleId)
-        .hget(this.key(runId, 'judgements'), sampleId)
-        .hget(this.key(runId, 'verdicts'), sampleId)
-        .exec()) ?? [];
-    for (const [error] of results) if (error) throw error;
-    const [sampleRaw, factsRaw, judgementRaw, verdictRaw] = results.map(([, value]) => value as string | null);
-    if (sampleRaw === null || sampleRaw === undefined) {
-      throw new InputError(`run ${runId}: sample ${sampleId} is not in the run store`);
-    }
-    return {
-      sample: Sample.parse(JSON.parse(sampleRaw)),
-      facts: factsRaw ? Facts.parse(JSON.parse(factsRaw)) : undefined,
-      judgement: judgementRaw ? Verdict.parse(JSON.parse(judgementRaw)) : undefined,
-      verdict: verdictRaw ? Verdict.parse(JSON.parse(verdictRaw)) : undefined,
-    };
+  ): Promise<Pick<SampleRecord, 'sample' | 'facts' | 'judgement' | 'verdict'>> {
+    const notStored = (): Error => new InputError(`run ${runId}: sample ${sampleId} is not in the run store`);
+    const [record] = await readSampleRecords(this.redis, runId, (part) => this.key(runId, part), [sampleId], notStored);
+    if (!record) throw notStored();
+    return { sample: record.sample, facts: record.facts, judgement: record.judgement, verdict: record.verdict };
   }
 
   async getFacts(runId: string, sampleId: string): Promise<Facts | undefined> {
@@ -245,41 +220,27 @@ export class RunStore {
     return true;
   }
 
-  // ── failures ────────────────────────────────────────────────────────────────
-  /** Records why a sample ended without a verdict (kept until a retry succeeds). */
-  async recordFailure(runId: string, sampleId: string, failure: SampleFailure): Promise<boolean> {
-    const json = JSON.stringify(SampleFailure.parse(failure));
-    return (
-      (await this.redis.gavelRecordFailure(
-        this.key(runId, 'verdicts'),
-        this.key(runId, 'failures'),
-        sampleId,
-        json,
-      )) === 1
-    );
+  // ── failures (see {@link SampleFailures}) ─────────────────────────────────────
+  /** Records why a sample ended without a verdict, unless it has one (kept until a retry succeeds). */
+  recordFailure(runId: string, sampleId: string, failure: SampleFailure): Promise<boolean> {
+    return this.failures.record(runId, sampleId, failure);
   }
 
   /** Drops a sample's failure record (`gavel retry`, before it retries the failed job). */
-  async clearFailure(runId: string, sampleId: string): Promise<void> {
-    await this.redis.hdel(this.key(runId, 'failures'), sampleId);
+  clearFailure(runId: string, sampleId: string): Promise<void> {
+    return this.failures.clear(runId, sampleId);
   }
 
   /**
    * Drops the failure only when `stage`'s job `jobId` recorded it: that job is running again, so
    * it was retried (Bull Board, `gavel retry`). A run of any other job leaves the failure alone.
    */
-  async clearFailureOfJob(runId: string, sampleId: string, stage: string, jobId: string): Promise<boolean> {
-    return (await this.redis.gavelClearFailureOfJob(this.key(runId, 'failures'), sampleId, stage, jobId)) === 1;
+  clearFailureOfJob(runId: string, sampleId: string, stage: string, jobId: string): Promise<boolean> {
+    return this.failures.clearOfJob(runId, sampleId, stage, jobId);
   }
 
-  async getFailure(runId: string, sampleId: string): Promise<SampleFailure | undefined> {
-    const raw = await this.redis.hget(this.key(runId, 'failures'), sampleId);
-    return raw === null ? undefined : SampleFailure.parse(JSON.parse(raw));
-  }
-
-  async getFailures(runId: string): Promise<Map<string, SampleFailure>> {
-    const raw = await this.redis.hgetall(this.key(runId, 'failures'));
-    return new Map(Object.entries(raw).map(([id, json]) => [id, SampleFailure.parse(JSON.parse(json))]));
+  getFailures(runId: string): Promise<Map<string, SampleFailure>> {
+    return this.failures.all(runId);
   }
 
   // ── traces ──────────────────────────────────────────────────────────────────
