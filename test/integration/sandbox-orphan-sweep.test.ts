@@ -121,4 +121,27 @@ describe('the orphan sweep across instances sharing one engine', () => {
     expect(kept.filter((row) => row.startsWith('gavel-analysis-'))).toHaveLength(1);
     expect(kept.every((row) => row.endsWith(' running'))).toBe(true);
   });
+
+  it('a live instance whose lease container goes away starts it again, and removes it on close', async () => {
+    const own = await createDockerSandbox(sandboxConfig());
+    const { instance } = await own.describe();
+    const lease = `gavel-lease-${instance}`;
+    const running = () =>
+      execFileSync(
+        'docker',
+        ['ps', '--filter', `name=^${lease}$`, '--filter', 'status=running', '--format', '{{.Names}}'],
+        {
+          encoding: 'utf8',
+        },
+      ).trim();
+    expect(running()).toBe(lease);
+    execFileSync('docker', ['rm', '-f', lease]);
+    while (running() !== lease) await new Promise((r) => setTimeout(r, 200));
+    await own.close();
+    expect(
+      execFileSync('docker', ['ps', '-a', '--filter', `name=^${lease}$`, '--format', '{{.Names}}'], {
+        encoding: 'utf8',
+      }).trim(),
+    ).toBe('');
+  });
 });

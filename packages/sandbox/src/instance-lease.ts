@@ -97,9 +97,16 @@ export class InstanceLease {
     this.beat = null;
     if (this.stopped) return;
     this.opts.logger.warn({ instance: this.opts.owner.instance }, 'sandbox lease container ended; starting it again');
-    this.start().catch((error: unknown) =>
-      this.opts.logger.error({ err: error }, 'sandbox lease container could not be started again'),
-    );
+    this.restart();
+  }
+
+  /** Starts the lease again, and keeps trying (every ttlS / 6) while the engine refuses. */
+  private restart(): void {
+    if (this.stopped) return;
+    this.start().catch((error: unknown) => {
+      this.opts.logger.error({ err: error }, 'sandbox lease container could not be started again; retrying');
+      setTimeout(() => this.restart(), Math.max(200, (this.opts.ttlS * 1000) / 6)).unref();
+    });
   }
 
   /** Stops the heartbeat and removes the lease container (safe to call twice). */
