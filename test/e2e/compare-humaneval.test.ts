@@ -118,19 +118,38 @@ describe('gavel compare on two HumanEval runs through the Docker sandbox', () =>
     expect(c.delta_pass_rate_se).toBeCloseTo(se, 10);
     expect(c.delta_pass_rate_ci95?.[0]).toBeCloseTo(lower, 5);
     expect(lower).toBeCloseTo(-0.284816, 5);
-    expect(c.decision.outcome).toBe('no significant change');
 
-    // A drop of more than 25 points is not ruled out (lower end −28.5): exit 3. More than 30 is: exit 0.
-    const blocked = await compare(['he-base', 'he-cand', '--max-drop', '25']);
+    // The score interval decides (one sample per task). As a paired table with the candidate first:
+    // a = 16 pass in both, b = 2 fixes, c = 4 regressions, d = 2 (HumanEval/5, /17) fail in both.
+    // p₁ = 18/24 = .75, p₂ = 20/24 = .833333; φ̂ = (16·2 − 2·4)/√(18·6·20·4) = 24/√8640 = 24/92.951600 = .258199.
+    // Wilson (z² = 3.841459, 2(n + z²) = 55.682918):
+    //   18/24: (39.841459 − 1.959964·√(z² + 72·.25) = 1.959964·4.673485 = 9.159862)/55.682918 = .551006;
+    //   20/24: (43.841459 + 1.959964·√(z² + 80/6) = 1.959964·4.144248 = 8.122577)/55.682918 = .933213.
+    // p₁ − l₁ = .198994, u₂ − p₂ = .099880;
+    // δ = √(.198994² − 2·.258199·.198994·.099880 + .099880²) = √.039311 = .198270;
+    // lower end = −.083333 − .198270 = −.281604.
+    const l1 = (39.841459 - 1.959964 * Math.sqrt(3.841459 + 18)) / 55.682918;
+    const u2 = (43.841459 + 1.959964 * Math.sqrt(3.841459 + 80 / 6)) / 55.682918;
+    const phi = 24 / Math.sqrt(18 * 6 * 20 * 4);
+    const [dl1, du2] = [0.75 - l1, u2 - 20 / 24];
+    const scoreLower = -2 / 24 - Math.sqrt(dl1 * dl1 - 2 * phi * dl1 * du2 + du2 * du2);
+    expect(scoreLower).toBeCloseTo(-0.281604, 5);
+    expect(c.delta_pass_rate_ci95_score?.[0]).toBeCloseTo(scoreLower, 5);
+    expect(c.decision).toMatchObject({ outcome: 'no significant change', interval: 'score' });
+
+    // A drop of more than 28 points is not ruled out (lower end −28.16): exit 3. More than 29 is: exit 0.
+    const blocked = await compare(['he-base', 'he-cand', '--max-drop', '28']);
     expect(blocked.code, blocked.stderr).toBe(3);
-    expect(blocked.stdout).toMatch(/decision: no significant change — .*ship BLOCKED \(max drop 25 pts\)/);
+    expect(blocked.stdout).toMatch(
+      /decision: no significant change — 95% score interval .*ship BLOCKED \(max drop 28 pts\)/,
+    );
     expect(blocked.stderr).toMatch(/^gavel compare: ship blocked: /);
-    const allowed = await compare(['he-base', 'he-cand', '--max-drop', '30', '--out', OUT]);
+    const allowed = await compare(['he-base', 'he-cand', '--max-drop', '29', '--out', OUT]);
     expect(allowed.code, allowed.stderr).toBe(0);
-    expect(allowed.stdout).toMatch(/ship ok \(max drop 30 pts\)/);
+    expect(allowed.stdout).toMatch(/ship ok \(max drop 29 pts\)/);
     expect(await readFile(join(OUT, 'comparison.txt'), 'utf8')).toBe(allowed.stdout);
     const written = Comparison.parse(JSON.parse(await readFile(join(OUT, 'comparison.json'), 'utf8')));
-    expect(written.decision).toMatchObject({ max_drop_pts: 30, ship_blocked: false });
+    expect(written.decision).toMatchObject({ max_drop_pts: 29, ship_blocked: false });
 
     // The same comparison from the two export files gives the same figures.
     for (const run of ['he-base', 'he-cand']) {
@@ -141,7 +160,7 @@ describe('gavel compare on two HumanEval runs through the Docker sandbox', () =>
     const fromExport = await compare([...files, '--from-export', '--json']);
     expect(fromExport.code, fromExport.stderr).toBe(0);
     expect(JSON.parse(fromExport.stdout)).toEqual(JSON.parse(result.stdout));
-    expect((await compare([...files, '--from-export', '--max-drop', '25'])).code).toBe(3);
+    expect((await compare([...files, '--from-export', '--max-drop', '28'])).code).toBe(3);
 
     // A candidate graded on another rubric hash is refused in one line naming both hashes.
     const lines = (await readFile(files[1] as string, 'utf8')).trim().split('\n');

@@ -41,6 +41,7 @@ describe('compareRuns on a hand-computed pair of runs', () => {
         'delta_pass_rate',
         'delta_pass_rate_se',
         'delta_pass_rate_ci95',
+        'delta_pass_rate_ci95_score',
         'delta_score',
         'delta_score_ci95',
         'correlation',
@@ -94,6 +95,18 @@ describe('compareRuns on a hand-computed pair of runs', () => {
     expect(c.delta_pass_rate_ci95?.[1]).toBeCloseTo(0.251824, 5);
     expect(c.delta_score).toBeCloseTo(-0.1, 12);
     expect(c.delta_score_ci95?.[0]).toBeCloseTo(-0.451824, 5);
+  });
+
+  it("gives Newcombe's score interval of the pass-rate difference (hand-computed)", () => {
+    // Candidate first: a = 6 (T0..T5 pass in both), b = 1 (T8, candidate only), c = 2 (T6, T7, base only),
+    // d = 1 (T9). p₁ = 7/10, p₂ = 8/10. Wilson (z² = 3.841459, 2(n + z²) = 27.682918):
+    // 7/10: (17.841459 ∓ 1.959964·√12.241459 = 6.857482)/27.682918 = [.396778, .892209];
+    // 8/10: (19.841459 ∓ 1.959964·√10.241459 = 6.272331)/27.682918 = [.490162, .943318].
+    // φ̂ = (6·1 − 1·2)/√(7·3·8·2) = 4/18.330303 = .218218.
+    // Lower: −.1 − √(.303222² − 2·.218218·.303222·.143318 + .143318²) = −.1 − √.093517 = −.405806.
+    // Upper: −.1 + √(.192209² − 2·.218218·.192209·.309838 + .309838²) = −.1 + √.106952 = .227036.
+    expect(c.delta_pass_rate_ci95_score?.[0]).toBeCloseTo(-0.405806, 5);
+    expect(c.delta_pass_rate_ci95_score?.[1]).toBeCloseTo(0.227036, 5);
   });
 
   it('correlates the per-pair scores', () => {
@@ -151,11 +164,15 @@ describe('compareRuns on a hand-computed pair of runs', () => {
     expect(c.criteria[0]?.delta).toBeCloseTo(-0.1, 12);
   });
 
-  it('decides from the paired CI, and blocks the ship only when a drop beyond the margin is not ruled out', () => {
-    expect(c.decision).toMatchObject({ outcome: 'no significant change', ship_blocked: null });
-    // Lower end −45.18 pts: a 50-point margin is respected, a 45-point margin is not.
-    expect(compareRuns(base, candidate, { maxDropPts: 50 }).decision.ship_blocked).toBe(false);
-    expect(compareRuns(base, candidate, { maxDropPts: 45 }).decision.ship_blocked).toBe(true);
+  it('decides from the score interval, and blocks the ship only when a drop beyond the margin is not ruled out', () => {
+    expect(c.decision).toMatchObject({ outcome: 'no significant change', ship_blocked: null, interval: 'score' });
+    expect(c.paired.method).toMatch(/Newcombe \(1998\) hybrid score interval .*which decides/);
+    // The score interval's lower end is −40.58 pts (the Wald interval's −45.18): a 41-point margin is
+    // respected, a 40-point margin is not.
+    const ok = compareRuns(base, candidate, { maxDropPts: 41 }).decision;
+    expect(ok.ship_blocked).toBe(false);
+    expect(ok.reason).toMatch(/^95% score interval \(Newcombe\) of the pass-rate difference \[-40\.6 pts, 22\.7 pts\]/);
+    expect(compareRuns(base, candidate, { maxDropPts: 40 }).decision.ship_blocked).toBe(true);
   });
 
   it('records the seed and the manifests that differ', () => {
@@ -213,8 +230,20 @@ describe('compareRuns with several samples per task', () => {
     // b = 3, c = 0: exact p = 2·C(3,0)/2³ = .25.
     expect(r.mcnemar.p_value).toBe(0.25);
     expect(r.regressions.map((f) => f.base_sample_id)).toEqual(['b0', 'b1', 'b5']);
-    // CI = −.5 ± 1.959964·.288675 = [−1.0658, .0658]: not significant.
-    expect(r.decision.outcome).toBe('no significant change');
+    // Wald CI = −.5 ± 1.959964·.288675 = [−1.0658, .0658], clipped to [−1, .065795]: width 1.065795.
+    // Score interval over the 6 pairs as a table (candidate first): a = 3, b = 0, c = 3, d = 0; (b+d) = 0 so
+    // φ̂ = 0. Wilson 3/6 = (9.841459 ∓ 1.959964·√9.841459 = 6.148623)/19.682918 = [.187616, .812384];
+    // Wilson 6/6 = [6/9.841459, 1] = [.609666, 1]. Lower −.5 − .312384 = −.812384;
+    // upper −.5 + √(.312384² + .390334²) = −.000056: width .812328 < 1.065795, so the clustered Wald
+    // interval decides (the score interval alone, blind to the clustering, would say `regressed`).
+    expect(r.delta_pass_rate_ci95_score?.[0]).toBeCloseTo(-0.812384, 5);
+    expect(r.delta_pass_rate_ci95_score?.[1]).toBeCloseTo(-0.5 + Math.sqrt(0.312384 ** 2 + 0.390334 ** 2), 5);
+    expect(r.delta_pass_rate_ci95?.[1]).toBeCloseTo(-0.5 + 1.959964 * Math.sqrt(1 / 12), 5);
+    expect(r.decision).toMatchObject({ outcome: 'no significant change', interval: 'wald_clustered' });
+    expect(r.decision.reason).toMatch(
+      /^95% clustered Wald interval \(wider than the score interval \[-81\.2 pts, -0\.0 pts\]\)/,
+    );
+    expect(r.paired.method).toMatch(/the decision uses the wider of it and the clustered delta_pass_rate_ci95/);
   });
 
   it('divides n by the design effect in the MDE when flips cluster within tasks (hand-computed)', () => {
@@ -257,7 +286,13 @@ describe('compareRuns with several samples per task', () => {
     // CI = .5 ± .224826 = [.275174, .724826] > 0.
     const up = compareRuns(base, candidate);
     expect(up.delta_pass_rate_ci95?.[0]).toBeCloseTo(0.275174, 5);
-    expect(up.decision.outcome).toBe('improved');
-    expect(compareRuns(candidate, base).decision.outcome).toBe('regressed');
+    // Score interval, candidate first: a = 10, b = 10, c = d = 0 (φ̂ = 0). Wilson 20/20 = [20/23.841459, 1]
+    // = [.838875, 1]; Wilson 10/20 = (23.841459 ∓ 1.959964·√23.841459 = 9.570056)/47.682918
+    // = [.299298, .700702]. Lower = .5 − √((1 − .838875)² + (.700702 − .5)²) = .5 − √.066241 = .242624 > 0.
+    expect(up.delta_pass_rate_ci95_score?.[0]).toBeCloseTo(0.242624, 5);
+    expect(up.decision).toMatchObject({ outcome: 'improved', interval: 'score' });
+    const down = compareRuns(candidate, base);
+    expect(down.delta_pass_rate_ci95_score?.[1]).toBeCloseTo(-0.242624, 5);
+    expect(down.decision.outcome).toBe('regressed');
   });
 });

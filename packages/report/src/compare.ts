@@ -2,10 +2,12 @@ import { clusteredMean } from './clustered-mean.ts';
 import type { Comparison, RunFigures } from './comparison.ts';
 import { pearson } from './correlation.ts';
 import { criteriaDeltas } from './criteria-deltas.ts';
+import { decidingInterval } from './decision-interval.ts';
 import { factDrift } from './fact-drift.ts';
 import { flips } from './flips.ts';
 import { manifestDiff } from './manifest-diff.ts';
 import { mcnemar } from './mcnemar.ts';
+import { newcombePaired } from './newcombe-paired.ts';
 import { ci95 } from './normal.ts';
 import { pairedDelta } from './paired-delta.ts';
 import { type Graded, type GradedPair, pairRuns } from './pairing.ts';
@@ -17,16 +19,34 @@ import { decide } from './ship-rule.ts';
 export interface CompareOptions {
   /** Compare runs graded on different rubrics anyway; the result is marked not like-for-like. */
   allowRubricChange?: boolean;
-  /** Non-inferiority margin in percentage points: `decision.ship_blocked` when a larger drop cannot be ruled out. */
+  /**
+   * Non-inferiority margin in percentage points: `decision.ship_blocked` when a larger drop cannot be
+   * ruled out by the deciding interval — Newcombe's score interval with one sample per task, the wider
+   * of it and the clustered Wald interval with several (see `decidingInterval`).
+   */
   maxDropPts?: number;
   /** Recorded in `paired.seed`; no figure resamples, so it changes nothing. */
   seed?: number;
 }
 
 const METHOD_CLUSTERED =
-  'cluster-robust SE by task_id (Liang–Zeger with G/(G−1), Miller 2024 §2.3); paired SE on per-pair differences; 95% CI = estimate ± 1.96·SE, clipped to the range of the figure';
+  'cluster-robust SE by task_id (Liang–Zeger with G/(G−1), Miller 2024 §2.3); paired SE on per-pair differences; 95% CI = estimate ± 1.96·SE, clipped to the range of the figure; ' +
+  'delta_pass_rate_ci95_score = Newcombe (1998) hybrid score interval (method 10) over all pairs; the decision uses the wider of it and the clustered delta_pass_rate_ci95';
 const METHOD_PLAIN =
-  'SE = sd/√n (sample sd); paired SE = sd of per-pair differences / √n; 95% CI = estimate ± 1.96·SE, clipped to the range of the figure';
+  'SE = sd/√n (sample sd); paired SE = sd of per-pair differences / √n; 95% CI = estimate ± 1.96·SE, clipped to the range of the figure; ' +
+  'delta_pass_rate_ci95_score = Newcombe (1998) hybrid score interval (method 10), which decides';
+
+// The pairs as a paired 2×2 table with the candidate first, so Newcombe's p₁ − p₂ is candidate − base:
+// a passes in both, b in the candidate only (fixes), c in the base only (regressions), d in neither.
+function scoreInterval(pairs: readonly GradedPair[]): [number, number] | null {
+  if (pairs.length === 0) return null;
+  const table = { a: 0, b: 0, c: 0, d: 0 };
+  for (const p of pairs) {
+    const cell = p.candidate.verdict.pass ? (p.base.verdict.pass ? 'a' : 'b') : p.base.verdict.pass ? 'c' : 'd';
+    table[cell] += 1;
+  }
+  return newcombePaired(table).ci95;
+}
 
 function runFigures(runId: string | null, records: readonly Graded[], clusters: readonly string[]): RunFigures {
   const pass = clusteredMean(
@@ -67,7 +87,10 @@ function mdeFor(pairs: readonly GradedPair[], clusteredSe: number | null, discor
  * Compares a candidate run with a base run, paired sample by sample (see `pairRuns`): per-run
  * figures, the paired differences of pass rate and score, McNemar on the flips, the minimum
  * detectable effect, per-criterion and per-fact deltas, the regressions and fixes, the manifest
- * differences and the ship decision. Pure: the records come in, nothing is read or written.
+ * differences and the ship decision. The decision and `maxDropPts` rest on Newcombe's score interval
+ * of the pass-rate difference (`delta_pass_rate_ci95_score`) when each task has one sample, and on the
+ * wider of it and the clustered Wald interval (`delta_pass_rate_ci95`) when tasks have several;
+ * `decision.interval` names the one used. Pure: the records come in, nothing is read or written.
  *
  * @throws {@link RubricMismatchError} naming both rubrics' hashes when the runs were graded on a
  * different rubric id, version or sha256, unless `allowRubricChange` (then `like_for_like` is false).
@@ -92,6 +115,7 @@ export function compareRuns(base: RunRecords, candidate: RunRecords, options: Co
     pairs.map((p) => p.candidate.verdict.score),
     clusters,
   );
+  const passScore = scoreInterval(pairs);
   const { regressions, fixes } = flips(pairs);
   const b = regressions.length;
   const c = fixes.length;
@@ -119,6 +143,7 @@ export function compareRuns(base: RunRecords, candidate: RunRecords, options: Co
     delta_pass_rate: pass.delta,
     delta_pass_rate_se: pass.delta_se,
     delta_pass_rate_ci95: pass.delta_ci95,
+    delta_pass_rate_ci95_score: passScore,
     delta_score: score.delta,
     delta_score_ci95: score.delta_ci95,
     correlation: pearson(
@@ -134,7 +159,7 @@ export function compareRuns(base: RunRecords, candidate: RunRecords, options: Co
     failed_in_either: pairing.failed_in_either,
     criteria: criteriaDeltas(pairs),
     facts: factDrift(pairs),
-    decision: decide(pass.delta_ci95, options.maxDropPts, { pairs: pairs.length, discordant: b + c }),
+    decision: decide(decidingInterval(passScore, pass.delta_ci95, clustered), options.maxDropPts),
     manifest_diff: manifestDiff(base, candidate),
   };
 }

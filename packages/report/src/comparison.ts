@@ -70,7 +70,13 @@ export const Comparison = z.object({
   candidate: RunFigures,
   delta_pass_rate: Num,
   delta_pass_rate_se: Num,
+  /** Wald: delta ± 1.96 · `delta_pass_rate_se` (sd of the per-pair differences / √n, clustered by task). */
   delta_pass_rate_ci95: Interval,
+  /**
+   * Newcombe's (1998) hybrid score interval of the same difference, over the pairs as a paired 2×2 table:
+   * it keeps a width when few or no pairs flip, where the Wald interval has almost none. Null without pairs.
+   */
+  delta_pass_rate_ci95_score: Interval,
   delta_score: Num,
   delta_score_ci95: Interval,
   /** Pearson correlation of the two runs' per-pair scores. */
@@ -102,6 +108,11 @@ export const Comparison = z.object({
     outcome: z.enum(['improved', 'no significant change', 'regressed']),
     max_drop_pts: Num,
     ship_blocked: z.boolean().nullable(),
+    /**
+     * The interval that decided: `score` (Newcombe) with one sample per task; with several, the wider of
+     * `score` and `wald_clustered`. Null when there was no interval (fewer than two tasks).
+     */
+    interval: z.enum(['score', 'wald_clustered']).nullable(),
     reason: z.string(),
   }),
   manifest_diff: z.array(

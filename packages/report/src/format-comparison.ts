@@ -71,7 +71,8 @@ export function formatComparison(c: Comparison, options: { limit?: number } = {}
     );
   }
   lines.push(
-    `${mark}paired difference: pass rate ${pts(c.delta_pass_rate)} ± ${pts(c.delta_pass_rate_se).replace('+', '')} ${ptsCi(c.delta_pass_rate_ci95)}, ` +
+    `${mark}paired difference: pass rate ${pts(c.delta_pass_rate)} ± ${pts(c.delta_pass_rate_se).replace('+', '')} ${ptsCi(c.delta_pass_rate_ci95)} (Wald), ` +
+      `${ptsCi(c.delta_pass_rate_ci95_score)} (score), ` +
       `score ${signed(c.delta_score)} ${interval(c.delta_score_ci95, (x) => signed(x))}, correlation ${num(c.correlation, 2)}`,
   );
   lines.push(

@@ -18,7 +18,7 @@ export const MCNEMAR_EXACT_BELOW = 25;
  * p = min(1, 2 · Σ_{k ≤ min(b,c)} C(b+c, k) / 2^(b+c)); otherwise the chi-square statistic with
  * Edwards' continuity correction, (|b − c| − 1)² / (b + c), against chi-square with 1 df.
  * No discordant pair gives p = 1. The test treats pairs as independent: when tasks hold several
- * samples the decision rests on the clustered CI of the paired difference, not on this p-value.
+ * samples the decision rests on the wider of the score and the clustered CI, not on this p-value.
  */
 export function mcnemar(b: number, c: number): McNemar {
   const n = b + c;

@@ -68,7 +68,11 @@ function header(c: Comparison): string {
       pct(c.candidate.pass_rate),
       interval(c.candidate.pass_rate_ci95, (x) => pct(x)),
     ),
-    figure('Δ pass rate (paired)', pts(c.delta_pass_rate), interval(c.delta_pass_rate_ci95, pts)),
+    figure(
+      'Δ pass rate (paired)',
+      pts(c.delta_pass_rate),
+      `${interval(c.delta_pass_rate_ci95, pts)} Wald · ${interval(c.delta_pass_rate_ci95_score, pts)} score`,
+    ),
     figure(
       'Δ mean score (paired)',
       c.delta_score === null ? '–' : c.delta_score.toFixed(3),
