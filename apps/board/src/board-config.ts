@@ -1,4 +1,4 @@
-import { ConfigError } from '@gavel/core';
+import { ConfigError, envBoolean } from '@gavel/core';
 import { z } from 'zod';
 
 export const BoardEnv = z.object({
@@ -7,6 +7,19 @@ export const BoardEnv = z.object({
   GAVEL_BOARD_USER: z.string().min(1).optional(),
   GAVEL_BOARD_PASSWORD: z.string().min(12, 'GAVEL_BOARD_PASSWORD must be at least 12 characters').optional(),
   GAVEL_BOARD_TOKEN: z.string().min(24, 'GAVEL_BOARD_TOKEN must be at least 24 characters').optional(),
+  /** Extra Host names the board answers to (comma-separated), besides loopback names and its listen address. */
+  GAVEL_BOARD_ALLOWED_HOSTS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((h) => h.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^[A-Za-z0-9.:-]+$/, 'host names only, comma-separated')))
+    .optional(),
+  /** Empty, obliterate, clean, remove, add and edit jobs from the UI (they strand samples). @default false */
+  GAVEL_BOARD_ALLOW_DESTRUCTIVE: envBoolean.default(false),
 });
 export type BoardEnv = z.infer<typeof BoardEnv>;
 
