@@ -24,7 +24,8 @@ export async function startHungDockerEngine(
   const path = join(tmpdir(), `gavel-hung-docker-${process.pid}-${Date.now().toString(36)}.sock`);
   const swallowed: string[] = [];
   const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
+  // Half-open both ways, as the engine is: a hijacked attach half-closes stdin and still reads stdout.
+  const server: Server = createServer({ allowHalfOpen: true }, (client) => {
     sockets.add(client);
     client.on('close', () => sockets.delete(client));
     client.on('error', () => {});
@@ -41,7 +42,7 @@ export async function startHungDockerEngine(
         return;
       }
       if (!engine) {
-        engine = createConnection(upstream);
+        engine = createConnection({ path: upstream, allowHalfOpen: true });
         sockets.add(engine);
         engine.on('error', () => {});
         engine.on('close', () => {
@@ -50,6 +51,9 @@ export async function startHungDockerEngine(
         engine.pipe(client);
       }
       engine.write(chunk);
+    });
+    client.on('end', () => {
+      if (!hung) engine?.end();
     });
     client.on('close', () => engine?.destroy());
   });
