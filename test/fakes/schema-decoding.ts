@@ -38,13 +38,16 @@ const KNOWN = new Set([
 export class UnsupportedSchema extends Error {}
 
 const ajv = new Ajv({ strict: false, allErrors: false });
-const validators = new WeakMap<Schema, ValidateFunction>();
+// Every request carries its own copy of the schema: compiled once per distinct schema text.
+const validators = new Map<string, ValidateFunction>();
 
 function conforms(schema: Schema, value: unknown): boolean {
-  let validate = validators.get(schema);
+  const key = JSON.stringify(schema);
+  let validate = validators.get(key);
   if (!validate) {
+    if (validators.size > 1000) validators.clear();
     validate = ajv.compile(schema);
-    validators.set(schema, validate);
+    validators.set(key, validate);
   }
   return validate(value) as boolean;
 }
