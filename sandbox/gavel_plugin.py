@@ -11,6 +11,7 @@ the report's exact bytes to the runner on a pipe only this process holds.
 import ctypes
 import hashlib
 import os
+import sys
 import time
 
 import pytest
@@ -38,6 +39,8 @@ def _channel():
 
 
 _non_dumpable()
+# Nothing the sample can write is on this process's import path (only the read-only root filesystem).
+sys.path[:] = [p for p in sys.path if p and os.path.isdir(p) and not os.access(p, os.W_OK)]
 _NONCE, _DONE_FD = _channel()
 _OUTPUT_FD = int(os.environ["GAVEL_OUTPUT_FD"]) if os.environ.get("GAVEL_OUTPUT_FD") else None
 _DEADLINE = float(os.environ.get("GAVEL_DEADLINE") or time.monotonic() + 25)

@@ -230,6 +230,41 @@ describe('forged test results', () => {
     forgeryFailed(await run(sample(attack)));
   });
 
+  it("a module planted on pytest's import path (fractions, imported by the test after the sample ran) forges nothing", async () => {
+    // pytest's process imports what the tests import when they import it: after the sample's module-level code ran.
+    const plant = [
+      'import _pytest.reports as R',
+      '_orig = R.TestReport.from_item_and_call.__func__',
+      'def _forged(cls, item, call):',
+      '    r = _orig(cls, item, call)',
+      '    r.outcome = "passed"',
+      '    r.longrepr = None',
+      '    return r',
+      'R.TestReport.from_item_and_call = classmethod(_forged)',
+      'from importlib.machinery import PathFinder',
+      'import sys',
+      'spec = PathFinder.find_spec("fractions", [p for p in sys.path if p.startswith("/usr")])',
+      'sys.modules["fractions"] = m = __import__("importlib.util").util.module_from_spec(spec)',
+      'spec.loader.exec_module(m)',
+    ].join('\n');
+    const attack = [
+      'import glob, os',
+      `PLANT = ${JSON.stringify(plant)}`,
+      'for d in {os.getcwd(), *glob.glob("/scratch/**/", recursive=True), "/tmp/"}:',
+      '    try:',
+      '        with open(os.path.join(d, "fractions.py"), "w") as f:',
+      '            f.write(PLANT)',
+      '    except OSError:',
+      '        pass',
+      '',
+      'def name():',
+      '    return "not the expected name"',
+    ].join('\n');
+    const tests =
+      'from solution import name\n\ndef test_name():\n    n = name()\n    import fractions\n    assert n == "the expected name"\n';
+    forgeryFailed(await run({ ...sample('', ''), output: attack, tests, expected_tests: 1 }));
+  });
+
   it('an atexit handler that rewrites the report and the output forges nothing', async () => {
     const attack = [
       WRITE_FAKE_REPORT,

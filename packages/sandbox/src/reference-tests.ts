@@ -5,7 +5,9 @@
  * script (`def check(candidate): ...` then `check(entry_point)`). A script runs inside one test
  * function, in a copy of the solution module's namespace, after the solution is imported: so a
  * solution that exits at import, or defines its own `check`, fails that test (the script's own
- * `def check` is bound after the solution's names).
+ * `def check` is bound after the solution's names). In the sandbox that module is a proxy of the
+ * sample's own process (sandbox/sample_proxy.py): its functions return plain values only, so the
+ * script's comparisons run on plain values in pytest's process.
  */
 export interface ReferenceTests {
   fileName: string;
