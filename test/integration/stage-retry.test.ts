@@ -41,8 +41,11 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30
   }
 }
 
-/** The facts grader, except that the listed samples fail as bad input (`Infinity`: every time). */
-function scriptedGrader(failures: Map<string, number>): Grader {
+/**
+ * The facts grader, except that the listed samples fail as bad input (`Infinity`: every time), and
+ * a grading after those failures first awaits `hold` (when given).
+ */
+function scriptedGrader(failures: Map<string, number>, hold?: { reached(): void; released: Promise<void> }): Grader {
   const facts = createFactsGrader();
   return {
     name: 'facts',
@@ -52,6 +55,10 @@ function scriptedGrader(failures: Map<string, number>): Grader {
         failures.set(input.sample.id, left - 1);
         throw new InputError(`sample ${input.sample.id}: scripted bad input`);
       }
+      if (hold && failures.has(input.sample.id)) {
+        hold.reached();
+        await hold.released;
+      }
       return facts.grade(input, signal);
     },
     async close() {},
@@ -59,7 +66,12 @@ function scriptedGrader(failures: Map<string, number>): Grader {
 }
 
 /** A sandbox and a judge worker (facts-only run) on their own prefixes, with `failures` scripted. */
-async function pipeline(name: string, failures: Map<string, number>, sampleCount: number) {
+async function pipeline(
+  name: string,
+  failures: Map<string, number>,
+  sampleCount: number,
+  hold?: Parameters<typeof scriptedGrader>[1],
+) {
   const rubric = await textRubric();
   const run: RunManifest = { ...manifest(rubric, { mode: 'facts' }), run_id: name };
   const store = new RunStore(client, name);
@@ -92,7 +104,7 @@ async function pipeline(name: string, failures: Map<string, number>, sampleCount
       concurrency: 4,
       processor: createJudgeStage({
         grader: createFactsGrader(),
-        factsGrader: scriptedGrader(failures),
+        factsGrader: scriptedGrader(failures, hold),
         rubrics: createRubricCache((ref) => store.getRubricText(ref)),
         arbiterSubmit,
       }),
@@ -191,5 +203,34 @@ describe('retrying a stage never strands a sample that failed downstream', () =>
     const waited = await gavel(['wait', runId, '--timeout', '30'], env, 60_000);
     expect(waited.code, waited.stderr).toBe(0);
     expect(await decisions(store, runId, ['s-0'])).toEqual({ 's-0': 'verdict' });
+  });
+
+  it('the failure of a retried job is cleared while that job runs again, and only by it', async () => {
+    let reached = false;
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { store, judge, runId } = await pipeline('retry-clears', new Map([['s-0', 1]]), 1, {
+      reached: () => {
+        reached = true;
+      },
+      released,
+    });
+    await until(async () => (await store.progress(runId)).failed === 1, 'the sample to fail at the judge');
+    // Another stage's job for the sample, or a write of another job id, leaves the failure alone.
+    expect(await store.clearFailureOfJob(runId, 's-0', 'sandbox', jobIdFor(runId, 's-0'))).toBe(false);
+    expect(await store.clearFailureOfJob(runId, 's-0', 'judge', `${jobIdFor(runId, 's-0')}~a1`)).toBe(false);
+    expect((await store.getFailures(runId)).has('s-0')).toBe(true);
+    await (await judge.getJob(jobIdFor(runId, 's-0')))?.retry('failed');
+    try {
+      await until(async () => reached, 'the retried judge job to run');
+      // Running again: no longer failed (gavel wait waits for it), not yet decided.
+      expect((await store.getFailures(runId)).has('s-0')).toBe(false);
+      expect((await store.progress(runId)).ended).toBe(0);
+    } finally {
+      release();
+    }
+    await until(async () => (await store.progress(runId)).verdicts === 1, 'the verdict');
   });
 });
