@@ -11,8 +11,9 @@
 // `a.py` beside `a.py/b.py`; a full scratch; a malformed request) is answered for that request alone,
 // and the server goes on. A request's files are bounded (GAVEL_ANALYSIS_MAX_FILE_BYTES each,
 // GAVEL_ANALYSIS_MAX_REQUEST_BYTES and GAVEL_ANALYSIS_MAX_REQUEST_FILES in all: the rest are
-// "skipped"), and one pyright run takes requests up to GAVEL_ANALYSIS_BATCH_BYTES, so a batch fits
-// the scratch tmpfs.
+// "skipped"), and one pyright run takes requests up to GAVEL_ANALYSIS_BATCH_BYTES and
+// GAVEL_ANALYSIS_BATCH_INODES (files and directories), so a batch fits the scratch tmpfs; a request that
+// alone does not fit it fails as the sample's own fault.
 // The pyright configuration is the sandbox's own (-p): a sample's pyrightconfig.json or
 // pyproject.toml is never written to disk here (only .py/.pyi files are), so it cannot steer the run.
 import { spawn } from 'node:child_process';
@@ -33,6 +34,7 @@ const MAX_FILE_BYTES = Number(process.env.GAVEL_ANALYSIS_MAX_FILE_BYTES ?? 10485
 const MAX_REQUEST_BYTES = Number(process.env.GAVEL_ANALYSIS_MAX_REQUEST_BYTES ?? 8 * 1048576);
 const MAX_REQUEST_FILES = Number(process.env.GAVEL_ANALYSIS_MAX_REQUEST_FILES ?? 500);
 const BATCH_BYTES = Number(process.env.GAVEL_ANALYSIS_BATCH_BYTES ?? 64 * 1048576);
+const BATCH_INODES = Number(process.env.GAVEL_ANALYSIS_BATCH_INODES ?? 8000);
 const BASE_CONFIG = JSON.parse(readFileSync('/opt/gavel/pyrightconfig.json', 'utf8'));
 
 /** Errors of writing a request's files that the request itself causes (its paths cannot coexist or be named). */
@@ -71,7 +73,7 @@ function lint(files) {
 }
 
 /** Writes one request's files under root; on failure removes them and says why (and whose fault). */
-function writeRequest(root, files) {
+function writeRequest(root, files, alone) {
   let current = '';
   try {
     for (const [name, source] of Object.entries(files)) {
@@ -83,12 +85,15 @@ function writeRequest(root, files) {
     return null;
   } catch (e) {
     rmSync(root, { recursive: true, force: true });
-    const code = INPUT_FS_ERRORS.has(e?.code) ? 'input' : 'transient';
-    const why =
-      code === 'input'
-        ? `files: ${current} cannot be written beside the sample's other files (${e.code}; a path is both a file and a directory, or is not a valid name)`
-        : `analysis scratch: writing ${current} failed (${e?.code ?? String(e)})`;
-    return { code, why };
+    if (INPUT_FS_ERRORS.has(e?.code)) {
+      const why = `files: ${current} cannot be written beside the sample's other files (${e.code}; a path is both a file and a directory, or is not a valid name)`;
+      return { code: 'input', why };
+    }
+    // A full scratch is the sample's own doing when it was written alone; beside others, try it again.
+    const full = e?.code === 'ENOSPC' || e?.code === 'EDQUOT';
+    if (full && alone)
+      return { code: 'input', why: `files: the sample's files do not fit the analysis scratch (${e.code})` };
+    return { code: 'transient', why: `analysis scratch: writing ${current} failed (${e?.code ?? String(e)})` };
   }
 }
 
@@ -98,7 +103,7 @@ function runPyright(batch) {
   const failed = new Map();
   for (const [i, req] of batch.entries()) {
     const root = join(dir, `s${i}`);
-    const error = writeRequest(root, req.files);
+    const error = writeRequest(root, req.files, batch.length === 1);
     if (error) failed.set(req, error);
     else roots.set(req, root);
   }
@@ -149,12 +154,27 @@ function splitReport(report, root) {
   };
 }
 
-/** The next pyright batch: waiting requests in arrival order up to BATCH_BYTES (always at least one). */
+/** Files plus the directories their paths name: the inodes a request takes on the scratch. */
+function inodes(files) {
+  const dirs = new Set();
+  for (const name of Object.keys(files)) {
+    const parts = name.split('/');
+    for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
+  }
+  return Object.keys(files).length + dirs.size + 1;
+}
+
+/** The next pyright batch: waiting requests in arrival order up to BATCH_BYTES and BATCH_INODES (always at least one). */
 function takeBatch() {
   let bytes = 0;
+  let used = 0;
   let n = 0;
-  while (n < pending.length && (n === 0 || bytes + pending[n].bytes <= BATCH_BYTES)) {
+  while (
+    n < pending.length &&
+    (n === 0 || (bytes + pending[n].bytes <= BATCH_BYTES && used + pending[n].inodes <= BATCH_INODES))
+  ) {
     bytes += pending[n].bytes;
+    used += pending[n].inodes;
     n += 1;
   }
   return pending.splice(0, n);
@@ -237,7 +257,7 @@ function accept(line) {
   } catch (e) {
     ruffFacts = { version: RUFF_VERSION, error: String(e), diagnostics: [] };
   }
-  pending.push({ id, files, bytes, ruff: ruffFacts, skipped });
+  pending.push({ id, files, bytes, inodes: inodes(files), ruff: ruffFacts, skipped });
   void pump();
 }
 

@@ -70,4 +70,15 @@ describe('the analysis server survives a sample it cannot analyse', () => {
     expect(f.ruff?.diagnostics.map((d) => d.code)).toContain('F401');
     analysedNormally(await run(sample()));
   });
+
+  it('a sample whose files alone fill the analysis scratch (19,200 directories for 16,384 inodes): it fails with that reason; the next sample is analysed', async () => {
+    // 200 files, each at the end of its own chain of 96 directories (paths of 199 characters).
+    const files = Object.fromEntries(
+      Array.from({ length: 200 }, (_, i) => [`x${String(i).padStart(3, '0')}/${'d/'.repeat(95)}f.py`, 'x = 1\n']),
+    );
+    const full = run(sample(files));
+    await expect(full).rejects.toBeInstanceOf(InputError);
+    await expect(full).rejects.toThrow(/the sample's files do not fit the analysis scratch \(ENOSPC\)/);
+    analysedNormally(await run(sample()));
+  });
 });

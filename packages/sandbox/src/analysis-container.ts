@@ -4,7 +4,7 @@ import { InputError, TransientError } from '@gavel/core';
 import type Docker from 'dockerode';
 import { z } from 'zod';
 import { type AnalysisCaps, planAnalysisRequest, type SkippedFile } from './analysis-request.ts';
-import { type ContainerLimits, type ContainerOwner, containerSpec } from './container-spec.ts';
+import { type ContainerLimits, type ContainerOwner, containerSpec, TMPFS_INODES } from './container-spec.ts';
 import { classifyDockerError } from './docker-errors.ts';
 import { DEFAULT_ENGINE_DEADLINES, type EngineDeadlines, engineCall } from './engine-call.ts';
 import { PyrightResult, RuffResult } from './static-facts.ts';
@@ -79,6 +79,7 @@ export class AnalysisContainer {
       `GAVEL_ANALYSIS_MAX_REQUEST_BYTES=${caps.maxRequestBytes}`,
       `GAVEL_ANALYSIS_MAX_REQUEST_FILES=${caps.maxRequestFiles}`,
       `GAVEL_ANALYSIS_BATCH_BYTES=${Math.floor((this.opts.limits.tmpfs_mib * 1024 * 1024) / 2)}`,
+      `GAVEL_ANALYSIS_BATCH_INODES=${Math.floor(TMPFS_INODES / 2)}`,
     ];
     const callMs = this.deadlines.callMs;
     try {

@@ -37,6 +37,9 @@ export interface ContainerSpecInput {
 
 const MIB = 1024 * 1024;
 
+/** Inodes of each tmpfs (files and directories a container can create there). */
+export const TMPFS_INODES = 16384;
+
 /**
  * The one place a sandbox container's settings are decided. Hardened for hostile code: no network,
  * read-only root, size-limited noexec tmpfs, non-root user, no capabilities, no-new-privileges,
@@ -47,7 +50,7 @@ const MIB = 1024 * 1024;
 export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions {
   const { limits } = input;
   const memory = limits.memory_mib * MIB;
-  const tmpfs = `rw,noexec,nosuid,nodev,size=${limits.tmpfs_mib}m,nr_inodes=16384,mode=1777`;
+  const tmpfs = `rw,noexec,nosuid,nodev,size=${limits.tmpfs_mib}m,nr_inodes=${TMPFS_INODES},mode=1777`;
   return {
     name: input.name,
     Image: input.image,
