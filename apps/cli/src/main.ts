@@ -16,6 +16,7 @@ import { reviewCommand } from './commands/review.ts';
 import { runsCommand } from './commands/runs.ts';
 import { runsPruneCommand } from './commands/runs-prune.ts';
 import { runsRmCommand } from './commands/runs-rm.ts';
+import { serveCommand } from './commands/serve.ts';
 import { statusCommand } from './commands/status.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { waitCommand } from './commands/wait.ts';
@@ -169,6 +170,13 @@ program
   .option('--host <host>', 'listen address (sets GAVEL_BOARD_HOST; off loopback credentials are required)')
   .option('--port <port>', 'listen port (sets GAVEL_BOARD_PORT; 0 picks a free one)', Number)
   .action((options) => boardCommand(options));
+
+program
+  .command('serve')
+  .description('serve the HTTP API over runs (127.0.0.1:3040 unless configured; OpenAPI at /openapi.json)')
+  .option('--host <host>', 'listen address (sets GAVEL_API_HOST; off loopback GAVEL_API_TOKEN is required)')
+  .option('--port <port>', 'listen port (sets GAVEL_API_PORT; 0 picks a free one)', Number)
+  .action((options) => serveCommand(options));
 
 program
   .command('verify')

@@ -2,12 +2,11 @@ import { once } from 'node:events';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
-import { ArbiterStore } from '@gavel/arbiter';
 import { RunManifest } from '@gavel/core';
 import { ExportRecord, type RunRecords } from '@gavel/report';
+import { runRecordPages as storeRecordPages } from '@gavel/runs';
 import { CliError } from './cli-error.ts';
 import type { CliContext } from './context.ts';
-import { exportRecord } from './export-record.ts';
 
 /** Where `gavel export --out FILE` writes the run's manifest, and where `--from-export` looks for it. */
 export function manifestPathFor(exportPath: string): string {
@@ -22,13 +21,7 @@ export async function* runRecordPages(
 ): AsyncGenerator<ExportRecord[]> {
   const manifest = await context.store.findManifest(runId);
   if (!manifest) throw new CliError(`gavel: no run ${runId} (see gavel runs)`, 1);
-  const ledger = await new ArbiterStore(context.store).ledger(runId);
-  for (let start = 0; ; start += pageSize) {
-    const ids = await context.store.sampleIds(runId, start, start + pageSize - 1);
-    if (ids.length === 0) return;
-    const page = await context.store.exportPage(runId, ids);
-    yield page.map((entry) => exportRecord(manifest, ledger, entry));
-  }
+  yield* storeRecordPages(context.store, manifest, { pageSize });
 }
 
 /** A whole run from the run store: its manifest and every record. */

@@ -1,31 +1,23 @@
-import { randomBytes } from 'node:crypto';
 import {
-  type DatasetError,
   type DatasetFile,
-  datasetHash,
   formatDatasetError,
-  GAVEL_VERSION,
   ID_PATTERN,
   loadBaseConfig,
   type ParsedDataset,
   parseHumanEvalProblems,
   parseHumanEvalSamples,
   parseNativeJsonl,
-  type RubricRef,
-  type RunManifest,
   readDatasetFile,
-  type Sample,
-  type SampleKind,
   Sut,
 } from '@gavel/core';
-import { checkFamilyClash } from '@gavel/judge';
 import { enqueueRun } from '@gavel/queue';
-import { DEFAULT_RUBRICS, type LoadedRubric, loadRubric } from '@gavel/rubric';
+import { checkDataset, newRunId, pinRubrics, runManifest, runStagesFromEnv } from '@gavel/runs';
 import { startTelemetry } from '@gavel/telemetry';
 import { CliError } from '../cli-error.ts';
 import { openContext } from '../context.ts';
 import { progressBar } from '../progress-bar.ts';
-import { runStagesFromEnv } from '../run-stages.ts';
+
+export { newRunId };
 
 export interface EnqueueOptions {
   format: 'jsonl' | 'humaneval';
@@ -42,11 +34,6 @@ export interface EnqueueOptions {
 }
 
 const MAX_ERRORS_SHOWN = 20;
-
-export function newRunId(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `run-${stamp}-${randomBytes(3).toString('hex')}`;
-}
 
 async function readInput(
   files: string[],
@@ -99,30 +86,6 @@ async function readInput(
   return { parsed, read: [problemsFile, samplesFile] };
 }
 
-async function pinRubrics(samples: readonly Sample[], options: EnqueueOptions): Promise<Map<SampleKind, LoadedRubric>> {
-  const kinds = new Set(samples.map((s) => s.kind));
-  const pinned = new Map<SampleKind, LoadedRubric>();
-  if (options.rubric) {
-    const rubric = await loadRubric(options.rubricsDir, options.rubric);
-    pinned.set(rubric.kind, rubric);
-  }
-  for (const kind of kinds) {
-    if (!pinned.has(kind)) pinned.set(kind, await loadRubric(options.rubricsDir, DEFAULT_RUBRICS[kind]));
-  }
-  return pinned;
-}
-
-function familyClashes(samples: readonly Sample[], parsed: ParsedDataset, judgeFamily: string | null): DatasetError[] {
-  const errors: DatasetError[] = [];
-  samples.forEach((s, i) => {
-    const clash = checkFamilyClash(judgeFamily, s.sut);
-    if (clash === undefined) return;
-    const at = parsed.lines[i];
-    errors.push({ file: at?.file ?? '?', line: at?.line ?? 0, field: 'sut.family', message: clash });
-  });
-  return errors;
-}
-
 /** `gavel enqueue`: validate the whole file, pin the rubric, write the manifest, add sandbox jobs. */
 export async function enqueueCommand(files: string[], options: EnqueueOptions): Promise<string> {
   if (options.run !== undefined && !ID_PATTERN.test(options.run)) {
@@ -133,45 +96,32 @@ export async function enqueueCommand(files: string[], options: EnqueueOptions): 
   }
   const stages = await runStagesFromEnv(process.env, loadBaseConfig(process.env).GAVEL_DATA_DIR);
   const { parsed, read } = await readInput(files, options);
-  parsed.errors.push(...familyClashes(parsed.samples, parsed, stages.judge.family));
-  parsed.errors.sort((a, b) => (a.file === b.file ? a.line - b.line : a.file.localeCompare(b.file)));
-  const badLines = new Set(parsed.errors.map((e) => `${e.file}:${e.line}`));
-  if (parsed.errors.length > 0) {
-    for (const error of parsed.errors.slice(0, MAX_ERRORS_SHOWN))
-      process.stderr.write(`${formatDatasetError(error)}\n`);
-    if (parsed.errors.length > MAX_ERRORS_SHOWN) {
-      process.stderr.write(`… and ${parsed.errors.length - MAX_ERRORS_SHOWN} more error(s)\n`);
+  const check = checkDataset(parsed, stages.judge.family);
+  if (check.errors.length > 0) {
+    for (const error of check.errors.slice(0, MAX_ERRORS_SHOWN)) process.stderr.write(`${formatDatasetError(error)}\n`);
+    if (check.errors.length > MAX_ERRORS_SHOWN) {
+      process.stderr.write(`… and ${check.errors.length - MAX_ERRORS_SHOWN} more error(s)\n`);
     }
     if (!options.skipInvalid) {
       throw new CliError(
-        `gavel enqueue: ${badLines.size} invalid line(s), nothing enqueued (fix them, or pass --skip-invalid to enqueue the ${parsed.samples.length - countBad(parsed, badLines)} valid ones)`,
+        `gavel enqueue: ${check.invalidLines} invalid line(s), nothing enqueued (fix them, or pass --skip-invalid to enqueue the ${check.valid.length} valid ones)`,
         1,
       );
     }
   }
-  const samples = parsed.samples.filter((_, i) => {
-    const at = parsed.lines[i];
-    return at !== undefined && !badLines.has(`${at.file}:${at.line}`);
-  });
+  const samples = check.valid;
   if (samples.length === 0) throw new CliError('gavel enqueue: no valid sample to enqueue', 1);
-  const rubrics = await pinRubrics(samples, options);
-  const rubricRefs: Partial<Record<SampleKind, RubricRef>> = {};
-  for (const [kind, rubric] of rubrics) rubricRefs[kind] = rubric.ref;
+  const rubrics = await pinRubrics(samples, options.rubricsDir, options.rubric);
   const runId = options.run ?? newRunId();
-  const manifest: RunManifest = {
-    run_id: runId,
-    created_at: new Date().toISOString(),
-    gavel_version: GAVEL_VERSION,
-    dataset: {
-      format: options.format,
-      files: read.map((f) => ({ path: f.path, sha256: f.sha256 })),
-      sha256: datasetHash(read),
-      samples: samples.length,
-      skipped_invalid: badLines.size,
-    },
-    rubrics: rubricRefs,
+  const manifest = runManifest({
+    runId,
+    format: options.format,
+    files: read,
+    samples: samples.length,
+    skippedInvalid: check.invalidLines,
+    rubrics,
     stages,
-  };
+  });
   // With OTEL_EXPORTER_OTLP_ENDPOINT set, each sample's trace starts here (its `gavel.enqueue` span).
   const tracing = startTelemetry({ serviceName: 'gavel-producer' });
   const context = openContext();
@@ -188,12 +138,12 @@ export async function enqueueCommand(files: string[], options: EnqueueOptions): 
     bar.stop();
     if (options.json) {
       process.stdout.write(
-        `${JSON.stringify({ run_id: runId, samples: samples.length, queued: result.added, existed: result.existed, skipped_invalid: badLines.size })}\n`,
+        `${JSON.stringify({ run_id: runId, samples: samples.length, queued: result.added, existed: result.existed, skipped_invalid: check.invalidLines })}\n`,
       );
     } else {
       const note = result.existed ? ` (run existed: ${result.added} sample(s) still needed a sandbox job)` : '';
       process.stderr.write(
-        `enqueued ${samples.length} sample(s)${badLines.size ? `, skipped ${badLines.size} invalid line(s)` : ''}${note}\n`,
+        `enqueued ${samples.length} sample(s)${check.invalidLines ? `, skipped ${check.invalidLines} invalid line(s)` : ''}${note}\n`,
       );
       process.stdout.write(`${runId}\n`);
     }
@@ -203,8 +153,4 @@ export async function enqueueCommand(files: string[], options: EnqueueOptions): 
     await context.close();
     await tracing.shutdown();
   }
-}
-
-function countBad(parsed: ParsedDataset, bad: Set<string>): number {
-  return parsed.lines.filter((at) => bad.has(`${at.file}:${at.line}`)).length;
 }

@@ -1,4 +1,5 @@
-import { isStage, parseJobId, STAGES, type Stage } from '@gavel/core';
+import { isStage, STAGES, type Stage } from '@gavel/core';
+import { retryFailedJobs } from '@gavel/runs';
 import { CliError } from '../cli-error.ts';
 import { openContext } from '../context.ts';
 
@@ -16,20 +17,10 @@ export async function retryCommand(runId: string, options: { stage?: string }): 
   try {
     if (!(await context.store.findManifest(runId)))
       throw new CliError(`gavel retry: no run ${runId} (see gavel runs)`, 1);
-    for (const stage of stages) {
-      const queue = context.queues[stage];
-      const failed = [];
-      for (let start = 0; ; start += 500) {
-        const page = await queue.getFailed(start, start + 499);
-        if (page.length === 0) break;
-        failed.push(...page.filter((job) => job.id !== undefined && parseJobId(job.id)?.runId === runId));
-      }
-      for (const job of failed) {
-        await context.store.clearFailure(runId, job.data.sampleId);
-        await job.retry('failed');
-        retried += 1;
-      }
-      if (failed.length > 0) process.stderr.write(`${stage}: retried ${failed.length} failed job(s)\n`);
+    const counts = await retryFailedJobs(context.store, context.queues, runId, stages);
+    for (const [stage, count] of Object.entries(counts)) {
+      retried += count;
+      if (count > 0) process.stderr.write(`${stage}: retried ${count} failed job(s)\n`);
     }
     process.stderr.write(`run ${runId}: ${retried} job(s) retried\n`);
   } finally {

@@ -1,6 +1,6 @@
+import { type RunStatus, runStatus } from '@gavel/runs';
 import { CliError } from '../cli-error.ts';
 import { openContext } from '../context.ts';
-import { type RunStatus, runStatus } from '../run-status.ts';
 
 function bar(done: number, total: number, width = 24): string {
   const filled = total === 0 ? width : Math.round((done / total) * width);

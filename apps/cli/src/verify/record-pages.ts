@@ -1,7 +1,7 @@
 import { ArbiterStore } from '@gavel/arbiter';
 import type { ExportRecord, Mismatch } from '@gavel/report';
+import { exportRecord } from '@gavel/runs';
 import type { CliContext } from '../context.ts';
-import { exportRecord } from '../export-record.ts';
 
 /** One page of a run's records for verify, and the samples whose stored records do not even parse. */
 export interface VerifyPage {

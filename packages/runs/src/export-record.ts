@@ -2,8 +2,7 @@ import type { RequestCost } from '@gavel/arbiter';
 import type { Facts, RunManifest, Sample, SampleFailure, Verdict } from '@gavel/core';
 import type { ExportRecord } from '@gavel/report';
 
-export type { ExportRecord };
-
+/** One run-store entry as the export record `gavel export` writes. */
 export function exportRecord(
   manifest: RunManifest,
   ledger: ReadonlyMap<string, RequestCost>,

@@ -1,0 +1,19 @@
+import type { Logger, Stage } from '@gavel/core';
+import type { RunStore, StageQueue } from '@gavel/queue';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import type { ApiSecurity } from './api-config.ts';
+import type { SubmissionDeps } from './run-submission.ts';
+
+/** The parts the API's routes use: the same run store, queues and producer as the CLI. */
+export interface ApiDeps {
+  redis: Redis;
+  store: RunStore;
+  queues: Record<Stage, StageQueue>;
+  submission: SubmissionDeps;
+  security: ApiSecurity;
+  registry: Registry;
+  logger: Logger;
+  /** How often the events stream reads a run's progress. @default 500 */
+  eventsIntervalMs?: number;
+}

@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+
+/** What a key holds: a submission still being enqueued, or the answer it got. */
+export const IdempotencyRecord = z.discriminatedUnion('state', [
+  z.object({ state: z.literal('pending'), owner: z.string() }),
+  z.object({ state: z.literal('done'), payload_sha256: z.string(), response: z.record(z.string(), z.unknown()) }),
+]);
+export type IdempotencyRecord = z.infer<typeof IdempotencyRecord>;
+
+/** What a claim found. */
+export type Claim =
+  | { kind: 'claimed' }
+  | { kind: 'in-progress' }
+  | { kind: 'replay'; payloadSha256: string; response: Record<string, unknown> };
+
+/**
+ * Idempotency keys of `POST /v1/runs` in Redis. A submission claims its key before its body is
+ * read (`pending`, expiring after `pendingMs` should the process die), and on success stores the
+ * payload's hash and its answer for `ttlS` seconds; a failed submission releases the key.
+ */
+export class IdempotencyStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly ttlS: number,
+    private readonly pendingMs = 10 * 60_000,
+  ) {}
+
+  private key(idempotencyKey: string): string {
+    return `${this.prefix}:api:idempotency:${createHash('sha256').update(idempotencyKey).digest('hex')}`;
+  }
+
+  async claim(idempotencyKey: string, owner: string): Promise<Claim> {
+    const key = this.key(idempotencyKey);
+    const pending: IdempotencyRecord = { state: 'pending', owner };
+    const set = await this.redis.set(key, JSON.stringify(pending), 'PX', this.pendingMs, 'NX');
+    if (set === 'OK') return { kind: 'claimed' };
+    const raw = await this.redis.get(key);
+    if (raw === null) return this.claim(idempotencyKey, owner);
+    const record = IdempotencyRecord.parse(JSON.parse(raw));
+    if (record.state === 'pending') return { kind: 'in-progress' };
+    return { kind: 'replay', payloadSha256: record.payload_sha256, response: record.response };
+  }
+
+  async complete(idempotencyKey: string, payloadSha256: string, response: Record<string, unknown>): Promise<void> {
+    const record: IdempotencyRecord = { state: 'done', payload_sha256: payloadSha256, response };
+    await this.redis.set(this.key(idempotencyKey), JSON.stringify(record), 'EX', this.ttlS);
+  }
+
+  /** Releases a key this owner still holds as pending (a failed or refused submission). */
+  async release(idempotencyKey: string, owner: string): Promise<void> {
+    const key = this.key(idempotencyKey);
+    const raw = await this.redis.get(key);
+    if (raw === null) return;
+    const record = IdempotencyRecord.safeParse(JSON.parse(raw));
+    if (record.success && record.data.state === 'pending' && record.data.owner === owner) await this.redis.del(key);
+  }
+}

@@ -1,0 +1,190 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { type DatasetFile, ID_PATTERN, InputError, type RunManifest, type SampleJob } from '@gavel/core';
+import { enqueueRun, type RunStore } from '@gavel/queue';
+import { checkDataset, newRunId, pinRubrics, runManifest } from '@gavel/runs';
+import type { Queue } from 'bullmq';
+import { BodyTooLargeError, readBody } from './body-reader.ts';
+import type { IdempotencyStore } from './idempotency.ts';
+import { problem, problemResponse } from './problem.ts';
+import { bodyProblems, type ParsedBody, parseHumanEvalBody, parseNdjsonBody } from './run-body.ts';
+
+/** What `POST /v1/runs` needs: the producer's parts, as `gavel enqueue` uses them. */
+export interface SubmissionDeps {
+  store: RunStore;
+  sandbox: Queue<SampleJob>;
+  /** The stage settings runs are pinned to (from the server's environment, read at start). */
+  stages: RunManifest['stages'];
+  rubricsDir: string;
+  bundledProblems: DatasetFile;
+  idempotency: IdempotencyStore;
+  maxBodyBytes: number;
+}
+
+/** The answer to a submission (also what an idempotent retry gets back). */
+export interface SubmittedRun {
+  run_id: string;
+  samples: number;
+  queued: number;
+  existed: boolean;
+}
+
+const json = (body: unknown, status: number, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+
+function mediaType(header: string | null): string {
+  return (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+/** Parses the body as the producer parses a dataset, or answers why it cannot. */
+function parseBody(type: string, text: string, sha256: string, deps: SubmissionDeps): ParsedBody | Response {
+  if (type === 'application/x-ndjson') return parseNdjsonBody(text, sha256);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return problemResponse(
+      problem(
+        'invalid-request',
+        400,
+        'Body is not JSON',
+        `the application/json body does not parse: ${(error as Error).message}`,
+      ),
+    );
+  }
+  const parsed = parseHumanEvalBody(value, deps.bundledProblems);
+  if (parsed.ok) return parsed.body;
+  return problemResponse(
+    problem(
+      'invalid-dataset',
+      422,
+      'Invalid body',
+      `${parsed.errors.length} problem(s) in the body; nothing was enqueued`,
+      parsed.errors,
+    ),
+  );
+}
+
+/**
+ * `POST /v1/runs`: the whole body is validated before anything is enqueued, exactly as
+ * `gavel enqueue` validates a file, then the producer writes the run. An `Idempotency-Key` (or the
+ * run id) makes a retry a no-op: the same payload gets the same run back, another payload under the
+ * key is refused (422), and a key whose submission is still running answers 409.
+ */
+export async function submitRun(request: Request, deps: SubmissionDeps): Promise<Response> {
+  const url = new URL(request.url);
+  const type = mediaType(request.headers.get('content-type'));
+  if (type !== 'application/x-ndjson' && type !== 'application/json') {
+    return problemResponse(
+      problem(
+        'unsupported-media-type',
+        415,
+        'Unsupported media type',
+        'send native samples as application/x-ndjson or a HumanEval body as application/json',
+      ),
+    );
+  }
+  const runIdOption = url.searchParams.get('run_id') ?? request.headers.get('gavel-run-id') ?? undefined;
+  const rubric = url.searchParams.get('rubric') ?? request.headers.get('gavel-rubric') ?? undefined;
+  if (runIdOption !== undefined && !ID_PATTERN.test(runIdOption)) {
+    return problemResponse(
+      problem('invalid-request', 400, 'Invalid run id', 'run_id', [
+        {
+          line: null,
+          field: 'run_id',
+          message: 'a run id is 1-128 characters of A-Z a-z 0-9 _ . - starting with a letter or digit',
+        },
+      ]),
+    );
+  }
+  const key = request.headers.get('idempotency-key') ?? (runIdOption === undefined ? undefined : `run:${runIdOption}`);
+  const owner = randomUUID();
+  const claim = key === undefined ? undefined : await deps.idempotency.claim(key, owner);
+  if (claim?.kind === 'in-progress') {
+    return problemResponse(
+      problem(
+        'idempotency-in-progress',
+        409,
+        'Submission in progress',
+        'a submission under this key is still being enqueued; retry later',
+      ),
+      { 'retry-after': '5' },
+    );
+  }
+  let done = false;
+  try {
+    const body = await readBody(request.body, deps.maxBodyBytes, request.headers.get('content-length') ?? undefined);
+    const payload = `${type}\n${rubric ?? ''}\n${runIdOption ?? ''}\n${body.sha256}`;
+    const payloadSha256 = createHash('sha256').update(payload).digest('hex');
+    if (claim?.kind === 'replay') {
+      done = true;
+      if (claim.payloadSha256 !== payloadSha256) {
+        return problemResponse(
+          problem(
+            'idempotency-conflict',
+            422,
+            'Idempotency key reused',
+            'this key was used for a different payload; choose another key',
+          ),
+        );
+      }
+      return json(claim.response, 200, {
+        'idempotent-replayed': 'true',
+        location: `/v1/runs/${String(claim.response.run_id)}`,
+      });
+    }
+    const parsed = parseBody(type, body.text, body.sha256, deps);
+    if (parsed instanceof Response) return parsed;
+    const check = checkDataset(parsed.parsed, deps.stages.judge.family);
+    if (check.errors.length > 0 || check.valid.length === 0) {
+      const errors = bodyProblems(parsed.format, check.errors);
+      return problemResponse(
+        problem(
+          'invalid-dataset',
+          422,
+          'Invalid dataset',
+          check.errors.length > 0
+            ? `${check.invalidLines} invalid line(s); nothing was enqueued`
+            : 'the body holds no sample; nothing was enqueued',
+          errors,
+        ),
+      );
+    }
+    const rubrics = await pinRubrics(check.valid, deps.rubricsDir, rubric);
+    const runId = runIdOption ?? newRunId();
+    const manifest = runManifest({
+      runId,
+      format: parsed.format,
+      files: parsed.files,
+      samples: check.valid.length,
+      skippedInvalid: 0,
+      rubrics,
+      stages: deps.stages,
+    });
+    const result = await enqueueRun({
+      store: deps.store,
+      sandbox: deps.sandbox,
+      manifest,
+      samples: check.valid,
+      rubrics: [...rubrics.values()],
+    });
+    const answer: SubmittedRun = {
+      run_id: runId,
+      samples: check.valid.length,
+      queued: result.added,
+      existed: result.existed,
+    };
+    if (key !== undefined) await deps.idempotency.complete(key, payloadSha256, { ...answer });
+    done = true;
+    return json(answer, result.existed ? 200 : 201, { location: `/v1/runs/${runId}` });
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) {
+      return problemResponse(problem('body-too-large', 413, 'Body too large', error.message));
+    }
+    if (error instanceof InputError) {
+      return problemResponse(problem('invalid-request', 422, 'Refused', error.message));
+    }
+    throw error;
+  } finally {
+    if (key !== undefined && !done) await deps.idempotency.release(key, owner);
+  }
+}

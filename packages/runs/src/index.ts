@@ -1,0 +1,10 @@
+export { exportRecord } from './export-record.ts';
+export { retryFailedJobs } from './retry-failed.ts';
+export type { DatasetCheck } from './run-preparation.ts';
+export { checkDataset, newRunId, pinRubrics, runManifest } from './run-preparation.ts';
+export { runRecordPages } from './run-record-pages.ts';
+export type { RunReport } from './run-report.ts';
+export { runReport } from './run-report.ts';
+export { runStagesFromEnv } from './run-stages.ts';
+export type { RunStatus, StageStatus } from './run-status.ts';
+export { runStatus } from './run-status.ts';

@@ -1,0 +1,64 @@
+import { costReport } from '@gavel/arbiter';
+import type { RunStore } from '@gavel/queue';
+
+/** `gavel report`'s figures: outcomes, routing, arbitration and the arbiter's cost. */
+export interface RunReport {
+  run_id: string;
+  samples: number;
+  verdicts: number;
+  passed: number;
+  failed_samples: number;
+  failures_by_stage: Record<string, number>;
+  verdict_sources: Record<string, number>;
+  routed: number;
+  route_reasons: Record<string, number>;
+  arbitration: Record<string, number>;
+  flags: Record<string, number>;
+  arbiter_cost: Awaited<ReturnType<typeof costReport>>['total'];
+}
+
+function bump(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+}
+
+/** Reads a run's report from the run store, page by page. */
+export async function runReport(store: RunStore, runId: string): Promise<RunReport> {
+  const report: RunReport = {
+    run_id: runId,
+    samples: 0,
+    verdicts: 0,
+    passed: 0,
+    failed_samples: 0,
+    failures_by_stage: {},
+    verdict_sources: {},
+    routed: 0,
+    route_reasons: {},
+    arbitration: {},
+    flags: {},
+    arbiter_cost: (await costReport(store, runId)).total,
+  };
+  for (let start = 0; ; start += 500) {
+    const ids = await store.sampleIds(runId, start, start + 499);
+    if (ids.length === 0) break;
+    for (const entry of await store.exportPage(runId, ids)) {
+      report.samples += 1;
+      if (entry.failure) {
+        report.failed_samples += 1;
+        bump(report.failures_by_stage, `${entry.failure.stage}:${entry.failure.code}`);
+      }
+      const judged = entry.judgement ?? entry.verdict;
+      if (judged?.route === 'arbiter') {
+        report.routed += 1;
+        for (const reason of judged.route_reasons) bump(report.route_reasons, reason);
+      }
+      const verdict = entry.verdict;
+      if (!verdict) continue;
+      report.verdicts += 1;
+      if (verdict.pass) report.passed += 1;
+      bump(report.verdict_sources, verdict.source);
+      bump(report.arbitration, verdict.arbitration);
+      for (const flag of verdict.flags) bump(report.flags, flag);
+    }
+  }
+  return report;
+}
