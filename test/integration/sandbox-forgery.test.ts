@@ -265,6 +265,17 @@ describe('forged test results', () => {
     forgeryFailed(await run({ ...sample('', ''), output: attack, tests, expected_tests: 1 }));
   });
 
+  it("without reference tests, the sample's own test files are never collected", async () => {
+    const { tests: _none, ...noTests } = sample('', 'def add(a, b):\n    return None\n');
+    const f = await run({
+      ...noTests,
+      expected_tests: 1,
+      files: { 'test_own.py': 'def test_own():\n    assert True\n' },
+    });
+    forgeryFailed(f);
+    expect(f.tests?.collected).toBe(0);
+  });
+
   it('an atexit handler that rewrites the report and the output forges nothing', async () => {
     const attack = [
       WRITE_FAKE_REPORT,
