@@ -190,7 +190,12 @@ export function registerRunRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     const manifest = await deps.store.findManifest(id);
     if (!manifest) return c.json(noRun(id), 404, PROBLEM_HEADERS);
     const filter: VerdictFilter = query.data.status ?? 'all';
-    return c.body(verdictStream(deps.store, manifest, { filter, from: query.data.cursor }), 200, {
+    const stream = verdictStream(deps.store, manifest, {
+      filter,
+      from: query.data.cursor,
+      onEnd: (sent, how) => deps.logger.debug({ runId: id, sent, how }, 'verdict stream ended'),
+    });
+    return c.body(stream, 200, {
       'Content-Type': 'application/x-ndjson',
       'Cache-Control': 'no-store',
     });

@@ -15,11 +15,18 @@ export type VerdictFilter = 'all' | 'verdict' | 'failed';
 export function verdictStream(
   store: RunStore,
   manifest: RunManifest,
-  options: { filter: VerdictFilter; from: number; pageSize?: number },
+  options: {
+    filter: VerdictFilter;
+    from: number;
+    pageSize?: number;
+    /** Called once when the stream ends: how many records went out, and why it ended. */
+    onEnd?: (sent: number, how: 'complete' | 'cancelled' | 'failed') => void;
+  },
 ): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   const pages = runRecordPages(store, manifest, { from: options.from, pageSize: options.pageSize ?? 200 });
   const keep = (r: ExportRecord) => options.filter === 'all' || r.status === options.filter;
+  let sent = 0;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
@@ -28,10 +35,12 @@ export function verdictStream(
             const next = await pages.next();
             if (next.done) {
               controller.close();
+              options.onEnd?.(sent, 'complete');
               return;
             }
             const lines = next.value.filter(keep).map((r) => `${JSON.stringify(r)}\n`);
             if (lines.length > 0) {
+              sent += lines.length;
               controller.enqueue(encoder.encode(lines.join('')));
               return;
             }
@@ -40,10 +49,12 @@ export function verdictStream(
           const message = error instanceof Error ? error.message : String(error);
           controller.enqueue(encoder.encode(`${JSON.stringify({ error: { message } })}\n`));
           controller.close();
+          options.onEnd?.(sent, 'failed');
         }
       },
       async cancel() {
         await pages.return(undefined);
+        options.onEnd?.(sent, 'cancelled');
       },
     },
     { highWaterMark: 1 },
