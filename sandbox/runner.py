@@ -86,15 +86,15 @@ def drain(fd, cap, sink):
     kept = bytearray()
     total = 0
     while True:
-        chunk = os.read(fd, 65536)
+        chunk = os.read(fd, 1 << 20)
         if not chunk:
             break
         total += len(chunk)
+        sink["total"] = total
         if len(kept) < cap:
             kept.extend(chunk[: cap - len(kept)])
+            sink["output"] = bytes(kept)
     os.close(fd)
-    sink["output"] = bytes(kept)
-    sink["total"] = total
 
 
 def read_completion(fd):
@@ -241,7 +241,10 @@ def main():
         with open(report, "rb") as f:
             raw = f.read(64 * 1024 * 1024)
         if len(record) == 3 and hmac.compare_digest(record[0], nonce) and record[1] == hashlib.sha256(raw).hexdigest().encode():
-            junit = bounded_report(raw, report_limit)
+            try:
+                junit = bounded_report(raw, report_limit)
+            except ET.ParseError:
+                report_rejected = True
             timed_out = record[2] == b"timeout"
         else:
             report_rejected = True
@@ -255,7 +258,9 @@ def main():
         "output_bytes": sink["total"],
         "output_truncated": sink["total"] > cap,
     }
-    os.write(2, sink["output"])
+    view = memoryview(sink["output"])
+    while view:
+        view = view[os.write(2, view):]
     sys.stdout.write(signed_line(key, doc))
     sys.stdout.flush()
     os._exit(0)
