@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiServer, startApi } from '../support/api-server.ts';
 import { gavel, jsonl, ROOT, startWorkers, textSample } from '../support/gavel.ts';
@@ -182,7 +183,7 @@ describe('the API over a run graded by real worker processes', () => {
     seen.health = await getJson('/healthz');
   });
 
-  it('stops paging a verdict stream the client cut, and keeps serving', async () => {
+  it('ends a verdict stream the client cut as cancelled, before the whole run was sent, and keeps serving', async () => {
     const rows = Array.from({ length: 3000 }, (_, i) =>
       textSample(i, { id: `big-${i}`, prompt: `Q${i} ${'x'.repeat(400)}` }),
     );
@@ -199,6 +200,22 @@ describe('the API over a run graded by real worker processes', () => {
     const whole = await (await fetch(`${api.url}/v1/runs/api-big/verdicts`)).text();
     expect(whole.trim().split('\n')).toHaveLength(3000);
     await logLine(/"runId":"api-big","sent":3000,"how":"complete"/);
+  });
+
+  it('ends a stream that fails midway with an error line, never a silent cut', async () => {
+    // a stored record that no longer parses, on the 13th page of 200 (samples 2400-2599)
+    const client = new Redis(redis.url);
+    await client.hset('gavel:run:api-big:samples', 'big-2500', '{"not": "a sample"');
+    client.disconnect();
+    const text = await (await fetch(`${api.url}/v1/runs/api-big/verdicts`)).text();
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(2401);
+    expect(lines.at(-2).sample_id).toBe('big-2399');
+    expect(lines.at(-1)).toEqual({ error: { message: expect.any(String), sent: 2400 } });
+    await logLine(/"runId":"api-big","sent":2400,"how":"failed"/);
   });
 
   it('publishes an OpenAPI 3.1 document whose generated types fit every answer the tests used', async () => {

@@ -93,7 +93,7 @@ const verdictsRoute = createRoute({
   responses: {
     200: {
       description:
-        'One ExportRecord (components/schemas/ExportRecord) a line; a failure mid-stream ends with one {"error": {"message"}} line',
+        'One ExportRecord (components/schemas/ExportRecord) a line; a failure mid-stream ends with one {"error": {"message", "sent"}} line',
       content: { 'application/x-ndjson': { schema: z.string() } },
     },
     ...notFound,

@@ -10,7 +10,8 @@ export type VerdictFilter = 'all' | 'verdict' | 'failed';
  * A run's records as an NDJSON byte stream, pulled page by page from the run store only as fast as
  * the client reads (a `pull` stream: the next page is fetched when the consumer wants more), so a
  * 10k-sample run is never held whole. A client that goes away cancels the stream and the paging
- * stops. A failure mid-stream ends the stream with one `{"error": …}` line, never a silent cut.
+ * stops. A failure mid-stream ends the stream with one `{"error": {message, sent}}` line (`sent`: the
+ * records before it), never a silent cut.
  */
 export function verdictStream(
   store: RunStore,
@@ -47,7 +48,7 @@ export function verdictStream(
           }
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
-          controller.enqueue(encoder.encode(`${JSON.stringify({ error: { message } })}\n`));
+          controller.enqueue(encoder.encode(`${JSON.stringify({ error: { message, sent } })}\n`));
           controller.close();
           options.onEnd?.(sent, 'failed');
         }
