@@ -126,6 +126,32 @@ describe('POST /v1/runs against the real gavel serve process and Redis', () => {
     expect(await client.exists('gavel:run:too-big:manifest')).toBe(0);
   });
 
+  it('parses a body that arrives in small chunks split mid-line, CRLF or not, with the right line numbers', async () => {
+    const rows = Array.from({ length: 50 }, (_, i) => JSON.stringify(textSample(i, { id: `chunk-${i}` })));
+    rows[36] = '{"id": "chunk-36", "kind": "text"}';
+    const chunked = (text: string) =>
+      fetch(`${api.url}/v1/runs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson' },
+        body: new ReadableStream({
+          start(controller) {
+            const bytes = new TextEncoder().encode(text);
+            for (let i = 0; i < bytes.length; i += 7) controller.enqueue(bytes.slice(i, i + 7));
+            controller.close();
+          },
+        }),
+        duplex: 'half',
+      } as RequestInit);
+    const bad = await chunked(rows.join('\r\n'));
+    expect(bad.status).toBe(422);
+    const problem = await problemOf(bad);
+    expect(new Set(problem.errors?.map((e) => e.line))).toEqual(new Set([37]));
+    rows[36] = JSON.stringify(textSample(36, { id: 'chunk-36' }));
+    const good = await chunked(rows.join('\n'));
+    expect(good.status).toBe(201);
+    expect(await problemOf(good)).toMatchObject({ samples: 50, queued: 50 });
+  });
+
   it('refuses a body that is neither NDJSON nor JSON with 415', async () => {
     const response = await fetch(`${api.url}/v1/runs`, {
       method: 'POST',

@@ -16,19 +16,19 @@ export class BodyTooLargeError extends Error {
 }
 
 /**
- * Reads a request body chunk by chunk, hashing and decoding as it goes, and stops (cancelling the
- * stream) as soon as it passes `limit` bytes, so an oversize body is never held whole. A declared
- * Content-Length past the limit is refused before anything is read.
+ * Reads a body chunk by chunk, hashing as it goes and handing each decoded chunk to `onText`; stops
+ * (cancelling the stream) as soon as it passes `limit` bytes, so an oversize body is never held. A
+ * declared Content-Length past the limit is refused before anything is read.
  */
-export async function readBody(
+async function eachChunk(
   body: ReadableStream<Uint8Array> | null,
   limit: number,
-  contentLength?: string,
-): Promise<ReadBody> {
+  contentLength: string | undefined,
+  onText: (text: string) => void,
+): Promise<{ sha256: string; bytes: number }> {
   if (contentLength !== undefined && Number(contentLength) > limit) throw new BodyTooLargeError(limit);
   const hash = createHash('sha256');
-  const decoder = new TextDecoder('utf-8', { fatal: false });
-  const parts: string[] = [];
+  const decoder = new TextDecoder('utf-8');
   let bytes = 0;
   if (body) {
     const reader = body.getReader();
@@ -41,9 +41,46 @@ export async function readBody(
         throw new BodyTooLargeError(limit);
       }
       hash.update(value);
-      parts.push(decoder.decode(value, { stream: true }));
+      onText(decoder.decode(value, { stream: true }));
     }
   }
-  parts.push(decoder.decode());
-  return { text: parts.join(''), sha256: hash.digest('hex'), bytes };
+  onText(decoder.decode());
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+/** Reads a (JSON) body whole, within the limit. */
+export async function readBody(
+  body: ReadableStream<Uint8Array> | null,
+  limit: number,
+  contentLength?: string,
+): Promise<ReadBody> {
+  const parts: string[] = [];
+  const read = await eachChunk(body, limit, contentLength, (text) => parts.push(text));
+  return { text: parts.join(''), ...read };
+}
+
+/**
+ * Reads an NDJSON body line by line as it arrives, handing each line (1-based number, text) to
+ * `onLine`: only the line being assembled is held, never the whole body.
+ */
+export async function readBodyLines(
+  body: ReadableStream<Uint8Array> | null,
+  limit: number,
+  contentLength: string | undefined,
+  onLine: (line: number, text: string) => void,
+): Promise<{ sha256: string; bytes: number }> {
+  let pending = '';
+  let line = 0;
+  const read = await eachChunk(body, limit, contentLength, (text) => {
+    pending += text;
+    let start = 0;
+    for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n', start)) {
+      line += 1;
+      onLine(line, pending.slice(start, end));
+      start = end + 1;
+    }
+    pending = pending.slice(start);
+  });
+  if (pending !== '') onLine(line + 1, pending);
+  return read;
 }

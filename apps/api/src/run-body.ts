@@ -1,12 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  type DatasetFile,
-  type ParsedDataset,
-  parseHumanEvalProblems,
-  parseHumanEvalSamples,
-  parseNativeJsonl,
-  Sut,
-} from '@gavel/core';
+import { type DatasetFile, type ParsedDataset, parseHumanEvalProblems, parseHumanEvalSamples, Sut } from '@gavel/core';
 import { z } from '@hono/zod-openapi';
 import { type LineProblem, lineProblem } from './problem.ts';
 
@@ -38,10 +31,9 @@ function jsonlFile(path: string, rows: readonly unknown[]): DatasetFile {
   return { path, sha256: createHash('sha256').update(text).digest('hex'), text };
 }
 
-/** Pure: an NDJSON body, one native sample a line (line numbers are the body's). */
-export function parseNdjsonBody(text: string, sha256: string): ParsedBody {
-  const file: DatasetFile = { path: 'body', sha256, text };
-  return { format: 'jsonl', parsed: parseNativeJsonl(file), files: [file] };
+/** Pure: an NDJSON body already parsed line by line (line numbers are the body's). */
+export function ndjsonBody(parsed: ParsedDataset, sha256: string): ParsedBody {
+  return { format: 'jsonl', parsed, files: [{ path: 'body', sha256, text: '' }] };
 }
 
 /**

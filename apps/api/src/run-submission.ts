@@ -1,12 +1,19 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { type DatasetFile, ID_PATTERN, InputError, type RunManifest, type SampleJob } from '@gavel/core';
+import {
+  type DatasetFile,
+  ID_PATTERN,
+  InputError,
+  nativeJsonlParser,
+  type RunManifest,
+  type SampleJob,
+} from '@gavel/core';
 import { enqueueRun, type RunStore } from '@gavel/queue';
 import { checkDataset, newRunId, pinRubrics, runManifest } from '@gavel/runs';
 import type { Queue } from 'bullmq';
-import { BodyTooLargeError, readBody } from './body-reader.ts';
+import { BodyTooLargeError, readBody, readBodyLines } from './body-reader.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import { problem, problemResponse } from './problem.ts';
-import { bodyProblems, type ParsedBody, parseHumanEvalBody, parseNdjsonBody } from './run-body.ts';
+import { bodyProblems, ndjsonBody, type ParsedBody, parseHumanEvalBody } from './run-body.ts';
 
 /** What `POST /v1/runs` needs: the producer's parts, as `gavel enqueue` uses them. */
 export interface SubmissionDeps {
@@ -35,9 +42,8 @@ function mediaType(header: string | null): string {
   return (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
-/** Parses the body as the producer parses a dataset, or answers why it cannot. */
-function parseBody(type: string, text: string, sha256: string, deps: SubmissionDeps): ParsedBody | Response {
-  if (type === 'application/x-ndjson') return parseNdjsonBody(text, sha256);
+/** Parses a JSON body as the producer parses a HumanEval dataset, or answers why it cannot. */
+function parseJsonBody(text: string, deps: SubmissionDeps): ParsedBody | Response {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -64,6 +70,22 @@ function parseBody(type: string, text: string, sha256: string, deps: SubmissionD
   );
 }
 
+/** Reads the body within the limit: NDJSON parsed line by line as it arrives, JSON whole. */
+async function readAndParse(
+  request: Request,
+  type: string,
+  deps: SubmissionDeps,
+): Promise<{ sha256: string; parsed: ParsedBody | Response }> {
+  const length = request.headers.get('content-length') ?? undefined;
+  if (type === 'application/x-ndjson') {
+    const parser = nativeJsonlParser('body');
+    const read = await readBodyLines(request.body, deps.maxBodyBytes, length, (line, text) => parser.line(line, text));
+    return { sha256: read.sha256, parsed: ndjsonBody(parser.finish(), read.sha256) };
+  }
+  const body = await readBody(request.body, deps.maxBodyBytes, length);
+  return { sha256: body.sha256, parsed: parseJsonBody(body.text, deps) };
+}
+
 /**
  * `POST /v1/runs`: the whole body is validated before anything is enqueued, exactly as
  * `gavel enqueue` validates a file, then the producer writes the run. An `Idempotency-Key` (or the
@@ -87,7 +109,7 @@ export async function submitRun(request: Request, deps: SubmissionDeps): Promise
   const rubric = url.searchParams.get('rubric') ?? request.headers.get('gavel-rubric') ?? undefined;
   if (runIdOption !== undefined && !ID_PATTERN.test(runIdOption)) {
     return problemResponse(
-      problem('invalid-request', 400, 'Invalid run id', 'run_id', [
+      problem('invalid-request', 400, 'Invalid run id', 'run_id is not a valid run id', [
         {
           line: null,
           field: 'run_id',
@@ -112,8 +134,8 @@ export async function submitRun(request: Request, deps: SubmissionDeps): Promise
   }
   let done = false;
   try {
-    const body = await readBody(request.body, deps.maxBodyBytes, request.headers.get('content-length') ?? undefined);
-    const payload = `${type}\n${rubric ?? ''}\n${runIdOption ?? ''}\n${body.sha256}`;
+    const { sha256, parsed } = await readAndParse(request, type, deps);
+    const payload = `${type}\n${rubric ?? ''}\n${runIdOption ?? ''}\n${sha256}`;
     const payloadSha256 = createHash('sha256').update(payload).digest('hex');
     if (claim?.kind === 'replay') {
       done = true;
@@ -132,7 +154,6 @@ export async function submitRun(request: Request, deps: SubmissionDeps): Promise
         location: `/v1/runs/${String(claim.response.run_id)}`,
       });
     }
-    const parsed = parseBody(type, body.text, body.sha256, deps);
     if (parsed instanceof Response) return parsed;
     const check = checkDataset(parsed.parsed, deps.stages.judge.family);
     if (check.errors.length > 0 || check.valid.length === 0) {

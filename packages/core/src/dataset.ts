@@ -99,24 +99,54 @@ function checkDuplicates(parsed: ParsedDataset): void {
   parsed.errors.sort((a, b) => a.line - b.line);
 }
 
+/** Parses native JSONL line by line, for a reader that never holds the whole text (an HTTP body). */
+export interface NativeJsonlParser {
+  /** One line of the dataset (1-based number, raw text); blank lines are skipped. */
+  line(line: number, raw: string): void;
+  /** Everything parsed, the duplicate ids among it reported. Call once. */
+  finish(): ParsedDataset;
+}
+
+/** A {@link NativeJsonlParser}: the same checks as {@link parseNativeJsonl}, fed one line at a time. */
+export function nativeJsonlParser(path: string): NativeJsonlParser {
+  const parsed: ParsedDataset = { samples: [], lines: [], errors: [] };
+  return {
+    line(line, raw) {
+      const text = raw.trim();
+      if (text === '') return;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (error) {
+        parsed.errors.push({
+          file: path,
+          line,
+          field: '(line)',
+          message: `not valid JSON (${(error as Error).message})`,
+        });
+        return;
+      }
+      const result = Sample.safeParse(value);
+      if (result.success) {
+        parsed.samples.push(result.data);
+        parsed.lines.push({ file: path, line });
+      } else {
+        parsed.errors.push(...issuesToErrors(path, line, result.error.issues));
+      }
+    },
+    finish() {
+      checkDuplicates(parsed);
+      return parsed;
+    },
+  };
+}
+
 /** Native JSONL: one {@link Sample} per line. Every line is validated; nothing is dropped silently. */
 export function parseNativeJsonl(file: DatasetFile): ParsedDataset {
-  const parsed: ParsedDataset = { samples: [], lines: [], errors: [] };
-  for (const entry of jsonLines(file)) {
-    if (entry.error !== undefined) {
-      parsed.errors.push({ file: file.path, line: entry.line, field: '(line)', message: entry.error });
-      continue;
-    }
-    const result = Sample.safeParse(entry.value);
-    if (result.success) {
-      parsed.samples.push(result.data);
-      parsed.lines.push({ file: file.path, line: entry.line });
-    } else {
-      parsed.errors.push(...issuesToErrors(file.path, entry.line, result.error.issues));
-    }
-  }
-  checkDuplicates(parsed);
-  return parsed;
+  const parser = nativeJsonlParser(file.path);
+  const lines = file.text.split('\n');
+  for (let i = 0; i < lines.length; i++) parser.line(i + 1, lines[i] ?? '');
+  return parser.finish();
 }
 
 /** A HumanEval problem (HumanEval.jsonl). */

@@ -1,12 +1,13 @@
 export type { BaseConfig } from './config.ts';
 export { BaseEnv, loadBaseConfig } from './config.ts';
-export type { DatasetError, DatasetFile, ParsedDataset } from './dataset.ts';
+export type { DatasetError, DatasetFile, NativeJsonlParser, ParsedDataset } from './dataset.ts';
 export {
   datasetHash,
   formatDatasetError,
   HumanEvalProblem,
   HumanEvalSampleLine,
   humanEvalSample,
+  nativeJsonlParser,
   parseHumanEvalProblems,
   parseHumanEvalSamples,
   parseNativeJsonl,
