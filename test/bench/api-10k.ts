@@ -4,7 +4,7 @@
  * `GET /v1/runs/{id}/verdicts`, with the API process's RSS before, during and after (sampled from
  * /proc every 50 ms; the stream on a freshly started server). Prints one JSON line per figure.
  *
- *   node --import tsx test/bench/api-10k.ts [--samples 10000] [--prompt-bytes 2500]
+ *   node --import tsx test/bench/api-10k.ts [--samples 10000] [--prompt-bytes 2500] [--stream-heap-mib 64]
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -16,7 +16,12 @@ import { gavel, jsonl, startWorkers, textSample } from '../support/gavel.ts';
 import { startRedis } from '../support/redis.ts';
 
 const { values } = parseArgs({
-  options: { samples: { type: 'string', default: '10000' }, 'prompt-bytes': { type: 'string', default: '2500' } },
+  options: {
+    samples: { type: 'string', default: '10000' },
+    'prompt-bytes': { type: 'string', default: '2500' },
+    // caps the V8 heap of the server that streams: a stream that held the run would die of it
+    'stream-heap-mib': { type: 'string' },
+  },
 });
 const N = Number(values.samples);
 const PAD = 'lorem ipsum dolor sit amet '.repeat(Math.ceil(Number(values['prompt-bytes']) / 27));
@@ -108,7 +113,8 @@ try {
   }
   // a fresh server for the stream, so the POST's retained heap cannot hide what streaming costs
   await api.stop();
-  api = await startApi(env);
+  const heap = values['stream-heap-mib'];
+  api = await startApi(heap ? { ...env, NODE_OPTIONS: `--max-old-space-size=${heap}` } : env);
   pid = await apiPid();
   const beforeStream = rss(pid);
   started = performance.now();
@@ -144,6 +150,7 @@ try {
     before: beforeStream.rss,
     max_during: streamed.maxRss,
     peak_hwm: rss(pid).hwm,
+    server_heap_cap_mib: heap ? Number(heap) : null,
   });
   if (JSON.stringify(posted.result).length === 0) throw new Error('no answer');
 } finally {
