@@ -218,6 +218,35 @@ describe('the API over a run graded by real worker processes', () => {
     await logLine(/"runId":"api-big","sent":2400,"how":"failed"/);
   });
 
+  it('retries failed jobs through POST /v1/runs/{id}/retry, and the samples go on to verdicts', async () => {
+    expect((await post(jsonl(baseRows.slice(0, 5)), '?run_id=api-retry')).status).toBe(201);
+    // the judge fails every sample (non-retryable) while the rubric's published bytes are missing
+    const client = new Redis(redis.url);
+    const detail = await getJson('/v1/runs/api-retry');
+    const rubricKey = `gavel:rubric:sha256:${detail.manifest.rubrics.text.hash}`;
+    const bytes = await client.get(rubricKey);
+    expect(bytes).not.toBeNull();
+    await client.del(rubricKey);
+    const workers = startWorkers(env);
+    try {
+      expect((await gavel(['wait', 'api-retry', '--timeout', '120'], env)).code).toBe(0);
+      expect((await getJson('/v1/runs/api-retry')).status).toMatchObject({ ended: 5, failed: 5, verdicts: 0 });
+      const failed = (await (await fetch(`${api.url}/v1/runs/api-retry/verdicts?status=failed`)).text())
+        .trim()
+        .split('\n');
+      expect(failed).toHaveLength(5);
+      expect(JSON.parse(failed[0] as string).failure).toMatchObject({ stage: 'judge', code: 'input' });
+      await client.set(rubricKey, bytes as string);
+      const retried = await fetch(`${api.url}/v1/runs/api-retry/retry?stage=judge`, { method: 'POST' });
+      expect(await retried.json()).toEqual({ run_id: 'api-retry', retried: { judge: 5 }, total: 5 });
+      expect((await gavel(['wait', 'api-retry', '--timeout', '120'], env)).code).toBe(0);
+    } finally {
+      await workers.stop();
+      client.disconnect();
+    }
+    expect((await getJson('/v1/runs/api-retry')).status).toMatchObject({ ended: 5, failed: 0, verdicts: 5 });
+  });
+
   it('publishes an OpenAPI 3.1 document whose generated types fit every answer the tests used', async () => {
     const spec = await getJson('/openapi.json');
     const validator = new Validator();
