@@ -200,6 +200,35 @@ describe('POST /v1/runs against the real gavel serve process and Redis', () => {
     expect(JSON.parse(finished.body)).toMatchObject({ samples: 2, queued: 2 });
   });
 
+  it('enqueues a HumanEval JSON body against the bundled problems', async () => {
+    const response = await fetch(`${api.url}/v1/runs?run_id=he-run`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        format: 'humaneval',
+        samples: [
+          { task_id: 'HumanEval/0', completion: '    return False\n' },
+          { task_id: 'HumanEval/1', completion: '    return []\n' },
+        ],
+        sut: { model: 'acme-coder-7b', family: 'acme' },
+      }),
+    });
+    expect(response.status).toBe(201);
+    expect(await problemOf(response)).toMatchObject({ run_id: 'he-run', samples: 2, queued: 2 });
+    const run = await problemOf(await fetch(`${api.url}/v1/runs/he-run`));
+    expect(run.manifest.dataset).toMatchObject({ format: 'humaneval', samples: 2 });
+    expect(run.manifest.rubrics.code).toMatchObject({
+      id: expect.any(String),
+      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+  });
+
+  it('refuses a cursor that names no run', async () => {
+    const response = await fetch(`${api.url}/v1/runs?cursor=no-such-run`);
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+  });
+
   it('takes a HumanEval JSON body and names the element of a bad sample', async () => {
     const bad = await fetch(`${api.url}/v1/runs`, {
       method: 'POST',

@@ -9,6 +9,9 @@ export const IdempotencyRecord = z.discriminatedUnion('state', [
 ]);
 export type IdempotencyRecord = z.infer<typeof IdempotencyRecord>;
 
+/** Deletes KEYS[1] only while it still holds ARGV[1] (this owner's pending record). */
+const RELEASE_IF_OWNED = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
 /** What a claim found. */
 export type Claim =
   | { kind: 'claimed' }
@@ -49,12 +52,9 @@ export class IdempotencyStore {
     await this.redis.set(this.key(idempotencyKey), JSON.stringify(record), 'EX', this.ttlS);
   }
 
-  /** Releases a key this owner still holds as pending (a failed or refused submission). */
+  /** Releases a key this owner still holds as pending (a failed or refused submission), atomically. */
   async release(idempotencyKey: string, owner: string): Promise<void> {
-    const key = this.key(idempotencyKey);
-    const raw = await this.redis.get(key);
-    if (raw === null) return;
-    const record = IdempotencyRecord.safeParse(JSON.parse(raw));
-    if (record.success && record.data.state === 'pending' && record.data.owner === owner) await this.redis.del(key);
+    const pending = JSON.stringify({ state: 'pending', owner } satisfies IdempotencyRecord);
+    await this.redis.eval(RELEASE_IF_OWNED, 1, this.key(idempotencyKey), pending);
   }
 }

@@ -66,7 +66,10 @@ const listRoute = createRoute({
       limit: z.coerce.number().int().min(1).max(500).default(50),
     }),
   },
-  responses: { 200: { description: 'A page of runs', content: { 'application/json': { schema: RunList } } } },
+  responses: {
+    200: { description: 'A page of runs', content: { 'application/json': { schema: RunList } } },
+    400: { description: 'The cursor names no run', content: problemContent },
+  },
 });
 
 const runRoute = createRoute({
@@ -143,7 +146,12 @@ export function registerRunRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   app.openapi(listRoute, async (c) => {
     const { cursor, limit } = c.req.valid('query');
     const ids = await deps.store.listRuns();
-    const start = cursor === undefined ? 0 : ids.indexOf(cursor) + 1;
+    const at = cursor === undefined ? -1 : ids.indexOf(cursor);
+    if (cursor !== undefined && at < 0) {
+      const p = problem('invalid-request', 400, 'Unknown cursor', `cursor ${cursor} is no run (was it deleted?)`);
+      return c.json(p, 400, PROBLEM_HEADERS);
+    }
+    const start = at + 1;
     const page = ids.slice(start, start + limit);
     const runs = [];
     for (const id of page) {
