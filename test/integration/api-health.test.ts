@@ -27,3 +27,34 @@ describe('GET /healthz', () => {
     expect(body.redis.length).toBeGreaterThan(0);
   });
 });
+
+describe('gavel serve shutdown', () => {
+  it('on SIGTERM ends an open event stream and exits 143', async () => {
+    const server = await startRedis();
+    const served = await startApi({ GAVEL_REDIS_URL: server.url, GAVEL_LOG_LEVEL: 'warn' });
+    try {
+      const posted = await fetch(`${served.url}/v1/runs?run_id=open-stream`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson' },
+        body: `${JSON.stringify({ id: 'a', kind: 'text', prompt: 'p', output: 'o', sut: { model: 'm', family: 'f' } })}\n`,
+      });
+      expect(posted.status).toBe(201);
+      const events = await fetch(`${served.url}/v1/runs/open-stream/events`);
+      const reader = (events.body as ReadableStream<Uint8Array>).getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toContain('event: progress');
+      const exited = new Promise<number | null>((resolve) => served.child.once('exit', (code) => resolve(code)));
+      served.child.kill('SIGTERM');
+      // the stream ends (closed by the server) rather than hanging, and the process exits 128 + 15
+      await reader.read().then(
+        (r) => expect(r.done).toBe(true),
+        (error: Error) => expect(error).toBeInstanceOf(Error),
+      );
+      expect(await exited).toBe(143);
+      // it drained: the shutdown deadline did not have to force the exit
+      expect(served.output()).not.toContain('shutdown deadline passed');
+    } finally {
+      await served.stop();
+      await server.stop();
+    }
+  });
+});

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { createShutdown, loadBaseConfig, parseEnv, readDatasetFile, runMain, STAGES, type Stage } from '@gavel/core';
 import { closeRedis, createRedis, RunStore, type StageQueue, stageQueue } from '@gavel/queue';
@@ -57,7 +58,14 @@ await runMain('gavel serve', async () => {
     const s = serve({ fetch: app.fetch, hostname: env.GAVEL_API_HOST, port: env.GAVEL_API_PORT }, () => resolve(s));
     s.once('error', reject);
   });
-  shutdown.register('http', () => new Promise<void>((resolve) => server.close(() => resolve())));
+  // stop taking requests; open streams (SSE, verdicts) get a short grace, then their sockets close
+  shutdown.register('http', (deadlineMs) => {
+    const http = server as Server;
+    const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+    http.closeIdleConnections();
+    const cut = setTimeout(() => http.closeAllConnections(), Math.min(deadlineMs, 5_000));
+    return closed.finally(() => clearTimeout(cut));
+  });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : env.GAVEL_API_PORT;
   const host = env.GAVEL_API_HOST.includes(':') ? `[${env.GAVEL_API_HOST}]` : env.GAVEL_API_HOST;
