@@ -1,6 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiServer, startApi } from '../support/api-server.ts';
-import { type RedisServer, startRedis } from '../support/redis.ts';
+import { durableRedis } from '../support/durable-redis.ts';
+import { freePort, type RedisServer, startRedis } from '../support/redis.ts';
 
 let redis: RedisServer;
 let api: ApiServer;
@@ -25,6 +30,10 @@ describe('GET /healthz', () => {
     const body = (await down.json()) as { status: string; redis: string };
     expect(body.status).toBe('unavailable');
     expect(body.redis.length).toBeGreaterThan(0);
+    // and with Redis gone it still shuts down cleanly, without the deadline forcing it
+    await api.stop();
+    expect(api.child.exitCode).toBe(143);
+    expect(api.output()).not.toContain('shutdown deadline passed');
   });
 });
 
@@ -55,6 +64,35 @@ describe('gavel serve shutdown', () => {
     } finally {
       await served.stop();
       await server.stop();
+    }
+  });
+});
+
+describe('gavel serve across a Redis restart', () => {
+  it('answers again once redis-server is back from a SIGKILL (its connection never gives up)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gavel-api-restart-'));
+    const durable = durableRedis(await freePort(), dir);
+    await durable.start();
+    const served = await startApi({ GAVEL_REDIS_URL: durable.url, GAVEL_LOG_LEVEL: 'warn' });
+    try {
+      expect((await fetch(`${served.url}/v1/runs`)).status).toBe(200);
+      await durable.kill('SIGKILL');
+      expect((await fetch(`${served.url}/healthz`)).status).toBe(503);
+      // long enough down that a connection which gives up after a few tries has given up
+      await sleep(3_000);
+      await durable.start();
+      let health = 0;
+      while (health !== 200) {
+        health = (await fetch(`${served.url}/healthz`)).status;
+        if (health !== 200) await sleep(200);
+      }
+      const runs = await fetch(`${served.url}/v1/runs`);
+      expect(runs.status).toBe(200);
+      expect(served.output()).toContain('Redis connection error (reconnecting)');
+    } finally {
+      await served.stop();
+      await durable.kill('SIGTERM');
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

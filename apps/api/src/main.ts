@@ -20,7 +20,18 @@ await runMain('gavel serve', async () => {
   const bundledProblems = await readDatasetFile(join(ROOT, 'datasets', 'humaneval', 'HumanEval.jsonl.gz'));
   const logger = createLogger({ name: 'api', level: config.GAVEL_LOG_LEVEL });
   const shutdown = createShutdown({ logger, deadlineMs: config.GAVEL_SHUTDOWN_TIMEOUT_S * 1000 });
-  const redis = createRedis(config.GAVEL_REDIS_URL, { role: 'client', connectionName: 'gavel-api' });
+  // Long-lived: reconnects for ever (a Redis restart must not leave the API dead until restarted);
+  // /healthz answers within its own deadline while Redis is away.
+  const redis = createRedis(config.GAVEL_REDIS_URL, { role: 'worker', connectionName: 'gavel-api' });
+  let lastRedisError = '';
+  redis.on('error', (error: Error) => {
+    if (error.message === lastRedisError) return;
+    lastRedisError = error.message;
+    logger.warn({ err: error }, 'Redis connection error (reconnecting)');
+  });
+  redis.on('ready', () => {
+    lastRedisError = '';
+  });
   shutdown.register('redis', () => closeRedis(redis));
   const store = new RunStore(redis, config.GAVEL_STORE_PREFIX);
   const context = { connection: redis, prefix: config.GAVEL_QUEUE_PREFIX, attempts: config.GAVEL_ATTEMPTS };

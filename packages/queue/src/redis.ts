@@ -35,9 +35,16 @@ export async function pingWithin(redis: Redis, deadlineMs: number): Promise<void
   }
 }
 
-/** Closes a connection, gracefully if possible; safe to call twice. */
+/**
+ * Closes a connection, gracefully if possible; safe to call twice. A connection that is not ready
+ * (Redis away, reconnecting) is dropped at once: a QUIT would wait for a Redis that may never return.
+ */
 export async function closeRedis(redis: Redis): Promise<void> {
   if (redis.status === 'end') return;
+  if (redis.status !== 'ready') {
+    redis.disconnect();
+    return;
+  }
   try {
     await redis.quit();
   } catch {
