@@ -82,7 +82,7 @@ describe('gavel serve security, against the real process', () => {
     );
     const refused = await post(READ_TOKEN);
     expect(refused.status).toBe(403);
-    expect(((await refused.json()) as { type: string }).type).toBe('https://gavel.dev/problems/forbidden');
+    expect(((await refused.json()) as { type: string }).type).toBe('urn:gavel:problem:forbidden');
     const listed = (await (
       await fetch(`${api.url}/v1/runs`, { headers: { authorization: `Bearer ${READ_TOKEN}` } })
     ).json()) as { runs: unknown[] };

@@ -72,7 +72,7 @@ describe('POST /v1/runs against the real gavel serve process and Redis', () => {
     expect(response.status).toBe(422);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
     const body = await problemOf(response);
-    expect(body.type).toBe('https://gavel.dev/problems/invalid-dataset');
+    expect(body.type).toBe('urn:gavel:problem:invalid-dataset');
     expect(body.status).toBe(422);
     expect(body.detail).toBe('4 invalid line(s); nothing was enqueued');
     expect(body.errors).toEqual([
@@ -106,7 +106,7 @@ describe('POST /v1/runs against the real gavel serve process and Redis', () => {
     expect(Buffer.byteLength(big)).toBeGreaterThan(MAX_BODY);
     const declared = await ndjson(big, '?run_id=too-big');
     expect(declared.status).toBe(413);
-    expect((await problemOf(declared)).type).toBe('https://gavel.dev/problems/body-too-large');
+    expect((await problemOf(declared)).type).toBe('urn:gavel:problem:body-too-large');
     // no Content-Length: a chunked body is cut off where it passes the limit
     const chunks = big.match(/[\s\S]{1,8192}/g) ?? [];
     const streamed = await fetch(`${api.url}/v1/runs?run_id=too-big`, {
@@ -179,7 +179,7 @@ describe('POST /v1/runs against the real gavel serve process and Redis', () => {
 
     const other = await ndjson(jsonl([textSample(9)]), '', key);
     expect(other.status).toBe(422);
-    expect((await problemOf(other)).type).toBe('https://gavel.dev/problems/idempotency-conflict');
+    expect((await problemOf(other)).type).toBe('urn:gavel:problem:idempotency-conflict');
     expect(await client.zcard('gavel:runs')).toBe(runsAfterFirst);
 
     // the run id is a key too: the same run id with another dataset is refused, the same one replayed
@@ -194,7 +194,7 @@ describe('POST /v1/runs against the real gavel serve process and Redis', () => {
     await waitForPendingKey();
     const conflict = await ndjson(body, '', { 'idempotency-key': 'held-key' });
     expect(conflict.status).toBe(409);
-    expect((await problemOf(conflict)).type).toBe('https://gavel.dev/problems/idempotency-in-progress');
+    expect((await problemOf(conflict)).type).toBe('urn:gavel:problem:idempotency-in-progress');
     const finished = await held.end(`${JSON.stringify(textSample(2))}\n`);
     expect(finished.status).toBe(201);
     expect(JSON.parse(finished.body)).toMatchObject({ samples: 2, queued: 2 });

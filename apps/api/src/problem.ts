@@ -30,7 +30,7 @@ export const Problem = z
   .openapi('Problem');
 export type Problem = z.infer<typeof Problem>;
 
-/** The problem kinds the API answers with; `type` is `https://gavel.dev/problems/<kind>`. */
+/** The problem kinds the API answers with; `type` is `urn:gavel:problem:<kind>`. */
 export type ProblemKind =
   | 'invalid-dataset'
   | 'invalid-request'
@@ -55,7 +55,7 @@ export function problem(
 ): Problem {
   const listed = errors?.slice(0, MAX_PROBLEMS_LISTED);
   return {
-    type: `https://gavel.dev/problems/${kind}`,
+    type: `urn:gavel:problem:${kind}`,
     title,
     status,
     detail,
