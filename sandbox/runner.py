@@ -17,6 +17,10 @@ stdin before anything else and is never written anywhere the sample can read; th
 goes to a pipe of the runner's, never to the container's stdout. Facts come from pytest's JUnit
 report, vouched for by the plugin (gavel_plugin.py), never from an exit code. `--versions` prints the
 tool versions.
+
+The runner must be PID 1 of the container (container-spec.ts: Init false): kill(-1), which pytest and
+the runner use to end every process of the sample, spares PID 1 and the caller only, and PID 1 ignores
+the signals it has no handler for, so the sample cannot kill or stop it.
 """
 
 import ctypes
