@@ -223,6 +223,18 @@ describe('POST /v1/runs against the real gavel serve process and Redis', () => {
     });
   });
 
+  it('takes the run id and rubric from headers as from the query, and refuses an unknown rubric', async () => {
+    const byHeader = await ndjson(jsonl([textSample(1)]), '', {
+      'gavel-run-id': 'header-run',
+      'gavel-rubric': 'text-answer@1.0.0',
+    });
+    expect(byHeader.status).toBe(201);
+    expect(await problemOf(byHeader)).toMatchObject({ run_id: 'header-run' });
+    const unknown = await ndjson(jsonl([textSample(1)]), '?rubric=no-such-rubric@9.9.9');
+    expect(unknown.status).toBe(422);
+    expect((await problemOf(unknown)).detail).toMatch(/no-such-rubric@9\.9\.9/);
+  });
+
   it('refuses a cursor that names no run', async () => {
     const response = await fetch(`${api.url}/v1/runs?cursor=no-such-run`);
     expect(response.status).toBe(400);

@@ -30,6 +30,8 @@ const submitRoute = createRoute({
         .string()
         .optional()
         .describe('a retried POST with the same key and payload returns the same run'),
+      'gavel-run-id': z.string().optional().describe('the run id, when not in the query'),
+      'gavel-rubric': z.string().optional().describe('the rubric (NAME@VERSION), when not in the query'),
     }),
     body: {
       required: true,
