@@ -276,6 +276,28 @@ describe('forged test results', () => {
     expect(f.tests?.collected).toBe(0);
   });
 
+  it("answers written straight onto the proxy's socket (a 2 GiB frame, an object of an unknown tag) forge nothing", async () => {
+    const onSocket = (frame: string) =>
+      [
+        'import os, struct, time',
+        'for fd in os.listdir("/proc/self/fd"):',
+        '    try:',
+        '        if os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"):',
+        `            os.write(int(fd), ${frame})`,
+        '    except OSError:',
+        '        pass',
+        'time.sleep(3)',
+      ].join('\n');
+    const [huge, untagged] = await Promise.all([
+      run(sample(onSocket('struct.pack(">I", 2**31) + b"[" * 1000'))),
+      run(sample(onSocket('struct.pack(">I", 36) + b\'["ok", [["add", "value", {"k": 1}]]]\''))),
+    ]);
+    forgeryFailed(huge);
+    forgeryFailed(untagged);
+    expect(huge.tests?.cases[0]?.message).toMatch(/over the limit/);
+    expect(untagged.tests?.cases[0]?.message).toMatch(/malformed answer: .*not a plain value/);
+  });
+
   it('an atexit handler that rewrites the report and the output forges nothing', async () => {
     const attack = [
       WRITE_FAKE_REPORT,
