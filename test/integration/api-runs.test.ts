@@ -279,6 +279,7 @@ export const problem: components['schemas']['Problem'] = ${JSON.stringify(seen.p
 export const health: Json<paths['/healthz']['get']['responses'][200]> = ${JSON.stringify(seen.health)};
 export const events: paths['/v1/runs/{id}/events']['get']['parameters']['path'] = { id: 'api-base' };
 export const review: NonNullable<paths['/v1/runs/{id}/review']['get']['parameters']['query']> = { against: 'api-base' };
+export const metrics: paths['/metrics']['get']['responses'][200]['content']['text/plain'] = '# HELP';
 `;
     const callsFile = join(dir, 'calls.ts');
     await writeFile(callsFile, calls);

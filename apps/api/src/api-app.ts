@@ -1,6 +1,6 @@
 import { GAVEL_VERSION } from '@gavel/core';
 import { pingWithin } from '@gavel/queue';
-import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { cors } from 'hono/cors';
 import { authorize, hostAllowed } from './api-auth.ts';
 import type { ApiDeps } from './api-deps.ts';
@@ -17,6 +17,13 @@ const healthRoute = createRoute({
     200: { description: 'Redis answers', content: { 'application/json': { schema: Health } } },
     503: { description: 'Redis does not answer', content: { 'application/json': { schema: Health } } },
   },
+});
+
+const metricsRoute = createRoute({
+  method: 'get',
+  path: '/metrics',
+  summary: "The process's Prometheus metrics (text exposition format)",
+  responses: { 200: { description: 'Metrics', content: { 'text/plain': { schema: z.string() } } } },
 });
 
 /** Paths anyone who reaches the API may read: the document and the health check carry no run data. */
@@ -89,6 +96,7 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono {
       return c.json({ status: 'unavailable' as const, redis: (error as Error).message }, 503);
     }
   });
+  app.openAPIRegistry.registerPath(metricsRoute);
   app.get('/metrics', async (c) =>
     c.body(await deps.registry.metrics(), 200, { 'content-type': deps.registry.contentType }),
   );
