@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gavel, jsonl, startWorkers, textSample } from '../support/gavel.ts';
 import { type RedisServer, startRedis } from '../support/redis.ts';
+import { sandboxImage } from './sandbox-fixtures.ts';
 
 let redis: RedisServer;
 let client: Redis;
@@ -110,7 +111,10 @@ describe('the pipeline on a real Redis, through separate worker processes', () =
     expect(result.stderr).toMatch(/run run-again already exists with another dataset/);
   });
 
-  it('fails a code sample visibly when no sandbox is configured, and retries it from the CLI', async () => {
+  it('fails a code sample the sandbox cannot lay out visibly, and retries it from the CLI', async () => {
+    // A sample whose files hold both a.py and a.py/b.py cannot be written to a workspace: bad input,
+    // failed at once with its reason (a missing sandbox, by contrast, stops the worker: see
+    // test/e2e/sandbox-misconfigured.test.ts).
     const file = join(dir, 'code.jsonl');
     await writeFile(
       file,
@@ -121,30 +125,33 @@ describe('the pipeline on a real Redis, through separate worker processes', () =
           kind: 'code',
           prompt: 'def f(): ...',
           output: 'def f():\n    return 1\n',
-          tests: 'assert f() == 1',
+          tests: 'from solution import f\n\ndef test_f():\n    assert f() == 1\n',
+          files: { 'a.py': 'x = 1\n', 'a.py/b.py': 'y = 2\n' },
           sut: { model: 'm', family: 'acme' },
         },
       ]),
     );
-    expect((await gavel(['enqueue', file, '--run', 'run-code'], env)).code).toBe(0);
-    const workers = startWorkers(env);
+    const dockerEnv = { ...env, GAVEL_SANDBOX: 'docker', GAVEL_SANDBOX_IMAGE: sandboxImage() };
+    expect((await gavel(['enqueue', file, '--run', 'run-code'], dockerEnv)).code).toBe(0);
+    const workers = startWorkers(dockerEnv);
     try {
-      expect((await gavel(['wait', 'run-code', '--timeout', '120'], env)).code).toBe(0);
+      expect((await gavel(['wait', 'run-code', '--timeout', '150'], env)).code).toBe(0);
       const records = await exported('run-code');
       const code = records.find((r) => r.sample_id === 'code-1');
       expect(code?.status).toBe('failed');
       expect(code?.failure).toMatchObject({ stage: 'sandbox', code: 'input' });
-      expect(code?.failure.reason).toMatch(/no sandbox configured/);
+      expect(code?.failure.reason).toMatch(/a\.py/);
       expect(records.find((r) => r.sample_id === 'text-ok')?.status).toBe('verdict');
       // The failed job is kept for a retry; retrying it runs the stage again (and fails again, visibly).
       const sandbox = new Queue('sandbox', { connection: client, prefix: '{gavel}' });
       expect(await sandbox.getFailedCount()).toBe(1);
-      await sandbox.close();
       const retried = await gavel(['retry', 'run-code', '--stage', 'sandbox'], env);
       expect(retried.stderr).toMatch(/sandbox: retried 1 failed job/);
-      expect((await gavel(['wait', 'run-code', '--timeout', '120'], env)).code).toBe(0);
-      const attempts = await client.hget('{gavel}:sandbox:run-code~code-1', 'atm');
-      expect(Number(attempts)).toBeGreaterThanOrEqual(1);
+      expect((await gavel(['wait', 'run-code', '--timeout', '150'], env)).code).toBe(0);
+      const job = await sandbox.getJob('run-code~code-1');
+      expect(job?.attemptsStarted).toBeGreaterThanOrEqual(2);
+      expect(await sandbox.getFailedCount()).toBe(1);
+      await sandbox.close();
       expect(await client.hexists('gavel:run:run-code:failures', 'code-1')).toBe(1);
     } finally {
       await workers.stop();
