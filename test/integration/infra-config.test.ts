@@ -9,6 +9,7 @@ import { loadSandboxConfig } from '@gavel/sandbox';
 import { beforeAll, describe, expect, it } from 'vitest';
 // biome-ignore lint/correctness/noUndeclaredDependencies: hoisted from @gavel/rubric (root package.json declares none)
 import { parse as parseYaml } from 'yaml';
+import { ApiEnv, apiSecurityFor } from '../../apps/api/src/api-config.ts';
 import { BoardEnv, boardAuthFor } from '../../apps/board/src/board-config.ts';
 
 /**
@@ -23,6 +24,7 @@ const SITE_ENV = {
   ANTHROPIC_API_KEY: 'sk-ant-placeholder-for-the-infra-test',
   GAVEL_BOARD_USER: 'operator',
   GAVEL_BOARD_PASSWORD: 'placeholder-board-password',
+  GAVEL_API_TOKEN: 'placeholder-api-token-for-the-infra-test',
   GRAFANA_ADMIN_PASSWORD: 'placeholder-grafana-password',
   GAVEL_SANDBOX_IMAGE: 'gavel-sandbox:infra-test',
   DOCKER_GID: '4242',
@@ -295,6 +297,26 @@ describe('infra/docker-compose.yml', () => {
       hostIp: '127.0.0.1',
       published: board.GAVEL_BOARD_PORT,
       target: board.GAVEL_BOARD_PORT,
+    });
+  });
+
+  it('api: listens on all interfaces in its container, so it has a write token; pins runs to the site; published on loopback', () => {
+    const { service, env } = gavelService('api');
+    const api = parseEnv(ApiEnv, env);
+    expect(api.GAVEL_API_HOST).toBe('0.0.0.0');
+    const security = apiSecurityFor(api);
+    expect(security.auth.kind).toBe('bearer');
+    expect(security.auth.kind === 'bearer' && security.auth.write).toEqual([SITE_ENV.GAVEL_API_TOKEN]);
+    // a run submitted over HTTP is pinned like the workers run it: sandbox, judge model and family, arbiter
+    const judge = gavelService('worker-judge').env;
+    expect(env.GAVEL_JUDGE_MODEL).toBe(judge.GAVEL_JUDGE_MODEL);
+    expect(env.GAVEL_JUDGE_FAMILY).toBe(judge.GAVEL_JUDGE_FAMILY);
+    expect(env.GAVEL_SANDBOX_IMAGE).toBe(gavelService('worker-sandbox').env.GAVEL_SANDBOX_IMAGE);
+    expect(env.GAVEL_ARBITER_MODEL).toBe(gavelService('worker-arbiter-submit').env.GAVEL_ARBITER_MODEL);
+    expect(portsOf(service)).toContainEqual({
+      hostIp: '127.0.0.1',
+      published: api.GAVEL_API_PORT,
+      target: api.GAVEL_API_PORT,
     });
   });
 });
