@@ -35,10 +35,21 @@ export class IdempotencyStore {
     return `${this.prefix}:api:idempotency:${createHash('sha256').update(idempotencyKey).digest('hex')}`;
   }
 
+  /**
+   * Claims the key for `owner`. Should the SET get no answer (a deadline passed while Redis stalled),
+   * a release goes out behind it on the same connection, so a SET that Redis applies late is taken
+   * back and no dead claim blocks the key.
+   */
   async claim(idempotencyKey: string, owner: string): Promise<Claim> {
     const key = this.key(idempotencyKey);
     const pending: IdempotencyRecord = { state: 'pending', owner };
-    const set = await this.redis.set(key, JSON.stringify(pending), 'PX', this.pendingMs, 'NX');
+    let set: string | null;
+    try {
+      set = await this.redis.set(key, JSON.stringify(pending), 'PX', this.pendingMs, 'NX');
+    } catch (error) {
+      void this.release(idempotencyKey, owner).catch(() => undefined);
+      throw error;
+    }
     if (set === 'OK') return { kind: 'claimed' };
     const raw = await this.redis.get(key);
     if (raw === null) return this.claim(idempotencyKey, owner);
