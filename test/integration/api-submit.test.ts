@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -266,6 +267,34 @@ describe('POST /v1/runs against the real gavel serve process and Redis', () => {
     });
     expect(missingSut.status).toBe(422);
     expect((await problemOf(missingSut)).errors).toEqual([{ line: null, field: 'sut', message: expect.any(String) }]);
+  });
+});
+
+describe('an idempotency claim during a long upload', () => {
+  it('is renewed while the body is still arriving: a second POST under the key gets 409 long past the claim', async () => {
+    // claims last 1 s on this server; the upload below takes several times that
+    const slow = await startApi({ ...env, GAVEL_API_IDEMPOTENCY_CLAIM_S: '1' });
+    try {
+      const held = heldOpenPost(`${slow.url}/v1/runs`, { 'idempotency-key': 'slow-upload' });
+      held.write(`${JSON.stringify(textSample(0, { id: 'slow-0' }))}\n`);
+      await waitForPendingKey();
+      for (let i = 1; i < 8; i += 1) {
+        await sleep(500);
+        held.write(`${JSON.stringify(textSample(i, { id: `slow-${i}` }))}\n`);
+      }
+      const second = await fetch(`${slow.url}/v1/runs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson', 'idempotency-key': 'slow-upload' },
+        body: jsonl([textSample(1)]),
+      });
+      expect(second.status).toBe(409);
+      expect((await problemOf(second)).type).toBe('urn:gavel:problem:idempotency-in-progress');
+      const finished = await held.end(`${JSON.stringify(textSample(8, { id: 'slow-8' }))}\n`);
+      expect(finished.status).toBe(201);
+      expect(JSON.parse(finished.body)).toMatchObject({ samples: 9, queued: 9 });
+    } finally {
+      await slow.stop();
+    }
   });
 });
 

@@ -67,7 +67,12 @@ await runMain('gavel serve', async () => {
       stages,
       rubricsDir: env.GAVEL_API_RUBRICS_DIR ?? join(ROOT, 'rubrics'),
       bundledProblems,
-      idempotency: new IdempotencyStore(redis, config.GAVEL_STORE_PREFIX, env.GAVEL_API_IDEMPOTENCY_TTL_S),
+      idempotency: new IdempotencyStore(
+        redis,
+        config.GAVEL_STORE_PREFIX,
+        env.GAVEL_API_IDEMPOTENCY_TTL_S,
+        env.GAVEL_API_IDEMPOTENCY_CLAIM_S * 1000,
+      ),
       maxBodyBytes: env.GAVEL_API_MAX_BODY_BYTES,
     },
   });
