@@ -127,6 +127,39 @@ describe('POST /v1/runs against the real gavel serve process and Redis', () => {
     expect(await client.exists('gavel:run:too-big:manifest')).toBe(0);
   });
 
+  it('refuses a HumanEval JSON body past GAVEL_API_MAX_BODY_BYTES with 413, declared or streamed', async () => {
+    const before = await client.zcard('gavel:runs');
+    const samples = Array.from({ length: 400 }, (_, i) => ({
+      task_id: `HumanEval/${i % 164}`,
+      completion: `    return ${i}  # ${'x'.repeat(200)}\n`,
+    }));
+    const big = JSON.stringify({ format: 'humaneval', samples, sut: { model: 'acme-coder-7b', family: 'acme' } });
+    expect(Buffer.byteLength(big)).toBeGreaterThan(MAX_BODY);
+    const post = (body: BodyInit) =>
+      fetch(`${api.url}/v1/runs?run_id=he-too-big`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        duplex: 'half',
+      } as RequestInit);
+    const declared = await post(big);
+    expect(declared.status).toBe(413);
+    expect((await problemOf(declared)).type).toBe('urn:gavel:problem:body-too-large');
+    const chunks = big.match(/[\s\S]{1,8192}/g) ?? [];
+    const streamed = await post(
+      new ReadableStream({
+        pull(controller) {
+          const next = chunks.shift();
+          if (next === undefined) controller.close();
+          else controller.enqueue(new TextEncoder().encode(next));
+        },
+      }),
+    );
+    expect(streamed.status).toBe(413);
+    expect(await client.zcard('gavel:runs')).toBe(before);
+    expect(await client.exists('gavel:run:he-too-big:manifest')).toBe(0);
+  });
+
   it('parses a body that arrives in small chunks split mid-line, CRLF or not, with the right line numbers', async () => {
     const rows = Array.from({ length: 50 }, (_, i) => JSON.stringify(textSample(i, { id: `chunk-${i}` })));
     rows[36] = '{"id": "chunk-36", "kind": "text"}';
