@@ -135,7 +135,7 @@ describe('POST /v1/runs against the real gavel serve process and Redis', () => {
     }));
     const big = JSON.stringify({ format: 'humaneval', samples, sut: { model: 'acme-coder-7b', family: 'acme' } });
     expect(Buffer.byteLength(big)).toBeGreaterThan(MAX_BODY);
-    const post = (body: BodyInit) =>
+    const post = (body: string | ReadableStream<Uint8Array>) =>
       fetch(`${api.url}/v1/runs?run_id=he-too-big`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

@@ -158,14 +158,12 @@ export function registerRunRoutes(app: OpenAPIHono, deps: ApiDeps): void {
 
   app.openapi(listRoute, async (c) => {
     const { cursor, limit } = c.req.valid('query');
-    const ids = await deps.store.listRuns();
-    const at = cursor === undefined ? -1 : ids.indexOf(cursor);
-    if (cursor !== undefined && at < 0) {
+    const found = await deps.store.runsPage(cursor, limit);
+    if (found === undefined) {
       const p = problem('invalid-request', 400, 'Unknown cursor', `cursor ${cursor} is no run (was it deleted?)`);
       return c.json(p, 400, PROBLEM_HEADERS);
     }
-    const start = at + 1;
-    const page = ids.slice(start, start + limit);
+    const page = found.ids;
     const runs = [];
     for (const id of page) {
       const [manifest, p] = await Promise.all([deps.store.findManifest(id), deps.store.progress(id)]);
@@ -180,7 +178,7 @@ export function registerRunRoutes(app: OpenAPIHono, deps: ApiDeps): void {
       });
     }
     const last = page.at(-1);
-    const next = last !== undefined && start + limit < ids.length ? last : null;
+    const next = last !== undefined && found.more ? last : null;
     return c.json({ runs, next_cursor: next }, 200);
   });
 
