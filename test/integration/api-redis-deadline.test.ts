@@ -50,6 +50,10 @@ describe('gavel serve while Redis does not answer', () => {
       expect(Number(down.headers.get('retry-after')), path).toBeGreaterThan(0);
       expect(await down.json(), path).toMatchObject({ type: 'urn:gavel:problem:redis-unavailable', status: 503 });
     }
+    // a stream answers at once and ends with its error line, never a silent cut or a hang
+    const stream = await get('/v1/runs/stalled/verdicts');
+    const lines = (await stream.text()).trim().split('\n');
+    expect(JSON.parse(lines.at(-1) as string)).toEqual({ error: { message: expect.any(String), sent: 0 } });
     const submit = await fetch(`${api.url}/v1/runs?run_id=while-stalled`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-ndjson' },
