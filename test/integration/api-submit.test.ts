@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -124,6 +125,39 @@ describe('POST /v1/runs against the real gavel serve process and Redis', () => {
     expect(streamed.status).toBe(413);
     expect(await client.zcard('gavel:runs')).toBe(before);
     expect(await client.exists('gavel:run:too-big:manifest')).toBe(0);
+  });
+
+  it('refuses a HumanEval JSON body past GAVEL_API_MAX_BODY_BYTES with 413, declared or streamed', async () => {
+    const before = await client.zcard('gavel:runs');
+    const samples = Array.from({ length: 400 }, (_, i) => ({
+      task_id: `HumanEval/${i % 164}`,
+      completion: `    return ${i}  # ${'x'.repeat(200)}\n`,
+    }));
+    const big = JSON.stringify({ format: 'humaneval', samples, sut: { model: 'acme-coder-7b', family: 'acme' } });
+    expect(Buffer.byteLength(big)).toBeGreaterThan(MAX_BODY);
+    const post = (body: string | ReadableStream<Uint8Array>) =>
+      fetch(`${api.url}/v1/runs?run_id=he-too-big`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        duplex: 'half',
+      } as RequestInit);
+    const declared = await post(big);
+    expect(declared.status).toBe(413);
+    expect((await problemOf(declared)).type).toBe('urn:gavel:problem:body-too-large');
+    const chunks = big.match(/[\s\S]{1,8192}/g) ?? [];
+    const streamed = await post(
+      new ReadableStream({
+        pull(controller) {
+          const next = chunks.shift();
+          if (next === undefined) controller.close();
+          else controller.enqueue(new TextEncoder().encode(next));
+        },
+      }),
+    );
+    expect(streamed.status).toBe(413);
+    expect(await client.zcard('gavel:runs')).toBe(before);
+    expect(await client.exists('gavel:run:he-too-big:manifest')).toBe(0);
   });
 
   it('parses a body that arrives in small chunks split mid-line, CRLF or not, with the right line numbers', async () => {
@@ -266,6 +300,34 @@ describe('POST /v1/runs against the real gavel serve process and Redis', () => {
     });
     expect(missingSut.status).toBe(422);
     expect((await problemOf(missingSut)).errors).toEqual([{ line: null, field: 'sut', message: expect.any(String) }]);
+  });
+});
+
+describe('an idempotency claim during a long upload', () => {
+  it('is renewed while the body is still arriving: a second POST under the key gets 409 long past the claim', async () => {
+    // claims last 1 s on this server; the upload below takes several times that
+    const slow = await startApi({ ...env, GAVEL_API_IDEMPOTENCY_CLAIM_S: '1' });
+    try {
+      const held = heldOpenPost(`${slow.url}/v1/runs`, { 'idempotency-key': 'slow-upload' });
+      held.write(`${JSON.stringify(textSample(0, { id: 'slow-0' }))}\n`);
+      await waitForPendingKey();
+      for (let i = 1; i < 8; i += 1) {
+        await sleep(500);
+        held.write(`${JSON.stringify(textSample(i, { id: `slow-${i}` }))}\n`);
+      }
+      const second = await fetch(`${slow.url}/v1/runs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson', 'idempotency-key': 'slow-upload' },
+        body: jsonl([textSample(1)]),
+      });
+      expect(second.status).toBe(409);
+      expect((await problemOf(second)).type).toBe('urn:gavel:problem:idempotency-in-progress');
+      const finished = await held.end(`${JSON.stringify(textSample(8, { id: 'slow-8' }))}\n`);
+      expect(finished.status).toBe(201);
+      expect(JSON.parse(finished.body)).toMatchObject({ samples: 9, queued: 9 });
+    } finally {
+      await slow.stop();
+    }
   });
 });
 

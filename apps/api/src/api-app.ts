@@ -7,6 +7,7 @@ import type { ApiDeps } from './api-deps.ts';
 import { Health } from './api-schemas.ts';
 import { registerDecideRoutes } from './decide-routes.ts';
 import { problem, problemResponse } from './problem.ts';
+import { isRedisTimeout, redisUnavailableResponse } from './redis-unavailable.ts';
 import { registerRunRoutes } from './runs-routes.ts';
 
 const healthRoute = createRoute({
@@ -114,6 +115,10 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono {
   });
   app.notFound(() => problemResponse(problem('not-found', 404, 'Not found', 'no such route (see /openapi.json)')));
   app.onError((error, c) => {
+    if (isRedisTimeout(error)) {
+      deps.logger.warn({ method: c.req.method, path: c.req.path }, 'Redis did not answer in time: 503');
+      return redisUnavailableResponse(deps.redisTimeoutS);
+    }
     deps.logger.error({ err: error, method: c.req.method, path: c.req.path }, 'request failed');
     return problemResponse(problem('internal', 500, 'Internal error', 'the request failed; the server log says why'));
   });

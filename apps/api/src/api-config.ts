@@ -27,6 +27,8 @@ export const ApiEnv = z.object({
     .positive()
     .default(256 * 1024 * 1024),
   GAVEL_API_IDEMPOTENCY_TTL_S: z.coerce.number().int().positive().default(86_400),
+  GAVEL_API_IDEMPOTENCY_CLAIM_S: z.coerce.number().int().positive().default(600),
+  GAVEL_API_REDIS_TIMEOUT_S: z.coerce.number().positive().default(10),
   GAVEL_API_RUBRICS_DIR: z.string().min(1).optional(),
 });
 export type ApiEnv = z.infer<typeof ApiEnv>;

@@ -14,6 +14,8 @@ export interface ApiDeps {
   security: ApiSecurity;
   registry: Registry;
   logger: Logger;
+  /** How long a request waits for one Redis command before it answers 503 (`GAVEL_API_REDIS_TIMEOUT_S`). */
+  redisTimeoutS: number;
   /** How often the events stream reads a run's progress. @default 500 */
   eventsIntervalMs?: number;
 }

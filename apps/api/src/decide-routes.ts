@@ -12,6 +12,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { ApiDeps } from './api-deps.ts';
 import { RunIdParam } from './api-schemas.ts';
 import { PROBLEM_HEADERS, Problem, problem } from './problem.ts';
+import { REDIS_UNAVAILABLE } from './redis-unavailable.ts';
 
 const problemContent = { 'application/problem+json': { schema: Problem } };
 const flag = z.enum(['true', 'false']).optional();
@@ -42,6 +43,7 @@ const compareRoute = createRoute({
     }),
   },
   responses: {
+    ...REDIS_UNAVAILABLE,
     200: { description: 'The comparison', content: { 'application/json': { schema: Comparison } } },
     404: { description: 'No such run', content: problemContent },
     409: { description: 'The runs pinned different rubrics', content: problemContent },
@@ -54,6 +56,7 @@ const reviewRoute = createRoute({
   summary: 'The self-contained HTML review matrix (gavel review)',
   request: { params: RunIdParam, query: z.object({ against: z.string().optional(), allow_rubric_change: flag }) },
   responses: {
+    ...REDIS_UNAVAILABLE,
     200: { description: 'One HTML file', content: { 'text/html': { schema: z.string() } } },
     404: { description: 'No such run', content: problemContent },
     409: { description: 'The runs pinned different rubrics', content: problemContent },

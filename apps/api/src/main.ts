@@ -21,8 +21,13 @@ await runMain('gavel serve', async () => {
   const logger = createLogger({ name: 'api', level: config.GAVEL_LOG_LEVEL });
   const shutdown = createShutdown({ logger, deadlineMs: config.GAVEL_SHUTDOWN_TIMEOUT_S * 1000 });
   // Long-lived: reconnects for ever (a Redis restart must not leave the API dead until restarted);
-  // /healthz answers within its own deadline while Redis is away.
-  const redis = createRedis(config.GAVEL_REDIS_URL, { role: 'worker', connectionName: 'gavel-api' });
+  // every command has a deadline (GAVEL_API_REDIS_TIMEOUT_S): a request answers 503 rather than hang
+  // on a Redis that does not answer; /healthz answers within its own 2 s.
+  const redis = createRedis(config.GAVEL_REDIS_URL, {
+    role: 'worker',
+    connectionName: 'gavel-api',
+    commandTimeoutMs: env.GAVEL_API_REDIS_TIMEOUT_S * 1000,
+  });
   let lastRedisError = '';
   redis.on('error', (error: Error) => {
     if (error.message === lastRedisError) return;
@@ -55,13 +60,19 @@ await runMain('gavel serve', async () => {
     security,
     registry,
     logger,
+    redisTimeoutS: env.GAVEL_API_REDIS_TIMEOUT_S,
     submission: {
       store,
       sandbox: queues.sandbox,
       stages,
       rubricsDir: env.GAVEL_API_RUBRICS_DIR ?? join(ROOT, 'rubrics'),
       bundledProblems,
-      idempotency: new IdempotencyStore(redis, config.GAVEL_STORE_PREFIX, env.GAVEL_API_IDEMPOTENCY_TTL_S),
+      idempotency: new IdempotencyStore(
+        redis,
+        config.GAVEL_STORE_PREFIX,
+        env.GAVEL_API_IDEMPOTENCY_TTL_S,
+        env.GAVEL_API_IDEMPOTENCY_CLAIM_S * 1000,
+      ),
       maxBodyBytes: env.GAVEL_API_MAX_BODY_BYTES,
     },
   });

@@ -43,6 +43,7 @@ export type ProblemKind =
   | 'idempotency-conflict'
   | 'idempotency-in-progress'
   | 'rubric-mismatch'
+  | 'redis-unavailable'
   | 'internal';
 
 /** Pure: a problem document. */

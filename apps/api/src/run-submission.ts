@@ -132,6 +132,8 @@ export async function submitRun(request: Request, deps: SubmissionDeps): Promise
       { 'retry-after': '5' },
     );
   }
+  // the claim lives as long as this submission, however long its body takes to arrive
+  const stopHolding = key !== undefined && claim?.kind === 'claimed' ? deps.idempotency.hold(key, owner) : undefined;
   let done = false;
   try {
     const { sha256, parsed } = await readAndParse(request, type, deps);
@@ -206,6 +208,7 @@ export async function submitRun(request: Request, deps: SubmissionDeps): Promise
     }
     throw error;
   } finally {
+    stopHolding?.();
     if (key !== undefined && !done) await deps.idempotency.release(key, owner);
   }
 }

@@ -5,6 +5,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { ApiDeps } from './api-deps.ts';
 import { RetryResult, RunDetail, RunIdParam, RunList, RunReport, SubmittedRun } from './api-schemas.ts';
 import { PROBLEM_HEADERS, Problem, problem } from './problem.ts';
+import { REDIS_UNAVAILABLE } from './redis-unavailable.ts';
 import { HumanEvalRunBody } from './run-body.ts';
 import { runEventStream } from './run-events.ts';
 import { submitRun } from './run-submission.ts';
@@ -42,6 +43,7 @@ const submitRoute = createRoute({
     },
   },
   responses: {
+    ...REDIS_UNAVAILABLE,
     200: {
       description: 'The run already held this payload (idempotent retry)',
       content: { 'application/json': { schema: SubmittedRun } },
@@ -69,6 +71,7 @@ const listRoute = createRoute({
     }),
   },
   responses: {
+    ...REDIS_UNAVAILABLE,
     200: { description: 'A page of runs', content: { 'application/json': { schema: RunList } } },
     400: { description: 'The cursor names no run', content: problemContent },
   },
@@ -79,7 +82,11 @@ const runRoute = createRoute({
   path: '/v1/runs/{id}',
   summary: 'A run: its manifest and progress per stage',
   request: { params: RunIdParam },
-  responses: { 200: { description: 'The run', content: { 'application/json': { schema: RunDetail } } }, ...notFound },
+  responses: {
+    ...REDIS_UNAVAILABLE,
+    200: { description: 'The run', content: { 'application/json': { schema: RunDetail } } },
+    ...notFound,
+  },
 });
 
 const VerdictsQuery = z.object({
@@ -96,6 +103,7 @@ const verdictsRoute = createRoute({
     query: VerdictsQuery,
   },
   responses: {
+    ...REDIS_UNAVAILABLE,
     200: {
       description:
         'One ExportRecord (components/schemas/ExportRecord) a line; a failure mid-stream ends with one {"error": {"message", "sent"}} line',
@@ -111,6 +119,7 @@ const reportRoute = createRoute({
   summary: 'Outcomes, routing, arbitration and arbiter cost (gavel report --json)',
   request: { params: RunIdParam },
   responses: {
+    ...REDIS_UNAVAILABLE,
     200: { description: 'The report', content: { 'application/json': { schema: RunReport } } },
     ...notFound,
   },
@@ -122,6 +131,7 @@ const retryRoute = createRoute({
   summary: "Retry the run's failed jobs (gavel retry)",
   request: { params: RunIdParam, query: z.object({ stage: z.enum(STAGES).optional() }) },
   responses: {
+    ...REDIS_UNAVAILABLE,
     200: { description: 'Jobs retried per stage', content: { 'application/json': { schema: RetryResult } } },
     ...notFound,
   },
@@ -133,6 +143,7 @@ const eventsRoute = createRoute({
   summary: 'Progress as Server-Sent Events (event: progress, then event: ended)',
   request: { params: RunIdParam },
   responses: {
+    ...REDIS_UNAVAILABLE,
     200: { description: 'An event stream', content: { 'text/event-stream': { schema: z.string() } } },
     ...notFound,
   },
@@ -147,14 +158,12 @@ export function registerRunRoutes(app: OpenAPIHono, deps: ApiDeps): void {
 
   app.openapi(listRoute, async (c) => {
     const { cursor, limit } = c.req.valid('query');
-    const ids = await deps.store.listRuns();
-    const at = cursor === undefined ? -1 : ids.indexOf(cursor);
-    if (cursor !== undefined && at < 0) {
+    const found = await deps.store.runsPage(cursor, limit);
+    if (found === undefined) {
       const p = problem('invalid-request', 400, 'Unknown cursor', `cursor ${cursor} is no run (was it deleted?)`);
       return c.json(p, 400, PROBLEM_HEADERS);
     }
-    const start = at + 1;
-    const page = ids.slice(start, start + limit);
+    const page = found.ids;
     const runs = [];
     for (const id of page) {
       const [manifest, p] = await Promise.all([deps.store.findManifest(id), deps.store.progress(id)]);
@@ -169,7 +178,7 @@ export function registerRunRoutes(app: OpenAPIHono, deps: ApiDeps): void {
       });
     }
     const last = page.at(-1);
-    const next = last !== undefined && start + limit < ids.length ? last : null;
+    const next = last !== undefined && found.more ? last : null;
     return c.json({ runs, next_cursor: next }, 200);
   });
 

@@ -6,6 +6,7 @@ export { enqueueRun } from './producer.ts';
 export type { RedisRole } from './redis.ts';
 export { closeRedis, createRedis, pingWithin } from './redis.ts';
 export type { SampleRecord } from './run-export-page.ts';
+export type { RunListPage } from './run-list-page.ts';
 export type { RunProgress } from './run-progress.ts';
 export { RunStore } from './run-store.ts';
 export type { RunStoreObserver } from './run-store-observer.ts';

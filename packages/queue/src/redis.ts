@@ -7,10 +7,16 @@ export type RedisRole = 'worker' | 'client';
  * the gpu-agent, the board): it reconnects for ever with backoff (up to 5 s) and a command waits
  * for the connection instead of failing (`maxRetriesPerRequest: null`, which BullMQ workers also
  * need). `client` is for the CLI only: it fails fast so a command never hangs on a dead Redis.
+ * `commandTimeoutMs` rejects any command not answered in time (`Command timed out`, also one waiting
+ * in the offline queue); only for connections that never block (no BullMQ worker), such as the API's.
  */
-export function createRedis(url: string, options: { role?: RedisRole; connectionName?: string } = {}): Redis {
+export function createRedis(
+  url: string,
+  options: { role?: RedisRole; connectionName?: string; commandTimeoutMs?: number } = {},
+): Redis {
   const role = options.role ?? 'client';
   return new Redis(url, {
+    ...(options.commandTimeoutMs === undefined ? {} : { commandTimeout: options.commandTimeoutMs }),
     maxRetriesPerRequest: role === 'worker' ? null : 2,
     enableOfflineQueue: true,
     connectionName: options.connectionName,

@@ -1,6 +1,7 @@
 import { Facts, InputError, type RubricRef, RunManifest, Sample, type SampleFailure, Verdict } from '@gavel/core';
 import type { Redis } from 'ioredis';
 import { readSampleRecords, type SampleRecord } from './run-export-page.ts';
+import { type RunListPage, readRunsPage } from './run-list-page.ts';
 import { type RunProgress, readProgress } from './run-progress.ts';
 import { removeRunKeys } from './run-removal.ts';
 import { ObserverList, type RunStoreObserver } from './run-store-observer.ts';
@@ -94,6 +95,11 @@ export class RunStore {
 
   async listRuns(): Promise<string[]> {
     return this.redis.zrange(this.runsKey, 0, -1);
+  }
+
+  /** A page of the run list after a cursor run, oldest first (see {@link readRunsPage}). */
+  async runsPage(after: string | undefined, limit: number): Promise<RunListPage | undefined> {
+    return readRunsPage(this.redis, this.runsKey, after, limit);
   }
 
   /** The `n` most recently created runs, oldest first. */
