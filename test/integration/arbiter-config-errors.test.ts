@@ -76,6 +76,48 @@ describe('configuration mistakes stop the arbiter worker with the jobs returned,
   }
 });
 
+describe('a collect worker configured otherwise than the run pinned stops, the samples unharmed', () => {
+  for (const [what, collectEnv, pattern] of [
+    [
+      'another arbiter model',
+      { GAVEL_ARBITER_MODEL: 'claude-opus-4-6' },
+      /pinned arbiter model claude-sonnet-4-6.*GAVEL_ARBITER_MODEL=claude-sonnet-4-6/,
+    ],
+    ['no arbiter at all (GAVEL_ARBITER=none)', { GAVEL_ARBITER: 'none' }, /pinned GAVEL_ARBITER=anthropic-batch/],
+  ] as const) {
+    const n = what.length;
+    it(`${what}: a ConfigError, every collect job back in the queue, no sample failed or decided`, async () => {
+      const runId = `run-collect-cfg-${n}`;
+      rig = await startArbiterRig({ client, worker }, `collect-cfg-${n}`, runId, { collectEnv });
+      const r = rig;
+      await addStageJobs(
+        r.submitQueue,
+        r.routed.map((sampleId) => ({ runId, sampleId })),
+      );
+      // Every routed sample sent (its submit job done, its collect job added), and the collect
+      // worker stopped — or, before the fix, samples failing or decided by the wrong worker.
+      await until(
+        async () =>
+          ((await r.submitQueue.getJobCounts('completed')).completed === r.routed.length &&
+            r.configErrors.length > 0) ||
+          (await r.store.getFailures(runId)).size > 0 ||
+          (await r.store.progress(runId)).ended === 12,
+        'the collect worker to stop, or a sample to end',
+        30_000,
+      );
+      await r.stopWorkers();
+      expect(r.configErrors.length).toBeGreaterThanOrEqual(1);
+      expect(r.configErrors[0]?.message).toMatch(pattern);
+      expect((await r.store.getFailures(runId)).size).toBe(0);
+      for (const sampleId of r.routed) expect(await r.store.getFinalVerdict(runId, sampleId)).toBeUndefined();
+      const counts = await r.collectQueue.getJobCounts('failed', 'completed', 'waiting', 'delayed', 'prioritized');
+      expect(counts.failed).toBe(0);
+      expect(counts.completed).toBe(0);
+      expect((counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0)).toBe(r.routed.length);
+    });
+  }
+});
+
 describe('a batch the API refuses as too large (413)', () => {
   it('is sent in halves, recursively, and no sample fails for it', async () => {
     const runId = 'run-413';

@@ -45,6 +45,8 @@ export async function startArbiterRig(
     routeEvery?: number;
     lockTtlMs?: number;
     pinnedModel?: string;
+    /** Environment of the collect workers on top of `env` (a collect worker configured otherwise). */
+    collectEnv?: NodeJS.ProcessEnv;
   } = {},
 ): Promise<ArbiterRig> {
   const fake = await startFakeAnthropicBatches({ apiKey: API_KEY, processingMs: 300, ...options.fake });
@@ -55,7 +57,7 @@ export async function startArbiterRig(
     model: options.pinnedModel ?? ARBITER_MODEL,
     family: 'claude',
   });
-  const config = loadArbiterConfig({
+  const env = {
     GAVEL_ARBITER: 'anthropic-batch',
     GAVEL_ARBITER_MODEL: ARBITER_MODEL,
     GAVEL_ARBITER_API_KEY: API_KEY,
@@ -63,7 +65,8 @@ export async function startArbiterRig(
     GAVEL_ARBITER_POLL_S: '0.2',
     GAVEL_ARBITER_BATCH_WINDOW_S: '30',
     ...options.env,
-  });
+  };
+  const config = loadArbiterConfig(env);
   const queue = { connection: connections.client, prefix: `{${prefix}}` };
   const submitQueue = stageQueue('arbiter-submit', queue);
   const collectQueue = stageQueue('arbiter-collect', queue);
@@ -75,12 +78,15 @@ export async function startArbiterRig(
     collectQueue,
     lockTtlMs: options.lockTtlMs ?? 5_000,
   };
+  const collectConfig = options.collectEnv ? loadArbiterConfig({ ...env, ...options.collectEnv }) : config;
+  const { anthropic: _a, openai: _o, ...shared } = deps;
+  const collectDeps: ArbiterDeps = { ...shared, config: collectConfig, ...createArbiterClients(collectConfig) };
   const workers: StageWorker[] = [];
   const configErrors: ConfigError[] = [];
   const startWorkers = () => {
     for (const [stage, processor] of [
       ['arbiter-submit', createArbiterSubmitStage(deps)],
-      ['arbiter-collect', createArbiterCollectStage(deps)],
+      ['arbiter-collect', createArbiterCollectStage(collectDeps)],
     ] as const) {
       workers.push(
         startStageWorker({

@@ -61,6 +61,33 @@ describe('the arbiter loses no sample and pays for no request twice', () => {
     expect(rig.fake.counts.creates).toBeGreaterThanOrEqual(2);
   });
 
+  it('sends a sample left pending but outside the pending set (a crash between the two writes) instead of waiting for ever', async () => {
+    const runId = 'run-lost-pending';
+    rig = await startArbiterRig({ client, worker }, 'lost-pending', runId, {
+      env: { GAVEL_ARBITER_BATCH_WINDOW_S: '1' },
+    });
+    await rig.stopWorkers();
+    // What a crash between the state write and the pending-set write leaves (enterPending's first
+    // round trip, or a re-submission's transition): the sample pending, in no pending set.
+    const arb = new ArbiterStore(rig.store);
+    const [stranded] = rig.routed;
+    if (!stranded) throw new Error('no routed sample');
+    const state = { attempt: 0, custom_id: customIdFor(runId, stranded, 0), status: 'pending', batch_id: null };
+    await client.hset(arb.runKey(runId, 'state'), stranded, JSON.stringify(state));
+    await client.hset(arb.runKey(runId, 'cid'), state.custom_id, JSON.stringify({ sample_id: stranded, attempt: 0 }));
+    expect(await arb.pending(runId, 100)).toEqual([]);
+    rig.startWorkers();
+    await addStageJobs(
+      rig.submitQueue,
+      rig.routed.map((sampleId) => ({ runId, sampleId })),
+    );
+    await allEnded(rig, runId, 12);
+    expect(await rig.store.progress(runId)).toMatchObject({ verdicts: 12, failed: 0, arbitrated: 6 });
+    const sent = liveCustomIds(rig.fake);
+    expect(sent).toContain(state.custom_id);
+    expect(new Set(sent).size).toBe(sent.length);
+  });
+
   it('keeps the flush lock through an upload longer than the lock, so a second flusher sends nothing twice', async () => {
     const runId = 'run-lost-slowflush';
     // The upload takes 1.5 s, five times the lock's 300 ms TTL; a second pair of workers flushes the same run.

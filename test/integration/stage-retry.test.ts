@@ -1,4 +1,4 @@
-import { InputError, jobIdFor, type RunManifest, silentLogger } from '@gavel/core';
+import { InputError, jobIdFor, type RunManifest, silentLogger, TransientError } from '@gavel/core';
 import { createFactsGrader, createJudgeStage, type Grader } from '@gavel/judge';
 import { addStageJobs, createRedis, RunStore, type StageWorker, stageQueue, startStageWorker } from '@gavel/queue';
 import { createRubricCache } from '@gavel/rubric';
@@ -42,10 +42,15 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30
 }
 
 /**
- * The facts grader, except that the listed samples fail as bad input (`Infinity`: every time), and
- * a grading after those failures first awaits `hold` (when given).
+ * The facts grader, except that the listed samples fail as bad input (`Infinity`: every time; as
+ * a transient error when `transient`), and a grading after those failures first awaits `hold`
+ * (when given).
  */
-function scriptedGrader(failures: Map<string, number>, hold?: { reached(): void; released: Promise<void> }): Grader {
+function scriptedGrader(
+  failures: Map<string, number>,
+  hold?: { reached(): void; released: Promise<void> },
+  transient = false,
+): Grader {
   const facts = createFactsGrader();
   return {
     name: 'facts',
@@ -53,6 +58,7 @@ function scriptedGrader(failures: Map<string, number>, hold?: { reached(): void;
       const left = failures.get(input.sample.id) ?? 0;
       if (left > 0) {
         failures.set(input.sample.id, left - 1);
+        if (transient) throw new TransientError(`sample ${input.sample.id}: scripted outage`);
         throw new InputError(`sample ${input.sample.id}: scripted bad input`);
       }
       if (hold && failures.has(input.sample.id)) {
@@ -71,11 +77,12 @@ async function pipeline(
   failures: Map<string, number>,
   sampleCount: number,
   hold?: Parameters<typeof scriptedGrader>[1],
+  options: { attempts?: number; transient?: boolean } = {},
 ) {
   const rubric = await textRubric();
   const run: RunManifest = { ...manifest(rubric, { mode: 'facts' }), run_id: name };
   const store = new RunStore(client, name);
-  const context = { connection: client, prefix: `{${name}}` };
+  const context = { connection: client, prefix: `{${name}}`, attempts: options.attempts };
   const sandbox = stageQueue('sandbox', context);
   const judge = stageQueue('judge', context);
   const arbiterSubmit = stageQueue('arbiter-submit', context);
@@ -104,7 +111,7 @@ async function pipeline(
       concurrency: 4,
       processor: createJudgeStage({
         grader: createFactsGrader(),
-        factsGrader: scriptedGrader(failures, hold),
+        factsGrader: scriptedGrader(failures, hold, options.transient),
         rubrics: createRubricCache((ref) => store.getRubricText(ref)),
         arbiterSubmit,
       }),
@@ -232,5 +239,20 @@ describe('retrying a stage never strands a sample that failed downstream', () =>
       release();
     }
     await until(async () => (await store.progress(runId)).verdicts === 1, 'the verdict');
+  });
+  it('gavel retry gives a job that ran out of attempts (an outage) its attempts again, not one try', async () => {
+    // Two attempts per job; s-0's grading fails transiently three times, then grades.
+    const { store, runId, env } = await pipeline('retry-attempts', new Map([['s-0', 3]]), 1, undefined, {
+      attempts: 2,
+      transient: true,
+    });
+    await until(async () => (await store.progress(runId)).failed === 1, 'the sample to run out of attempts');
+    expect((await store.getFailures(runId)).get('s-0')).toMatchObject({ stage: 'judge', code: 'transient_exhausted' });
+    const retried = await gavel(['retry', runId], env);
+    expect(retried.code, retried.stderr).toBe(0);
+    // Its first try after the retry fails too (the outage's tail); the second grades it.
+    const waited = await gavel(['wait', runId, '--timeout', '60'], env, 90_000);
+    expect(waited.code, waited.stderr).toBe(0);
+    expect(await decisions(store, runId, ['s-0'])).toEqual({ 's-0': 'verdict' });
   });
 });

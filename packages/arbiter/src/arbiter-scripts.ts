@@ -55,3 +55,19 @@ redis.call('SREM', KEYS[2], ARGV[1])
 redis.call('ZADD', KEYS[5], ARGV[4], ARGV[3])
 redis.call('HSET', KEYS[6], ARGV[3], ARGV[5])
 return 1`;
+
+/**
+ * Puts a sample that is pending (with this custom_id) into the run's pending set and its entered
+ * set, unless there already: repairs a crash between a state write and the pending-set write
+ * (a flush reads only the set). A sample at any other status is left alone. Returns 1 when it
+ * had to add it to the pending set.
+ *
+ * KEYS: state hash, pending zset, entered set. ARGV: sample id, custom_id, now ms.
+ */
+export const ENSURE_PENDING = `
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local s = cjson.decode(raw)
+if s.status ~= 'pending' or s.custom_id ~= ARGV[2] then return 0 end
+redis.call('SADD', KEYS[3], ARGV[1])
+return redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[1])`;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RunStore } from '@gavel/queue';
 import { ArbiterSampleState, BatchRecord, SubmitIntent } from './arbiter-records.ts';
-import { COMMIT_IF_OPEN, RELEASE_LOCK, RENEW_LOCK, SET_STATE_IF } from './arbiter-scripts.ts';
+import { COMMIT_IF_OPEN, ENSURE_PENDING, RELEASE_LOCK, RENEW_LOCK, SET_STATE_IF } from './arbiter-scripts.ts';
 import { RequestCost } from './cost-ledger.ts';
 
 type ArbRedis = RunStore['redis'] & {
@@ -16,6 +16,14 @@ type ArbRedis = RunStore['redis'] & {
   gavelArbRelease(key: string, token: string): Promise<number>;
   gavelArbRenew(key: string, token: string, ttlMs: number): Promise<number>;
   gavelArbCommitIfOpen(...keysAndArgs: (string | number)[]): Promise<number>;
+  gavelArbEnsurePending(
+    state: string,
+    pending: string,
+    entered: string,
+    id: string,
+    customId: string,
+    now: number,
+  ): Promise<number>;
 };
 
 /**
@@ -39,6 +47,7 @@ export class ArbiterStore {
       r.defineCommand('gavelArbRelease', { numberOfKeys: 1, lua: RELEASE_LOCK });
       r.defineCommand('gavelArbRenew', { numberOfKeys: 1, lua: RENEW_LOCK });
       r.defineCommand('gavelArbCommitIfOpen', { numberOfKeys: 6, lua: COMMIT_IF_OPEN });
+      r.defineCommand('gavelArbEnsurePending', { numberOfKeys: 3, lua: ENSURE_PENDING });
     }
     this.redis = r;
   }
@@ -72,6 +81,22 @@ export class ArbiterStore {
     if (results?.[0]?.[1] === 1) await this.redis.zadd(this.runKey(runId, 'pending'), 'NX', now, sampleId);
     await this.redis.sadd(this.runKey(runId, 'entered'), sampleId);
     return (await this.getState(runId, sampleId)) ?? state;
+  }
+
+  /**
+   * Makes sure a sample still pending as `state` is in the run's pending set (which is all a flush
+   * reads): a crash between its state write and the set write left it out. True when it was out.
+   */
+  async ensurePending(runId: string, sampleId: string, state: ArbiterSampleState, now: number): Promise<boolean> {
+    const added = await this.redis.gavelArbEnsurePending(
+      this.runKey(runId, 'state'),
+      this.runKey(runId, 'pending'),
+      this.runKey(runId, 'entered'),
+      sampleId,
+      state.custom_id,
+      now,
+    );
+    return added === 1;
   }
 
   /** Moves a sample from `from` to `to` only if it is still exactly at `from`. */

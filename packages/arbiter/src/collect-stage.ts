@@ -1,4 +1,4 @@
-import { InputError, TransientError } from '@gavel/core';
+import { ConfigError, InputError, TransientError } from '@gavel/core';
 import { SAMPLE_JOB_NAME, type StageProcessor } from '@gavel/queue';
 import { DelayedError } from 'bullmq';
 import { reaskAlone } from './answer-reask.ts';
@@ -10,6 +10,7 @@ import { pollDelayMs } from './batch-policy.ts';
 import { collectBatch } from './batch-results.ts';
 import { cacheHeartbeat } from './cache-heartbeat.ts';
 import { drainDuplicates } from './duplicate-drain.ts';
+import { pinnedArbiterMismatch } from './pinned-arbiter.ts';
 import { createResultSettler } from './result-settle.ts';
 import { arbiterJobId } from './stage-jobs.ts';
 
@@ -21,7 +22,9 @@ import { arbiterJobId } from './stage-jobs.ts';
  * its own by its own job; a sample re-submitted (pending again) gets that attempt's submit job
  * from here too, idempotently, so a crash between the results and their re-submission strands
  * nothing. Every state change is a compare-and-set on the sample's attempt, so a crash
- * mid-collection and a second read change nothing twice.
+ * mid-collection and a second read change nothing twice. A worker whose arbiter differs from the
+ * run's pinned one (it would re-ask, and price, with another model) is misconfigured: a
+ * {@link ConfigError}, the job returned for a worker configured as the run pinned.
  */
 export function createArbiterCollectStage(deps: ArbiterDeps): StageProcessor {
   const { config } = deps;
@@ -36,8 +39,10 @@ export function createArbiterCollectStage(deps: ArbiterDeps): StageProcessor {
 
   return async (payload, { store, signal, log, job }) => {
     const { runId, sampleId } = payload;
+    const mismatch = pinnedArbiterMismatch((await store.getManifest(runId)).stages.arbiter, config);
+    if (mismatch) throw new ConfigError(`run ${runId}: ${mismatch}`);
     const client = deps.anthropic;
-    if (!client) throw new InputError('arbiter-collect needs GAVEL_ARBITER=anthropic-batch');
+    if (!client) throw new ConfigError('GAVEL_ARBITER=anthropic-batch but no Anthropic client was built');
     const arb = new ArbiterStore(store);
     for (let round = 0; round < 2; round += 1) {
       if (await store.getFinalVerdict(runId, sampleId)) return;

@@ -74,6 +74,11 @@ export function createArbiterSubmitStage(deps: ArbiterDeps): StageProcessor {
       (await arb.enterPending(runId, sampleId, customIdFor(runId, sampleId, 0), Date.now()));
     let waitMs = 0;
     if (state.status === 'pending') {
+      if (await arb.ensurePending(runId, sampleId, state, Date.now()))
+        log.warn(
+          { customId: state.custom_id },
+          'pending sample was missing from the pending set (a crash mid-write); re-added',
+        );
       waitMs = await flushRun(deps, metrics, client, store, arb, runId, signal, log);
       state = (await arb.getState(runId, sampleId)) ?? state;
     }

@@ -69,7 +69,8 @@ export async function addOrRetryJob(queue: Queue<SampleJob>, data: SampleJob, jo
   if ((await queue.getJobState(jobId)) !== 'failed') return;
   const held = await queue.getJob(jobId);
   try {
-    await held?.retry('failed');
+    // With its attempts afresh (attemptsStarted is kept: the worker clears the failure by it).
+    await held?.retry('failed', { resetAttemptsMade: true });
   } catch (error) {
     // Another process retried it first: it is no longer failed, which is all this wanted.
     if ((await queue.getJobState(jobId)) === 'failed') throw error;

@@ -2,8 +2,8 @@ import { parseJobId, type Stage } from '@gavel/core';
 import type { RunStore, StageQueue } from '@gavel/queue';
 
 /**
- * Retries a run's failed jobs in the given stages (each sample runs that stage again and continues
- * down the pipeline); returns how many were retried per stage.
+ * Retries a run's failed jobs in the given stages (each sample runs that stage again, with all its
+ * attempts, and continues down the pipeline); returns how many were retried per stage.
  */
 export async function retryFailedJobs(
   store: RunStore,
@@ -22,7 +22,8 @@ export async function retryFailedJobs(
     }
     for (const job of failed) {
       await store.clearFailure(runId, job.data.sampleId);
-      await job.retry('failed');
+      // Its attempts afresh: one that ran out of them (an outage) would otherwise get a single try.
+      await job.retry('failed', { resetAttemptsMade: true });
     }
     retried[stage] = failed.length;
   }

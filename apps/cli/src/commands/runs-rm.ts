@@ -27,7 +27,7 @@ export interface RemovedRun {
 
 /**
  * Removes one run: its jobs in every stage queue, then its run-store keys and its arbiter batch
- * records, then its entry in the run list (last, so an interrupted removal can be run again).
+ * records (its cancelled duplicates' too), then its entry in the run list (last, so an interrupted removal can be run again).
  * Refuses while a job of the run is active, unless `force`.
  */
 export async function removeRun(context: CliContext, runId: string, force: boolean): Promise<RemovedRun> {
@@ -49,7 +49,9 @@ export async function removeRun(context: CliContext, runId: string, force: boole
   }
   const arb = new ArbiterStore(context.store);
   let keysRemoved = 0;
-  for (const batchId of await arb.runBatches(runId)) {
+  // Its batches and the duplicates it cancelled: both are in the global claimed set.
+  const batchIds = new Set([...(await arb.runBatches(runId)), ...(await arb.duplicates(runId))]);
+  for (const batchId of batchIds) {
     let cursor = '0';
     do {
       const [next, keys] = await context.redis.scan(cursor, 'MATCH', `${arb.batchKey(batchId)}*`, 'COUNT', 1000);
