@@ -68,6 +68,25 @@ describe('facts-only grading', () => {
     expect(verdict.flags).toEqual(['fabricated_claim']);
   });
 
+  it('flags a verdict whose sample ran under lower limits than its run pinned, and says which', async () => {
+    const rubric = await loadRubric(LIBRARY, 'text-answer');
+    const sandbox = { image: 'gavel-sandbox:t', image_digest: 'sha256:00' };
+    const capped = gradeFromFacts(
+      facts({
+        reference: { exact_match: true, f1: 1, references: 1 },
+        sandbox: { ...sandbox, capped: [{ field: 'wall_s', asked: 60, applied: 30 }] },
+      }),
+      rubric,
+    );
+    expect(capped.flags).toEqual(['sandbox_limits_capped']);
+    expect(capped.rationale).toContain('wall_s 30 (run pinned 60)');
+    const within = gradeFromFacts(
+      facts({ reference: { exact_match: true, f1: 1, references: 1 }, sandbox: { ...sandbox, capped: [] } }),
+      rubric,
+    );
+    expect(within.flags).toEqual([]);
+  });
+
   it('refuses to invent a verdict when there is no fact to grade by', async () => {
     const rubric = await loadRubric(LIBRARY, 'text-answer');
     expect(() => gradeFromFacts(facts({}), rubric)).toThrow(/no fact to grade this text sample/);

@@ -1,5 +1,6 @@
 import { type CriterionScore, type Facts, InputError, type Verdict } from '@gavel/core';
 import type { FactMetric, LoadedRubric } from '@gavel/rubric';
+import { factFlags } from './fact-flags.ts';
 import type { GradeInput, Grader } from './grader.ts';
 
 /** A fact's value as a 0–1 score, or undefined when the facts do not have it. */
@@ -76,12 +77,15 @@ export function gradeFromFacts(facts: Facts, rubric: LoadedRubric, now: Date = n
     finding: s.score < 1 ? describe(s.metric, facts) : null,
   }));
   const reasons = scored.map((s) => `${s.criterion.id} ${s.score.toFixed(3)} (${describe(s.metric, facts)})`);
-  const flags = facts.fabricated_claim.length > 0 ? ['fabricated_claim'] : [];
+  const flags = factFlags(facts);
   const rationale = [
     `Facts-only verdict: weighted score ${score.toFixed(3)} against pass threshold ${rubric.pass_threshold}.`,
     `Criteria scored from facts: ${reasons.join('; ')}.`,
     facts.tests && !testsOk ? 'Not every expected test passed.' : '',
-    flags.length > 0 ? `Fabricated claims: ${facts.fabricated_claim.join(', ')}.` : '',
+    facts.fabricated_claim.length > 0 ? `Fabricated claims: ${facts.fabricated_claim.join(', ')}.` : '',
+    flags.includes('sandbox_limits_capped')
+      ? `Ran under the worker's lower limits: ${(facts.sandbox?.capped ?? []).map((c) => `${c.field} ${c.applied} (run pinned ${c.asked})`).join(', ')}.`
+      : '',
   ]
     .filter(Boolean)
     .join(' ');

@@ -5,6 +5,7 @@ import { SPAN_ATTR, withSpan } from '@gavel/telemetry';
 import { parseGraderAnswer } from './answer-parser.ts';
 import { summariseConsistency } from './consistency.ts';
 import { promptFitProblem, truncationProblem } from './context-guard.ts';
+import { factFlags } from './fact-flags.ts';
 import { checkFamilyClash } from './family-clash.ts';
 import type { GradeInput, Grader } from './grader.ts';
 import { InflightLimiter } from './inflight-limiter.ts';
@@ -197,7 +198,7 @@ export async function createLlmGrader(
       const decision = route(answers, facts, rubric, run.routing);
       const flags: string[] = [];
       if (isCompressedPrecision(sample.sut.precision)) flags.push('sut_compressed');
-      if (facts.fabricated_claim.length > 0) flags.push('fabricated_claim');
+      flags.push(...factFlags(facts));
       if (consistency.majority !== primary.pass) flags.push('majority_differs');
       return {
         pass: primary.pass,

@@ -28,6 +28,31 @@ function runs(over: { candidateHash?: string; judgeModel?: string } = {}): [RunR
   return [base, candidate];
 }
 
+describe('compareRuns drift of capped sandbox limits', () => {
+  it("counts the samples that ran under a worker's lower limits than their run pinned", () => {
+    const [base, candidate] = runs();
+    // Candidate samples T0–T2 ran on a worker that capped wall_s: 3 of 10 against 0 of 10.
+    const capped = {
+      ...candidate,
+      records: candidate.records.map((r, i) =>
+        i < 3 && r.facts?.sandbox
+          ? {
+              ...r,
+              facts: {
+                ...r.facts,
+                sandbox: { ...r.facts.sandbox, capped: [{ field: 'wall_s', asked: 60, applied: 30 }] },
+              },
+            }
+          : r,
+      ),
+    };
+    const drift = compareRuns(base, capped).facts.find((f) => f.id === 'sandbox_limits_capped');
+    expect(drift).toMatchObject({ n: 10, base_mean: 0 });
+    expect(drift?.candidate_mean).toBeCloseTo(0.3, 12);
+    expect(drift?.delta).toBeCloseTo(0.3, 12);
+  });
+});
+
 describe('compareRuns on a hand-computed pair of runs', () => {
   const [base, candidate] = runs();
   const c = compareRuns(base, candidate);
@@ -159,6 +184,12 @@ describe('compareRuns on a hand-computed pair of runs', () => {
     // No sample was judged with self-consistency or arbitrated: those facts apply to no pair.
     expect(c.facts.find((f) => f.id === 'judge_agreement')?.n).toBe(0);
     expect(c.facts.find((f) => f.id === 'arbiter_overturns')?.n).toBe(0);
+    // Every sample ran under its run's own limits in both runs: 0 of 10 capped on each side.
+    expect(c.facts.find((f) => f.id === 'sandbox_limits_capped')).toMatchObject({
+      n: 10,
+      base_mean: 0,
+      candidate_mean: 0,
+    });
     expect(c.criteria).toHaveLength(1);
     expect(c.criteria[0]?.id).toBe('correct');
     expect(c.criteria[0]?.delta).toBeCloseTo(-0.1, 12);

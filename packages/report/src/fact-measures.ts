@@ -66,6 +66,12 @@ export const FACT_MEASURES: readonly FactMeasure[] = [
     value: ({ facts }) => (facts ? flag(facts.fabricated_claim.length > 0) : null),
   },
   {
+    id: 'sandbox_limits_capped',
+    label: 'ran under capped sandbox limits',
+    kind: 'rate',
+    value: ({ facts }) => (facts?.sandbox ? flag((facts.sandbox.capped?.length ?? 0) > 0) : null),
+  },
+  {
     id: 'routed_to_arbiter',
     label: 'routed to the arbiter',
     kind: 'rate',
