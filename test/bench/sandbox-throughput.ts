@@ -13,7 +13,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { type Facts, HumanEvalProblem, humanEvalSample, type Sample, SandboxRunConfig } from '@gavel/core';
+import {
+  type Facts,
+  HumanEvalProblem,
+  humanEvalSample,
+  type PointwiseSample as Sample,
+  SandboxRunConfig,
+} from '@gavel/core';
 import { createDockerSandbox, loadSandboxConfig, sampleWorkspace, workspaceTar } from '@gavel/sandbox';
 
 const arg = (name: string, dflt: string) => {

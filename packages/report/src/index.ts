@@ -5,6 +5,8 @@ export { formatComparison } from './format-comparison.ts';
 export type { JudgeAgreement, JudgeRecheck } from './judge-agreement.ts';
 export { judgeAgreement, pickEvenly } from './judge-agreement.ts';
 export { junitXml } from './junit-xml.ts';
+export type { TaskPassCounts } from './pass-at-k.ts';
+export { meanPassAtK, passAtK, passCountsByTask } from './pass-at-k.ts';
 export { reviewComparisonView } from './review-comparison.ts';
 export { reviewCsv } from './review-csv.ts';
 export type { ReviewComparisonView, ReviewPageInput } from './review-html.ts';
