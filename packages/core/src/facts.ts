@@ -56,6 +56,8 @@ export type ToolFacts = z.infer<typeof ToolFacts>;
 export const PairSideFacts = z.object({
   chars: z.number().int().nonnegative(),
   words: z.number().int().nonnegative(),
+  /** Image parts in the output. */
+  images: z.number().int().nonnegative().optional(),
   reference: ReferenceFacts.nullable(),
 });
 export type PairSideFacts = z.infer<typeof PairSideFacts>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Content } from './content.ts';
 import { Id } from './ids.ts';
 
 /** The model (system under test) that produced a sample. */
@@ -85,8 +86,9 @@ export const PairSample = z
     id: Id,
     kind: z.literal('pair'),
     task_id: z.string().min(1).max(200).optional(),
-    prompt: z.string(),
-    outputs: z.object({ a: z.string(), b: z.string() }).strict(),
+    /** A string, or a list of parts: text, structured data (`json`), images. */
+    prompt: Content,
+    outputs: z.object({ a: Content, b: Content }).strict(),
     systems: z.object({ a: Sut, b: Sut }).strict(),
     reference: Reference.optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
@@ -95,7 +97,9 @@ export const PairSample = z
 export type PairSample = z.infer<typeof PairSample>;
 
 /** One line of a native JSONL dataset, told apart by `kind`. */
-export const Sample = z.discriminatedUnion('kind', [PointwiseSample, PairSample]);
+export const Sample = z.discriminatedUnion('kind', [PointwiseSample, PairSample], {
+  error: () => `Invalid option: expected one of ${SampleKind.options.map((k) => `"${k}"`).join('|')}`,
+});
 export type Sample = z.infer<typeof Sample>;
 
 /** Every system whose output a sample holds (one for a pointwise sample, two for a pair). */

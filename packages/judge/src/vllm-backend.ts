@@ -6,6 +6,7 @@ import { requestJson } from './http-json.ts';
 import type { JudgeBackend, JudgeReply, JudgeRequest, PromptCount } from './judge-backend.ts';
 import type { ChatMessage } from './prompt-layout.ts';
 import { isRetryableStatus, retryAfterMs, ServerUnavailable, withServerRetry } from './server-failure.ts';
+import { openAiMessages } from './wire-messages.ts';
 
 export interface VllmBackendOptions {
   /** Server root, e.g. `http://127.0.0.1:8000` (the OpenAI API is under `/v1`). */
@@ -16,6 +17,9 @@ export interface VllmBackendOptions {
   requestTimeoutMs: number;
   startupWaitMs: number;
 }
+
+/** A 1×1 PNG: the start-up probe of whether the served model takes images. */
+const PROBE_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
 
 /** Maps an `openai` SDK failure to gavel's typed errors. */
 function mapSdkError(error: unknown, signal: AbortSignal, what: string): never {
@@ -83,11 +87,41 @@ export function createVllmBackend(options: VllmBackendOptions): JudgeBackend {
       return window as number;
     },
 
+    async checkVision(signal) {
+      // One tiny image: a text-only model (or one served without room for images) answers 400.
+      try {
+        await client.chat.completions.create(
+          {
+            model: options.model,
+            max_tokens: 1,
+            messages: [
+              {
+                role: 'user',
+                content: [
+                  { type: 'text', text: 'OK?' },
+                  { type: 'image_url', image_url: { url: `data:image/png;base64,${PROBE_PNG}` } },
+                ],
+              },
+            ],
+          },
+          { signal, timeout: options.requestTimeoutMs },
+        );
+      } catch (error) {
+        if (error instanceof OpenAI.APIError && (error.status === 400 || error.status === 422)) {
+          throw new ConfigError(
+            `${server}: the served model does not accept images (${error.message}); serve a vision model with room for every image of a pair prompt, e.g. vllm serve MODEL --limit-mm-per-prompt '{"image": 4}', or unset GAVEL_JUDGE_VISION`,
+            { cause: error },
+          );
+        }
+        return mapSdkError(error, signal, `POST ${options.url}/v1/chat/completions (vision check)`);
+      }
+    },
+
     async countPrompt(messages: ChatMessage[], signal): Promise<PromptCount> {
       const body = await requestJson(
         'POST',
         `${options.url}/tokenize`,
-        { model: options.model, messages, add_generation_prompt: true },
+        { model: options.model, messages: openAiMessages(messages), add_generation_prompt: true },
         { signal, timeoutMs: options.requestTimeoutMs, headers },
       );
       const { count, max_model_len } = endpointReply(VllmTokenizeReply, body, `${server}: POST /tokenize`);
@@ -99,7 +133,7 @@ export function createVllmBackend(options: VllmBackendOptions): JudgeBackend {
         const completion = await client.chat.completions.create(
           {
             model: options.model,
-            messages: request.messages,
+            messages: openAiMessages(request.messages) as OpenAI.Chat.ChatCompletionMessageParam[],
             temperature: request.temperature,
             seed: request.seed,
             max_tokens: request.maxOutputTokens,

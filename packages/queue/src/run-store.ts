@@ -1,5 +1,6 @@
 import { Facts, InputError, type RubricRef, RunManifest, Sample, type SampleFailure, Verdict } from '@gavel/core';
 import type { Redis } from 'ioredis';
+import { ImageStore } from './image-store.ts';
 import { readSampleRecords, type SampleRecord } from './run-export-page.ts';
 import { type RunListPage, readRunsPage } from './run-list-page.ts';
 import { type RunProgress, readProgress } from './run-progress.ts';
@@ -21,11 +22,14 @@ export class RunStore {
   private readonly manifests = new Map<string, RunManifest>();
   private readonly observers = new ObserverList();
   private readonly failures: SampleFailures;
+  /** Images, content-addressed (see {@link ImageStore}). */
+  readonly images: ImageStore;
 
   constructor(redis: Redis, prefix = 'gavel') {
     this.prefix = prefix;
     this.redis = withStoreScripts(redis);
     this.failures = new SampleFailures(this.redis, (runId, part) => this.key(runId, part));
+    this.images = new ImageStore(this.redis, prefix);
   }
 
   /** Adds an observer of first writes (metrics); see {@link RunStoreObserver}. */

@@ -1,4 +1,4 @@
-import { Facts, RubricRef, type RunManifest, SampleFailure, SampleKind, Sut, Verdict } from '@gavel/core';
+import { Content, Facts, RubricRef, type RunManifest, SampleFailure, SampleKind, Sut, Verdict } from '@gavel/core';
 import { z } from 'zod';
 
 /**
@@ -26,7 +26,7 @@ export const ExportRecord = z.object({
   prompt: z.string().optional(),
   output: z.string().optional(),
   /** A pair's two outputs and systems (`sut` is then the candidate, `b`). */
-  outputs: z.object({ a: z.string(), b: z.string() }).optional(),
+  outputs: z.object({ a: Content, b: Content }).optional(),
   systems: z.object({ a: Sut, b: Sut }).optional(),
 });
 export type ExportRecord = z.infer<typeof ExportRecord>;

@@ -1,5 +1,6 @@
 import type { RequestCost } from '@gavel/arbiter';
 import {
+  contentText,
   type Facts,
   primarySystem,
   type RunManifest,
@@ -39,7 +40,7 @@ export function exportRecord(
     rubric: manifest.rubrics[entry.sample.kind] ?? null,
     arbiter_cost: entry.verdict?.arbiter ? (ledger.get(entry.verdict.arbiter.custom_id) ?? null) : null,
     trace_id: entry.traceId ?? null,
-    prompt: entry.sample.prompt,
+    prompt: entry.sample.kind === 'pair' ? contentText(entry.sample.prompt) : entry.sample.prompt,
     ...(entry.sample.kind === 'pair'
       ? { outputs: entry.sample.outputs, systems: entry.sample.systems }
       : { output: entry.sample.output }),

@@ -1,3 +1,5 @@
+export type { DatasetImages } from './dataset-images.ts';
+export { resolveDatasetImages, sampleImageHashes } from './dataset-images.ts';
 export { exportRecord } from './export-record.ts';
 export { retryFailedJobs } from './retry-failed.ts';
 export type { DatasetCheck } from './run-preparation.ts';

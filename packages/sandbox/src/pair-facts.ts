@@ -1,8 +1,10 @@
-import type { Facts, PairSample, PairSideFacts } from '@gavel/core';
+import { type Content, contentImages, contentText, type Facts, type PairSample, type PairSideFacts } from '@gavel/core';
 import { referenceFacts } from './reference-metrics.ts';
 
-function sideFacts(output: string, reference: PairSample['reference']): PairSideFacts {
+function sideFacts(content: Content, reference: PairSample['reference']): PairSideFacts {
+  const output = contentText(content);
   return {
+    images: contentImages(content).length,
     chars: output.length,
     words: output.split(/\s+/).filter(Boolean).length,
     reference: reference === undefined ? null : referenceFacts(output, reference),
