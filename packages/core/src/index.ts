@@ -17,12 +17,14 @@ export { envBoolean, envPort, parseEnv, withoutPassword } from './env.ts';
 export { ConfigError, coerceError, InputError, TransientError } from './errors.ts';
 export { EXIT_CONFIG, runMain } from './exit-on-config-error.ts';
 export { Diagnostic, Facts, ReferenceFacts, TestCase, TestFacts, TestOutcome, ToolFacts } from './facts.ts';
+export { Completion, CompletionUsage, GenerationIntent, GenerationSlot } from './generation.ts';
 export { ID_PATTERN, Id, jobIdFor, parseJobId, toIdSafe } from './ids.ts';
 export { SampleJob } from './job.ts';
 export type { Logger } from './logger.ts';
 export { silentLogger } from './logger.ts';
 export {
   ArbiterRunConfig,
+  GenerateRunConfig,
   JudgeRunConfig,
   RoutingConfig,
   RubricRef,

@@ -1,6 +1,7 @@
 import { Facts, InputError, type RubricRef, RunManifest, Sample, type SampleFailure, Verdict } from '@gavel/core';
 import type { Redis } from 'ioredis';
-import { readSampleRecords, type SampleRecord } from './run-export-page.ts';
+import { GenerationRecords } from './generation-records.ts';
+import { readSampleRecords, type SampleRecord, withCompletion } from './run-export-page.ts';
 import { type RunListPage, readRunsPage } from './run-list-page.ts';
 import { type RunProgress, readProgress } from './run-progress.ts';
 import { removeRunKeys } from './run-removal.ts';
@@ -21,11 +22,14 @@ export class RunStore {
   private readonly manifests = new Map<string, RunManifest>();
   private readonly observers = new ObserverList();
   private readonly failures: SampleFailures;
+  /** The generate stage's completions and request intents (see {@link GenerationRecords}). */
+  readonly generation: GenerationRecords;
 
   constructor(redis: Redis, prefix = 'gavel') {
     this.prefix = prefix;
     this.redis = withStoreScripts(redis);
     this.failures = new SampleFailures(this.redis, (runId, part) => this.key(runId, part));
+    this.generation = new GenerationRecords(this.redis, (runId, part) => this.key(runId, part));
   }
 
   /** Adds an observer of first writes (metrics); see {@link RunStoreObserver}. */
@@ -144,9 +148,12 @@ export class RunStore {
   }
 
   async getSample(runId: string, sampleId: string): Promise<Sample> {
-    const raw = await this.redis.hget(this.key(runId, 'samples'), sampleId);
+    const [raw, completion] = await Promise.all([
+      this.redis.hget(this.key(runId, 'samples'), sampleId),
+      this.generation.completion(runId, sampleId),
+    ]);
     if (raw === null) throw new InputError(`run ${runId}: sample ${sampleId} is not in the run store`);
-    return Sample.parse(JSON.parse(raw));
+    return withCompletion(Sample.parse(JSON.parse(raw)), completion);
   }
 
   async sampleIds(runId: string, start = 0, stop = -1): Promise<string[]> {
@@ -158,11 +165,17 @@ export class RunStore {
   async loadForStage(
     runId: string,
     sampleId: string,
-  ): Promise<Pick<SampleRecord, 'sample' | 'facts' | 'judgement' | 'verdict'>> {
+  ): Promise<Pick<SampleRecord, 'sample' | 'facts' | 'judgement' | 'verdict' | 'completion'>> {
     const notStored = (): Error => new InputError(`run ${runId}: sample ${sampleId} is not in the run store`);
     const [record] = await readSampleRecords(this.redis, runId, (part) => this.key(runId, part), [sampleId], notStored);
     if (!record) throw notStored();
-    return { sample: record.sample, facts: record.facts, judgement: record.judgement, verdict: record.verdict };
+    return {
+      sample: record.sample,
+      facts: record.facts,
+      judgement: record.judgement,
+      verdict: record.verdict,
+      completion: record.completion,
+    };
   }
 
   async getFacts(runId: string, sampleId: string): Promise<Facts | undefined> {
