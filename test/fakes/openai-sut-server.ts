@@ -60,6 +60,8 @@ export interface FakeSut {
   readonly generations: Map<string, number>;
   readonly counts: { completions: number; models: number; lists: number; failed: number; tokenize: number };
   readonly peakInflight: number;
+  /** Completions being generated right now. */
+  readonly inflight: number;
   /** The next `times` completion requests fail with `status` (and `retry-after` seconds). */
   failNext(times: number, status: number, retryAfterS?: number): void;
   close(): Promise<void>;
@@ -265,6 +267,9 @@ export async function startFakeSut(options: FakeSutOptions): Promise<FakeSut> {
     counts,
     get peakInflight() {
       return peakInflight;
+    },
+    get inflight() {
+      return inflight;
     },
     failNext(times, status, retryAfterS) {
       for (let i = 0; i < times; i++) faults.push({ status, retryAfterS });

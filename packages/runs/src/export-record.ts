@@ -1,5 +1,5 @@
 import type { RequestCost } from '@gavel/arbiter';
-import type { Facts, RunManifest, Sample, SampleFailure, Verdict } from '@gavel/core';
+import type { Completion, Facts, RunManifest, Sample, SampleFailure, Verdict } from '@gavel/core';
 import type { ExportRecord } from '@gavel/report';
 
 /** One run-store entry as the export record `gavel export` writes. */
@@ -14,8 +14,10 @@ export function exportRecord(
     verdict?: Verdict;
     failure?: SampleFailure;
     traceId?: string;
+    completion?: Completion;
   },
 ): ExportRecord {
+  const slot = entry.sample.generation;
   const status = entry.verdict ? 'verdict' : entry.failure ? 'failed' : 'pending';
   return {
     run_id: manifest.run_id,
@@ -34,5 +36,11 @@ export function exportRecord(
     trace_id: entry.traceId ?? null,
     prompt: entry.sample.prompt,
     output: entry.sample.output,
+    ...(slot ? { generation: { slot, completion: entry.completion ? withoutRaw(entry.completion) : null } } : {}),
   };
+}
+
+function withoutRaw(completion: Completion): Omit<Completion, 'raw'> {
+  const { raw: _raw, ...rest } = completion;
+  return rest;
 }

@@ -11,3 +11,4 @@ export type { RunStatus, StageStatus } from './run-status.ts';
 export { runStatus } from './run-status.ts';
 export type { SutEstimate, TokenPrice } from './sut-budget.ts';
 export { approximateTokens, budgetProblem, estimateRun, formatEstimate } from './sut-budget.ts';
+export type { GenerationReport, PassAtK } from './generation-report.ts';

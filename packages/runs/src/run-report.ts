@@ -1,5 +1,7 @@
 import { costReport } from '@gavel/arbiter';
 import type { RunStore } from '@gavel/queue';
+import { passCountsByTask } from '@gavel/report';
+import { type GenerationReport, generationReport } from './generation-report.ts';
 
 /** `gavel report`'s figures: outcomes, routing, arbitration and the arbiter's cost. */
 export interface RunReport {
@@ -15,6 +17,8 @@ export interface RunReport {
   arbitration: Record<string, number>;
   flags: Record<string, number>;
   arbiter_cost: Awaited<ReturnType<typeof costReport>>['total'];
+  /** On a generate run: the SUT's completions, their cost, and pass@k over tasks. */
+  generation: GenerationReport | null;
 }
 
 function bump(counts: Record<string, number>, key: string): void {
@@ -36,7 +40,10 @@ export async function runReport(store: RunStore, runId: string): Promise<RunRepo
     arbitration: {},
     flags: {},
     arbiter_cost: (await costReport(store, runId)).total,
+    generation: null,
   };
+  const pinned = (await store.getManifest(runId)).stages.generate;
+  const outcomes: { taskId: string; passed: boolean }[] = [];
   for (let start = 0; ; start += 500) {
     const ids = await store.sampleIds(runId, start, start + 499);
     if (ids.length === 0) break;
@@ -55,10 +62,13 @@ export async function runReport(store: RunStore, runId: string): Promise<RunRepo
       if (!verdict) continue;
       report.verdicts += 1;
       if (verdict.pass) report.passed += 1;
+      outcomes.push({ taskId: entry.sample.task_id ?? entry.id, passed: verdict.pass });
       bump(report.verdict_sources, verdict.source);
       bump(report.arbitration, verdict.arbitration);
       for (const flag of verdict.flags) bump(report.flags, flag);
     }
   }
+  if (pinned) report.generation = generationReport(pinned, await store.generation.all(runId), passCountsByTask(outcomes));
   return report;
 }
+
