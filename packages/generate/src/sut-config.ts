@@ -1,13 +1,17 @@
 import { parseEnv } from '@gavel/core';
 import { z } from 'zod';
 
+/** An unset variable, or one set to the empty string (compose's `${VAR:-}`), is absent. */
+const unsetIfEmpty = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
 /** The system under test's endpoint (`GAVEL_SUT_*`), parsed in the generate worker's main and the producer. */
 export const SutEnv = z.object({
   /** Server root of any OpenAI-compatible endpoint (vLLM, Ollama's `/v1`, a hosted API). */
-  GAVEL_SUT_URL: z.string().url().optional(),
-  GAVEL_SUT_MODEL: z.string().min(1).optional(),
+  GAVEL_SUT_URL: unsetIfEmpty(z.string().url()),
+  GAVEL_SUT_MODEL: unsetIfEmpty(z.string().min(1)),
   /** Bearer key; never logged. */
-  GAVEL_SUT_API_KEY: z.string().min(1).optional(),
+  GAVEL_SUT_API_KEY: unsetIfEmpty(z.string().min(1)),
   /** Completion requests in flight per generate worker process, shared by all its jobs. @default 16 */
   GAVEL_SUT_INFLIGHT: z.coerce.number().int().positive().max(4096).default(16),
   /** Per-request deadline in seconds. @default 600 */

@@ -1,4 +1,14 @@
-import { Completion, Facts, GenerationSlot, RubricRef, type RunManifest, SampleFailure, SampleKind, Sut, Verdict } from '@gavel/core';
+import {
+  Completion,
+  Facts,
+  GenerationSlot,
+  RubricRef,
+  type RunManifest,
+  SampleFailure,
+  SampleKind,
+  Sut,
+  Verdict,
+} from '@gavel/core';
 import { z } from 'zod';
 
 /**

@@ -68,7 +68,7 @@ export async function runReport(store: RunStore, runId: string): Promise<RunRepo
       for (const flag of verdict.flags) bump(report.flags, flag);
     }
   }
-  if (pinned) report.generation = generationReport(pinned, await store.generation.all(runId), passCountsByTask(outcomes));
+  if (pinned)
+    report.generation = generationReport(pinned, await store.generation.all(runId), passCountsByTask(outcomes));
   return report;
 }
-
