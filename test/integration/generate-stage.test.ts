@@ -1,6 +1,9 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Completion, RunManifest, silentLogger } from '@gavel/core';
-import { createGenerateStage, createSutClient, loadSutConfig } from '@gavel/generate';
+import { createGenerateStage, createSutClient, HUMANEVAL_INSTRUCTION, loadSutConfig } from '@gavel/generate';
 import { RunStore, type StageContext, stageQueue } from '@gavel/queue';
 import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -322,6 +325,99 @@ describe('the generate stage', () => {
       );
       await sandbox.close();
       client2.disconnect();
+    } finally {
+      await sut.close();
+    }
+  });
+});
+
+describe('gavel enqueue --generate before anything is sent', () => {
+  it('--max-cost refuses a run above budget with the estimate printed, and sends nothing', {
+    timeout: 60_000,
+  }, async () => {
+    const sut = await startFakeSut({ policy: humanEvalPolicy(problems) });
+    const prices = join(await mkdtemp(join(tmpdir(), 'gavel-prices-')), 'prices.json');
+    await writeFile(prices, JSON.stringify({ 'sut-model': { input_per_mtok: 2, output_per_mtok: 8 } }));
+    const env = envFor(sut, { GAVEL_PRICES_FILE: prices });
+    try {
+      const args = [
+        'enqueue',
+        '--format',
+        'humaneval',
+        '--problems',
+        HUMANEVAL,
+        '--generate',
+        '5',
+        '--sut-family',
+        'acme',
+      ];
+      // No tokenizer on this server: the prompts are approximated, 4 characters a token + 4 a message.
+      const perPrompt = problems.map((p) =>
+        [HUMANEVAL_INSTRUCTION, p.prompt].reduce((s, text) => s + Math.ceil(text.length / 4) + 4, 0),
+      );
+      const promptTokens = 5 * perPrompt.reduce((s, t) => s + t, 0);
+      const maxOutput = 820 * 1024;
+      const bound = (promptTokens * 2 + maxOutput * 8) / 1_000_000;
+      const refused = await gavel([...args, '--run', 'gen-budget', '--max-cost', (bound * 0.9).toFixed(4)], env);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(
+        `estimate: 164 prompts × 5 = 820 completions of sut-model; ${promptTokens} prompt tokens (approximated: 4 characters a token), at most ${maxOutput} output tokens; at most $${bound.toFixed(4)} ($2/$8 per Mtok in/out)`,
+      );
+      expect(refused.stderr).toMatch(
+        /--max-cost [\d.]+: the run may cost up to \$[\d.]+, above the budget; nothing was sent/,
+      );
+      expect(await client.exists(store.key('gen-budget', 'manifest'))).toBe(0);
+      expect(sut.counts.completions).toBe(0);
+
+      const allowed = await gavel([...args, '--run', 'gen-budget', '--max-cost', (bound * 1.1).toFixed(4)], env);
+      expect(allowed.code, allowed.stderr).toBe(0);
+      const manifest = RunManifest.parse(JSON.parse((await client.get(store.key('gen-budget', 'manifest'))) ?? '{}'));
+      expect(manifest.stages.generate?.estimate).toEqual({
+        prompt_tokens: promptTokens,
+        counted: 'approximation',
+        max_output_tokens: maxOutput,
+        cost_usd: expect.closeTo(bound, 12),
+        max_cost_usd: Number((bound * 1.1).toFixed(4)),
+      });
+    } finally {
+      await sut.close();
+    }
+  });
+
+  it('refuses a compressed SUT unless it is an open-weight baseline, and records that in the manifest', {
+    timeout: 60_000,
+  }, async () => {
+    const sut = await startFakeSut({ policy: humanEvalPolicy(problems) });
+    const env = envFor(sut);
+    try {
+      const args = [
+        'enqueue',
+        '--format',
+        'humaneval',
+        '--problems',
+        HUMANEVAL,
+        '--generate',
+        '1',
+        '--sut-family',
+        'acme',
+        '--sut-precision',
+        'fp4',
+      ];
+      const refused = await gavel([...args, '--run', 'gen-fp4'], env);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(
+        /SUT sut-model is declared fp4: a system under test runs at full precision.*--baseline/,
+      );
+      expect(await client.exists(store.key('gen-fp4', 'manifest'))).toBe(0);
+      const baseline = await gavel([...args, '--run', 'gen-fp4', '--baseline'], env);
+      expect(baseline.code, baseline.stderr).toBe(0);
+      const manifest = RunManifest.parse(JSON.parse((await client.get(store.key('gen-fp4', 'manifest'))) ?? '{}'));
+      expect(manifest.stages.generate).toMatchObject({ precision: 'fp4', baseline: true });
+      expect((await store.getSample('gen-fp4', 'HumanEval_0-0')).sut).toEqual({
+        model: 'sut-model',
+        family: 'acme',
+        precision: 'fp4',
+      });
     } finally {
       await sut.close();
     }
