@@ -45,7 +45,7 @@ afterAll(async () => {
 
 describe('gavel enqueue --generate 5 on HumanEval', () => {
   it('grades 820 generated samples in the Docker sandbox and reports pass@1 and pass@5', {
-    timeout: 1_800_000,
+    timeout: 4_000_000,
   }, async () => {
     const enqueued = await gavel(
       [
@@ -69,7 +69,7 @@ describe('gavel enqueue --generate 5 on HumanEval', () => {
     );
     const workers = startWorkers(env);
     try {
-      const waited = await gavel(['wait', 'he-gen', '--timeout', '1500'], env, 1_560_000);
+      const waited = await gavel(['wait', 'he-gen', '--timeout', '3600'], env, 3_660_000);
       expect(waited.code, waited.stderr + workers.output()).toBe(0);
     } finally {
       await workers.stop();

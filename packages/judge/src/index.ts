@@ -13,6 +13,7 @@ export type { JudgeStageDeps } from './judge-stage.ts';
 export { createJudgeStage } from './judge-stage.ts';
 export type { LlmGrader, LlmGraderOptions } from './llm-grader.ts';
 export { createLlmGrader } from './llm-grader.ts';
+export { requestJson } from './http-json.ts';
 export { mapOpenAiError } from './openai-sdk-error.ts';
 export type { ChatMessage } from './prompt-layout.ts';
 export { buildJudgePrompt, canonicalJson } from './prompt-layout.ts';
