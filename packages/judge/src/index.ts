@@ -5,6 +5,7 @@ export { createFactsGrader, factScore, gradeFromFacts } from './facts-grader.ts'
 export { checkFamilyClash } from './family-clash.ts';
 export type { GradeInput, Grader } from './grader.ts';
 export { deferredGrader } from './grader.ts';
+export { requestJson } from './http-json.ts';
 export { InflightLimiter } from './inflight-limiter.ts';
 export type { JudgeBackend, JudgeReply, JudgeRequest, PromptCount } from './judge-backend.ts';
 export type { JudgeConfig, LlmJudgeSettings } from './judge-config.ts';
@@ -13,7 +14,6 @@ export type { JudgeStageDeps } from './judge-stage.ts';
 export { createJudgeStage } from './judge-stage.ts';
 export type { LlmGrader, LlmGraderOptions } from './llm-grader.ts';
 export { createLlmGrader } from './llm-grader.ts';
-export { requestJson } from './http-json.ts';
 export { mapOpenAiError } from './openai-sdk-error.ts';
 export type { ChatMessage } from './prompt-layout.ts';
 export { buildJudgePrompt, canonicalJson } from './prompt-layout.ts';
