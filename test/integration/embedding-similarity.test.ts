@@ -13,13 +13,11 @@ import { startStageProcess } from '../support/stage-process.ts';
 
 let redis: RedisServer;
 let client: Redis;
-let store: RunStore;
 let fake: FakeEmbeddings;
 
 beforeAll(async () => {
   redis = await startRedis();
   client = new Redis(redis.url);
-  store = new RunStore(client);
   fake = await startFakeEmbeddings();
 });
 

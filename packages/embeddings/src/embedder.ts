@@ -54,11 +54,11 @@ interface Waiting {
  */
 export function createEmbedder(options: EmbedderOptions): Embedder {
   const queue: Waiting[] = [];
-  let timer: NodeJS.Timeout | undefined;
+  let scheduled = false;
   let requests = 0;
 
   const flush = (): void => {
-    timer = undefined;
+    scheduled = false;
     while (queue.length > 0) {
       const batch = new Map<string, Waiting[]>();
       while (queue.length > 0 && batch.size < options.batch) {
@@ -97,7 +97,10 @@ export function createEmbedder(options: EmbedderOptions): Embedder {
     const asked = new Promise<number[]>((resolve, reject) => {
       queue.push({ text, resolve, reject, signal });
       if (queue.length >= options.batch) flush();
-      else timer ??= setTimeout(flush, options.gatherMs ?? 5);
+      else if (!scheduled) {
+        scheduled = true;
+        setTimeout(flush, options.gatherMs ?? 5);
+      }
     });
     asked.catch(() => inFlight.delete(text));
     inFlight.set(text, asked);
