@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Completion, RunManifest, silentLogger } from '@gavel/core';
+import { type Completion, type PointwiseSample, RunManifest, type Sample, silentLogger } from '@gavel/core';
 import { createGenerateStage, createSutClient, HUMANEVAL_INSTRUCTION, loadSutConfig } from '@gavel/generate';
 import { RunStore, type StageContext, stageQueue } from '@gavel/queue';
 import type { Job } from 'bullmq';
@@ -57,6 +57,12 @@ async function waitFor(predicate: () => Promise<boolean>, timeoutMs: number, wha
 }
 
 const completions = (runId: string): Promise<Map<string, Completion>> => store.generation.all(runId);
+
+/** A generated sample is pointwise (text or code). */
+function pointwise(sample: Sample): PointwiseSample {
+  if (sample.kind === 'pair') throw new Error(`sample ${sample.id} is a pair`);
+  return sample;
+}
 
 describe('the generate stage', () => {
   it('makes n completions per HumanEval prompt from the problems file alone, stored before each sandbox job', {
@@ -125,7 +131,7 @@ describe('the generate stage', () => {
       expect([...sut.generations.values()].every((n) => n === 1)).toBe(true);
 
       const stored = await completions('gen-small');
-      const zero = await store.getSample('gen-small', 'HumanEval_0-0');
+      const zero = pointwise(await store.getSample('gen-small', 'HumanEval_0-0'));
       expect(zero.task_id).toBe('HumanEval/0');
       expect(zero.generation).toEqual({ index: 0, seed: 7 });
       const p0 = problems[0];
@@ -320,7 +326,7 @@ describe('the generate stage', () => {
       expect(sut.counts.lists).toBeGreaterThanOrEqual(2); // the probe, then the adoption's lookup
       const stored = await crashing.generation.completion('gen-window', 'HumanEval_5-0');
       expect(stored).toMatchObject({ via: 'adopted', requests: 1 });
-      expect((await crashing.getSample('gen-window', 'HumanEval_5-0')).output).toBe(
+      expect(pointwise(await crashing.getSample('gen-window', 'HumanEval_5-0')).output).toBe(
         `${problems[5]?.prompt}${stored?.text}`,
       );
       await sandbox.close();
@@ -413,7 +419,7 @@ describe('gavel enqueue --generate before anything is sent', () => {
       expect(baseline.code, baseline.stderr).toBe(0);
       const manifest = RunManifest.parse(JSON.parse((await client.get(store.key('gen-fp4', 'manifest'))) ?? '{}'));
       expect(manifest.stages.generate).toMatchObject({ precision: 'fp4', baseline: true });
-      expect((await store.getSample('gen-fp4', 'HumanEval_0-0')).sut).toEqual({
+      expect(pointwise(await store.getSample('gen-fp4', 'HumanEval_0-0')).sut).toEqual({
         model: 'sut-model',
         family: 'acme',
         precision: 'fp4',

@@ -104,7 +104,7 @@ async function obtainCompletion(
   const runId = manifest.run_id;
   const pinned = pinnedGenerate(manifest, sampleId);
   const { sample } = await store.loadForStage(runId, sampleId);
-  const slot = sample.generation;
+  const slot = sample.kind === 'pair' ? undefined : sample.generation;
   if (!slot) throw new InputError(`run ${runId}: sample ${sampleId} has no generation slot (index, seed)`);
   const key = jobIdFor(runId, sampleId);
   const prior = await store.generation.intent(runId, sampleId);

@@ -58,5 +58,6 @@ export async function readSampleRecords(
  * prompt) followed by the SUT's completion. Without a completion the sample is returned as stored.
  */
 export function withCompletion(sample: Sample, completion: Completion | undefined): Sample {
-  return completion ? { ...sample, output: sample.output + completion.text } : sample;
+  if (!completion || sample.kind === 'pair') return sample;
+  return { ...sample, output: sample.output + completion.text };
 }

@@ -12,7 +12,7 @@ describe('the generation plan', () => {
       errors: [],
     };
     const out = expandForGeneration(prompts, 3, 10);
-    expect(out.samples.map((s) => [s.id, s.task_id, s.generation])).toEqual([
+    expect(out.samples.map((s) => [s.id, s.task_id, s.kind === 'pair' ? null : s.generation])).toEqual([
       ['q1-0', 'q1', { index: 0, seed: 10 }],
       ['q1-1', 'q1', { index: 1, seed: 11 }],
       ['q1-2', 'q1', { index: 2, seed: 12 }],

@@ -16,6 +16,14 @@ export function expandForGeneration(prompts: ParsedDataset, n: number, seed: num
   const out: ParsedDataset = { samples: [], lines: [], errors: [...prompts.errors] };
   prompts.samples.forEach((prompt, p) => {
     const line = prompts.lines[p] ?? { file: '?', line: 0 };
+    if (prompt.kind === 'pair') {
+      out.errors.push({
+        ...line,
+        field: 'kind',
+        message: 'a pair holds two outputs already; the SUT generates text or code samples',
+      });
+      return;
+    }
     for (let i = 0; i < n; i++) {
       const suffix = `-${i}`;
       out.samples.push({

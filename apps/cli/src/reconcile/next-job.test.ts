@@ -18,7 +18,7 @@ describe('the job an undecided sample needs, from the run store', () => {
   it('sends a sample without facts to the sandbox, with facts but no judgement to the judge', () => {
     expect(nextJob({}, withArbiter)).toEqual({ kind: 'job', stage: 'sandbox', attempt: 0 });
     // A sample the SUT writes needs its completion first; once stored, it goes on to the sandbox.
-    const slot = { sample: { generation: { index: 0, seed: 0 } } };
+    const slot = { generation: { index: 0, seed: 0 } };
     expect(nextJob(slot, withArbiter)).toEqual({ kind: 'job', stage: 'generate', attempt: 0 });
     const completion = {
       text: 'x',

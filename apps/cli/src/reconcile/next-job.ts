@@ -13,7 +13,7 @@ import {
 /** What the run store holds about one sample, as the next-job decision needs it. */
 export interface SampleStanding {
   /** The sample's generation slot (a sample the SUT writes) and its stored completion, if any. */
-  sample?: { generation?: GenerationSlot };
+  generation?: GenerationSlot;
   completion?: Completion;
   facts?: Facts;
   judgement?: Verdict;
@@ -42,7 +42,7 @@ export type NextJob =
  */
 export function nextJob(standing: SampleStanding, manifest: Pick<RunManifest, 'stages'>): NextJob {
   if (standing.verdict || standing.failure) return { kind: 'decided' };
-  if (standing.sample?.generation && !standing.completion) return { kind: 'job', stage: 'generate', attempt: 0 };
+  if (standing.generation && !standing.completion) return { kind: 'job', stage: 'generate', attempt: 0 };
   if (!standing.facts) return { kind: 'job', stage: 'sandbox', attempt: 0 };
   const judgement = standing.judgement;
   if (!judgement) return { kind: 'job', stage: 'judge', attempt: 0 };
