@@ -9,6 +9,7 @@ import { demoCommand } from './commands/demo.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { enqueueCommand } from './commands/enqueue.ts';
 import { exportCommand } from './commands/export.ts';
+import { migrateCommand } from './commands/migrate.ts';
 import { reconcileCommand } from './commands/reconcile.ts';
 import { reportCommand } from './commands/report.ts';
 import { retryCommand } from './commands/retry.ts';
@@ -149,6 +150,13 @@ program
   .option('--dry-run', 'only count', false)
   .option('--json', 'print JSON', false)
   .action((run: string, options) => reconcileCommand(run, options));
+
+program
+  .command('migrate')
+  .description('move a single Redis from the key layout before per-run hash tags (stop every gavel process first)')
+  .option('--from-queue-prefix <prefix>', 'BullMQ prefix of the old queues', '{gavel}')
+  .option('--json', 'print JSON', false)
+  .action((options) => migrateCommand(options));
 
 program
   .command('retry')

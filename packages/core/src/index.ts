@@ -29,6 +29,23 @@ export {
   RunManifest,
   SandboxRunConfig,
 } from './manifest.ts';
+export {
+  apiIdempotencyKey,
+  arbiterBatchKey,
+  arbiterClaimedKey,
+  arbiterPrimedKey,
+  arbiterRunKey,
+  gpuLeaseKeyBase,
+  legacyKeys,
+  rubricTextKey,
+  runKey,
+  runKeyPrefix,
+  runsListKey,
+  runTag,
+  STORE_LAYOUT,
+  stageQueuePrefix,
+  storeLayoutKey,
+} from './redis-keys.ts';
 export { Claims, Sample, SampleKind, Sut } from './sample.ts';
 export type { Shutdown } from './shutdown.ts';
 export { createShutdown } from './shutdown.ts';
