@@ -1,5 +1,13 @@
 import { type BaseConfig, loadBaseConfig, STAGES, type Stage } from '@gavel/core';
-import { closeRedis, createRedis, RunStore, type RedisClient, redisTarget, type StageQueue, stageQueue } from '@gavel/queue';
+import {
+  closeRedis,
+  createRedis,
+  type RedisClient,
+  RunStore,
+  redisTarget,
+  type StageQueue,
+  stageQueue,
+} from '@gavel/queue';
 
 /** What CLI commands share: configuration, one Redis client, the run store and the stage queues. */
 export interface CliContext {
