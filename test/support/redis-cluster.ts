@@ -24,9 +24,14 @@ export interface RedisCluster {
   seeds: string;
   /** The node currently serving `key`'s slot as master (asks a live node). */
   masterOf(key: string): Promise<ClusterNode>;
+  /** The replica of the master on `port` (from CLUSTER NODES). */
+  replicaOf(port: number): Promise<ClusterNode>;
   /** Ports of the live masters, from CLUSTER NODES. */
   masters(): Promise<number[]>;
-  /** Resolves once every live node reports cluster_state:ok and sees `masters` live masters. */
+  /**
+   * Resolves once every live node reports cluster_state:ok and the masters (every one not marked
+   * failed) are `masters` live processes: after a master's SIGKILL, once its replica took over.
+   */
   waitHealthy(masters: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -168,6 +173,15 @@ export async function startRedisCluster(options: { masters?: number; replicas?: 
         .filter((f) => f[2]?.split(',').includes('master') && !f[2].split(',').includes('fail'))
         .map((f) => Number(/:(\d+)@/.exec(f[1] ?? '')?.[1]));
     },
+    async replicaOf(masterPort) {
+      const lines = (await clusterNodes((live()[0] as ClusterNode).port)).split('\n').map((line) => line.split(' '));
+      const portOf = (f: string[]): number => Number(/:(\d+)@/.exec(f[1] ?? '')?.[1]);
+      const masterId = lines.find((f) => portOf(f) === masterPort)?.[0];
+      const replicaPort = lines.find((f) => f[2]?.split(',').includes('slave') && f[3] === masterId);
+      const node = replicaPort && nodes.find((n) => n.port === portOf(replicaPort));
+      if (!node) throw new Error(`no replica of 127.0.0.1:${masterPort}`);
+      return node;
+    },
     async masterOf(key) {
       const probe = new Redis({ port: (live()[0] as ClusterNode).port, host: '127.0.0.1' });
       try {
@@ -202,7 +216,10 @@ export async function startRedisCluster(options: { masters?: number; replicas?: 
             probe.disconnect();
           }
         }
-        if (healthy && (await cluster.masters()).length === expectedMasters) return;
+        // A killed master stays listed (and its slots with it) until the others mark it failed.
+        const livePorts = new Set(live().map((n) => n.port));
+        const masterPorts = healthy ? await cluster.masters() : [];
+        if (healthy && masterPorts.length === expectedMasters && masterPorts.every((p) => livePorts.has(p))) return;
         if (Date.now() > deadline) throw new Error(`the cluster did not become healthy in ${timeoutMs} ms`);
         await sleep(200);
       }
