@@ -5,7 +5,7 @@
  * line per figure: throughput of each and their ratio, and Redis memory per sample (all masters
  * summed in the cluster). The machine is shared: compare the ratio, not the absolute figures.
  *
- *   node --import tsx test/bench/cluster-10k.ts [--samples 10000] [--concurrency 50]
+ *   npm run build && node --conditions=@gavel/source --import tsx test/bench/cluster-10k.ts [--samples 10000] [--concurrency 50]
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs, promisify } from 'node:util';
 import { runKey } from '@gavel/core';
 import { Cluster, Redis } from 'ioredis';
-import { jsonl, ROOT, startWorkers, textSample } from '../support/gavel.ts';
+import { COMPILED_GAVEL_CLI, jsonl, startWorkers, textSample } from '../support/gavel.ts';
 import { startRedis } from '../support/redis.ts';
 import { startRedisCluster } from '../support/redis-cluster.ts';
 
@@ -25,7 +25,7 @@ const { values } = parseArgs({
 const N = Number(values.samples);
 const CONCURRENCY = Number(values.concurrency);
 const run = promisify(execFile);
-const CLI = join(ROOT, 'apps', 'cli', 'bin', 'gavel.js');
+const [CLI] = COMPILED_GAVEL_CLI as [string];
 
 function emit(figure: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(figure)}\n`);
@@ -48,7 +48,7 @@ async function pipeline(
   runId: string,
   counts: () => Promise<number>,
 ): Promise<number> {
-  const workers = startWorkers(env);
+  const workers = startWorkers(env, [], COMPILED_GAVEL_CLI);
   try {
     await sleep(3000);
     const started = performance.now();

@@ -5,7 +5,7 @@
  * kept until the run is removed), and every worker's RSS (flat: nothing per sample stays in a
  * worker). The baseline is the 10% point of the same run.
  *
- *   node --import tsx test/bench/text-100k.ts [--samples 100000] [--concurrency 50]
+ *   npm run build && node --conditions=@gavel/source --import tsx test/bench/text-100k.ts [--samples 100000] [--concurrency 50]
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs, promisify } from 'node:util';
 import { runKey, runKeyPrefix } from '@gavel/core';
 import { Redis } from 'ioredis';
-import { jsonl, ROOT, startWorkers, textSample, workerPids } from '../support/gavel.ts';
+import { COMPILED_GAVEL_CLI, jsonl, startWorkers, textSample, workerPids } from '../support/gavel.ts';
 import { startRedis } from '../support/redis.ts';
 
 const { values } = parseArgs({
@@ -24,7 +24,7 @@ const { values } = parseArgs({
 const N = Number(values.samples);
 const CONCURRENCY = Number(values.concurrency);
 const run = promisify(execFile);
-const CLI = join(ROOT, 'apps', 'cli', 'bin', 'gavel.js');
+const [CLI] = COMPILED_GAVEL_CLI as [string];
 const RUN = 'bench-100k';
 
 function emit(figure: Record<string, unknown>): void {
@@ -63,7 +63,7 @@ const env = { GAVEL_REDIS_URL: redis.url, GAVEL_LOG_LEVEL: 'warn', GAVEL_CONCURR
 try {
   const file = join(dir, 'bench.jsonl');
   await writeFile(file, jsonl(Array.from({ length: N }, (_, i) => textSample(i))));
-  const workers = startWorkers(env);
+  const workers = startWorkers(env, [], COMPILED_GAVEL_CLI);
   try {
     await sleep(3000);
     const started = performance.now();
