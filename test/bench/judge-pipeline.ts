@@ -135,7 +135,10 @@ async function phase(name: 'pipeline' | 'judge_alone'): Promise<number> {
   const stages: Stage[] = name === 'pipeline' ? ['sandbox', 'judge', 'arbiter-submit', 'arbiter-collect'] : ['sandbox'];
   for (const stage of stages) await track(stage, start(stage));
   await sleep(3000);
-  const other = { redis: await cpuSeconds(redis.process.pid as number), fake: await cpuSeconds(fake.child.pid as number) };
+  const other = {
+    redis: await cpuSeconds(redis.process.pid as number),
+    fake: await cpuSeconds(fake.child.pid as number),
+  };
   const callsBefore = await commandCalls();
   const started = performance.now();
   await run(process.execPath, [...COMPILED_GAVEL_CLI, 'enqueue', file, '--run', runId], {
