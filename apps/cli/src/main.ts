@@ -149,6 +149,13 @@ program
   .action(async (run: string, options) => (await import('./commands/reconcile.ts')).reconcileCommand(run, options));
 
 program
+  .command('migrate')
+  .description('move a single Redis from the key layout before per-run hash tags (stop every gavel process first)')
+  .option('--from-queue-prefix <prefix>', 'BullMQ prefix of the old queues', '{gavel}')
+  .option('--json', 'print JSON', false)
+  .action(async (options) => (await import('./commands/migrate.ts')).migrateCommand(options));
+
+program
   .command('retry')
   .description("retry a run's failed jobs; each sample continues down the pipeline")
   .argument('<run>')

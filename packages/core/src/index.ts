@@ -41,6 +41,24 @@ export {
   SandboxRunConfig,
 } from './manifest.ts';
 export {
+  apiIdempotencyKey,
+  arbiterBatchKey,
+  arbiterClaimedKey,
+  arbiterPrimedKey,
+  arbiterRunKey,
+  embeddingKey,
+  gpuLeaseKeyBase,
+  legacyKeys,
+  rubricTextKey,
+  runKey,
+  runKeyPrefix,
+  runsListKey,
+  runTag,
+  STORE_LAYOUT,
+  stageQueuePrefix,
+  storeLayoutKey,
+} from './redis-keys.ts';
+export {
   Claims,
   PairSample,
   PairSide,

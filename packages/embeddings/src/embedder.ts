@@ -1,12 +1,18 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { embeddingKey } from '@gavel/core';
 import { maxCosine } from './cosine.ts';
 import type { EmbedFn } from './embeddings-client.ts';
 
 /** The Redis key of a text's cached vector: per model, by the sha256 of the text. */
 export function embeddingCacheKey(prefix: string, model: string, text: string): string {
   const model64 = createHash('sha256').update(model).digest('hex').slice(0, 16);
-  return `${prefix}:embedding:${model64}:${createHash('sha256').update(text).digest('hex')}`;
+  return embeddingKey(prefix, model64, createHash('sha256').update(text).digest('hex'));
+}
+
+/** The cache's Redis commands: single-key reads and writes (a Redis Cluster spreads the keys). */
+export interface EmbeddingCacheRedis {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string): Promise<unknown>;
 }
 
 /** Vectors are cached as little-endian float64, base64: exact and a third the size of JSON. */
@@ -22,7 +28,7 @@ function decode(raw: string): number[] {
 export interface EmbedderOptions {
   embed: EmbedFn;
   model: string;
-  redis: Redis;
+  redis: EmbeddingCacheRedis;
   /** Key prefix (the run store's). */
   prefix: string;
   /** Texts per request. */
@@ -71,11 +77,11 @@ export function createEmbedder(options: EmbedderOptions): Embedder {
       requests += 1;
       options.embed(texts, signal).then(
         async (vectors) => {
-          const pipeline = options.redis.pipeline();
-          texts.forEach((text, i) => {
-            pipeline.set(embeddingCacheKey(options.prefix, options.model, text), encode(vectors[i] as number[]));
-          });
-          await pipeline.exec();
+          await Promise.all(
+            texts.map((text, i) =>
+              options.redis.set(embeddingCacheKey(options.prefix, options.model, text), encode(vectors[i] as number[])),
+            ),
+          );
           texts.forEach((text, i) => {
             for (const w of batch.get(text) ?? []) w.resolve(vectors[i] as number[]);
           });
@@ -115,7 +121,9 @@ export function createEmbedder(options: EmbedderOptions): Embedder {
     },
     async similarity(output, references, signal) {
       const texts = [output, ...references];
-      const cached = await options.redis.mget(...texts.map((t) => embeddingCacheKey(options.prefix, options.model, t)));
+      const cached = await Promise.all(
+        texts.map((t) => options.redis.get(embeddingCacheKey(options.prefix, options.model, t))),
+      );
       const vectors = await Promise.all(
         texts.map((text, i) => {
           const hit = cached[i];

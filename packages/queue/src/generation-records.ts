@@ -1,5 +1,5 @@
 import { Completion, GenerationIntent } from '@gavel/core';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 
 /**
  * The generate stage's records of one run: each completion once (`completions`, HSETNX: the first
@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
  */
 export class GenerationRecords {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly key: (runId: string, part: string) => string,
   ) {}
 

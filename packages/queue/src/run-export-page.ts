@@ -1,5 +1,5 @@
 import { Completion, Facts, Sample, SampleFailure, Verdict } from '@gavel/core';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 
 /** Everything recorded for one sample of a run. */
 export interface SampleRecord {
@@ -21,7 +21,7 @@ const PARTS = ['samples', 'facts', 'judgements', 'verdicts', 'failures', 'traces
  * whose sample is not stored throws `missing(id)`.
  */
 export async function readSampleRecords(
-  redis: Redis,
+  redis: RedisClient,
   runId: string,
   key: (part: string) => string,
   ids: readonly string[],

@@ -1,5 +1,5 @@
 import { SampleFailure } from '@gavel/core';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 
 /** How far a run has come; every number is an idempotent count (hash/set sizes, never bare counters). */
 export interface RunProgress {
@@ -18,7 +18,7 @@ export interface RunProgress {
 }
 
 /** Reads a run's progress in one round trip; `key(part)` names the run's keys. */
-export async function readProgress(redis: Redis, key: (part: string) => string): Promise<RunProgress> {
+export async function readProgress(redis: RedisClient, key: (part: string) => string): Promise<RunProgress> {
   const results =
     (await redis
       .pipeline()
