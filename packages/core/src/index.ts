@@ -39,6 +39,7 @@ export {
   TestOutcome,
   ToolFacts,
 } from './facts.ts';
+export { Completion, CompletionUsage, GenerationIntent, GenerationSlot } from './generation.ts';
 export { ID_PATTERN, Id, jobIdFor, parseJobId, toIdSafe } from './ids.ts';
 export type { ImageHeader } from './image-format.ts';
 export { base64Length, checkImage, IMAGE_LIMITS, readImageHeader } from './image-format.ts';
@@ -47,12 +48,32 @@ export type { Logger } from './logger.ts';
 export { silentLogger } from './logger.ts';
 export {
   ArbiterRunConfig,
+  GenerateRunConfig,
   JudgeRunConfig,
   RoutingConfig,
   RubricRef,
   RunManifest,
   SandboxRunConfig,
 } from './manifest.ts';
+export {
+  apiIdempotencyKey,
+  arbiterBatchKey,
+  arbiterClaimedKey,
+  arbiterPrimedKey,
+  arbiterRunKey,
+  embeddingKey,
+  gpuLeaseKeyBase,
+  imageKey,
+  legacyKeys,
+  rubricTextKey,
+  runKey,
+  runKeyPrefix,
+  runsListKey,
+  runTag,
+  STORE_LAYOUT,
+  stageQueuePrefix,
+  storeLayoutKey,
+} from './redis-keys.ts';
 export {
   Claims,
   PairSample,

@@ -1,5 +1,5 @@
-import { contentImages, InputError, type Sample } from '@gavel/core';
-import type { Redis } from 'ioredis';
+import { contentImages, InputError, imageKey, type Sample } from '@gavel/core';
+import type { RedisClient } from './redis.ts';
 
 /**
  * Images, stored once each under their content hash (`<prefix>:image:sha256:<hex>`), shared by
@@ -8,13 +8,13 @@ import type { Redis } from 'ioredis';
  */
 export class ImageStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 
   /** Where an image's bytes live. */
   imageKey(sha256: string): string {
-    return `${this.prefix}:image:sha256:${sha256}`;
+    return imageKey(this.prefix, sha256);
   }
 
   /** Stores an image's bytes once (the same hash is the same bytes); returns true when newly stored. */
