@@ -11,11 +11,7 @@ export const CRITIQUE_INSTRUCTION =
  * then the request to confirm or revise it in the same structured format. Pure.
  */
 export function critiqueMessages(prompt: readonly ChatMessage[], lastAnswer: string): ChatMessage[] {
-  return [
-    ...prompt,
-    { role: 'assistant', content: lastAnswer },
-    { role: 'user', content: CRITIQUE_INSTRUCTION },
-  ];
+  return [...prompt, { role: 'assistant', content: lastAnswer }, { role: 'user', content: CRITIQUE_INSTRUCTION }];
 }
 
 /**
