@@ -89,7 +89,7 @@ export function imageProblem(params: Params): string | undefined {
   }
   return undefined;
 }
-const blockText = (content: string | Block[] | undefined): string =>
+export const blockText = (content: string | Block[] | undefined): string =>
   content === undefined ? '' : typeof content === 'string' ? content : content.map((b) => b.text ?? '').join('');
 
 /** Image tokens as the vision docs estimate them: width × height / 750 per image. */

@@ -11,7 +11,8 @@ export type ChatPart =
  * on its own wire (vLLM `image_url` data URLs, Ollama `images` on the message, Anthropic `image` blocks).
  */
 export interface ChatMessage {
-  role: 'system' | 'user';
+  /** `assistant`: the judge's own earlier answer, in a critique pass. */
+  role: 'system' | 'user' | 'assistant';
   content: string | ChatPart[];
 }
 
