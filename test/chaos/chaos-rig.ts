@@ -54,6 +54,8 @@ export interface Rig {
   /** Of `ids`, those with neither a verdict nor a failure. */
   undecided(ids: readonly string[]): Promise<string[]>;
   ended(): Promise<number>;
+  /** Per sample of the run, its jobs as `stage:state` (every state, finished ones included). */
+  jobStates(): Promise<Map<string, string[]>>;
   /** Jobs BullMQ found stalled (lock lost) and moved back, from every stage queue's event stream. */
   stalled(): Promise<number>;
   /** Code samples whose recorded test outcome is not the one its completion has (canonical: all pass). */
@@ -87,6 +89,13 @@ export function chaosDataset(text: number, code: number): Record<string, unknown
     rows.splice(Math.floor(((c + 0.5) * (text + c)) / code), 0, row);
   }
   return rows;
+}
+
+const openRigs = new Set<Rig>();
+
+/** Closes every rig not closed yet (a scenario that timed out). */
+export async function closeOpenRigs(): Promise<void> {
+  for (const rig of [...openRigs]) await rig.close().catch(() => undefined);
 }
 
 export async function startRig(options: RigOptions): Promise<Rig> {
@@ -226,6 +235,21 @@ export async function startRig(options: RigOptions): Promise<Rig> {
     async ended() {
       return (await store.progress(runId)).ended;
     },
+    async jobStates() {
+      const states = new Map<string, string[]>();
+      const all = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'] as const;
+      for (const [i, q] of queues.entries()) {
+        for (const state of all) {
+          for (const job of await q.getJobs([state])) {
+            if (job.data.runId !== runId) continue;
+            const list = states.get(job.data.sampleId) ?? [];
+            list.push(`${STAGES[i]}:${state}`);
+            states.set(job.data.sampleId, list);
+          }
+        }
+      }
+      return states;
+    },
     async stalled() {
       let n = 0;
       for (const q of queues) {
@@ -254,6 +278,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
     },
     output: () => `${workers.output()}\n${agentOutput}`,
     async close() {
+      if (!openRigs.delete(rig)) return;
       await workers.stop().catch(() => undefined);
       if (rig.agent && rig.agent.exitCode === null && rig.agent.signalCode === null) {
         const gone = once(rig.agent, 'exit');
@@ -272,6 +297,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+  openRigs.add(rig);
   return rig;
 }
 

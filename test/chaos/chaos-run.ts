@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gavel } from '../support/gavel.ts';
 import { failureReasons, type Rig, startRig } from './chaos-rig.ts';
@@ -9,8 +10,12 @@ export interface ChaosRow {
   fault: string;
   samples: number;
   verdicts: number;
-  /** Samples with neither a verdict nor a failure at the end. */
+  /** Samples with neither a verdict nor a failure at the end, and no job that would still move them on. */
   lost: number;
+  /** Samples with neither a verdict nor a failure at the deadline that still have a live job (a stuck or slow run). */
+  unfinished: number;
+  /** The lost and unfinished samples with their jobs (`stage:state`), for the report of a failure. */
+  undecided: string[];
   /** Samples with more than one distinct final verdict written (MONITOR ∪ AOF). */
   decidedTwice: number;
   /** HSETNX attempts on the verdicts hash seen by MONITOR (refused ones included). */
@@ -31,6 +36,8 @@ export interface ChaosRow {
   /** Code samples whose recorded test outcome is wrong (a fault turned into a fact). */
   wrongFacts: string[];
   runS: number;
+  /** The machine's 1-minute load average at the end (timings depend on it; the CI machine has 2 cores). */
+  load: number;
   /** Samples decided twice, and their distinct verdicts' count (for the report of a failure). */
   twice: string[];
 }
@@ -87,7 +94,10 @@ export async function runScenario(scenario: Scenario, form: ChaosForm, deadlineM
     const progress = await rig.store.progress(rig.runId);
     const failures = await rig.store.getFailures(rig.runId);
     const ids = await rig.store.sampleIds(rig.runId);
-    const lost = (await rig.undecided(ids)).length;
+    const open = await rig.undecided(ids);
+    const jobs = open.length > 0 ? await rig.jobStates() : new Map<string, string[]>();
+    const live = /:(waiting|active|delayed|prioritized|waiting-children)$/;
+    const lost = open.filter((id) => !(jobs.get(id) ?? []).some((j) => live.test(j))).length;
     await rig.workers.stop();
     await rig.writes.detach();
     const decisions = rig.writes.decisions();
@@ -98,6 +108,8 @@ export async function runScenario(scenario: Scenario, form: ChaosForm, deadlineM
       samples: rig.total,
       verdicts: progress.verdicts,
       lost,
+      unfinished: open.length - lost,
+      undecided: open.map((id) => `${id} [${(jobs.get(id) ?? []).join(' ')}]`),
       decidedTwice: twice.length,
       verdictWriteAttempts: rig.writes.attempts(),
       failed: failures.size,
@@ -109,6 +121,7 @@ export async function runScenario(scenario: Scenario, form: ChaosForm, deadlineM
       stalled,
       wrongFacts,
       runS: Math.round(runS * 10) / 10,
+      load: Math.round((loadavg()[0] ?? 0) * 10) / 10,
       twice,
     };
   } catch (error) {
@@ -124,14 +137,14 @@ export function chaosTable(form: ChaosForm, rows: readonly ChaosRow[]): string {
   const head = [
     `chaos table (${form.name}: ${form.text} text + ${form.code} code samples per scenario)`,
     '',
-    '| scenario | fault | samples | lost | decided twice | failed (reasons) | in flight at fault | stalled jobs | reconciled | recovery s (slowest fault) | run s |',
-    '|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|',
+    '| scenario | fault | samples | lost | decided twice | failed (reasons) | in flight at fault | stalled jobs | reconciled | recovery s (slowest fault) | run s | load |',
+    '|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|',
   ];
   const lines = rows.map((r) => {
     const reasons = Object.entries(r.reasons)
       .map(([k, n]) => `${n}× ${k}`)
       .join('; ');
-    return `| ${r.scenario} | ${r.fault} | ${r.samples} | ${r.lost} | ${r.decidedTwice} | ${r.failed}${reasons ? ` (${reasons})` : ''} | ${r.caught} | ${r.stalled} | ${r.reconciled} | ${r.recoveryS} (${r.worst}) | ${r.runS} |`;
+    return `| ${r.scenario} | ${r.fault} | ${r.samples} | ${r.lost}${r.unfinished ? ` (+${r.unfinished} unfinished)` : ''} | ${r.decidedTwice} | ${r.failed}${reasons ? ` (${reasons})` : ''} | ${r.caught} | ${r.stalled} | ${r.reconciled} | ${r.recoveryS} (${r.worst}) | ${r.runS} | ${r.load} |`;
   });
   return [...head, ...lines].join('\n');
 }
