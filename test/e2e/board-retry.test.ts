@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/chromium.ts';
-import { gavel, jsonl, ROOT, startWorkers, textSample } from '../support/gavel.ts';
+import { GAVEL_CLI, gavel, jsonl, ROOT, startWorkers, textSample } from '../support/gavel.ts';
 import { freePort, type RedisServer, startRedis } from '../support/redis.ts';
 
 let redis: RedisServer;
@@ -27,7 +27,7 @@ afterAll(async () => {
 
 async function startBoard(env: NodeJS.ProcessEnv): Promise<{ url: string; child: ChildProcess }> {
   // through the CLI entry users run (`gavel board`), which runs apps/board in its own process
-  const child = spawn(process.execPath, ['apps/cli/bin/gavel.js', 'board'], {
+  const child = spawn(process.execPath, [...GAVEL_CLI, 'board'], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,7 +7,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeVllm, startFakeVllm } from '../fakes/vllm-server.ts';
-import { gavel, jsonl, ROOT, textSample } from '../support/gavel.ts';
+import { GAVEL_CLI, gavel, jsonl, ROOT, textSample } from '../support/gavel.ts';
 import { startOtlpReceiver } from '../support/otlp-receiver.ts';
 import { type RedisServer, startRedis } from '../support/redis.ts';
 
@@ -58,16 +58,12 @@ describe('Ctrl-C on gavel workers', () => {
     expect((await gavel(['enqueue', file, '--run', RUN], env)).code).toBe(0);
 
     // As a shell starts a foreground job: the supervisor leads its own process group.
-    const child = spawn(
-      process.execPath,
-      [join(ROOT, 'apps', 'cli', 'bin', 'gavel.js'), 'workers', '--stages', 'sandbox,judge'],
-      {
-        env: { ...process.env, ...env },
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      },
-    );
+    const child = spawn(process.execPath, [...GAVEL_CLI, 'workers', '--stages', 'sandbox,judge'], {
+      env: { ...process.env, ...env },
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     supervisor = child;
     let output = '';
     child.stdout?.on('data', (c: Buffer) => {

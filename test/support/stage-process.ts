@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Stage } from '@gavel/core';
-import { ROOT } from './gavel.ts';
+import { ROOT, SOURCE_NODE_ARGS } from './gavel.ts';
 
 export interface StageProcess {
   child: ChildProcess;
@@ -15,11 +15,15 @@ export interface StageProcess {
 
 /** One stage's worker process (`apps/worker-<stage>/src/main.ts`), started the way `gavel workers` starts it. */
 export function startStageProcess(stage: Stage, env: NodeJS.ProcessEnv): StageProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'apps', `worker-${stage}`, 'src', 'main.ts')], {
-    env: { ...process.env, ...env },
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...SOURCE_NODE_ARGS, join(ROOT, 'apps', `worker-${stage}`, 'src', 'main.ts')],
+    {
+      env: { ...process.env, ...env },
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   child.stdout?.on('data', (c: Buffer) => {

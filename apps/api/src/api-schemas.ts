@@ -74,6 +74,8 @@ export const RunReport = z
     arbitration: z.record(z.string(), z.number().int()),
     flags: z.record(z.string(), z.number().int()),
     arbiter_cost: z.record(z.string(), z.number()),
+    /** Pair runs: outcomes, position consistency, win rates with CIs and sign tests, Bradley–Terry (see README). */
+    pairwise: z.record(z.string(), z.unknown()).nullable(),
   })
   .openapi('RunReport');
 

@@ -16,7 +16,16 @@ export {
 export { envBoolean, envPort, parseEnv, withoutPassword } from './env.ts';
 export { ConfigError, coerceError, InputError, TransientError } from './errors.ts';
 export { EXIT_CONFIG, runMain } from './exit-on-config-error.ts';
-export { Diagnostic, Facts, ReferenceFacts, TestCase, TestFacts, TestOutcome, ToolFacts } from './facts.ts';
+export {
+  Diagnostic,
+  Facts,
+  PairSideFacts,
+  ReferenceFacts,
+  TestCase,
+  TestFacts,
+  TestOutcome,
+  ToolFacts,
+} from './facts.ts';
 export { ID_PATTERN, Id, jobIdFor, parseJobId, toIdSafe } from './ids.ts';
 export { SampleJob } from './job.ts';
 export type { Logger } from './logger.ts';
@@ -29,7 +38,18 @@ export {
   RunManifest,
   SandboxRunConfig,
 } from './manifest.ts';
-export { Claims, Sample, SampleKind, Sut } from './sample.ts';
+export {
+  Claims,
+  PairSample,
+  PairSide,
+  PointwiseKind,
+  PointwiseSample,
+  primarySystem,
+  Sample,
+  SampleKind,
+  Sut,
+  sampleSystems,
+} from './sample.ts';
 export type { Shutdown } from './shutdown.ts';
 export { createShutdown } from './shutdown.ts';
 export type { Stage } from './stage.ts';
@@ -38,6 +58,10 @@ export {
   Consistency,
   CriterionScore,
   GraderAnswer,
+  PairOrderJudgement,
+  PairOutcome,
+  PairPreference,
+  PairwiseVerdict,
   RouteReason,
   SampleFailure,
   TokenUsage,

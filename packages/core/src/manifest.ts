@@ -15,6 +15,11 @@ export const RoutingConfig = z.object({
   min_agreement: z.number().min(0).max(1).default(0.8),
   /** A score within this margin of the rubric's pass threshold is contested. */
   threshold_margin: z.number().min(0).max(1).default(0.05),
+  /**
+   * A consistent pair preference whose mean margin is below this is contested (`low_margin`).
+   * Absent in manifests written before pairs existed: the judge then uses 0.2.
+   */
+  pair_min_margin: z.number().min(0).max(1).optional(),
 });
 export type RoutingConfig = z.infer<typeof RoutingConfig>;
 

@@ -20,7 +20,16 @@ export const GraderAnswer = z.object({
 });
 export type GraderAnswer = z.infer<typeof GraderAnswer>;
 
-export const RouteReason = z.enum(['low_agreement', 'contradicts_facts', 'near_threshold', 'safety']);
+export const RouteReason = z.enum([
+  'low_agreement',
+  'contradicts_facts',
+  'near_threshold',
+  'safety',
+  /** A pair whose two orders disagree. */
+  'position_inconsistent',
+  /** A pair whose preference is consistent but too slight to call. */
+  'low_margin',
+]);
 export type RouteReason = z.infer<typeof RouteReason>;
 
 export const Consistency = z.object({
@@ -42,6 +51,42 @@ export const TokenUsage = z.object({
   cache_read: z.number().int().nonnegative().default(0),
 });
 export type TokenUsage = z.infer<typeof TokenUsage>;
+
+/** A preference between the two outputs of a pair, by side. */
+export const PairPreference = z.enum(['a', 'b', 'tie']);
+export type PairPreference = z.infer<typeof PairPreference>;
+
+/** A pair's outcome: `inconsistent` when the two orders disagree (never counted as a win or a tie). */
+export const PairOutcome = z.enum(['a', 'b', 'tie', 'inconsistent']);
+export type PairOutcome = z.infer<typeof PairOutcome>;
+
+/** One of the two judgements of a pair: which side the judge saw first, and what it preferred (mapped to sides). */
+export const PairOrderJudgement = z.object({
+  first: z.enum(['a', 'b']),
+  preference: PairPreference,
+  /** How clear the preference is, 0 (barely) to 1 (decisive); 0 for a tie. */
+  margin: z.number().min(0).max(1),
+  criteria: z.array(z.object({ id: z.string(), preference: PairPreference, finding: z.string().nullable() })),
+  rationale: z.string(),
+});
+export type PairOrderJudgement = z.infer<typeof PairOrderJudgement>;
+
+/**
+ * A pair's verdict in full: both orders (A first, then B first), the outcome they agree on (or
+ * `inconsistent`), the per-criterion outcomes and the mean margin. On a pair's {@link Verdict},
+ * `pass` means "B preferred" and `score` is B's share (1 B, ½ tie, 0 A, averaged over the two orders).
+ */
+export const PairwiseVerdict = z.object({
+  outcome: PairOutcome,
+  orders: z.tuple([PairOrderJudgement, PairOrderJudgement]),
+  /** Whether the two orders gave the same preference (the position-consistency of this pair). */
+  consistent: z.boolean(),
+  margin: z.number().min(0).max(1),
+  criteria: z.array(z.object({ id: z.string(), outcome: PairOutcome })),
+  /** Who settled the outcome: the local judge (both orders agreeing) or the arbiter. */
+  decided_by: z.enum(['judge', 'arbiter']),
+});
+export type PairwiseVerdict = z.infer<typeof PairwiseVerdict>;
 
 /**
  * A verdict as stored in the run store. `source` says who decided it; `route` says where the
@@ -66,6 +111,8 @@ export const Verdict = z.object({
     .nullable(),
   judge_verdict: z.object({ pass: z.boolean(), score: z.number(), rationale: z.string() }).nullable(),
   usage: TokenUsage.nullable(),
+  /** Present on the verdict of a `pair` sample. */
+  pairwise: PairwiseVerdict.optional(),
   decided_at: z.string(),
 });
 export type Verdict = z.infer<typeof Verdict>;

@@ -34,6 +34,8 @@ export const JudgeEnv = z
     GAVEL_JUDGE_STARTUP_WAIT_S: z.coerce.number().min(0).default(120),
     GAVEL_ROUTE_MIN_AGREEMENT: z.coerce.number().min(0).max(1).default(0.8),
     GAVEL_ROUTE_MARGIN: z.coerce.number().min(0).max(1).default(0.05),
+    /** A consistent pair preference with a mean margin below this goes to the arbiter. @default 0.2 */
+    GAVEL_ROUTE_PAIR_MARGIN: z.coerce.number().min(0).max(1).default(0.2),
   })
   .superRefine((e, ctx) => {
     const mode = e.GAVEL_JUDGE ?? (e.GAVEL_JUDGE_URL ? 'vllm' : 'facts');
@@ -59,7 +61,7 @@ interface LlmJudgeConfig {
   invalidRetries: number;
   waitMs: number;
   startupWaitMs: number;
-  routing: { min_agreement: number; threshold_margin: number };
+  routing: { min_agreement: number; threshold_margin: number; pair_min_margin?: number };
 }
 
 /** The judge's compiled configuration: `facts`, or an LLM server with every default filled in. */
@@ -87,6 +89,10 @@ export function loadJudgeConfig(env: NodeJS.ProcessEnv): JudgeConfig {
     invalidRetries: e.GAVEL_JUDGE_INVALID_RETRIES,
     waitMs: e.GAVEL_JUDGE_WAIT_S * 1000,
     startupWaitMs: e.GAVEL_JUDGE_STARTUP_WAIT_S * 1000,
-    routing: { min_agreement: e.GAVEL_ROUTE_MIN_AGREEMENT, threshold_margin: e.GAVEL_ROUTE_MARGIN },
+    routing: {
+      min_agreement: e.GAVEL_ROUTE_MIN_AGREEMENT,
+      threshold_margin: e.GAVEL_ROUTE_MARGIN,
+      pair_min_margin: e.GAVEL_ROUTE_PAIR_MARGIN,
+    },
   };
 }

@@ -1,5 +1,13 @@
 import { setMaxListeners } from 'node:events';
-import { ConfigError, type GraderAnswer, InputError, type Logger, silentLogger, type Verdict } from '@gavel/core';
+import {
+  ConfigError,
+  type GraderAnswer,
+  InputError,
+  type Logger,
+  sampleSystems,
+  silentLogger,
+  type Verdict,
+} from '@gavel/core';
 import { answerSchemaFor } from '@gavel/rubric';
 import { SPAN_ATTR, withSpan } from '@gavel/telemetry';
 import { parseGraderAnswer } from './answer-parser.ts';
@@ -12,6 +20,7 @@ import { InflightLimiter } from './inflight-limiter.ts';
 import type { JudgeBackend, JudgeReply, PromptCount } from './judge-backend.ts';
 import type { LlmJudgeSettings } from './judge-config.ts';
 import { createOllamaBackend } from './ollama-backend.ts';
+import { gradePairBothOrders, pairReader } from './pairwise-grading.ts';
 import { buildJudgePrompt, type ChatMessage } from './prompt-layout.ts';
 import { route } from './routing.ts';
 import { withServerRetry } from './server-failure.ts';
@@ -32,9 +41,15 @@ export interface LlmGraderOptions {
   limiter?: InflightLimiter;
 }
 
-interface Answered {
-  answer: GraderAnswer;
+interface Answered<T = GraderAnswer> {
+  answer: T;
   reply: JudgeReply;
+}
+
+/** How one request's answer is read: its JSON schema, and the validator of the raw text. */
+interface AnswerReader<T> {
+  schema: Record<string, unknown>;
+  parse(raw: string): { ok: true; answer: T } | { ok: false; problem: string };
 }
 
 /**
@@ -74,14 +89,20 @@ export async function createLlmGrader(
       onRetry: (error, delayMs) => log.warn({ err: error, delayMs }, 'judge server unavailable: waiting'),
     });
 
-  async function answerOnce(
+  const graderReader = (rubric: GradeInput['rubric']): AnswerReader<GraderAnswer> => ({
+    schema: schemaFor(rubric),
+    parse: (raw) => parseGraderAnswer(raw, rubric),
+  });
+
+  async function answerOnce<T = GraderAnswer>(
     messages: ChatMessage[],
     count: PromptCount,
     input: GradeInput,
     temperature: number,
     seed: number,
     signal: AbortSignal,
-  ): Promise<Answered> {
+    reader: AnswerReader<T> = graderReader(input.rubric) as unknown as AnswerReader<T>,
+  ): Promise<Answered<T>> {
     const problems: string[] = [];
     let lastRaw = '';
     for (let attempt = 0; attempt <= config.invalidRetries; attempt += 1) {
@@ -108,7 +129,7 @@ export async function createLlmGrader(
                   temperature,
                   seed,
                   maxOutputTokens: config.maxOutputTokens,
-                  schema: schemaFor(input.rubric),
+                  schema: reader.schema,
                 },
                 s,
               );
@@ -127,7 +148,7 @@ export async function createLlmGrader(
       if (cut) {
         throw new InputError(`judge ${config.mode} ${config.model}: sample ${input.sample.id}: ${cut}`);
       }
-      const parsed = parseGraderAnswer(reply.content, input.rubric);
+      const parsed = reader.parse(reply.content);
       if (parsed.ok) return { answer: parsed.answer, reply };
       lastRaw = reply.content;
       problems.push(
@@ -152,8 +173,10 @@ export async function createLlmGrader(
       const { sample, facts, rubric, manifest } = input;
       const run = manifest.stages.judge;
       for (const family of new Set([config.family, run.family])) {
-        const clash = checkFamilyClash(family, sample.sut);
-        if (clash) throw new InputError(`run ${manifest.run_id}: sample ${sample.id}: ${clash}`);
+        for (const sut of sampleSystems(sample)) {
+          const clash = checkFamilyClash(family, sut);
+          if (clash) throw new InputError(`run ${manifest.run_id}: sample ${sample.id}: ${clash}`);
+        }
       }
       if (run.mode !== 'facts' && run.model !== null && run.model !== config.model) {
         throw new ConfigError(
@@ -168,6 +191,26 @@ export async function createLlmGrader(
         ...Array.from({ length: k }, () => pinned?.k_temperature ?? config.kTemperature),
       ];
       const seeds = temperatures.map((_, i) => seed + i);
+
+      if (sample.kind === 'pair') {
+        // A pair is judged once in each order, both at the primary temperature and seed.
+        return gradePairBothOrders(
+          {
+            sample,
+            facts,
+            rubric,
+            routing: run.routing,
+            judge: { model: config.model, family: config.family, path: backend.path },
+          },
+          async (messages, s) => {
+            const count = await send((c) => backend.countPrompt(messages, c), s, counter);
+            const tooLong = promptFitProblem(count.tokens, config.maxOutputTokens, count.window);
+            if (tooLong) throw new InputError(`judge ${config.mode} ${config.model}: sample ${sample.id}: ${tooLong}`);
+            return answerOnce(messages, count, input, temperatures[0] ?? 0, seed, s, pairReader(rubric));
+          },
+          signal,
+        );
+      }
 
       const messages = buildJudgePrompt(rubric, sample, facts);
       const count = await send((s) => backend.countPrompt(messages, s), signal, counter);

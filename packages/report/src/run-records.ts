@@ -25,6 +25,9 @@ export const ExportRecord = z.object({
   /** Prompt and output, for the review matrix's detail view; absent in older exports. */
   prompt: z.string().optional(),
   output: z.string().optional(),
+  /** A pair's two outputs and systems (`sut` is then the candidate, `b`). */
+  outputs: z.object({ a: z.string(), b: z.string() }).optional(),
+  systems: z.object({ a: Sut, b: Sut }).optional(),
 });
 export type ExportRecord = z.infer<typeof ExportRecord>;
 

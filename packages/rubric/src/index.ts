@@ -1,5 +1,7 @@
 export type { RubricAnswer } from './answer-schema.ts';
 export { answerSchemaFor, parseRubricAnswer } from './answer-schema.ts';
+export type { PairwiseAnswer, ParsedPairwiseAnswer, PositionPreference } from './pairwise-answer.ts';
+export { POSITIONS, pairwiseAnswerSchemaFor, pairwiseAsGraderAnswer, parsePairwiseAnswer } from './pairwise-answer.ts';
 export type { LoadedRubric } from './rubric.ts';
 export {
   assertRubricBytes,

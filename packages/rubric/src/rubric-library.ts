@@ -16,6 +16,7 @@ export type RubricLock = z.infer<typeof RubricLock>;
 export const DEFAULT_RUBRICS: Readonly<Record<SampleKind, string>> = {
   text: 'text-answer',
   code: 'code-correctness',
+  pair: 'pairwise-preference',
 };
 
 async function readLock(dir: string): Promise<RubricLock> {

@@ -1,5 +1,12 @@
 import type { RequestCost } from '@gavel/arbiter';
-import type { Facts, RunManifest, Sample, SampleFailure, Verdict } from '@gavel/core';
+import {
+  type Facts,
+  primarySystem,
+  type RunManifest,
+  type Sample,
+  type SampleFailure,
+  type Verdict,
+} from '@gavel/core';
 import type { ExportRecord } from '@gavel/report';
 
 /** One run-store entry as the export record `gavel export` writes. */
@@ -22,7 +29,7 @@ export function exportRecord(
     sample_id: entry.id,
     task_id: entry.sample.task_id ?? null,
     kind: entry.sample.kind,
-    sut: entry.sample.sut,
+    sut: primarySystem(entry.sample),
     status,
     facts: entry.facts ?? null,
     verdict: entry.verdict ?? null,
@@ -33,6 +40,8 @@ export function exportRecord(
     arbiter_cost: entry.verdict?.arbiter ? (ledger.get(entry.verdict.arbiter.custom_id) ?? null) : null,
     trace_id: entry.traceId ?? null,
     prompt: entry.sample.prompt,
-    output: entry.sample.output,
+    ...(entry.sample.kind === 'pair'
+      ? { outputs: entry.sample.outputs, systems: entry.sample.systems }
+      : { output: entry.sample.output }),
   };
 }

@@ -1,5 +1,7 @@
 import { costReport } from '@gavel/arbiter';
 import type { RunStore } from '@gavel/queue';
+import { type ExportRecord, type PairwiseSummary, pairwiseSummary } from '@gavel/report';
+import { exportRecord } from './export-record.ts';
 
 /** `gavel report`'s figures: outcomes, routing, arbitration and the arbiter's cost. */
 export interface RunReport {
@@ -15,6 +17,8 @@ export interface RunReport {
   arbitration: Record<string, number>;
   flags: Record<string, number>;
   arbiter_cost: Awaited<ReturnType<typeof costReport>>['total'];
+  /** A run with pair samples: outcomes, position consistency, win rates, Bradley–Terry; else null. */
+  pairwise: PairwiseSummary | null;
 }
 
 function bump(counts: Record<string, number>, key: string): void {
@@ -22,7 +26,9 @@ function bump(counts: Record<string, number>, key: string): void {
 }
 
 /** Reads a run's report from the run store, page by page. */
-export async function runReport(store: RunStore, runId: string): Promise<RunReport> {
+export async function runReport(store: RunStore, runId: string, options: { seed?: number } = {}): Promise<RunReport> {
+  const manifest = await store.getManifest(runId);
+  const pairs: ExportRecord[] = [];
   const report: RunReport = {
     run_id: runId,
     samples: 0,
@@ -36,12 +42,14 @@ export async function runReport(store: RunStore, runId: string): Promise<RunRepo
     arbitration: {},
     flags: {},
     arbiter_cost: (await costReport(store, runId)).total,
+    pairwise: null,
   };
   for (let start = 0; ; start += 500) {
     const ids = await store.sampleIds(runId, start, start + 499);
     if (ids.length === 0) break;
     for (const entry of await store.exportPage(runId, ids)) {
       report.samples += 1;
+      if (entry.sample.kind === 'pair' && entry.verdict) pairs.push(exportRecord(manifest, new Map(), entry));
       if (entry.failure) {
         report.failed_samples += 1;
         bump(report.failures_by_stage, `${entry.failure.stage}:${entry.failure.code}`);
@@ -60,5 +68,6 @@ export async function runReport(store: RunStore, runId: string): Promise<RunRepo
       for (const flag of verdict.flags) bump(report.flags, flag);
     }
   }
+  report.pairwise = pairwiseSummary(pairs, { seed: options.seed ?? 0 });
   return report;
 }

@@ -1,13 +1,14 @@
-import { ConfigError, type Facts, type Sample, type SandboxRunConfig } from '@gavel/core';
+import { ConfigError, type Facts, type PointwiseSample, type SandboxRunConfig } from '@gavel/core';
 import { addStageJob, type StageProcessor, type StageQueue } from '@gavel/queue';
 import { SPAN_ATTR, sandboxOutcome, withSpan } from '@gavel/telemetry';
+import { pairFacts } from './pair-facts.ts';
 import { referenceFacts } from './reference-metrics.ts';
 
 /** Runs a code sample in the sandbox and returns its facts. */
-export type CodeFactsFn = (sample: Sample, limits: SandboxRunConfig, signal: AbortSignal) => Promise<Facts>;
+export type CodeFactsFn = (sample: PointwiseSample, limits: SandboxRunConfig, signal: AbortSignal) => Promise<Facts>;
 
 /** Facts of a text sample: reference metrics when it has a reference; no container is started. */
-export function textFacts(sample: Sample): Facts {
+export function textFacts(sample: PointwiseSample): Facts {
   const started = performance.now();
   const reference = sample.reference === undefined ? null : referenceFacts(sample.output, sample.reference);
   return {
@@ -44,7 +45,9 @@ export function createSandboxStage(deps: SandboxStageDeps): StageProcessor {
     if (!loaded.facts) {
       const { sample } = loaded;
       let facts: Facts;
-      if (sample.kind === 'text') {
+      if (sample.kind === 'pair') {
+        facts = pairFacts(sample);
+      } else if (sample.kind === 'text') {
         facts = textFacts(sample);
       } else if (deps.codeFacts) {
         const codeFacts = deps.codeFacts;

@@ -1,3 +1,4 @@
+import { formatPairwiseSummary } from '@gavel/report';
 import { runReport } from '@gavel/runs';
 import { CliError } from '../cli-error.ts';
 import { openContext } from '../context.ts';
@@ -22,6 +23,7 @@ export async function reportCommand(runId: string, options: { json: boolean }): 
       c.requests > 0
         ? `arbiter cost: $${c.usd.toFixed(4)} for ${c.requests} requests (overhead $${c.overhead_usd.toFixed(4)}) vs $${c.uncached_usd.toFixed(4)} on demand uncached: ${(c.paid_share * 100).toFixed(1)}% paid, saving $${c.saving_usd.toFixed(4)}; cached rubric prefix at ${(c.prefix_share * 100).toFixed(1)}% of its uncached price`
         : 'arbiter cost: none (no request was sent to a paid arbiter)',
+      report.pairwise ? formatPairwiseSummary(report.pairwise) : '',
     ];
     process.stdout.write(`${lines.filter(Boolean).join('\n')}\n`);
   } finally {
