@@ -14,7 +14,16 @@ import { type FakeVllm, startFakeVllm } from '../fakes/vllm-server.ts';
 import { API_KEY, batchArbiterEnv, mixedOutcome } from '../integration/arbiter-fixtures.ts';
 import { humanEvalProblems, sandboxImage } from '../integration/sandbox-fixtures.ts';
 import { type DurableRedis, durableRedis } from '../support/durable-redis.ts';
-import { gavel, jsonl, ROOT, startWorkers, textSample, type WorkersProcess } from '../support/gavel.ts';
+import {
+  gavel,
+  jsonl,
+  ROOT,
+  SOURCE_NODE,
+  SOURCE_NODE_ARGS,
+  startWorkers,
+  textSample,
+  type WorkersProcess,
+} from '../support/gavel.ts';
 import { freePort } from '../support/redis.ts';
 import { loadImage, type PrivateDockerd, startPrivateDockerd } from './private-dockerd.ts';
 import { type VerdictWrites, watchVerdictWrites } from './verdict-writes.ts';
@@ -142,7 +151,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
       GAVEL_GPU_HANDOVER_RETRY_S: '1',
       GAVEL_OLLAMA_URL: started.ollama.url,
       GAVEL_VLLM_URL: `http://127.0.0.1:${vllmPort}`,
-      GAVEL_VLLM_COMMAND: `${process.execPath} --import tsx ${fakeVllm} --port ${vllmPort} --vram-dir ${vramDir} --vram-mib 20000 --flip-rate 0.15`,
+      GAVEL_VLLM_COMMAND: `${process.execPath} ${SOURCE_NODE} ${fakeVllm} --port ${vllmPort} --vram-dir ${vramDir} --vram-mib 20000 --flip-rate 0.05`,
       GAVEL_VRAM_FREE_MIB: '1024',
       GAVEL_NVIDIA_SMI: join(ROOT, 'test', 'fakes', 'nvidia-smi'),
       GAVEL_NVIDIA_SMI_INTERVAL_MS: '200',
@@ -155,7 +164,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
     };
   } else {
     // Some samples flip under temperature: low agreement routes them to the arbiter.
-    started.vllm = await startFakeVllm({ policy: factsPolicy({ flipRate: 0.15 }), latencyMs: 5, record: false });
+    started.vllm = await startFakeVllm({ policy: factsPolicy({ flipRate: 0.05 }), latencyMs: 5, record: false });
     judgeEnv = { GAVEL_JUDGE_URL: started.vllm.url };
   }
   if (options.privateDocker) {
@@ -188,7 +197,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
   const workers = startWorkers(env);
   let agentOutput = '';
   const startAgent = (): ChildProcess => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'apps', 'gpu-agent', 'src', 'main.ts')], {
+    const child = spawn(process.execPath, [...SOURCE_NODE_ARGS, join(ROOT, 'apps', 'gpu-agent', 'src', 'main.ts')], {
       cwd: ROOT,
       env: { ...process.env, ...env, ...agentEnv },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -38,6 +38,8 @@ export interface ChaosRow {
   runS: number;
   /** The machine's 1-minute load average at the end (timings depend on it; the CI machine has 2 cores). */
   load: number;
+  routed: number;
+  arbitrated: number;
   /** Samples decided twice, and their distinct verdicts' count (for the report of a failure). */
   twice: string[];
 }
@@ -113,6 +115,8 @@ export async function runScenario(scenario: Scenario, form: ChaosForm, deadlineM
       decidedTwice: twice.length,
       verdictWriteAttempts: rig.writes.attempts(),
       failed: failures.size,
+      routed: progress.routed,
+      arbitrated: progress.arbitrated,
       reasons: Object.fromEntries(failureReasons(failures)),
       reconciled: Math.max(0, reconciled),
       recoveryS: Math.round(recoveryMs / 100) / 10,
@@ -137,14 +141,14 @@ export function chaosTable(form: ChaosForm, rows: readonly ChaosRow[]): string {
   const head = [
     `chaos table (${form.name}: ${form.text} text + ${form.code} code samples per scenario)`,
     '',
-    '| scenario | fault | samples | lost | decided twice | failed (reasons) | in flight at fault | stalled jobs | reconciled | recovery s (slowest fault) | run s | load |',
+    '| scenario | fault | samples (routed to arbiter) | lost | decided twice | failed (reasons) | in flight at fault | stalled jobs | reconciled | recovery s (slowest fault) | run s | load |',
     '|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|',
   ];
   const lines = rows.map((r) => {
     const reasons = Object.entries(r.reasons)
       .map(([k, n]) => `${n}× ${k}`)
       .join('; ');
-    return `| ${r.scenario} | ${r.fault} | ${r.samples} | ${r.lost}${r.unfinished ? ` (+${r.unfinished} unfinished)` : ''} | ${r.decidedTwice} | ${r.failed}${reasons ? ` (${reasons})` : ''} | ${r.caught} | ${r.stalled} | ${r.reconciled} | ${r.recoveryS} (${r.worst}) | ${r.runS} | ${r.load} |`;
+    return `| ${r.scenario} | ${r.fault} | ${r.samples} (${r.routed}) | ${r.lost}${r.unfinished ? ` (+${r.unfinished} unfinished)` : ''} | ${r.decidedTwice} | ${r.failed}${reasons ? ` (${reasons})` : ''} | ${r.caught} | ${r.stalled} | ${r.reconciled} | ${r.recoveryS} (${r.worst}) | ${r.runS} | ${r.load} |`;
   });
   return [...head, ...lines].join('\n');
 }
