@@ -13,11 +13,21 @@ export interface StageProcess {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** One stage's worker process (`apps/worker-<stage>/src/main.ts`), started the way `gavel workers` starts it. */
-export function startStageProcess(stage: Stage, env: NodeJS.ProcessEnv): StageProcess {
+/**
+ * One stage's worker process (`apps/worker-<stage>/src/main.ts`), started the way `gavel workers` starts
+ * it; `compiled` runs its `dist/main.js` on plain Node instead (`npm run build` first), with `nodeArgs`.
+ */
+export function startStageProcess(
+  stage: Stage,
+  env: NodeJS.ProcessEnv,
+  options: { compiled?: boolean; nodeArgs?: readonly string[] } = {},
+): StageProcess {
+  const app = join(ROOT, 'apps', `worker-${stage}`);
   const child = spawn(
     process.execPath,
-    [...SOURCE_NODE_ARGS, join(ROOT, 'apps', `worker-${stage}`, 'src', 'main.ts')],
+    options.compiled
+      ? [...(options.nodeArgs ?? []), join(app, 'dist', 'main.js')]
+      : [...(options.nodeArgs ?? []), ...SOURCE_NODE_ARGS, join(app, 'src', 'main.ts')],
     {
       env: { ...process.env, ...env },
       cwd: ROOT,

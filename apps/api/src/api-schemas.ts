@@ -76,6 +76,24 @@ export const RunReport = z
     arbiter_cost: z.record(z.string(), z.number()),
     /** Pair runs: outcomes, position consistency, win rates with CIs and sign tests, Bradley–Terry (see README). */
     pairwise: z.record(z.string(), z.unknown()).nullable(),
+    /** Generate runs: the SUT's completions (finish reasons, truncated, cost) and pass@k over tasks (see README). */
+    generation: z
+      .object({
+        model: z.string().nullable(),
+        n: z.number().int(),
+        temperature: z.number(),
+        completions: z.number().int(),
+        truncated: z.number().int(),
+        finish_reasons: z.record(z.string(), z.number().int()),
+        via: z.record(z.string(), z.number().int()),
+        reasked: z.number().int(),
+        prompt_tokens: z.number().int(),
+        completion_tokens: z.number().int(),
+        cost_usd: z.number().nullable(),
+        estimate_usd: z.number().nullable(),
+        pass_at_k: z.array(z.object({ k: z.number().int(), value: z.number(), tasks: z.number().int() })),
+      })
+      .nullable(),
   })
   .openapi('RunReport');
 

@@ -1,7 +1,8 @@
 import { costReport } from '@gavel/arbiter';
 import type { RunStore } from '@gavel/queue';
-import { type ExportRecord, type PairwiseSummary, pairwiseSummary } from '@gavel/report';
+import { type ExportRecord, type PairwiseSummary, pairwiseSummary, passCountsByTask } from '@gavel/report';
 import { exportRecord } from './export-record.ts';
+import { type GenerationReport, generationReport } from './generation-report.ts';
 
 /** `gavel report`'s figures: outcomes, routing, arbitration and the arbiter's cost. */
 export interface RunReport {
@@ -19,6 +20,8 @@ export interface RunReport {
   arbiter_cost: Awaited<ReturnType<typeof costReport>>['total'];
   /** A run with pair samples: outcomes, position consistency, win rates, Bradley–Terry; else null. */
   pairwise: PairwiseSummary | null;
+  /** On a generate run: the SUT's completions, their cost, and pass@k over tasks. */
+  generation: GenerationReport | null;
 }
 
 function bump(counts: Record<string, number>, key: string): void {
@@ -43,7 +46,10 @@ export async function runReport(store: RunStore, runId: string, options: { seed?
     flags: {},
     arbiter_cost: (await costReport(store, runId)).total,
     pairwise: null,
+    generation: null,
   };
+  const pinned = (await store.getManifest(runId)).stages.generate;
+  const outcomes: { taskId: string; passed: boolean }[] = [];
   for (let start = 0; ; start += 500) {
     const ids = await store.sampleIds(runId, start, start + 499);
     if (ids.length === 0) break;
@@ -63,11 +69,14 @@ export async function runReport(store: RunStore, runId: string, options: { seed?
       if (!verdict) continue;
       report.verdicts += 1;
       if (verdict.pass) report.passed += 1;
+      outcomes.push({ taskId: entry.sample.task_id ?? entry.id, passed: verdict.pass });
       bump(report.verdict_sources, verdict.source);
       bump(report.arbitration, verdict.arbitration);
       for (const flag of verdict.flags) bump(report.flags, flag);
     }
   }
   report.pairwise = pairwiseSummary(pairs, { seed: options.seed ?? 0 });
+  if (pinned)
+    report.generation = generationReport(pinned, await store.generation.all(runId), passCountsByTask(outcomes));
   return report;
 }
