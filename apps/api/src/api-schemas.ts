@@ -94,6 +94,19 @@ export const RunReport = z
         pass_at_k: z.array(z.object({ k: z.number().int(), value: z.number(), tasks: z.number().int() })),
       })
       .nullable(),
+    /** Runs judged with self-critique: flip and change rates, and how often the arbiter sided with the revision. */
+    critique: z
+      .object({
+        chains: z.number().int(),
+        flipped: z.number().int(),
+        flip_rate: z.number().nullable(),
+        changed: z.number().int(),
+        change_rate: z.number().nullable(),
+        arbitrated_flips: z.number().int(),
+        arbiter_sided_with_revision: z.number().int(),
+        revision_agreement: z.number().nullable(),
+      })
+      .nullable(),
   })
   .openapi('RunReport');
 

@@ -77,6 +77,7 @@ export { assertExhaustive, isStage, QUEUE_NAMES, STAGES } from './stage.ts';
 export {
   Consistency,
   CriterionScore,
+  Critique,
   GraderAnswer,
   PairOrderJudgement,
   PairOutcome,

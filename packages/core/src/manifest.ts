@@ -49,6 +49,8 @@ export const JudgeRunConfig = z.object({
   seed: z.number().int().default(0),
   k: z.number().int().nonnegative().default(0),
   k_temperature: z.number().default(0.7),
+  /** Self-critique passes after the verdict (0–2); absent in runs made before critique existed (0). */
+  critique: z.number().int().min(0).max(2).optional(),
   context_tokens: z.number().int().positive().default(16384),
   routing: RoutingConfig.default(RoutingConfig.parse({})),
 });

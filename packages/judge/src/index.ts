@@ -1,6 +1,7 @@
 export { parseGraderAnswer } from './answer-parser.ts';
 export { summariseConsistency } from './consistency.ts';
 export { contextWindowProblem, promptFitProblem, truncationProblem } from './context-guard.ts';
+export { CRITIQUE_INSTRUCTION, critiqueMessages, critiqueRecord } from './critique.ts';
 export { createFactsGrader, factScore, gradeFromFacts } from './facts-grader.ts';
 export { checkFamilyClash } from './family-clash.ts';
 export type { GradeInput, Grader } from './grader.ts';

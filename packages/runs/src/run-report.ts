@@ -1,6 +1,14 @@
 import { costReport } from '@gavel/arbiter';
+import type { Verdict } from '@gavel/core';
 import type { RunStore } from '@gavel/queue';
-import { type ExportRecord, type PairwiseSummary, pairwiseSummary, passCountsByTask } from '@gavel/report';
+import {
+  type CritiqueSummary,
+  critiqueSummary,
+  type ExportRecord,
+  type PairwiseSummary,
+  pairwiseSummary,
+  passCountsByTask,
+} from '@gavel/report';
 import { exportRecord } from './export-record.ts';
 import { type GenerationReport, generationReport } from './generation-report.ts';
 
@@ -22,6 +30,8 @@ export interface RunReport {
   pairwise: PairwiseSummary | null;
   /** On a generate run: the SUT's completions, their cost, and pass@k over tasks. */
   generation: GenerationReport | null;
+  /** With GAVEL_JUDGE_CRITIQUE: how often the self-critique changed the verdict, and how the arbiter settled the flips. */
+  critique: CritiqueSummary | null;
 }
 
 function bump(counts: Record<string, number>, key: string): void {
@@ -47,7 +57,9 @@ export async function runReport(store: RunStore, runId: string, options: { seed?
     arbiter_cost: (await costReport(store, runId)).total,
     pairwise: null,
     generation: null,
+    critique: null,
   };
+  const chains: { judgement?: Verdict; verdict?: Verdict }[] = [];
   const pinned = (await store.getManifest(runId)).stages.generate;
   const outcomes: { taskId: string; passed: boolean }[] = [];
   for (let start = 0; ; start += 500) {
@@ -55,6 +67,7 @@ export async function runReport(store: RunStore, runId: string, options: { seed?
     if (ids.length === 0) break;
     for (const entry of await store.exportPage(runId, ids)) {
       report.samples += 1;
+      if (entry.judgement?.critique) chains.push({ judgement: entry.judgement, verdict: entry.verdict });
       if (entry.sample.kind === 'pair' && entry.verdict) pairs.push(exportRecord(manifest, new Map(), entry));
       if (entry.failure) {
         report.failed_samples += 1;
@@ -76,6 +89,7 @@ export async function runReport(store: RunStore, runId: string, options: { seed?
     }
   }
   report.pairwise = pairwiseSummary(pairs, { seed: options.seed ?? 0 });
+  if (chains.length > 0) report.critique = critiqueSummary(chains);
   if (pinned)
     report.generation = generationReport(pinned, await store.generation.all(runId), passCountsByTask(outcomes));
   return report;

@@ -1,5 +1,5 @@
 import { formatPairwiseSummary } from '@gavel/report';
-import { type GenerationReport, runReport } from '@gavel/runs';
+import { type GenerationReport, type RunReport, runReport } from '@gavel/runs';
 import { CliError } from '../cli-error.ts';
 import { openContext } from '../context.ts';
 
@@ -25,6 +25,7 @@ export async function reportCommand(runId: string, options: { json: boolean }): 
         : 'arbiter cost: none (no request was sent to a paid arbiter)',
       report.pairwise ? formatPairwiseSummary(report.pairwise) : '',
       ...generationLines(report.generation),
+      report.critique ? critiqueLine(report.critique) : '',
     ];
     process.stdout.write(`${lines.filter(Boolean).join('\n')}\n`);
   } finally {
@@ -42,4 +43,10 @@ function generationLines(g: GenerationReport | null): string[] {
     `SUT cost: ${cost} for ${g.prompt_tokens} prompt + ${g.completion_tokens} completion tokens${estimate}`,
     ...g.pass_at_k.map((p) => `pass@${p.k}: ${p.value.toFixed(4)} over ${p.tasks} tasks`),
   ];
+}
+
+/** The self-critique line of `gavel report`. */
+function critiqueLine(c: NonNullable<RunReport['critique']>): string {
+  const pct = (r: number | null) => (r === null ? '–' : `${(r * 100).toFixed(1)}%`);
+  return `self-critique: ${c.chains} chains, verdict flipped in ${c.flipped} (${pct(c.flip_rate)}), anything changed in ${c.changed} (${pct(c.change_rate)}); the arbiter sided with the revision in ${c.arbiter_sided_with_revision} of ${c.arbitrated_flips} arbitrated flips (${pct(c.revision_agreement)})`;
 }
