@@ -178,7 +178,7 @@ describe('the API over a run graded by real worker processes', () => {
     seen.retry = await retried.json();
     expect(seen.retry).toEqual({
       run_id: 'api-base',
-      retried: { sandbox: 0, judge: 0, 'arbiter-submit': 0, 'arbiter-collect': 0 },
+      retried: { generate: 0, sandbox: 0, judge: 0, 'arbiter-submit': 0, 'arbiter-collect': 0 },
       total: 0,
     });
     const missing = await fetch(`${api.url}/v1/runs/no-such-run/report`);

@@ -26,12 +26,14 @@ export {
   TestOutcome,
   ToolFacts,
 } from './facts.ts';
+export { Completion, CompletionUsage, GenerationIntent, GenerationSlot } from './generation.ts';
 export { ID_PATTERN, Id, jobIdFor, parseJobId, toIdSafe } from './ids.ts';
 export { SampleJob } from './job.ts';
 export type { Logger } from './logger.ts';
 export { silentLogger } from './logger.ts';
 export {
   ArbiterRunConfig,
+  GenerateRunConfig,
   JudgeRunConfig,
   RoutingConfig,
   RubricRef,
@@ -44,6 +46,7 @@ export {
   arbiterClaimedKey,
   arbiterPrimedKey,
   arbiterRunKey,
+  embeddingKey,
   gpuLeaseKeyBase,
   legacyKeys,
   rubricTextKey,
@@ -74,6 +77,7 @@ export { assertExhaustive, isStage, QUEUE_NAMES, STAGES } from './stage.ts';
 export {
   Consistency,
   CriterionScore,
+  Critique,
   GraderAnswer,
   PairOrderJudgement,
   PairOutcome,

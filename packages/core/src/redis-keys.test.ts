@@ -38,7 +38,7 @@ describe('Redis key names', () => {
 
   it('gives each stage queue its own hash tag, and each GPU lease its own', () => {
     const tags = STAGES.map((stage) => hashTag(`${stageQueuePrefix('gavel', stage)}:${stage}:wait`));
-    expect(tags).toEqual(['sandbox', 'judge', 'arbiter-submit', 'arbiter-collect']);
+    expect(tags).toEqual(['generate', 'sandbox', 'judge', 'arbiter-submit', 'arbiter-collect']);
     expect(stageQueuePrefix('{gavel}', 'judge')).toBe('gavel:{judge}');
     expect(hashTag(`${gpuLeaseKeyBase('gavel', '0')}:lease`)).toBe('gpu:0');
   });

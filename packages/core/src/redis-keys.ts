@@ -116,3 +116,8 @@ export const legacyKeys = {
     return colon < 0 ? { batchId: rest, part: '' } : { batchId: rest.slice(0, colon), part: rest.slice(colon + 1) };
   },
 };
+
+/** A text's cached embedding vector, by model and content digest (global; each read and written alone). */
+export function embeddingKey(prefix: string, modelDigest: string, textDigest: string): string {
+  return `${prefix}:embedding:${modelDigest}:${textDigest}`;
+}

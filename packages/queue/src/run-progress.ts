@@ -4,6 +4,8 @@ import type { RedisClient } from './redis.ts';
 /** How far a run has come; every number is an idempotent count (hash/set sizes, never bare counters). */
 export interface RunProgress {
   total: number;
+  /** Completions of the system under test stored (generate runs). */
+  generated: number;
   facts: number;
   judged: number;
   routed: number;
@@ -27,6 +29,7 @@ export async function readProgress(redis: RedisClient, key: (part: string) => st
       .scard(key('arbitrated'))
       .hlen(key('verdicts'))
       .hvals(key('failures'))
+      .hlen(key('completions'))
       .exec()) ?? [];
   for (const [error] of results) if (error) throw error;
   const n = (i: number): number => Number(results[i]?.[1] ?? 0);
@@ -38,6 +41,7 @@ export async function readProgress(redis: RedisClient, key: (part: string) => st
   }
   return {
     total: n(0),
+    generated: n(7),
     facts: n(1),
     judged: n(2),
     routed: n(3),

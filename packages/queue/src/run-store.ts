@@ -11,8 +11,9 @@ import {
   type SampleFailure,
   Verdict,
 } from '@gavel/core';
+import { GenerationRecords } from './generation-records.ts';
 import type { RedisClient } from './redis.ts';
-import { readSampleRecords, type SampleRecord } from './run-export-page.ts';
+import { readSampleRecords, type SampleRecord, withCompletion } from './run-export-page.ts';
 import { type RunListPage, readRunsPage } from './run-list-page.ts';
 import { type RunProgress, readProgress } from './run-progress.ts';
 import { removeRunKeys } from './run-removal.ts';
@@ -37,12 +38,15 @@ export class RunStore {
   private readonly failures: SampleFailures;
   /** Refuses data of the layout before per-run hash tags (see {@link StoreLayout}). */
   readonly layout: StoreLayout;
+  /** The generate stage's completions and request intents (see {@link GenerationRecords}). */
+  readonly generation: GenerationRecords;
 
   constructor(redis: RedisClient, prefix = 'gavel') {
     this.prefix = prefix;
     this.redis = withStoreScripts(redis);
     this.failures = new SampleFailures(this.redis, (runId, part) => this.key(runId, part));
     this.layout = new StoreLayout(this.redis, prefix);
+    this.generation = new GenerationRecords(this.redis, (runId, part) => this.key(runId, part));
   }
 
   /** Adds an observer of first writes (metrics); see {@link RunStoreObserver}. */
@@ -168,9 +172,12 @@ export class RunStore {
   }
 
   async getSample(runId: string, sampleId: string): Promise<Sample> {
-    const raw = await this.redis.hget(this.key(runId, 'samples'), sampleId);
+    const [raw, completion] = await Promise.all([
+      this.redis.hget(this.key(runId, 'samples'), sampleId),
+      this.generation.completion(runId, sampleId),
+    ]);
     if (raw === null) throw new InputError(`run ${runId}: sample ${sampleId} is not in the run store`);
-    return Sample.parse(JSON.parse(raw));
+    return withCompletion(Sample.parse(JSON.parse(raw)), completion);
   }
 
   async sampleIds(runId: string, start = 0, stop = -1): Promise<string[]> {
@@ -182,11 +189,17 @@ export class RunStore {
   async loadForStage(
     runId: string,
     sampleId: string,
-  ): Promise<Pick<SampleRecord, 'sample' | 'facts' | 'judgement' | 'verdict'>> {
+  ): Promise<Pick<SampleRecord, 'sample' | 'facts' | 'judgement' | 'verdict' | 'completion'>> {
     const notStored = (): Error => new InputError(`run ${runId}: sample ${sampleId} is not in the run store`);
     const [record] = await readSampleRecords(this.redis, runId, (part) => this.key(runId, part), [sampleId], notStored);
     if (!record) throw notStored();
-    return { sample: record.sample, facts: record.facts, judgement: record.judgement, verdict: record.verdict };
+    return {
+      sample: record.sample,
+      facts: record.facts,
+      judgement: record.judgement,
+      verdict: record.verdict,
+      completion: record.completion,
+    };
   }
 
   async getFacts(runId: string, sampleId: string): Promise<Facts | undefined> {

@@ -78,7 +78,8 @@ export async function lostSamples(
     orphans.forEach((record, i) => {
       const raw = states[i];
       const arbiter: SampleStanding['arbiter'] = raw ? ArbiterSampleState.parse(JSON.parse(raw)) : undefined;
-      lost.push({ sampleId: record.id, next: nextJob({ ...record, arbiter }, manifest) });
+      const generation = record.sample.kind === 'pair' ? undefined : record.sample.generation;
+      lost.push({ sampleId: record.id, next: nextJob({ ...record, generation, arbiter }, manifest) });
     });
   }
   return { undecided, lost };
