@@ -164,7 +164,14 @@ describe('the generate stage', () => {
       storesCompletions: true,
       latencyMs: () => 150 + Math.floor(Math.random() * 250),
     });
-    const env = envFor(sut, { GAVEL_CONCURRENCY: '16', GAVEL_SUT_INFLIGHT: '16' });
+    // A request that never reached the server before the kill is asked again once its deadline
+    // (GAVEL_SUT_TIMEOUT_S + GAVEL_SUT_WAIT_S after its intent) has passed; short here.
+    const env = envFor(sut, {
+      GAVEL_CONCURRENCY: '16',
+      GAVEL_SUT_INFLIGHT: '16',
+      GAVEL_SUT_TIMEOUT_S: '5',
+      GAVEL_SUT_WAIT_S: '1',
+    });
     try {
       const enqueued = await gavel(
         [
