@@ -5,6 +5,7 @@ import {
   jobIdFor,
   type Logger,
   type RunManifest,
+  type Sample,
   TransientError,
 } from '@gavel/core';
 import { addStageJob, type RunStore, type StageProcessor, type StageQueue } from '@gavel/queue';
@@ -90,14 +91,14 @@ async function obtainCompletion(
   store: RunStore,
   sut: SutClient,
   manifest: RunManifest,
-  sampleId: string,
+  sample: Sample,
   deps: GenerateStageDeps,
   signal: AbortSignal,
   log: Logger,
 ): Promise<Completion | { waitMs: number }> {
   const runId = manifest.run_id;
+  const sampleId = sample.id;
   const pinned = pinnedGenerate(manifest, sampleId);
-  const { sample } = await store.loadForStage(runId, sampleId);
   const slot = sample.kind === 'pair' ? undefined : sample.generation;
   if (!slot) throw new InputError(`run ${runId}: sample ${sampleId} has no generation slot (index, seed)`);
   const key = jobIdFor(runId, sampleId);
@@ -141,7 +142,7 @@ export function createGenerateStage(deps: GenerateStageDeps): StageProcessor {
     if (loaded.verdict) return;
     if (!loaded.completion) {
       const sut = checkWorker(deps.sut, pinnedGenerate(manifest, sampleId), runId);
-      const completion = await obtainCompletion(store, sut, manifest, sampleId, deps, signal, log);
+      const completion = await obtainCompletion(store, sut, manifest, loaded.sample, deps, signal, log);
       if ('waitMs' in completion) {
         if (!job.token)
           throw new TransientError(`sample ${sampleId}: an earlier answer may still come; no job token to wait with`);
