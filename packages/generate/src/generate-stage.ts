@@ -116,7 +116,6 @@ async function obtainCompletion(
   }
   const requests = (prior?.requests ?? 0) + 1;
   if (prior) log.warn({ requests }, 'an earlier attempt asked and its answer is lost: asking again');
-  await store.generation.putIntent(runId, sampleId, { key, requests, at: new Date().toISOString() });
   const reply = await sut.complete(
     {
       messages: sutMessages(sample),
@@ -126,6 +125,8 @@ async function obtainCompletion(
       key,
     },
     signal,
+    // Written in the in-flight slot, right before each HTTP attempt: from here on the server may answer.
+    () => store.generation.putIntent(runId, sampleId, { key, requests, at: new Date().toISOString() }),
   );
   return toCompletion(reply, 'request', requests, deps.price);
 }
