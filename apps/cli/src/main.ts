@@ -13,6 +13,7 @@ import { reconcileCommand } from './commands/reconcile.ts';
 import { reportCommand } from './commands/report.ts';
 import { retryCommand } from './commands/retry.ts';
 import { reviewCommand } from './commands/review.ts';
+import { rubricCommands } from './commands/rubric/rubric-program.ts';
 import { runsCommand } from './commands/runs.ts';
 import { runsPruneCommand } from './commands/runs-prune.ts';
 import { runsRmCommand } from './commands/runs-rm.ts';
@@ -49,6 +50,7 @@ program
   .option('--samples <file>', 'HumanEval samples ({task_id, completion}) for --format humaneval')
   .option('--run <id>', 'run id (default: generated); enqueuing the same run twice adds nothing twice')
   .option('--rubric <name@version>', 'rubric to pin (default: one per sample kind)')
+  .option('--rubric-file <path>', 'a draft rubric at any path (the run is marked draft)')
   .option('--rubrics-dir <dir>', 'rubric library', join(ROOT, 'rubrics'))
   .option('--skip-invalid', 'enqueue the valid lines and report the rest', false)
   .option('--sut-model <model>', 'model that wrote the samples (HumanEval format)')
@@ -109,6 +111,7 @@ program
   .option('--max-drop <pts>', 'exit 3 unless a pass-rate drop of more than PTS points is ruled out', parseMaxDrop)
   .option('--seed <n>', 'recorded in the comparison (no figure resamples)', parseSeed)
   .option('--allow-rubric-change', 'compare runs graded on different rubrics (marked not like for like)', false)
+  .option('--allow-draft', 'compare runs graded on a draft rubric (not frozen through the gates)', false)
   .option('--from-export', 'BASE and CANDIDATE are gavel export files (manifest beside), not runs in Redis', false)
   .action((base: string, candidate: string, options) => compareCommand(base, candidate, options));
 
@@ -191,6 +194,8 @@ program
   .option('--rubrics-dir <dir>', 'rubric library whose lock file and files are checked', join(ROOT, 'rubrics'))
   .option('--json', 'print JSON', false)
   .action((run: string, options) => verifyCommand(run, options));
+
+rubricCommands(program, join(ROOT, 'rubrics'));
 
 program
   .command('doctor')

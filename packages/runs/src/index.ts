@@ -8,3 +8,4 @@ export { runReport } from './run-report.ts';
 export { runStagesFromEnv } from './run-stages.ts';
 export type { RunStatus, StageStatus } from './run-status.ts';
 export { runStatus } from './run-status.ts';
+export { sandboxImageTag } from './sandbox-image.ts';

@@ -1,0 +1,92 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { rubricCheckCommand } from './rubric-check.ts';
+import { rubricFreezeCommand } from './rubric-freeze.ts';
+import { rubricListCommand, rubricShowCommand } from './rubric-list.ts';
+import { rubricPrivatizeCommand } from './rubric-privatize.ts';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function share(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 1) throw new InvalidArgumentError('must be a number in (0, 1]');
+  return n;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** `gavel rubric …`: the rubric lifecycle (draft → gates → freeze). */
+export function rubricCommands(program: Command, defaultRubricsDir: string): void {
+  const rubric = program
+    .command('rubric')
+    .description('rubric lifecycle: list, show, check the four gates, freeze, privatize');
+
+  const gateOptions = (c: Command) =>
+    c
+      .requiredOption('--calibration <file>', 'labelled samples (native JSONL, each with "label": "good" | "bad")')
+      .option(
+        '--adversarial <file>',
+        'more attack samples (each with "attack": NAME), besides the shipped suite',
+        collect,
+      )
+      .option(
+        '--public <source>',
+        'a public source to check overlap against, besides the shipped HumanEval index',
+        collect,
+      )
+      .option('--eval <file>', 'the eval set whose tasks must not be public (JSONL with "prompt")', collect)
+      .option('--ngram <n>', 'n of the n-gram overlap', positiveInt, 13)
+      .option('--threshold <share>', 'share of a task covered by public n-grams that flags it public', share, 0.5)
+      .option('--timeout <seconds>', 'give up waiting for the calibration run after this long', positiveInt, 1800)
+      .option('--rubrics-dir <dir>', 'rubric library', defaultRubricsDir);
+
+  gateOptions(
+    rubric
+      .command('check')
+      .description(
+        'run the four gates (discriminative, adversarial, contamination, pinned) through the pipeline; exit 0 only when all pass',
+      )
+      .argument('[rubric]', 'ID@VERSION in the library'),
+  )
+    .option('--rubric-file <path>', 'a draft rubric at any path')
+    .option('--out <file>', 'write the gate report (JSON) here')
+    .option('--json', 'print the gate report as JSON', false)
+    .action((spec: string | undefined, options) => rubricCheckCommand(spec, options));
+
+  gateOptions(
+    rubric
+      .command('freeze')
+      .description('run the gates on the library file and, only if all pass, write its gate report and lock entry')
+      .argument('<rubric>', 'ID@VERSION in the library'),
+  ).action((spec: string, options) => rubricFreezeCommand(spec, { ...options, json: false }));
+
+  rubric
+    .command('privatize')
+    .description('rebuild HumanEval-style problems as private tasks (renamed, new examples) in the sandbox image')
+    .argument('<file>', 'HumanEval problems (JSONL[.gz], with canonical_solution)')
+    .requiredOption('--out <file>', 'where the rebuilt problems go')
+    .option('--mapping <file>', 'where the name mapping goes (default OUT.mapping.jsonl)')
+    .option('--public <source>', 'another public source for the overlap re-check', collect)
+    .option('--ngram <n>', 'n of the n-gram overlap', positiveInt, 13)
+    .option('--threshold <share>', 'overlap share that flags a task public', share, 0.5)
+    .option('--timeout <seconds>', 'limit of the sandbox container', positiveInt, 300)
+    .option('--rubrics-dir <dir>', 'rubric library', defaultRubricsDir)
+    .action((file: string, options) => rubricPrivatizeCommand(file, options));
+
+  rubric
+    .command('list')
+    .description('every rubric in the library: id, version, state, hash, gates, frozen at')
+    .option('--rubrics-dir <dir>', 'rubric library', defaultRubricsDir)
+    .option('--json', 'print JSON lines', false)
+    .action((options) => rubricListCommand(options));
+
+  rubric
+    .command('show')
+    .description('a rubric file and its lock entry')
+    .argument('<rubric>', 'ID@VERSION')
+    .option('--rubrics-dir <dir>', 'rubric library', defaultRubricsDir)
+    .action((spec: string, options) => rubricShowCommand(spec, options));
+}
