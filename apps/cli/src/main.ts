@@ -199,7 +199,9 @@ rubricCommands(program, join(ROOT, 'rubrics'));
 
 program
   .command('doctor')
-  .description('check Redis (reachable, noeviction, AOF), the Docker engine and the sandbox image')
+  .description(
+    "check Redis (reachable, noeviction, AOF), the Docker engine, the sandbox image and (with GAVEL_DESIGN_MODELS) the design layer's Ollama",
+  )
   .action(() => doctorCommand());
 
 program

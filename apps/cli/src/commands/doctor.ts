@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { loadBaseConfig, withoutPassword } from '@gavel/core';
 import { closeRedis, createRedis } from '@gavel/queue';
+import { loadDesignConfig, ollamaChecks } from './ollama-checks.ts';
 
 const run = promisify(execFile);
 
@@ -114,7 +115,10 @@ export async function dockerChecks(): Promise<Check[]> {
 /** `gavel doctor`: one line per check, with the fix; exit 1 when a required check fails. */
 export async function doctorCommand(): Promise<void> {
   const config = loadBaseConfig(process.env);
+  const design = loadDesignConfig(process.env);
   const checks = [...(await redisChecks(config.GAVEL_REDIS_URL)), ...(await dockerChecks())];
+  // The design layer's Ollama, when one is named (GAVEL_DESIGN_MODELS).
+  if (design.GAVEL_DESIGN_MODELS.length > 0) checks.push(...(await ollamaChecks(design)));
   let failed = 0;
   for (const check of checks) {
     const required = check.name.startsWith('redis') && !check.advisory;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isAbsolute, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type DatasetFile, GAVEL_VERSION, loadBaseConfig, type RunManifest } from '@gavel/core';
 import { enqueueRun } from '@gavel/queue';
@@ -36,6 +37,11 @@ export interface GateRunInput {
   now?: Date;
 }
 
+/** A path as the report records it: relative to the working directory (reports travel with the repo). */
+export function reportPath(path: string): string {
+  return isAbsolute(path) ? relative(process.cwd(), path) || '.' : path;
+}
+
 /** The judge a manifest pinned, as one name: `facts`, or `<mode>:<model>`. */
 export function judgeName(stages: RunManifest['stages']): string {
   return stages.judge.mode === 'facts' ? 'facts' : `${stages.judge.mode}:${stages.judge.model}`;
@@ -50,6 +56,8 @@ async function waitForRun(runId: string, context: ReturnType<typeof openContext>
     if (p.total > 0 && p.ended >= p.total) return;
     if (!hinted && p.ended === 0 && Date.now() - started > 60_000) {
       hinted = true;
+      const active = await Promise.all(Object.values(context.queues).map((q) => q.getActiveCount()));
+      if (active.some((n) => n > 0)) continue;
       process.stderr.write(
         `gavel rubric: no calibration sample has ended after 60 s: are the workers running (gavel workers) against this Redis?\n`,
       );
@@ -164,16 +172,16 @@ export async function runGates(input: GateRunInput): Promise<GateReport> {
       version: rubric.version,
       kind: rubric.kind,
       sha256: rubric.ref.hash,
-      source: input.source,
+      source: reportPath(input.source),
     },
     judge: { name: judgeName(stages), mode: stages.judge.mode, model: stages.judge.model, k: stages.judge.k },
     run_id: runId,
     calibration: {
-      files: [{ path: input.calibration.file.path, sha256: input.calibration.file.sha256 }],
+      files: [{ path: reportPath(input.calibration.file.path), sha256: input.calibration.file.sha256 }],
       sha256: input.calibration.file.sha256,
       samples: input.calibration.samples.length,
     },
-    adversarial_files: input.adversarial.map((a) => ({ path: a.file.path, sha256: a.file.sha256 })),
+    adversarial_files: input.adversarial.map((a) => ({ path: reportPath(a.file.path), sha256: a.file.sha256 })),
     passed: Object.values(gates).every((g) => g.passed),
     gates,
   };

@@ -1,8 +1,11 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { rubricCheckCommand } from './rubric-check.ts';
+import { rubricDiffCommand } from './rubric-diff.ts';
 import { rubricFreezeCommand } from './rubric-freeze.ts';
 import { rubricListCommand, rubricShowCommand } from './rubric-list.ts';
+import { rubricNewCommand } from './rubric-new.ts';
 import { rubricPrivatizeCommand } from './rubric-privatize.ts';
+import { rubricTryCommand } from './rubric-try.ts';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -75,6 +78,34 @@ export function rubricCommands(program: Command, defaultRubricsDir: string): voi
     .option('--timeout <seconds>', 'limit of the sandbox container', positiveInt, 300)
     .option('--rubrics-dir <dir>', 'rubric library', defaultRubricsDir)
     .action((file: string, options) => rubricPrivatizeCommand(file, options));
+
+  rubric
+    .command('new')
+    .description('scaffold a draft (front-matter criteria and a text skeleton long enough to be cached)')
+    .argument('<id>', 'kebab-case rubric id')
+    .option('--kind <kind>', 'code or text')
+    .option('--from <rubric>', 'start from the text of ID@VERSION')
+    .option('--out <file>', 'write here instead of <rubrics-dir>/<id>/<version>.md')
+    .option('--rubrics-dir <dir>', 'rubric library', defaultRubricsDir)
+    .action((id: string, options) => rubricNewCommand(id, options));
+
+  rubric
+    .command('try')
+    .description('grade one sample now (sandbox facts, then the configured judge): no queue, no run')
+    .argument('[rubric]', 'ID@VERSION in the library')
+    .option('--rubric-file <path>', 'a draft rubric at any path')
+    .requiredOption('--sample <file[:line]>', 'a native JSONL sample (calibration lines work too)')
+    .option('--rubrics-dir <dir>', 'rubric library', defaultRubricsDir)
+    .option('--json', 'print {facts, verdict} as JSON', false)
+    .action((spec: string | undefined, options) => rubricTryCommand(spec, options));
+
+  rubric
+    .command('diff')
+    .description('what changed between two rubrics: front matter and criteria, then the text')
+    .argument('<a>', 'ID@VERSION or a file')
+    .argument('<b>', 'ID@VERSION or a file')
+    .option('--rubrics-dir <dir>', 'rubric library', defaultRubricsDir)
+    .action((a: string, b: string, options) => rubricDiffCommand(a, b, options));
 
   rubric
     .command('list')
