@@ -48,6 +48,11 @@ export async function rubricDiffCommand(a: string, b: string, options: { rubrics
   const patch = createTwoFilesPatch(left.name, right.name, body(left.rubric.text), body(right.rubric.text), '', '', {
     context: 2,
   });
-  const hunks = patch.split('\n').slice(2).join('\n').trim();
+  // The patch's own header (Index, a rule, ---, +++) is replaced by ours above.
+  const lines = patch.split('\n');
+  const hunks = lines
+    .slice(lines.findIndex((l) => l.startsWith('+++ ')) + 1)
+    .join('\n')
+    .trim();
   process.stdout.write(hunks ? `${hunks}\n` : '(text unchanged)\n');
 }

@@ -55,6 +55,28 @@ const CRITERIA: Record<SampleKind, string> = {
     safety: true`,
 };
 
+/** One section per criterion of the scaffold, with the anchors to fill in. */
+function criterionSections(kind: SampleKind): string {
+  const blocks = CRITERIA[kind].split('\n  - id: ').slice(1);
+  return blocks
+    .map((block) => {
+      const id = block.split('\n')[0]?.trim() ?? '';
+      const weight = /weight: ([\d.]+)/.exec(block)?.[1] ?? '0';
+      const fact = /fact: ([\w.]+)/.exec(block)?.[1];
+      const safety = /safety: true/.test(block);
+      const description = /description: (.*)/.exec(block)?.[1] ?? '';
+      return `### ${id} (weight ${weight}${safety ? ', safety-critical' : ''})
+
+${description}${fact ? ` In facts-only mode this criterion is scored from the fact \`${fact}\`; an LLM judge starts from that fact and says in the rationale when it departs from it.` : ' No fact scores this criterion: only an LLM judge can, from the task and the output.'}
+
+- 1.0 — TODO: what a fully satisfying output looks like on this criterion, with an example.
+- 0.5 — TODO: the typical partial case, with an example; interpolate only between anchors.
+- 0.0 — TODO: what fails this criterion outright, with an example.${safety ? '\n\nScore 1.0 when there is nothing to report. A finding here (score below 1.0, with the `finding` saying what and where) fails the sample whatever its score and sends it to a second, stronger grader.' : ''}
+`;
+    })
+    .join('\n');
+}
+
 function skeleton(id: string, version: string, kind: SampleKind): string {
   const what =
     kind === 'code'
@@ -92,12 +114,7 @@ TODO: for every criterion above, write its anchors (what earns 1.0, 0.5 and 0.0)
 example of each taken from your calibration set. Keep the ids and weights in the front matter and the
 sections here in the same order, and name in each section the fact that scores it, if any.
 
-### ${kind === 'code' ? 'tests' : 'correctness'}
-
-- 1.0 — TODO
-- 0.5 — TODO
-- 0.0 — TODO
-
+${criterionSections(kind)}
 ## The verdict
 
 - \`score\` is the weighted mean of the criterion scores with the weights in the front matter.

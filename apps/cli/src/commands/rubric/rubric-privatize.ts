@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HumanEvalProblem, loadBaseConfig, readDatasetFile } from '@gavel/core';
-import { contaminationGate } from '@gavel/rubric';
+import { ngramIndex, overlapWith } from '@gavel/rubric';
 import { sandboxImageTag } from '@gavel/runs';
 import { z } from 'zod';
 import { CliError } from '../../cli-error.ts';
@@ -130,33 +130,30 @@ export async function rubricPrivatizeCommand(file: string, options: PrivatizeOpt
   for (const path of [shippedPublicIndex(options.rubricsDir), ...(options.public ?? [])])
     sources.push(await readPublicSource(path));
   const rebuilt = results.flatMap((r) => (r.problem ? [r.problem] : []));
-  const recheck = contaminationGate(
-    rebuilt.map((p) => ({ set: 'eval', task_id: p.task_id, text: p.prompt })),
-    sources,
-    { n: options.ngram, threshold: options.threshold },
-  );
-  const flagged = new Map(recheck.flagged.map((f) => [f.task_id, f]));
+  const index = ngramIndex(sources, options.ngram);
+  const overlaps = new Map(rebuilt.map((p) => [p.task_id, overlapWith(p.prompt, index)]));
   await writeFile(options.out, rebuilt.map((p) => `${JSON.stringify(p)}\n`).join(''));
   const mappingPath = options.mapping ?? `${options.out}.mapping.jsonl`;
   await writeFile(
     mappingPath,
     results
-      .map(
-        (r) =>
-          `${JSON.stringify({ source_task_id: r.source_task_id, task_id: r.problem?.task_id ?? null, mapping: r.mapping, examples: r.examples, self_check: r.self_check, error: r.error, overlap: r.problem ? (flagged.get(r.problem.task_id)?.overlap ?? null) : null })}\n`,
-      )
+      .map((r) => {
+        const o = r.problem ? overlaps.get(r.problem.task_id) : undefined;
+        return `${JSON.stringify({ source_task_id: r.source_task_id, task_id: r.problem?.task_id ?? null, mapping: r.mapping, examples: r.examples, self_check: r.self_check, error: r.error, overlap: o?.overlap ?? null })}\n`;
+      })
       .join(''),
   );
   let problemsFound = 0;
   for (const r of results) {
-    const f = r.problem ? flagged.get(r.problem.task_id) : undefined;
+    const o = r.problem ? overlaps.get(r.problem.task_id) : undefined;
+    const f = o && o.overlap >= options.threshold ? o : undefined;
     const status = r.error
       ? `not rebuilt: ${r.error}`
       : r.self_check !== 'passed'
         ? `rebuilt, but its canonical solution ${r.self_check}`
         : f
           ? `rebuilt, still public: ${(f.overlap * 100).toFixed(1)}% ${options.ngram}-gram overlap with ${f.match?.task}`
-          : `rebuilt as ${r.problem?.task_id} (${r.examples} example(s) recomputed, overlap below ${options.threshold})`;
+          : `rebuilt as ${r.problem?.task_id} (${r.examples} example(s) recomputed, ${((o?.overlap ?? 0) * 100).toFixed(1)}% ${options.ngram}-gram overlap)`;
     if (r.error || r.self_check !== 'passed' || f) problemsFound += 1;
     process.stdout.write(`${r.source_task_id}: ${status}\n`);
   }
