@@ -129,7 +129,7 @@ describe('gavel rubric try', () => {
   it('grades one sample at once facts-only: facts, criterion scores, verdict, rationale', async () => {
     const r = await run(['try', 'text-answer@1.0.0', '--sample', await sample(paris)], { GAVEL_JUDGE: 'facts' });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/:2 · text-answer@1\.0\.0 \(draft, sha256 d38ef43baa8b…\) · judge facts\n/);
+    expect(r.stdout).toMatch(/:2 · text-answer@1\.0\.0 \(frozen, sha256 d38ef43baa8b…\) · judge facts\n/);
     expect(r.stdout).toContain('facts: reference F1 1.000, exact true\n');
     expect(r.stdout).toMatch(/^ {2}correctness +1\.000$/m);
     expect(r.stdout).toMatch(/^verdict: PASS score 1\.000 \(threshold 0\.6\)$/m);

@@ -64,7 +64,7 @@ export function formatGateReport(report: GateReport): string {
     `calibration: ${report.calibration.samples} sample(s), sha256 ${report.calibration.sha256.slice(0, 12)}…`,
     '',
     `${mark(d.passed)} discriminative: pass rate ${pct(d.pass_rate?.value)} ${ci(d.pass_rate?.ci95)} (bounds ${d.thresholds.pass_rate.join('–')})`,
-    `     Cohen's κ ${pct(d.kappa?.kappa)} ${ci(d.kappa?.ci95)} (min ${d.thresholds.min_kappa}); TPR ${pct(d.tpr?.value)} ${ci(d.tpr?.ci95)} (min ${d.thresholds.min_tpr}); TNR ${pct(d.tnr?.value)} ${ci(d.tnr?.ci95)} (min ${d.thresholds.min_tnr})`,
+    `     Cohen's κ ${pct(d.kappa?.kappa)} ${ci(d.kappa?.ci95)}${d.kappa?.se === 0 ? ' (the asymptotic interval is a point at perfect agreement)' : ''} (min ${d.thresholds.min_kappa}); TPR ${pct(d.tpr?.value)} ${ci(d.tpr?.ci95)} (min ${d.thresholds.min_tpr}); TNR ${pct(d.tnr?.value)} ${ci(d.tnr?.ci95)} (min ${d.thresholds.min_tnr})`,
     `     confusion (label × verdict): good/pass ${d.confusion.tp}, good/fail ${d.confusion.fn}, bad/pass ${d.confusion.fp}, bad/fail ${d.confusion.tn}`,
     `     criteria: ${d.criteria.map((s) => `${s.id} (w ${s.weight}) ${s.scored === 0 ? 'not scored by this judge' : s.constant ? 'CONSTANT' : `${s.distinct} distinct score(s)`}`).join('; ')}`,
     `     self-consistency: ${d.self_consistency ? `${d.self_consistency.samples} sample(s), mean agreement ${pct(d.self_consistency.mean_agreement)}, mean score variance ${d.self_consistency.mean_score_variance.toFixed(4)}` : 'n/a (no k extra samples)'}`,

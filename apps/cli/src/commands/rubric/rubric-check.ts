@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { InputError } from '@gavel/core';
 import {
   failedGates,
   formatGateReport,
   type GateReport,
   type LoadedRubric,
+  loadRubric,
   loadRubricFile,
   parseRubricSpec,
   readLibraryRubric,
@@ -49,10 +51,13 @@ export async function rubricUnderCheck(
   if (!spec) throw new CliError('gavel rubric: name the rubric (ID@VERSION) or give --rubric-file PATH', 2);
   const { id, version } = parseRubricSpec(spec);
   if (!version) throw new CliError(`gavel rubric: ${spec}: name the version (ID@VERSION)`, 2);
-  return {
-    rubric: await readLibraryRubric(options.rubricsDir, id, version),
-    source: join(options.rubricsDir, id, `${version}.md`),
-  };
+  const source = join(options.rubricsDir, id, `${version}.md`);
+  // Frozen when its lock entry and gate report hold; otherwise the library file, as a draft.
+  const frozen = await loadRubric(options.rubricsDir, spec).catch((error: unknown) => {
+    if (error instanceof InputError) return undefined;
+    throw error;
+  });
+  return { rubric: frozen ?? (await readLibraryRubric(options.rubricsDir, id, version)), source };
 }
 
 /** Gathers every input of the gates and runs them (check and freeze share this). */
