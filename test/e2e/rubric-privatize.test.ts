@@ -32,10 +32,12 @@ beforeAll(async () => {
     GAVEL_JUDGE: 'facts',
   };
   workers = startWorkers(env, ['--stages', 'sandbox,judge']);
-  // A two-sample calibration set (one canonical, one wrong) keeps the run short: the gate under test is contamination.
+  // A three-sample calibration set keeps the run short (the gate under test is contamination), chosen so
+  // that no weighted criterion is constant: good-2 is ruff-clean, good-0 is not, wrong-0 fails pyright.
+  // (A set where every sample scored the same on a criterion fails the discriminative gate, rightly.)
   const shipped = (await readFile(join(ROOT, 'rubrics', 'calibration', 'code-humaneval.jsonl'), 'utf8')).split('\n');
   calibration = join(dir, 'calibration.jsonl');
-  await writeFile(calibration, `${shipped.filter((l) => /"id": ?"(good-0|wrong-0)"/.test(l)).join('\n')}\n`);
+  await writeFile(calibration, `${shipped.filter((l) => /"id": ?"(good-0|good-2|wrong-0)"/.test(l)).join('\n')}\n`);
   evalFile = join(dir, 'eval.jsonl');
   await writeFile(
     evalFile,

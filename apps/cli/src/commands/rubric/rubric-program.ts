@@ -1,11 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { rubricCheckCommand } from './rubric-check.ts';
-import { rubricDiffCommand } from './rubric-diff.ts';
-import { rubricFreezeCommand } from './rubric-freeze.ts';
-import { rubricListCommand, rubricShowCommand } from './rubric-list.ts';
-import { rubricNewCommand } from './rubric-new.ts';
-import { rubricPrivatizeCommand } from './rubric-privatize.ts';
-import { rubricTryCommand } from './rubric-try.ts';
+
+// Each subcommand's module loads only when it runs (as main.ts does for the other commands).
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -57,14 +52,18 @@ export function rubricCommands(program: Command, defaultRubricsDir: string): voi
     .option('--rubric-file <path>', 'a draft rubric at any path')
     .option('--out <file>', 'write the gate report (JSON) here')
     .option('--json', 'print the gate report as JSON', false)
-    .action((spec: string | undefined, options) => rubricCheckCommand(spec, options));
+    .action(async (spec: string | undefined, options) =>
+      (await import('./rubric-check.ts')).rubricCheckCommand(spec, options),
+    );
 
   gateOptions(
     rubric
       .command('freeze')
       .description('run the gates on the library file and, only if all pass, write its gate report and lock entry')
       .argument('<rubric>', 'ID@VERSION in the library'),
-  ).action((spec: string, options) => rubricFreezeCommand(spec, { ...options, json: false }));
+  ).action(async (spec: string, options) =>
+    (await import('./rubric-freeze.ts')).rubricFreezeCommand(spec, { ...options, json: false }),
+  );
 
   rubric
     .command('privatize')
@@ -77,7 +76,9 @@ export function rubricCommands(program: Command, defaultRubricsDir: string): voi
     .option('--threshold <share>', 'overlap share that flags a task public', share, 0.5)
     .option('--timeout <seconds>', 'limit of the sandbox container', positiveInt, 300)
     .option('--rubrics-dir <dir>', 'rubric library', defaultRubricsDir)
-    .action((file: string, options) => rubricPrivatizeCommand(file, options));
+    .action(async (file: string, options) =>
+      (await import('./rubric-privatize.ts')).rubricPrivatizeCommand(file, options),
+    );
 
   rubric
     .command('new')
@@ -87,7 +88,7 @@ export function rubricCommands(program: Command, defaultRubricsDir: string): voi
     .option('--from <rubric>', 'start from the text of ID@VERSION')
     .option('--out <file>', 'write here instead of <rubrics-dir>/<id>/<version>.md')
     .option('--rubrics-dir <dir>', 'rubric library', defaultRubricsDir)
-    .action((id: string, options) => rubricNewCommand(id, options));
+    .action(async (id: string, options) => (await import('./rubric-new.ts')).rubricNewCommand(id, options));
 
   rubric
     .command('try')
@@ -97,7 +98,9 @@ export function rubricCommands(program: Command, defaultRubricsDir: string): voi
     .requiredOption('--sample <file[:line]>', 'a native JSONL sample (calibration lines work too)')
     .option('--rubrics-dir <dir>', 'rubric library', defaultRubricsDir)
     .option('--json', 'print {facts, verdict} as JSON', false)
-    .action((spec: string | undefined, options) => rubricTryCommand(spec, options));
+    .action(async (spec: string | undefined, options) =>
+      (await import('./rubric-try.ts')).rubricTryCommand(spec, options),
+    );
 
   rubric
     .command('diff')
@@ -105,19 +108,21 @@ export function rubricCommands(program: Command, defaultRubricsDir: string): voi
     .argument('<a>', 'ID@VERSION or a file')
     .argument('<b>', 'ID@VERSION or a file')
     .option('--rubrics-dir <dir>', 'rubric library', defaultRubricsDir)
-    .action((a: string, b: string, options) => rubricDiffCommand(a, b, options));
+    .action(async (a: string, b: string, options) =>
+      (await import('./rubric-diff.ts')).rubricDiffCommand(a, b, options),
+    );
 
   rubric
     .command('list')
     .description('every rubric in the library: id, version, state, hash, gates, frozen at')
     .option('--rubrics-dir <dir>', 'rubric library', defaultRubricsDir)
     .option('--json', 'print JSON lines', false)
-    .action((options) => rubricListCommand(options));
+    .action(async (options) => (await import('./rubric-list.ts')).rubricListCommand(options));
 
   rubric
     .command('show')
     .description('a rubric file and its lock entry')
     .argument('<rubric>', 'ID@VERSION')
     .option('--rubrics-dir <dir>', 'rubric library', defaultRubricsDir)
-    .action((spec: string, options) => rubricShowCommand(spec, options));
+    .action(async (spec: string, options) => (await import('./rubric-list.ts')).rubricShowCommand(spec, options));
 }
