@@ -4,7 +4,7 @@
  * `GET /v1/runs/{id}/verdicts`, with the API process's RSS before, during and after (sampled from
  * /proc every 50 ms; the stream on a freshly started server). Prints one JSON line per figure.
  *
- *   node --import tsx test/bench/api-10k.ts [--samples 10000] [--prompt-bytes 2500] [--stream-heap-mib 64]
+ *   node --conditions=@gavel/source --import tsx test/bench/api-10k.ts [--samples 10000] [--prompt-bytes 2500] [--stream-heap-mib 64]
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startApi } from '../support/api-server.ts';
-import { gavel, jsonl, startWorkers, textSample } from '../support/gavel.ts';
+import { COMPILED_GAVEL_CLI, gavel, jsonl, startWorkers, textSample } from '../support/gavel.ts';
 import { startRedis } from '../support/redis.ts';
 
 const { values } = parseArgs({
@@ -72,7 +72,7 @@ try {
   const idle = rss(pid);
 
   let started = performance.now();
-  const enq = await gavel(['enqueue', file, '--run', 'bench-cli'], env, 600_000);
+  const enq = await gavel(['enqueue', file, '--run', 'bench-cli'], env, 600_000, COMPILED_GAVEL_CLI);
   if (enq.code !== 0) throw new Error(enq.stderr);
   const cliS = (performance.now() - started) / 1000;
 
@@ -104,9 +104,9 @@ try {
     after: afterPost.rss,
   });
 
-  const workers = startWorkers(env);
+  const workers = startWorkers(env, [], COMPILED_GAVEL_CLI);
   try {
-    const waited = await gavel(['wait', 'bench-api', '--timeout', '900'], env, 920_000);
+    const waited = await gavel(['wait', 'bench-api', '--timeout', '900'], env, 920_000, COMPILED_GAVEL_CLI);
     if (waited.code !== 0) throw new Error(waited.stderr + workers.output());
   } finally {
     await workers.stop();
@@ -133,7 +133,12 @@ try {
   });
   const streamS = (performance.now() - started) / 1000;
   const exportStarted = performance.now();
-  const exported = await gavel(['export', 'bench-api', '--out', join(dir, 'export.jsonl')], env, 600_000);
+  const exported = await gavel(
+    ['export', 'bench-api', '--out', join(dir, 'export.jsonl')],
+    env,
+    600_000,
+    COMPILED_GAVEL_CLI,
+  );
   if (exported.code !== 0) throw new Error(exported.stderr);
   const exportS = (performance.now() - exportStarted) / 1000;
   emit({

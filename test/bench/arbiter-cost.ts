@@ -6,7 +6,7 @@
  * the same requests on demand and uncached; the cached rubric prefix against its uncached price;
  * and the same requests in a batch without the cache.
  *
- *   node --import tsx test/bench/arbiter-cost.ts [--samples 500] [--failure-mix true]
+ *   node --conditions=@gavel/source --import tsx test/bench/arbiter-cost.ts [--samples 500] [--failure-mix true]
  */
 import { parseArgs } from 'node:util';
 import {

@@ -5,7 +5,7 @@
  * JSON line per figure, with the judging process's peak memory (RSS, sampled every 50 ms) beside
  * its baseline before the run.
  *
- *   node --import tsx test/bench/judge-throughput.ts [--samples 10000] [--latency-ms 200] [--inflight 64] [--k 0,4]
+ *   node --conditions=@gavel/source --import tsx test/bench/judge-throughput.ts [--samples 10000] [--latency-ms 200] [--inflight 64] [--k 0,4]
  *     [--via direct|worker] [--max-old-space-mib 192]
  *
  * `--via worker` drives the same grader through the real judge stage on Redis instead: a real
@@ -21,7 +21,7 @@ import { createJudgeStage, createLlmGrader, type Grader } from '@gavel/judge';
 import { addStageJobs, createRedis, RunStore, stageQueue, startStageWorker } from '@gavel/queue';
 import { createRubricCache } from '@gavel/rubric';
 import { manifest, settings, textCase, textRubric } from '../integration/judge-fixtures.ts';
-import { ROOT } from '../support/gavel.ts';
+import { ROOT, SOURCE_NODE_ARGS } from '../support/gavel.ts';
 import { startRedis } from '../support/redis.ts';
 
 const { values } = parseArgs({
@@ -59,7 +59,7 @@ interface FakeProcess {
 async function startFakeProcess(latencyMs: number): Promise<FakeProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'test/fakes/vllm-server.ts', '0', String(latencyMs), '16384'],
+    [...SOURCE_NODE_ARGS, 'test/fakes/vllm-server.ts', '0', String(latencyMs), '16384'],
     {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -209,7 +209,7 @@ async function runEachK(): Promise<void> {
     const heap = values['max-old-space-mib'] ? [`--max-old-space-size=${values['max-old-space-mib']}`] : [];
     const child = spawn(
       process.execPath,
-      [...heap, '--import', 'tsx', import.meta.filename, ...args, '--k', String(k)],
+      [...heap, ...SOURCE_NODE_ARGS, import.meta.filename, ...args, '--k', String(k)],
       { cwd: ROOT, env: { ...process.env, GAVEL_BENCH_CHILD: '1' }, stdio: ['ignore', 'inherit', 'inherit'] },
     );
     const [code] = (await once(child, 'exit')) as [number | null];

@@ -3,7 +3,7 @@
  * facts-only judge) beside raw BullMQ pushing the same 10k jobs through four no-op queues, both
  * on the same fresh redis-server in the same run. Prints one JSON line per figure.
  *
- *   node --import tsx test/bench/pipeline-10k.ts [--samples 10000] [--concurrency 50]
+ *   node --conditions=@gavel/source --import tsx test/bench/pipeline-10k.ts [--samples 10000] [--concurrency 50]
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -11,9 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs, promisify } from 'node:util';
+import { runKey } from '@gavel/core';
 import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { jsonl, ROOT, startWorkers, textSample } from '../support/gavel.ts';
+import { COMPILED_GAVEL_CLI, jsonl, startWorkers, textSample } from '../support/gavel.ts';
 import { startOtlpReceiver } from '../support/otlp-receiver.ts';
 import { startRedis } from '../support/redis.ts';
 
@@ -85,7 +86,8 @@ try {
   const memoryBefore = await memory(client);
 
   // Enqueue alone (no workers running): the CLI end to end, and the time it reports for validation + Redis.
-  const cli = join(ROOT, 'apps', 'cli', 'bin', 'gavel.js');
+  // The compiled CLI and workers (npm run build), as users run them.
+  const [cli] = COMPILED_GAVEL_CLI as [string];
   const enqueueStarted = performance.now();
   await run(process.execPath, [cli, 'enqueue', file, '--run', 'bench-enqueue'], { env: { ...process.env, ...env } });
   const enqueueSeconds = (performance.now() - enqueueStarted) / 1000;
@@ -128,12 +130,13 @@ try {
   await client.flushall();
 
   // End to end: workers already up, then enqueue; done when every sample has a verdict.
-  const workers = startWorkers(env);
+  const workers = startWorkers(env, [], COMPILED_GAVEL_CLI);
   await sleep(3000);
   const e2eStarted = performance.now();
   await run(process.execPath, [cli, 'enqueue', file, '--run', 'bench-e2e'], { env: { ...process.env, ...env } });
   while (
-    (await client.hlen('gavel:run:bench-e2e:verdicts')) + (await client.hlen('gavel:run:bench-e2e:failures')) <
+    (await client.hlen(runKey('gavel', 'bench-e2e', 'verdicts'))) +
+      (await client.hlen(runKey('gavel', 'bench-e2e', 'failures'))) <
     N
   ) {
     await sleep(50);
@@ -141,7 +144,7 @@ try {
   const e2eSeconds = (performance.now() - e2eStarted) / 1000;
   await workers.stop();
   const memoryAfter = await memory(client);
-  const verdicts = await client.hlen('gavel:run:bench-e2e:verdicts');
+  const verdicts = await client.hlen(runKey('gavel', 'bench-e2e', 'verdicts'));
 
   const rawSeconds = await rawBullmq(redis.url);
   emit({
@@ -178,14 +181,15 @@ try {
     OTEL_EXPORTER_OTLP_ENDPOINT: traceReceiver.endpoint,
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
   };
-  const tracedWorkers = startWorkers(tracedEnv);
+  const tracedWorkers = startWorkers(tracedEnv, [], COMPILED_GAVEL_CLI);
   await sleep(3000);
   const tracedE2eStarted = performance.now();
   await run(process.execPath, [cli, 'enqueue', file, '--run', 'bench-traced'], {
     env: { ...process.env, ...tracedEnv },
   });
   while (
-    (await client.hlen('gavel:run:bench-traced:verdicts')) + (await client.hlen('gavel:run:bench-traced:failures')) <
+    (await client.hlen(runKey('gavel', 'bench-traced', 'verdicts'))) +
+      (await client.hlen(runKey('gavel', 'bench-traced', 'failures'))) <
     N
   ) {
     await sleep(50);

@@ -9,7 +9,7 @@
  *   - a filter (#filter=flips) and a sort applied in the page, against re-rendering with no change.
  * With `--screenshots`, writes docs/review-overview.png, docs/review-flips.png, docs/review-detail.png.
  *
- *   node --import tsx test/bench/review-10k.ts [--samples 10000] [--loads 5] [--screenshots]
+ *   node --conditions=@gavel/source --import tsx test/bench/review-10k.ts [--samples 10000] [--loads 5] [--screenshots]
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -7,13 +7,19 @@
 // Parallelism P = execution containers at once (the sandbox's concurrency gate; xargs -P for the
 // naive one). The stage keeps --in-flight samples in flight (as the worker's BullMQ concurrency does),
 // so pyright checks them in batches in the warm analysis container.
-//   node --import tsx test/bench/sandbox-throughput.ts [--naive-n 24] [--parallel 1,2,4] [--in-flight 32]
+//   node --conditions=@gavel/source --import tsx test/bench/sandbox-throughput.ts [--naive-n 24] [--parallel 1,2,4] [--in-flight 32]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { type Facts, HumanEvalProblem, humanEvalSample, type Sample, SandboxRunConfig } from '@gavel/core';
+import {
+  type Facts,
+  HumanEvalProblem,
+  humanEvalSample,
+  type PointwiseSample as Sample,
+  SandboxRunConfig,
+} from '@gavel/core';
 import { createDockerSandbox, loadSandboxConfig, sampleWorkspace, workspaceTar } from '@gavel/sandbox';
 
 const arg = (name: string, dflt: string) => {

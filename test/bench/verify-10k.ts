@@ -3,13 +3,13 @@
  * processes), beside `gavel export` of the same run on the same redis-server (the same paging
  * through the run store, without the re-derivation). Prints one JSON line per figure.
  *
- *   node --import tsx test/bench/verify-10k.ts [--samples 10000]
+ *   node --conditions=@gavel/source --import tsx test/bench/verify-10k.ts [--samples 10000]
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { gavel, jsonl, startWorkers, textSample } from '../support/gavel.ts';
+import { COMPILED_GAVEL_CLI, gavel, jsonl, startWorkers, textSample } from '../support/gavel.ts';
 import { startRedis } from '../support/redis.ts';
 
 const { values } = parseArgs({ options: { samples: { type: 'string', default: '10000' } } });
@@ -21,7 +21,7 @@ function emit(figure: Record<string, unknown>): void {
 
 async function timed(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const started = performance.now();
-  const result = await gavel(args, env, 600_000);
+  const result = await gavel(args, env, 600_000, COMPILED_GAVEL_CLI);
   if (result.code !== 0) throw new Error(`gavel ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
   return (performance.now() - started) / 1000;
 }
@@ -32,11 +32,11 @@ try {
   const env = { GAVEL_REDIS_URL: redis.url, GAVEL_LOG_LEVEL: 'warn', GAVEL_SANDBOX: 'none', GAVEL_JUDGE: 'facts' };
   const file = join(dir, 'text.jsonl');
   await writeFile(file, jsonl(Array.from({ length: N }, (_, i) => textSample(i))));
-  const enq = await gavel(['enqueue', file, '--run', 'bench-verify'], env, 600_000);
+  const enq = await gavel(['enqueue', file, '--run', 'bench-verify'], env, 600_000, COMPILED_GAVEL_CLI);
   if (enq.code !== 0) throw new Error(enq.stderr);
-  const workers = startWorkers(env);
+  const workers = startWorkers(env, [], COMPILED_GAVEL_CLI);
   try {
-    const waited = await gavel(['wait', 'bench-verify', '--timeout', '600'], env, 620_000);
+    const waited = await gavel(['wait', 'bench-verify', '--timeout', '600'], env, 620_000, COMPILED_GAVEL_CLI);
     if (waited.code !== 0) throw new Error(waited.stderr + workers.output());
   } finally {
     await workers.stop();

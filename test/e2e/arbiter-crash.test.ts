@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropicBatches } from '../fakes/anthropic-batches-server.ts';
 import { API_KEY, ARBITER_MODEL, mixedOutcome, seedJudgedRun, until } from '../integration/arbiter-fixtures.ts';
 import { textRubric } from '../integration/judge-fixtures.ts';
+import { SOURCE_NODE_ARGS } from '../support/gavel.ts';
 import { type RedisServer, startRedis } from '../support/redis.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -24,12 +25,12 @@ afterAll(async () => {
   await redis.stop();
 });
 
-/** A real worker process: `node --import tsx apps/worker-arbiter-<stage>/src/main.ts`. */
+/** A real worker process: `node --conditions=@gavel/source --import tsx apps/worker-arbiter-<stage>/src/main.ts`. */
 function startWorker(
   stage: 'submit' | 'collect',
   env: NodeJS.ProcessEnv,
 ): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, `apps/worker-arbiter-${stage}/src/main.ts`)], {
+  const child = spawn(process.execPath, [...SOURCE_NODE_ARGS, join(ROOT, `apps/worker-arbiter-${stage}/src/main.ts`)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

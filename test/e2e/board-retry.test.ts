@@ -2,10 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stageQueuePrefix } from '@gavel/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/chromium.ts';
-import { gavel, jsonl, ROOT, startWorkers, textSample } from '../support/gavel.ts';
+import { GAVEL_CLI, gavel, jsonl, ROOT, startWorkers, textSample } from '../support/gavel.ts';
 import { freePort, type RedisServer, startRedis } from '../support/redis.ts';
 
 let redis: RedisServer;
@@ -27,7 +28,7 @@ afterAll(async () => {
 
 async function startBoard(env: NodeJS.ProcessEnv): Promise<{ url: string; child: ChildProcess }> {
   // through the CLI entry users run (`gavel board`), which runs apps/board in its own process
-  const child = spawn(process.execPath, ['apps/cli/bin/gavel.js', 'board'], {
+  const child = spawn(process.execPath, [...GAVEL_CLI, 'board'], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -77,7 +78,10 @@ describe('Bull Board in headless Chromium', () => {
       expect((await fetch(`${board.url}api/queues`)).status).toBe(401);
       for (
         let i = 0;
-        i < 240 && (await client.zcard('bull:judge:failed')) + (await client.zcard('{gavel}:judge:failed')) === 0;
+        i < 240 &&
+        (await client.zcard('bull:judge:failed')) +
+          (await client.zcard(`${stageQueuePrefix('gavel', 'judge')}:judge:failed`)) ===
+          0;
         i++
       ) {
         await new Promise((r) => setTimeout(r, 250));

@@ -13,7 +13,7 @@ import { type FakeBatchesServer, startFakeAnthropicBatches } from '../fakes/anth
 import { batchArbiterEnv } from '../integration/arbiter-fixtures.ts';
 import { AGENT_MAIN, type GpuRig, startGpuRig } from '../integration/gpu-fixtures.ts';
 import { passFailCodeSamples, sandboxImage } from '../integration/sandbox-fixtures.ts';
-import { gavel, jsonl, ROOT, startWorkers, textSample } from '../support/gavel.ts';
+import { GAVEL_CLI, gavel, jsonl, ROOT, SOURCE_NODE_ARGS, startWorkers, textSample } from '../support/gavel.ts';
 import { type PrometheusServer, startPrometheus } from '../support/prometheus.ts';
 
 const API_KEY = 'sk-ant-test-observability';
@@ -78,7 +78,7 @@ async function dashboardExprs(): Promise<{ dashboard: string; panel: string; exp
 /** A gavel process (by default the real gpu-agent main) as its own child process. */
 function startProcess(
   env: Record<string, string>,
-  args = ['--import', 'tsx', AGENT_MAIN],
+  args: readonly string[] = [...SOURCE_NODE_ARGS, AGENT_MAIN],
 ): { child: ChildProcess; output(): string; stop(): Promise<void> } {
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
@@ -157,14 +157,11 @@ describe('Prometheus scrapes every gavel process found through file_sd', () => {
     );
     const workers = startWorkers(env);
     // the board (`gavel board`, loopback, free ports) serves its process metrics too
-    const board = startProcess({ ...shared, GAVEL_BOARD_PORT: '0' }, [
-      join(ROOT, 'apps', 'cli', 'bin', 'gavel.js'),
-      'board',
-    ]);
+    const board = startProcess({ ...shared, GAVEL_BOARD_PORT: '0' }, [...GAVEL_CLI, 'board']);
     try {
       // Everything starts on an idle site: vLLM is not running, so the gated judge worker must come
       // up without a judge server and check it only once the gate lets the first job through.
-      await until('all six processes registered in file_sd', async () => (await prom.registered()).length === 6);
+      await until('all seven processes registered in file_sd', async () => (await prom.registered()).length === 7);
       await new Promise((r) => setTimeout(r, 5_000));
       const enq = await gavel(['enqueue', file, '--run', RUN], env);
       expect(enq.code, enq.stderr).toBe(0);
@@ -214,6 +211,7 @@ describe('Prometheus scrapes every gavel process found through file_sd', () => {
       const up = await prom.query('up{job=~"gavel.*"} == 1');
       expect(new Set(up.map((s) => s.metric.job))).toEqual(
         new Set([
+          'gavel-worker-generate',
           'gavel-worker-sandbox',
           'gavel-worker-judge',
           'gavel-worker-arbiter-submit',

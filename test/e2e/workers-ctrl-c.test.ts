@@ -3,11 +3,12 @@ import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stageQueuePrefix } from '@gavel/core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeVllm, startFakeVllm } from '../fakes/vllm-server.ts';
-import { gavel, jsonl, ROOT, textSample } from '../support/gavel.ts';
+import { GAVEL_CLI, gavel, jsonl, ROOT, textSample } from '../support/gavel.ts';
 import { startOtlpReceiver } from '../support/otlp-receiver.ts';
 import { type RedisServer, startRedis } from '../support/redis.ts';
 
@@ -58,16 +59,12 @@ describe('Ctrl-C on gavel workers', () => {
     expect((await gavel(['enqueue', file, '--run', RUN], env)).code).toBe(0);
 
     // As a shell starts a foreground job: the supervisor leads its own process group.
-    const child = spawn(
-      process.execPath,
-      [join(ROOT, 'apps', 'cli', 'bin', 'gavel.js'), 'workers', '--stages', 'sandbox,judge'],
-      {
-        env: { ...process.env, ...env },
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      },
-    );
+    const child = spawn(process.execPath, [...GAVEL_CLI, 'workers', '--stages', 'sandbox,judge'], {
+      env: { ...process.env, ...env },
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     supervisor = child;
     let output = '';
     child.stdout?.on('data', (c: Buffer) => {
@@ -79,7 +76,7 @@ describe('Ctrl-C on gavel workers', () => {
     const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
 
     const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-    const judge = new Queue('judge', { connection, prefix: '{gavel}' });
+    const judge = new Queue('judge', { connection, prefix: stageQueuePrefix('gavel', 'judge') });
     try {
       // Every sample's judge request is at the server (and takes 8 s): all judge jobs are active.
       while (vllm.counts.completions < SAMPLES) await new Promise((r) => setTimeout(r, 50));

@@ -120,8 +120,15 @@ export function factsPolicy(options: { flipRate?: number } = {}): JudgePolicy {
   return (request) => {
     const system = request.messages[0]?.content ?? '';
     const user = request.messages[1]?.content ?? '';
-    const rubric = readRubric(system);
     const facts = readFacts(user);
+    if (isPairRequest(user)) {
+      // A careful pairwise judge: the higher reference F1 wins, equal F1 is a tie.
+      const one = facts.output_1?.reference?.f1 ?? 0;
+      const two = facts.output_2?.reference?.f1 ?? 0;
+      const preference = one > two ? 'output_1' : two > one ? 'output_2' : 'tie';
+      return pairAnswer(system, preference, Math.abs(one - two), `Fake judge: reference F1 ${one} against ${two}.`);
+    }
+    const rubric = readRubric(system);
     const criteria = rubric.criteria.map((c) => {
       const score = factValue(c.fact, facts);
       return { id: c.id, score, finding: score < 1 ? `${c.id} below full marks by the facts` : null };
@@ -142,4 +149,55 @@ export function factsPolicy(options: { flipRate?: number } = {}): JudgePolicy {
       rationale: `Fake judge: weighted score ${score.toFixed(3)} from the facts.`,
     });
   };
+}
+
+/** Whether a request is one order of a pairwise comparison: its prompt holds output 1 and output 2. */
+export function isPairRequest(user: string): boolean {
+  return user.includes('\n<output_1>\n') && user.includes('\n<output_2>\n');
+}
+
+/** The two outputs of a pairwise request, in the positions the request showed them. */
+export function readPairOutputs(user: string): { first: string; second: string } {
+  const first = /\n<output_1>\n([\s\S]*?)\n<\/output_1>\n/.exec(user)?.[1] ?? '';
+  const second = /\n<output_2>\n([\s\S]*?)\n<\/output_2>\n/.exec(user)?.[1] ?? '';
+  return { first, second };
+}
+
+export type FakePosition = 'output_1' | 'output_2' | 'tie';
+
+/** A pairwise answer for the rubric in the system message: the same preference on every criterion. */
+export function pairAnswer(system: string, preference: FakePosition, margin: number, rationale: string): string {
+  const rubric = readRubric(system);
+  return JSON.stringify({
+    preference,
+    margin: preference === 'tie' ? 0 : margin,
+    criteria: Object.fromEntries(
+      rubric.criteria.map((c) => [
+        c.id,
+        c.safety ? { preference: 'tie', finding: null } : { preference, finding: `${c.id}: ${preference}` },
+      ]),
+    ),
+    rationale,
+  });
+}
+
+/**
+ * Decides a pairwise request by the two outputs' text as shown (`prefer(first, second)`); pointwise
+ * requests get {@link factsPolicy}'s answer.
+ */
+export function pairPolicy(prefer: (first: string, second: string) => FakePosition, margin = 0.8): JudgePolicy {
+  const pointwise = factsPolicy();
+  return (request) => {
+    const system = request.messages[0]?.content ?? '';
+    const user = request.messages[1]?.content ?? '';
+    if (!isPairRequest(user)) return pointwise(request);
+    const { first, second } = readPairOutputs(user);
+    const preference = prefer(first, second);
+    return pairAnswer(system, preference, margin, `Fake judge: prefers ${preference}.`);
+  };
+}
+
+/** The position bias pairwise judging exists to catch: always prefers whichever output it sees first, decisively. */
+export function firstPositionPolicy(): JudgePolicy {
+  return pairPolicy(() => 'output_1', 0.9);
 }

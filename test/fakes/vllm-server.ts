@@ -68,6 +68,8 @@ export interface FakeVllm {
   readonly counts: { completions: number; tokenize: number; models: number; failed: number };
   /** Most completions in flight at once. */
   readonly peakInflight: number;
+  /** When (Date.now()) the first completion request arrived and the last one was answered. */
+  readonly timeline: { firstCompletionAt: number | undefined; lastAnswerAt: number | undefined };
   /** The next `times` completion requests fail with `status` (and `Retry-After` seconds). */
   failNext(times: number, status: number, retryAfterS?: number): void;
   /** The next `times` completions answer `content` (default: not JSON) instead of the policy's. */
@@ -114,6 +116,7 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
   const counts = { completions: 0, tokenize: 0, models: 0, failed: 0 };
   let inflight = 0;
   let peak = 0;
+  const timeline: FakeVllm['timeline'] = { firstCompletionAt: undefined, lastAnswerAt: undefined };
   const created = Math.floor(Date.now() / 1000);
 
   async function chat(body: Record<string, unknown>, res: ServerResponse): Promise<void> {
@@ -151,6 +154,7 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
       return;
     }
     const promptTokens = truncateTo !== undefined ? Math.min(full, truncateTo) : full;
+    timeline.firstCompletionAt ??= Date.now();
     const index = counts.completions++;
     const system = messages[0]?.content ?? '';
     const hash = createHash('sha256').update(system, 'utf8').digest('hex');
@@ -220,6 +224,7 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
       });
     } finally {
       inflight -= 1;
+      timeline.lastAnswerAt = Date.now();
     }
   }
 
@@ -321,6 +326,7 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
     get peakInflight() {
       return peak;
     },
+    timeline,
     failNext(times, status, retryAfterS) {
       for (let i = 0; i < times; i += 1) faults.push({ kind: 'status', status, retryAfterS });
     },
@@ -357,7 +363,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   process.stdout.write(`${JSON.stringify({ url: fake.url })}\n`);
   const report = (): void => {
     process.stdout.write(
-      `${JSON.stringify({ counts: fake.counts, peakInflight: fake.peakInflight, systemPrefixes: [...fake.systemPrefixes.entries()] })}\n`,
+      `${JSON.stringify({ counts: fake.counts, peakInflight: fake.peakInflight, timeline: fake.timeline, systemPrefixes: [...fake.systemPrefixes.entries()] })}\n`,
     );
   };
   process.on('SIGUSR2', report);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gavel, jsonl, ROOT, startWorkers, textSample } from '../support/gavel.ts';
+import { GAVEL_CLI, gavel, jsonl, ROOT, startWorkers, textSample } from '../support/gavel.ts';
 import { type RedisServer, startRedis } from '../support/redis.ts';
 
 let redis: RedisServer;
@@ -23,7 +23,7 @@ const env = () => ({
 });
 
 async function startBoard(extra: NodeJS.ProcessEnv = {}): Promise<{ url: URL; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['apps/cli/bin/gavel.js', 'board', '--port', '0'], {
+  const child = spawn(process.execPath, [...GAVEL_CLI, 'board', '--port', '0'], {
     cwd: ROOT,
     env: { ...process.env, ...env(), ...extra },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DurableRedis, durableRedis } from '../support/durable-redis.ts';
-import { ROOT } from '../support/gavel.ts';
+import { GAVEL_CLI, ROOT } from '../support/gavel.ts';
 import { freePort } from '../support/redis.ts';
 
 let dir: string;
@@ -31,7 +31,7 @@ afterAll(async () => {
 
 /** `gavel board` on a free port; resolves with its URL once it listens. */
 function startBoard(env: NodeJS.ProcessEnv): Promise<string> {
-  const child = spawn(process.execPath, ['apps/cli/bin/gavel.js', 'board', '--port', '0'], {
+  const child = spawn(process.execPath, [...GAVEL_CLI, 'board', '--port', '0'], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,6 +7,7 @@ import { GpuLease, type LeaseGrant, LeaseLostError, type LeaseRecord } from '@ga
 import { addStageJobs, stageQueue } from '@gavel/queue';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SOURCE_NODE_ARGS } from '../support/gavel.ts';
 import { AGENT_MAIN, type GpuRig, ROOT, startGpuRig, waitFor } from './gpu-fixtures.ts';
 
 let rig: GpuRig;
@@ -42,7 +43,7 @@ afterEach(async () => {
 
 /** The real gpu-agent main as a child process; its pino JSON lines are collected. */
 function spawnAgent(env: Record<string, string>): AgentProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', AGENT_MAIN], {
+  const child = spawn(process.execPath, [...SOURCE_NODE_ARGS, AGENT_MAIN], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

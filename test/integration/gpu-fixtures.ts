@@ -27,6 +27,7 @@ import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { type GpuAgent, startGpuAgent } from '../../apps/gpu-agent/src/agent.ts';
 import { type FakeOllama, startFakeOllama } from '../fakes/ollama-server.ts';
+import { SOURCE_NODE } from '../support/gavel.ts';
 import { freePort, type RedisServer, startRedis } from '../support/redis.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -71,7 +72,7 @@ export async function startGpuRig(): Promise<GpuRig> {
     GAVEL_GPU_HANDOVER_RETRY_S: '30',
     GAVEL_OLLAMA_URL: ollama.url,
     GAVEL_VLLM_URL: `http://127.0.0.1:${vllmPort}`,
-    GAVEL_VLLM_COMMAND: `${process.execPath} --import tsx ${FAKE_VLLM} --port ${vllmPort} --vram-dir ${vramDir} --vram-mib 29000 --kv-cache-dtype fp8 --gpu-memory-utilization 0.90 --max-model-len 16384 ${vllmFlags}`,
+    GAVEL_VLLM_COMMAND: `${process.execPath} ${SOURCE_NODE} ${FAKE_VLLM} --port ${vllmPort} --vram-dir ${vramDir} --vram-mib 29000 --kv-cache-dtype fp8 --gpu-memory-utilization 0.90 --max-model-len 16384 ${vllmFlags}`,
     GAVEL_VRAM_FREE_MIB: '1024',
     GAVEL_NVIDIA_SMI: FAKE_NVIDIA_SMI,
     GAVEL_NVIDIA_SMI_INTERVAL_MS: '200',

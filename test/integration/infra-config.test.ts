@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { loadArbiterConfig } from '@gavel/arbiter';
 import { loadBaseConfig, parseEnv } from '@gavel/core';
+import { loadSutConfig } from '@gavel/generate';
 import { loadGpuAgentConfig, loadJudgeGateConfig } from '@gavel/gpu-lease';
 import { loadJudgeConfig } from '@gavel/judge';
 import { loadSandboxConfig } from '@gavel/sandbox';
@@ -90,10 +91,10 @@ function commandOf(service: Service): string[] {
   return Array.isArray(c) ? c : c.split(/\s+/);
 }
 
-/** The app a service runs (`node --import tsx apps/<app>/src/main.ts`), if it is a gavel service. */
+/** The app a service runs (`node apps/<app>/dist/main.js`), if it is a gavel service. */
 function appOf(service: Service): string | undefined {
   return commandOf(service)
-    .map((arg) => /^apps\/([^/]+)\/src\/main\.ts$/.exec(arg)?.[1])
+    .map((arg) => /^apps\/([^/]+)\/dist\/main\.js$/.exec(arg)?.[1])
     .find(Boolean);
 }
 
@@ -179,13 +180,13 @@ function gavelService(app: string): { service: Service; env: Env } {
 }
 
 describe('infra/docker-compose.yml', () => {
-  it('runs every app that has a main (but the CLI), each from the gavel image with tsx', () => {
+  it('runs every app that has a main (but the CLI), each compiled on plain Node from the gavel image', () => {
     const apps = readdirSync(join(ROOT, 'apps')).filter(
       (app) => app !== 'cli' && existsSync(join(ROOT, 'apps', app, 'src/main.ts')),
     );
     expect([...gavel.keys()].sort()).toEqual(apps.sort());
     for (const [app, { service }] of gavel) {
-      expect(commandOf(service).slice(0, 3), app).toEqual(['node', '--import', 'tsx']);
+      expect(commandOf(service), app).toEqual(['node', `apps/${app}/dist/main.js`]);
     }
   });
 
@@ -227,6 +228,15 @@ describe('infra/docker-compose.yml', () => {
     expect(env.OLLAMA_KV_CACHE_TYPE).toBe('q8_0');
     expect(env.OLLAMA_CONTEXT_LENGTH).toBe('16384');
     expect(env.OLLAMA_MAX_LOADED_MODELS).toBe('2');
+  });
+
+  it('worker-generate: no SUT unless infra/.env names one; with one, its config loads', () => {
+    const { env } = gavelService('worker-generate');
+    expect(loadSutConfig(env)).toBeUndefined();
+    expect(loadSutConfig({ ...env, GAVEL_SUT_URL: 'http://vllm-sut:8000/v1', GAVEL_SUT_MODEL: 'm' })).toMatchObject({
+      url: 'http://vllm-sut:8000',
+      model: 'm',
+    });
   });
 
   it('worker-sandbox: docker sandbox with the image from infra/.env and the host engine socket', () => {

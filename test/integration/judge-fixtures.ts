@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type Facts, GAVEL_VERSION, RunManifest, type Sample } from '@gavel/core';
+import { type Facts, GAVEL_VERSION, RunManifest, type PointwiseSample as Sample } from '@gavel/core';
 import type { LlmJudgeSettings } from '@gavel/judge';
 import { type LoadedRubric, loadRubric } from '@gavel/rubric';
 

@@ -101,6 +101,33 @@ describe('the LLM judge against a vLLM-shaped server', () => {
       expect(verdict.criteria.map((c) => c.id)).toEqual(rubric.criteria.map((c) => c.id));
     }
     expect(server.counts.completions).toBe(samples);
+    // The rubric's system message (the prompt prefix every sample shares) is counted once, exactly;
+    // no sample waits on a /tokenize round trip of its own (vLLM refuses what does not fit).
+    expect(server.counts.tokenize).toBe(1);
+  });
+
+  it('refuses a sample whose prompt cannot fit: before sending when even its lower bound is too long, else as vLLM refuses it', async () => {
+    const server = await fake();
+    const rubric = await textRubric();
+    const g = await grader(server, { maxOutputTokens: 1024 });
+    const run = manifest(rubric);
+    // Far past the window by any count (8 bytes a token is the lower bound): refused before sending.
+    const huge = textCase(1, true);
+    huge.sample.output = 'Paris '.repeat(30_000);
+    const refused = g.grade({ ...huge, rubric, manifest: run }, signal());
+    await expect(refused).rejects.toBeInstanceOf(InputError);
+    await expect(refused).rejects.toThrow(
+      /sample s-1: the prompt has \d+ tokens; with 1024 for the answer it does not fit the 16384-token context window/,
+    );
+    expect(server.counts.completions).toBe(0);
+    // Past the window by the server's count only (the fake counts ~4 bytes a token): vLLM's own 400.
+    const long = textCase(2, true);
+    long.sample.output = 'Paris '.repeat(11_000);
+    const rejected = g.grade({ ...long, rubric, manifest: run }, signal());
+    await expect(rejected).rejects.toBeInstanceOf(InputError);
+    await expect(rejected).rejects.toThrow(/HTTP 400 .*maximum context length is 16384 tokens/);
+    expect(server.counts.completions).toBe(0);
+    expect(server.counts.tokenize).toBe(1);
   });
 
   it('catches a server that silently cuts the prompt: an error, never a verdict', async () => {
@@ -111,7 +138,7 @@ describe('the LLM judge against a vLLM-shaped server', () => {
     const c = textCase(1, true);
     const graded = g.grade({ ...c, rubric, manifest: manifest(rubric) }, signal());
     await expect(graded).rejects.toBeInstanceOf(InputError);
-    await expect(graded).rejects.toThrow(/processed 600 prompt tokens but the prompt has \d+: it was cut/);
+    await expect(graded).rejects.toThrow(/processed 600 prompt tokens but the prompt has at least \d+: it was cut/);
     expect(server.counts.tokenize).toBe(1);
   });
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DurableRedis, durableRedis } from '../support/durable-redis.ts';
-import { gavel, ROOT } from '../support/gavel.ts';
+import { gavel, ROOT, SOURCE_NODE_ARGS } from '../support/gavel.ts';
 import { freePort } from '../support/redis.ts';
 
 const PASSWORD = 'pw-9f3c1e77-do-not-print';
@@ -30,7 +30,7 @@ afterAll(async () => {
 
 /** Runs an app's main as `gavel workers` does; stops it with SIGTERM after `runMs` if still up. */
 async function runMain(app: string, env: NodeJS.ProcessEnv, runMs: number) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'apps', app, 'src', 'main.ts')], {
+  const child = spawn(process.execPath, [...SOURCE_NODE_ARGS, join(ROOT, 'apps', app, 'src', 'main.ts')], {
     env: { ...process.env, ...env },
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,4 @@
-import { InputError, type Sample } from '@gavel/core';
+import { InputError, type PointwiseSample as Sample } from '@gavel/core';
 import { createDockerSandbox, type DockerSandbox } from '@gavel/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gavelContainers, limits, SUT, sandboxConfig } from './sandbox-fixtures.ts';

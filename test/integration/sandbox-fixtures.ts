@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { HumanEvalProblem, humanEvalSample, type Sample, SandboxRunConfig } from '@gavel/core';
+import { HumanEvalProblem, humanEvalSample, type PointwiseSample as Sample, SandboxRunConfig } from '@gavel/core';
 import { loadSandboxConfig, type SandboxConfig } from '@gavel/sandbox';
 
 const repo = new URL('../..', import.meta.url).pathname;

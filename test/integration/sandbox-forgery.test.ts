@@ -1,4 +1,4 @@
-import type { Facts, Sample } from '@gavel/core';
+import type { Facts, PointwiseSample as Sample } from '@gavel/core';
 import { createDockerSandbox, type DockerSandbox } from '@gavel/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gavelContainers, limits, SUT, sandboxConfig } from './sandbox-fixtures.ts';

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { ConfigError, type Facts, type Sample, TransientError } from '@gavel/core';
+import { ConfigError, type Facts, type PointwiseSample as Sample, TransientError } from '@gavel/core';
 import { createDockerSandbox, type DockerSandbox } from '@gavel/sandbox';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-import { ConfigError, type Sample } from '@gavel/core';
+import { ConfigError, type PointwiseSample as Sample } from '@gavel/core';
 import { createDockerSandbox, type DockerSandbox } from '@gavel/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gavelContainers, limits, SUT, sandboxConfig } from './sandbox-fixtures.ts';

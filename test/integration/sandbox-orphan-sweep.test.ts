@@ -2,7 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { createDockerSandbox, type DockerSandbox } from '@gavel/sandbox';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../support/gavel.ts';
+import { ROOT, SOURCE_NODE } from '../support/gavel.ts';
 import { sandboxConfig, sandboxImage } from './sandbox-fixtures.ts';
 
 // The orphan sweep keys on each sandbox instance's id and its liveness record (a lease container with
@@ -39,7 +39,7 @@ function pidFor(alive: boolean, from: number): number {
 /** Starts sandbox-instance-child.ts in a new PID namespace as PID `nsPid` there; resolves once it ran a sample. */
 async function startInstance(nsPid: number, leaseTtlS: number): Promise<Instance> {
   // sh is PID 1 in the new namespace and each /bin/true takes the next PID, so node (its child) gets nsPid.
-  const script = `i=2; while [ $i -lt ${nsPid} ]; do /bin/true; i=$((i+1)); done; node --import tsx test/integration/sandbox-instance-child.ts`;
+  const script = `i=2; while [ $i -lt ${nsPid} ]; do /bin/true; i=$((i+1)); done; node ${SOURCE_NODE} test/integration/sandbox-instance-child.ts`;
   const args = ['--pid', '--fork', '--mount-proc', '--kill-child=SIGKILL'];
   const child = spawn('unshare', [...args, 'sh', '-c', script], {
     cwd: ROOT,

@@ -1,9 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
-import { ROOT } from './gavel.ts';
-
-const GAVEL_BIN = join(ROOT, 'apps', 'cli', 'bin', 'gavel.js');
+import { GAVEL_CLI, ROOT } from './gavel.ts';
 
 export interface ApiServer {
   /** Base URL without a trailing slash, e.g. `http://127.0.0.1:40123`. */
@@ -15,7 +12,7 @@ export interface ApiServer {
 
 /** `gavel serve --port 0` as a real process; resolves once it printed its address. */
 export async function startApi(env: NodeJS.ProcessEnv, args: string[] = []): Promise<ApiServer> {
-  const child = spawn(process.execPath, [GAVEL_BIN, 'serve', '--port', '0', ...args], {
+  const child = spawn(process.execPath, [...GAVEL_CLI, 'serve', '--port', '0', ...args], {
     env: { ...process.env, GAVEL_METRICS_PORT: '0', ...env },
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -51,7 +48,7 @@ export async function refusedStart(
   env: NodeJS.ProcessEnv,
   args: string[] = [],
 ): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [GAVEL_BIN, 'serve', ...args], {
+  const child = spawn(process.execPath, [...GAVEL_CLI, 'serve', ...args], {
     env: { ...process.env, ...env },
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

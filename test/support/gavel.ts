@@ -3,7 +3,21 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
-const GAVEL_BIN = join(ROOT, 'apps', 'cli', 'bin', 'gavel.js');
+
+/**
+ * Node's arguments that run gavel's TypeScript sources, as the tests do (no build step): tsx, and the
+ * `@gavel/source` export condition that resolves every workspace package to its `src/index.ts`.
+ */
+export const SOURCE_NODE_ARGS: readonly string[] = ['--conditions=@gavel/source', '--import', 'tsx'];
+
+/** The same as one shell word list, for commands given as a string. */
+export const SOURCE_NODE = `--conditions=@gavel/source --import tsx`;
+
+/** Node's arguments that run the `gavel` CLI from source (the workers it starts then run from source too). */
+export const GAVEL_CLI: readonly string[] = [...SOURCE_NODE_ARGS, join(ROOT, 'apps', 'cli', 'src', 'main.ts')];
+
+/** The compiled `gavel` (`npm run build` first) on plain Node, as users run it: the benchmarks use it. */
+export const COMPILED_GAVEL_CLI: readonly string[] = [join(ROOT, 'apps', 'cli', 'bin', 'gavel.js')];
 
 export interface CliResult {
   code: number;
@@ -12,11 +26,16 @@ export interface CliResult {
 }
 
 /** Runs the real `gavel` CLI as a child process. */
-export function gavel(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<CliResult> {
+export function gavel(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 120_000,
+  cli: readonly string[] = GAVEL_CLI,
+): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [GAVEL_BIN, ...args],
+      [...cli, ...args],
       { env: { ...process.env, ...env }, cwd: ROOT, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
@@ -34,8 +53,12 @@ export interface WorkersProcess {
 }
 
 /** `gavel workers` in the background (each stage its own process). */
-export function startWorkers(env: NodeJS.ProcessEnv, args: string[] = []): WorkersProcess {
-  const child = spawn(process.execPath, [GAVEL_BIN, 'workers', ...args], {
+export function startWorkers(
+  env: NodeJS.ProcessEnv,
+  args: string[] = [],
+  cli: readonly string[] = GAVEL_CLI,
+): WorkersProcess {
+  const child = spawn(process.execPath, [...cli, 'workers', ...args], {
     env: { ...process.env, ...env },
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

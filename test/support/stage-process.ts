@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Stage } from '@gavel/core';
-import { ROOT } from './gavel.ts';
+import { ROOT, SOURCE_NODE_ARGS } from './gavel.ts';
 
 export interface StageProcess {
   child: ChildProcess;
@@ -13,13 +13,27 @@ export interface StageProcess {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** One stage's worker process (`apps/worker-<stage>/src/main.ts`), started the way `gavel workers` starts it. */
-export function startStageProcess(stage: Stage, env: NodeJS.ProcessEnv): StageProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'apps', `worker-${stage}`, 'src', 'main.ts')], {
-    env: { ...process.env, ...env },
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/**
+ * One stage's worker process (`apps/worker-<stage>/src/main.ts`), started the way `gavel workers` starts
+ * it; `compiled` runs its `dist/main.js` on plain Node instead (`npm run build` first), with `nodeArgs`.
+ */
+export function startStageProcess(
+  stage: Stage,
+  env: NodeJS.ProcessEnv,
+  options: { compiled?: boolean; nodeArgs?: readonly string[] } = {},
+): StageProcess {
+  const app = join(ROOT, 'apps', `worker-${stage}`);
+  const child = spawn(
+    process.execPath,
+    options.compiled
+      ? [...(options.nodeArgs ?? []), join(app, 'dist', 'main.js')]
+      : [...(options.nodeArgs ?? []), ...SOURCE_NODE_ARGS, join(app, 'src', 'main.ts')],
+    {
+      env: { ...process.env, ...env },
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   child.stdout?.on('data', (c: Buffer) => {

@@ -152,7 +152,9 @@ const eventsRoute = createRoute({
 /** The run routes, registered on the app (and so in its OpenAPI document). */
 export function registerRunRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   // Documented from the route above; the handler reads the body itself (streamed, size-limited).
-  app.openAPIRegistry.register('ExportRecord', ExportRecord);
+  // A copy made here, after zod-openapi extended zod: a schema built before that (its package
+  // evaluated first, e.g. through @gavel/runs) has no `.openapi` of its own.
+  app.openAPIRegistry.register('ExportRecord', z.object(ExportRecord.shape));
   app.openAPIRegistry.registerPath(submitRoute);
   app.post('/v1/runs', (c) => submitRun(c.req.raw, deps.submission));
 

@@ -1,6 +1,11 @@
 #!/usr/bin/env node
-// The `gavel` command: runs the TypeScript CLI through tsx (workspace packages are source, no build).
-import { register } from 'tsx/esm/api';
+// The `gavel` command: the compiled CLI (`npm run build` writes apps/cli/dist) on plain Node.
+// From the TypeScript sources, in development: node --conditions=@gavel/source --import tsx apps/cli/src/main.ts
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/main.ts');
+const main = new URL('../dist/main.js', import.meta.url);
+if (!existsSync(main)) {
+  console.error('gavel is not built (apps/cli/dist/main.js is missing): run `npm run build` in the repository');
+  process.exit(78);
+}
+await import(main.href);

@@ -1,18 +1,12 @@
 import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/** The main of one of gavel's apps (`apps/<app>/src/main.ts`). */
-export function appMain(app: string): string {
-  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', app, 'src', 'main.ts');
-}
+import { appProcessArgs } from './app-process.ts';
 
 /**
  * Runs an app's main as its own process in the foreground (as in production), forwarding SIGINT and
  * SIGTERM to it, and takes its exit status as this command's.
  */
 export async function runAppInForeground(app: string, env: NodeJS.ProcessEnv): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', appMain(app)], { env, stdio: 'inherit' });
+  const child = spawn(process.execPath, appProcessArgs(app), { env, stdio: 'inherit' });
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);

@@ -1,28 +1,13 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, EXIT_CONFIG, InputError } from '@gavel/core';
+import { ConfigError, EXIT_CONFIG, GAVEL_VERSION, InputError } from '@gavel/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CliError } from './cli-error.ts';
-import { boardCommand } from './commands/board.ts';
-import { compareCommand, parseMaxDrop, parseSeed } from './commands/compare.ts';
-import { demoCommand } from './commands/demo.ts';
-import { doctorCommand } from './commands/doctor.ts';
-import { enqueueCommand } from './commands/enqueue.ts';
-import { exportCommand } from './commands/export.ts';
-import { reconcileCommand } from './commands/reconcile.ts';
-import { reportCommand } from './commands/report.ts';
-import { retryCommand } from './commands/retry.ts';
-import { reviewCommand } from './commands/review.ts';
+import { parseMaxDrop, parseSeed } from './commands/compare-options.ts';
 import { rubricCommands } from './commands/rubric/rubric-program.ts';
-import { runsCommand } from './commands/runs.ts';
-import { runsPruneCommand } from './commands/runs-prune.ts';
-import { runsRmCommand } from './commands/runs-rm.ts';
-import { serveCommand } from './commands/serve.ts';
-import { statusCommand } from './commands/status.ts';
-import { verifyCommand } from './commands/verify.ts';
-import { waitCommand } from './commands/wait.ts';
-import { workersCommand } from './commands/workers.ts';
 
+// Each command's module, and what it pulls in (BullMQ, Docker's client, the SDKs), loads only when
+// that command runs: `gavel --version` or `gavel status` starts without the rest.
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 function positiveNumber(value: string): number {
@@ -39,6 +24,7 @@ function positiveInteger(value: string): number {
 
 const program = new Command('gavel')
   .description('Grade AI output at dataset scale: sandbox facts → local judge → batch arbiter, on Redis queues.')
+  .version(GAVEL_VERSION)
   .showHelpAfterError();
 
 program
@@ -56,9 +42,15 @@ program
   .option('--sut-model <model>', 'model that wrote the samples (HumanEval format)')
   .option('--sut-family <family>', 'its model family (HumanEval format)')
   .option('--sut-precision <precision>', 'its weight precision, e.g. bf16, fp4 (HumanEval format)')
+  .option('--generate <n>', 'the system under test (GAVEL_SUT_*) writes n completions per prompt', positiveInteger)
+  .option('--temperature <t>', 'SUT sampling temperature (default 0.8 with n > 1, else 0)', Number)
+  .option('--seed <s>', 'seed of completion 0; completion i uses seed + i (default 0)', Number)
+  .option('--max-tokens <n>', 'output token limit of each completion (default 1024)', positiveInteger)
+  .option('--max-cost <usd>', 'refuse a generate run whose estimated cost is above this', Number)
+  .option('--baseline', 'the SUT is an open-weight baseline (may run compressed, recorded in the manifest)', false)
   .option('--json', 'print the result as JSON', false)
   .action(async (files: string[], options) => {
-    await enqueueCommand(files, options);
+    await (await import('./commands/enqueue.ts')).enqueueCommand(files, options);
   });
 
 program
@@ -66,7 +58,7 @@ program
   .description('where each stage of a run stands')
   .argument('<run>')
   .option('--json', 'print JSON', false)
-  .action((run: string, options) => statusCommand(run, options));
+  .action(async (run: string, options) => (await import('./commands/status.ts')).statusCommand(run, options));
 
 program
   .command('wait')
@@ -74,7 +66,7 @@ program
   .argument('<run>')
   .option('--timeout <seconds>', 'give up after this long (exit 124)', positiveNumber)
   .option('--interval <ms>', 'poll interval', positiveNumber, 500)
-  .action((run: string, options) => waitCommand(run, options));
+  .action(async (run: string, options) => (await import('./commands/wait.ts')).waitCommand(run, options));
 
 program
   .command('export')
@@ -87,7 +79,7 @@ program
   )
   .option('--out <file>', 'write to a file instead of stdout')
   .option('--page-size <n>', 'samples read per round trip', positiveNumber, 500)
-  .action((run: string, options) => exportCommand(run, options));
+  .action(async (run: string, options) => (await import('./commands/export.ts')).exportCommand(run, options));
 
 program
   .command('review')
@@ -99,7 +91,7 @@ program
   .option('--junit <file>', 'also write the run as JUnit XML (one testcase per sample)')
   .option('--from-export', 'RUN and BASE are gavel export files (JSONL, manifest beside), not runs in Redis', false)
   .option('--allow-rubric-change', 'compare runs graded on different rubrics (marked not like for like)', false)
-  .action((run: string, options) => reviewCommand(run, options));
+  .action(async (run: string, options) => (await import('./commands/review.ts')).reviewCommand(run, options));
 
 program
   .command('compare')
@@ -113,20 +105,22 @@ program
   .option('--allow-rubric-change', 'compare runs graded on different rubrics (marked not like for like)', false)
   .option('--allow-draft', 'compare runs graded on a draft rubric (not frozen through the gates)', false)
   .option('--from-export', 'BASE and CANDIDATE are gavel export files (manifest beside), not runs in Redis', false)
-  .action((base: string, candidate: string, options) => compareCommand(base, candidate, options));
+  .action(async (base: string, candidate: string, options) =>
+    (await import('./commands/compare.ts')).compareCommand(base, candidate, options),
+  );
 
 program
   .command('report')
   .description("a run's outcomes, routing, arbitration and arbiter cost beside on-demand uncached")
   .argument('<run>')
   .option('--json', 'print JSON', false)
-  .action((run: string, options) => reportCommand(run, options));
+  .action(async (run: string, options) => (await import('./commands/report.ts')).reportCommand(run, options));
 
 const runs = program
   .command('runs')
   .description('list runs; `runs rm RUN` and `runs prune` delete them')
   .option('--json', 'print JSON lines', false)
-  .action((options) => runsCommand(options));
+  .action(async (options) => (await import('./commands/runs.ts')).runsCommand(options));
 
 runs
   .command('rm')
@@ -135,7 +129,9 @@ runs
   .option('--force', 'remove even while jobs of the run are active', false)
   .option('--json', 'print JSON lines', false)
   // `--json` after the subcommand is parsed as the parent's own `runs --json`: honour either.
-  .action((ids: string[], options) => runsRmCommand(ids, { ...options, json: options.json || runs.opts().json }));
+  .action(async (ids: string[], options) =>
+    (await import('./commands/runs-rm.ts')).runsRmCommand(ids, { ...options, json: options.json || runs.opts().json }),
+  );
 
 runs
   .command('prune')
@@ -143,7 +139,9 @@ runs
   .option('--older-than <days>', 'age in days', positiveNumber)
   .option('--dry-run', 'only say which runs would go', false)
   .option('--json', 'print JSON lines', false)
-  .action((options) => runsPruneCommand({ ...options, json: options.json || runs.opts().json }));
+  .action(async (options) =>
+    (await import('./commands/runs-prune.ts')).runsPruneCommand({ ...options, json: options.json || runs.opts().json }),
+  );
 
 program
   .command('reconcile')
@@ -151,35 +149,42 @@ program
   .argument('<run>')
   .option('--dry-run', 'only count', false)
   .option('--json', 'print JSON', false)
-  .action((run: string, options) => reconcileCommand(run, options));
+  .action(async (run: string, options) => (await import('./commands/reconcile.ts')).reconcileCommand(run, options));
+
+program
+  .command('migrate')
+  .description('move a single Redis from the key layout before per-run hash tags (stop every gavel process first)')
+  .option('--from-queue-prefix <prefix>', 'BullMQ prefix of the old queues', '{gavel}')
+  .option('--json', 'print JSON', false)
+  .action(async (options) => (await import('./commands/migrate.ts')).migrateCommand(options));
 
 program
   .command('retry')
   .description("retry a run's failed jobs; each sample continues down the pipeline")
   .argument('<run>')
   .option('--stage <stage>', 'only this stage')
-  .action((run: string, options) => retryCommand(run, options));
+  .action(async (run: string, options) => (await import('./commands/retry.ts')).retryCommand(run, options));
 
 program
   .command('workers')
   .description('run every stage worker as its own process, in the foreground')
   .option('--stages <list>', 'comma-separated stages (default: all four)')
   .option('--concurrency <n>', 'jobs per worker (sets GAVEL_CONCURRENCY)', positiveNumber)
-  .action((options) => workersCommand(options));
+  .action(async (options) => (await import('./commands/workers.ts')).workersCommand(options));
 
 program
   .command('board')
   .description('serve Bull Board over the four stage queues (127.0.0.1:3030 unless configured)')
   .option('--host <host>', 'listen address (sets GAVEL_BOARD_HOST; off loopback credentials are required)')
   .option('--port <port>', 'listen port (sets GAVEL_BOARD_PORT; 0 picks a free one)', Number)
-  .action((options) => boardCommand(options));
+  .action(async (options) => (await import('./commands/board.ts')).boardCommand(options));
 
 program
   .command('serve')
   .description('serve the HTTP API over runs (127.0.0.1:3040 unless configured; OpenAPI at /openapi.json)')
   .option('--host <host>', 'listen address (sets GAVEL_API_HOST; off loopback GAVEL_API_TOKEN is required)')
   .option('--port <port>', 'listen port (sets GAVEL_API_PORT; 0 picks a free one)', Number)
-  .action((options) => serveCommand(options));
+  .action(async (options) => (await import('./commands/serve.ts')).serveCommand(options));
 
 program
   .command('verify')
@@ -193,7 +198,7 @@ program
   )
   .option('--rubrics-dir <dir>', 'rubric library whose lock file and files are checked', join(ROOT, 'rubrics'))
   .option('--json', 'print JSON', false)
-  .action((run: string, options) => verifyCommand(run, options));
+  .action(async (run: string, options) => (await import('./commands/verify.ts')).verifyCommand(run, options));
 
 rubricCommands(program, join(ROOT, 'rubrics'));
 
@@ -202,14 +207,14 @@ program
   .description(
     "check Redis (reachable, noeviction, AOF), the Docker engine, the sandbox image and (with GAVEL_DESIGN_MODELS) the design layer's Ollama",
   )
-  .action(() => doctorCommand());
+  .action(async () => (await import('./commands/doctor.ts')).doctorCommand());
 
 program
   .command('demo')
   .description('run the bundled demo end to end and print where the results are')
   .option('--rubrics-dir <dir>', 'rubric library', join(ROOT, 'rubrics'))
   .option('--timeout <seconds>', 'give up after this long', positiveNumber, 300)
-  .action((options) => demoCommand(options));
+  .action(async (options) => (await import('./commands/demo.ts')).demoCommand(options));
 
 try {
   await program.parseAsync(process.argv);

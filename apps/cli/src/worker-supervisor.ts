@@ -1,14 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Stage } from '@gavel/core';
-
-const APPS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** The entry point of a stage's worker process. */
-export function workerEntry(stage: Stage): string {
-  return join(APPS_DIR, `worker-${stage}`, 'src', 'main.ts');
-}
+import { appProcessArgs } from './app-process.ts';
 
 export interface Supervisor {
   readonly children: ReadonlyMap<Stage, ChildProcess>;
@@ -19,7 +11,7 @@ export interface Supervisor {
 }
 
 /**
- * Starts each stage as its own OS process (`node --import tsx …/main.ts`) and restarts one that
+ * Starts each stage as its own OS process (`node apps/worker-<stage>/dist/main.js`, see app-process.ts) and restarts one that
  * dies on its own (SIGKILL, crash) after a short pause: its stalled jobs are picked up again.
  */
 export function superviseWorkers(options: {
@@ -44,7 +36,7 @@ export function superviseWorkers(options: {
   const exits = new Map<Stage, Promise<void>>();
 
   const start = (stage: Stage): void => {
-    const child = spawn(process.execPath, ['--import', 'tsx', workerEntry(stage)], {
+    const child = spawn(process.execPath, appProcessArgs(`worker-${stage}`), {
       env: options.env,
       detached: options.detached ?? false,
       stdio: ['ignore', options.output ?? 'inherit', options.output ?? 'inherit'],

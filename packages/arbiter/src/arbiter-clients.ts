@@ -1,6 +1,13 @@
-import Anthropic from '@anthropic-ai/sdk';
-import OpenAI from 'openai';
+import { createRequire } from 'node:module';
+import type * as AnthropicSdk from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
+import type * as OpenAiSdk from 'openai';
+import type OpenAI from 'openai';
 import type { ArbiterConfig } from './arbiter-config.ts';
+
+// The SDKs take ~0.5 s each to load: only a process that talks to an arbiter pays for them (not
+// `gavel status`, `report` or `export`, which reach this package through @gavel/runs).
+const load = createRequire(import.meta.url);
 
 /**
  * The API clients the configured arbiter needs (none for `none`). The base URL is the configured
@@ -10,9 +17,19 @@ import type { ArbiterConfig } from './arbiter-config.ts';
 export function createArbiterClients(config: ArbiterConfig): { anthropic?: Anthropic; openai?: OpenAI } {
   switch (config.mode) {
     case 'anthropic-batch':
-      return { anthropic: new Anthropic({ apiKey: config.apiKey() ?? null, baseURL: config.baseURL }) };
+      return {
+        anthropic: new (load('@anthropic-ai/sdk') as typeof AnthropicSdk).Anthropic({
+          apiKey: config.apiKey() ?? null,
+          baseURL: config.baseURL,
+        }),
+      };
     case 'openai-compatible':
-      return { openai: new OpenAI({ apiKey: config.apiKey() ?? 'none', baseURL: config.baseURL }) };
+      return {
+        openai: new (load('openai') as typeof OpenAiSdk).OpenAI({
+          apiKey: config.apiKey() ?? 'none',
+          baseURL: config.baseURL,
+        }),
+      };
     case 'none':
       return {};
   }

@@ -1,5 +1,8 @@
-import type { Facts, Sample, Verdict } from '@gavel/core';
+import type { Facts, PairSample, Sample, Verdict } from '@gavel/core';
 import { answerSchemaFor, type LoadedRubric } from '@gavel/rubric';
+
+/** What a request needs of the rubric; with `kind: "pair"` the verdict tool asks for a preference. */
+export type ArbiterRubric = Pick<LoadedRubric, 'text' | 'criteria'> & Partial<Pick<LoadedRubric, 'kind'>>;
 
 /** A text block of the request's `system`, optionally the end of the cached prefix. */
 export interface SystemBlock {
@@ -34,7 +37,7 @@ export interface ArbiterRequestInput {
   model: string;
   maxTokens: number;
   cacheTtl: '5m' | '1h';
-  rubric: Pick<LoadedRubric, 'text' | 'criteria'>;
+  rubric: ArbiterRubric;
   sample: Sample;
   facts: Facts | undefined;
   judgement: Verdict;
@@ -49,10 +52,13 @@ export const ARBITER_INSTRUCTIONS = [
 ].join('\n');
 
 /** The verdict tool for a rubric: its input schema has one property per criterion id. */
-export function verdictTool(rubric: Pick<LoadedRubric, 'criteria'>): ArbiterTool {
+export function verdictTool(rubric: Pick<LoadedRubric, 'criteria'> & Partial<Pick<LoadedRubric, 'kind'>>): ArbiterTool {
   return {
     name: VERDICT_TOOL,
-    description: "Records the arbiter's verdict on the output against the rubric.",
+    description:
+      rubric.kind === 'pair'
+        ? "Records the arbiter's preference between output 1 and output 2 against the rubric."
+        : "Records the arbiter's verdict on the output against the rubric.",
     input_schema: { ...answerSchemaFor(rubric), type: 'object' },
   };
 }
@@ -74,22 +80,25 @@ export function arbiterSystem(rubricText: string, cacheTtl: '5m' | '1h'): System
 export function buildArbiterRequest(input: ArbiterRequestInput): ArbiterRequestParams {
   const { sample, facts, judgement } = input;
   const reasons = judgement.route_reasons.length > 0 ? judgement.route_reasons.join(', ') : 'none given';
-  const content = [
-    '## Facts',
-    facts ? JSON.stringify(facts) : '(no facts recorded)',
-    '',
-    `## The judge's verdict (routed: ${reasons})`,
-    JSON.stringify({ pass: judgement.pass, score: judgement.score, criteria: judgement.criteria }),
-    '',
-    "## The judge's rationale",
-    judgement.rationale,
-    '',
-    `## Task${sample.task_id ? ` (${sample.task_id})` : ''}`,
-    sample.prompt,
-    '',
-    '## Output to grade',
-    sample.output,
-  ].join('\n');
+  const content =
+    sample.kind === 'pair'
+      ? pairContent(sample, facts, judgement, reasons)
+      : [
+          '## Facts',
+          facts ? JSON.stringify(facts) : '(no facts recorded)',
+          '',
+          `## The judge's verdict (routed: ${reasons})`,
+          JSON.stringify({ pass: judgement.pass, score: judgement.score, criteria: judgement.criteria }),
+          '',
+          "## The judge's rationale",
+          judgement.rationale,
+          '',
+          `## Task${sample.task_id ? ` (${sample.task_id})` : ''}`,
+          sample.prompt,
+          '',
+          '## Output to grade',
+          sample.output,
+        ].join('\n');
   return {
     model: input.model,
     max_tokens: input.maxTokens,
@@ -101,12 +110,38 @@ export function buildArbiterRequest(input: ArbiterRequestInput): ArbiterRequestP
   };
 }
 
+/**
+ * A routed pair, shown once with A as output 1 and B as output 2 (the verdict tool's preference is
+ * read that way): each output's facts, both of the judge's orders and rationales, the task, the two outputs.
+ */
+function pairContent(sample: PairSample, facts: Facts | undefined, judgement: Verdict, reasons: string): string {
+  const orders = judgement.pairwise?.orders ?? [];
+  return [
+    '## Facts',
+    facts?.pair ? JSON.stringify({ output_1: facts.pair.a, output_2: facts.pair.b }) : '(no facts recorded)',
+    '',
+    `## The judge's two readings (routed: ${reasons})`,
+    ...orders.map(
+      (o) =>
+        `- shown ${o.first === 'a' ? 'output 1' : 'output 2'} first: preferred ${o.preference === 'tie' ? 'neither (tie)' : o.preference === 'a' ? 'output 1' : 'output 2'} (margin ${o.margin}): ${o.rationale}`,
+    ),
+    '',
+    `## Task${sample.task_id ? ` (${sample.task_id})` : ''}`,
+    sample.prompt,
+    '',
+    '## Output 1',
+    sample.outputs.a,
+    '',
+    '## Output 2',
+    sample.outputs.b,
+    '',
+    '## Your decision',
+    `This is a pairwise comparison. Call the ${VERDICT_TOOL} tool once with your preference (output_1, output_2 or tie), its margin, each criterion's preference and finding, and your rationale.`,
+  ].join('\n');
+}
+
 /** The priming request: the same tools and system blocks (the whole cached prefix), a one-token answer. */
-export function buildPrimingRequest(
-  model: string,
-  rubric: Pick<LoadedRubric, 'text' | 'criteria'>,
-  cacheTtl: '5m' | '1h',
-): ArbiterRequestParams {
+export function buildPrimingRequest(model: string, rubric: ArbiterRubric, cacheTtl: '5m' | '1h'): ArbiterRequestParams {
   return {
     model,
     max_tokens: 1,

@@ -1,4 +1,4 @@
-import type { GraderAnswer, Verdict } from '@gavel/core';
+import type { GraderAnswer, PairwiseVerdict, Verdict } from '@gavel/core';
 
 export interface ArbiterProvenance {
   model: string;
@@ -32,7 +32,22 @@ export function arbiterVerdict(
     arbiter: provenance,
     judge_verdict: { pass: judgement.pass, score: judgement.score, rationale: judgement.rationale },
     usage,
+    ...(judgement.pairwise ? { pairwise: arbitratedPair(judgement.pairwise, answer) } : {}),
     decided_at: decidedAt,
+  };
+}
+
+/**
+ * A pair settled by the arbiter: its answer was read with output 1 = A, so its score is B's share
+ * (1 B, ½ tie, 0 A). The judge's two orders are kept; the outcome is the arbiter's.
+ */
+function arbitratedPair(judged: PairwiseVerdict, answer: GraderAnswer): PairwiseVerdict {
+  const side = (score: number) => (score > 0.5 ? 'b' : score < 0.5 ? 'a' : 'tie') as 'a' | 'b' | 'tie';
+  return {
+    ...judged,
+    outcome: side(answer.score),
+    criteria: answer.criteria.map((c) => ({ id: c.id, outcome: side(c.score) })),
+    decided_by: 'arbiter',
   };
 }
 

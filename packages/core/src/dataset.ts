@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { toIdSafe } from './ids.ts';
-import { Sample, type Sut } from './sample.ts';
+import { type PointwiseSample, Sample, type Sut } from './sample.ts';
 
 /** One bad input line: printed as `file:line: field: message`. */
 export interface DatasetError {
@@ -24,8 +24,8 @@ export interface DatasetFile {
   text: string;
 }
 
-export interface ParsedDataset {
-  samples: Sample[];
+export interface ParsedDataset<S extends Sample = Sample> {
+  samples: S[];
   /** Dataset line of each sample (same order as `samples`). */
   lines: { file: string; line: number }[];
   errors: DatasetError[];
@@ -75,7 +75,7 @@ function issueMessage(issue: z.core.$ZodIssue): string {
   return inner ? `${issue.message}: ${inner.message}` : issue.message;
 }
 
-function checkDuplicates(parsed: ParsedDataset): void {
+function checkDuplicates<S extends Sample>(parsed: ParsedDataset<S>): void {
   const seen = new Map<string, number>();
   const keep: number[] = [];
   parsed.samples.forEach((sample, i) => {
@@ -94,7 +94,7 @@ function checkDuplicates(parsed: ParsedDataset): void {
       keep.push(i);
     }
   });
-  parsed.samples = keep.map((i) => parsed.samples[i] as Sample);
+  parsed.samples = keep.map((i) => parsed.samples[i] as S);
   parsed.lines = keep.map((i) => parsed.lines[i] as { file: string; line: number });
   parsed.errors.sort((a, b) => a.line - b.line);
 }
@@ -188,7 +188,7 @@ export function parseHumanEvalProblems(file: DatasetFile): {
  * The program under test and the tests of a HumanEval sample: the problem's prompt + the
  * completion, and the problem's `test` followed by `check(<entry_point>)`.
  */
-export function humanEvalSample(problem: HumanEvalProblem, completion: string, id: string, sut: Sut): Sample {
+export function humanEvalSample(problem: HumanEvalProblem, completion: string, id: string, sut: Sut): PointwiseSample {
   return {
     id,
     kind: 'code',
@@ -208,8 +208,8 @@ export function parseHumanEvalSamples(
   problems: ReadonlyMap<string, HumanEvalProblem>,
   file: DatasetFile,
   sut: Sut,
-): ParsedDataset {
-  const parsed: ParsedDataset = { samples: [], lines: [], errors: [] };
+): ParsedDataset<PointwiseSample> {
+  const parsed: ParsedDataset<PointwiseSample> = { samples: [], lines: [], errors: [] };
   for (const entry of jsonLines(file)) {
     if (entry.error !== undefined) {
       parsed.errors.push({ file: file.path, line: entry.line, field: '(line)', message: entry.error });

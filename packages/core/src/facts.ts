@@ -5,6 +5,12 @@ export const ReferenceFacts = z.object({
   exact_match: z.boolean(),
   f1: z.number().min(0).max(1),
   references: z.number().int().nonnegative(),
+  /**
+   * Cosine similarity of the output's embedding to the nearest reference's (the max over the
+   * references), from the embedding model named beside it; absent without GAVEL_EMBEDDINGS_URL.
+   */
+  embedding_similarity: z.number().min(-1).max(1).optional(),
+  embedding_model: z.string().optional(),
 });
 export type ReferenceFacts = z.infer<typeof ReferenceFacts>;
 
@@ -52,9 +58,19 @@ export const ToolFacts = z.object({
 });
 export type ToolFacts = z.infer<typeof ToolFacts>;
 
+/** What is measured of one side of a pair: its length (length bias is reported) and reference metrics. */
+export const PairSideFacts = z.object({
+  chars: z.number().int().nonnegative(),
+  words: z.number().int().nonnegative(),
+  reference: ReferenceFacts.nullable(),
+});
+export type PairSideFacts = z.infer<typeof PairSideFacts>;
+
 /** The facts of one sample: what the sandbox stage measured, before any opinion. */
 export const Facts = z.object({
-  kind: z.enum(['text', 'code']),
+  kind: z.enum(['text', 'code', 'pair']),
+  /** Per side of a `pair` sample (absent on pointwise samples). */
+  pair: z.object({ a: PairSideFacts, b: PairSideFacts }).optional(),
   /** Reference metrics (text samples with a reference); null when there is no reference. */
   reference: ReferenceFacts.nullable(),
   /** Test results (code samples); null when nothing was executed. */

@@ -16,20 +16,60 @@ export {
 export { envBoolean, envPort, parseEnv, withoutPassword } from './env.ts';
 export { ConfigError, coerceError, InputError, TransientError } from './errors.ts';
 export { EXIT_CONFIG, runMain } from './exit-on-config-error.ts';
-export { Diagnostic, Facts, ReferenceFacts, TestCase, TestFacts, TestOutcome, ToolFacts } from './facts.ts';
+export {
+  Diagnostic,
+  Facts,
+  PairSideFacts,
+  ReferenceFacts,
+  TestCase,
+  TestFacts,
+  TestOutcome,
+  ToolFacts,
+} from './facts.ts';
+export { Completion, CompletionUsage, GenerationIntent, GenerationSlot } from './generation.ts';
 export { ID_PATTERN, Id, jobIdFor, parseJobId, toIdSafe } from './ids.ts';
 export { SampleJob } from './job.ts';
 export type { Logger } from './logger.ts';
 export { silentLogger } from './logger.ts';
 export {
   ArbiterRunConfig,
+  GenerateRunConfig,
   JudgeRunConfig,
   RoutingConfig,
   RubricRef,
   RunManifest,
   SandboxRunConfig,
 } from './manifest.ts';
-export { Claims, Sample, SampleKind, Sut } from './sample.ts';
+export {
+  apiIdempotencyKey,
+  arbiterBatchKey,
+  arbiterClaimedKey,
+  arbiterPrimedKey,
+  arbiterRunKey,
+  embeddingKey,
+  gpuLeaseKeyBase,
+  legacyKeys,
+  rubricTextKey,
+  runKey,
+  runKeyPrefix,
+  runsListKey,
+  runTag,
+  STORE_LAYOUT,
+  stageQueuePrefix,
+  storeLayoutKey,
+} from './redis-keys.ts';
+export {
+  Claims,
+  PairSample,
+  PairSide,
+  PointwiseKind,
+  PointwiseSample,
+  primarySystem,
+  Sample,
+  SampleKind,
+  Sut,
+  sampleSystems,
+} from './sample.ts';
 export type { Shutdown } from './shutdown.ts';
 export { createShutdown } from './shutdown.ts';
 export type { Stage } from './stage.ts';
@@ -37,7 +77,12 @@ export { assertExhaustive, isStage, QUEUE_NAMES, STAGES } from './stage.ts';
 export {
   Consistency,
   CriterionScore,
+  Critique,
   GraderAnswer,
+  PairOrderJudgement,
+  PairOutcome,
+  PairPreference,
+  PairwiseVerdict,
   RouteReason,
   SampleFailure,
   TokenUsage,

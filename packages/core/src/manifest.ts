@@ -27,6 +27,11 @@ export const RoutingConfig = z.object({
   min_agreement: z.number().min(0).max(1).default(0.8),
   /** A score within this margin of the rubric's pass threshold is contested. */
   threshold_margin: z.number().min(0).max(1).default(0.05),
+  /**
+   * A consistent pair preference whose mean margin is below this is contested (`low_margin`).
+   * Absent in manifests written before pairs existed: the judge then uses 0.2.
+   */
+  pair_min_margin: z.number().min(0).max(1).optional(),
 });
 export type RoutingConfig = z.infer<typeof RoutingConfig>;
 
@@ -56,6 +61,8 @@ export const JudgeRunConfig = z.object({
   seed: z.number().int().default(0),
   k: z.number().int().nonnegative().default(0),
   k_temperature: z.number().default(0.7),
+  /** Self-critique passes after the verdict (0–2); absent in runs made before critique existed (0). */
+  critique: z.number().int().min(0).max(2).optional(),
   context_tokens: z.number().int().positive().default(16384),
   routing: RoutingConfig.default(RoutingConfig.parse({})),
 });
@@ -67,6 +74,40 @@ export const ArbiterRunConfig = z.object({
   family: z.string().nullable().default(null),
 });
 export type ArbiterRunConfig = z.infer<typeof ArbiterRunConfig>;
+
+/**
+ * The generate stage of a run (`gavel enqueue --generate N`): which system under test wrote the
+ * outputs, where, and how — pinned so the completions can be asked for again the same way.
+ */
+export const GenerateRunConfig = z.object({
+  mode: z.enum(['none', 'openai-compatible', 'openai-batch']).default('none'),
+  /** The SUT's OpenAI-compatible endpoint (server root, no credentials). */
+  endpoint: z.string().nullable().default(null),
+  model: z.string().nullable().default(null),
+  family: z.string().nullable().default(null),
+  /** Declared weight precision of the SUT (`bf16`, `fp4`, …). */
+  precision: z.string().nullable().default(null),
+  /** A compressed SUT is allowed only as a declared open-weight baseline. */
+  baseline: z.boolean().default(false),
+  /** Completions per prompt. */
+  n: z.number().int().positive().default(1),
+  temperature: z.number().min(0).max(2).default(0),
+  /** Completion i of a prompt is asked with seed + i. */
+  seed: z.number().int().default(0),
+  max_tokens: z.number().int().positive().default(1024),
+  /** The budget guard's estimate before anything was sent, and the limit it was checked against. */
+  estimate: z
+    .object({
+      prompt_tokens: z.number().int().nonnegative(),
+      counted: z.enum(['tokenizer', 'approximation']),
+      max_output_tokens: z.number().int().nonnegative(),
+      cost_usd: z.number().nonnegative().nullable(),
+      max_cost_usd: z.number().nonnegative().nullable(),
+    })
+    .nullable()
+    .default(null),
+});
+export type GenerateRunConfig = z.infer<typeof GenerateRunConfig>;
 
 /** Everything needed to re-derive a verdict later: written once by the producer. */
 export const RunManifest = z.object({
@@ -84,6 +125,8 @@ export const RunManifest = z.object({
   /** What the run is for beyond grading: `calibration` for the runs `gavel rubric check` starts. */
   tags: z.array(z.string().min(1)).optional(),
   stages: z.object({
+    /** Present only on runs whose outputs the generate stage writes (`gavel enqueue --generate`). */
+    generate: GenerateRunConfig.optional(),
     sandbox: SandboxRunConfig,
     judge: JudgeRunConfig,
     arbiter: ArbiterRunConfig,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GenerationSlot } from './generation.ts';
 import { Id } from './ids.ts';
 
 /** The model (system under test) that produced a sample. */
@@ -20,8 +21,18 @@ export const Claims = z
   .strict();
 export type Claims = z.infer<typeof Claims>;
 
-export const SampleKind = z.enum(['text', 'code']);
+/** `text` and `code` are graded pointwise; a `pair` is two outputs judged against each other. */
+export const SampleKind = z.enum(['text', 'code', 'pair']);
 export type SampleKind = z.infer<typeof SampleKind>;
+
+export const PointwiseKind = z.enum(['text', 'code']);
+export type PointwiseKind = z.infer<typeof PointwiseKind>;
+
+/** The two sides of a pair: `a` is the baseline, `b` the candidate. */
+export const PairSide = z.enum(['a', 'b']);
+export type PairSide = z.infer<typeof PairSide>;
+
+const Reference = z.union([z.string(), z.array(z.string()).min(1)]);
 
 /** A relative path inside the sandbox workspace: no absolute paths, no `..`. */
 const WorkspacePath = z
@@ -33,16 +44,16 @@ const WorkspacePath = z
     'must be a relative path without ".."',
   );
 
-/** One line of a native JSONL dataset. */
-export const Sample = z
+/** A pointwise line of a native JSONL dataset (`text` or `code`): one output graded on its own. */
+export const PointwiseSample = z
   .object({
     id: Id,
-    kind: SampleKind,
+    kind: PointwiseKind,
     task_id: z.string().min(1).max(200).optional(),
     prompt: z.string(),
     output: z.string(),
     /** One reference answer or several (metrics take the max over them). */
-    reference: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
+    reference: Reference.optional(),
     /** The eval's own tests (Python source) for a code sample. */
     tests: z.string().optional(),
     /** Number of test cases the eval expects to run (fewer reported is a fact). */
@@ -52,6 +63,8 @@ export const Sample = z
     files: z.record(WorkspacePath, z.string()).optional(),
     claims: Claims.optional(),
     sut: Sut,
+    /** Set when the system under test writes the output (`gavel enqueue --generate`): which of the n completions. */
+    generation: GenerationSlot.optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
   })
   .strict()
@@ -64,4 +77,36 @@ export const Sample = z
       });
     }
   });
+export type PointwiseSample = z.infer<typeof PointwiseSample>;
+
+/**
+ * A `pair` line: one prompt, two outputs (`a` the baseline, `b` the candidate), each written by its
+ * own system. The judge sees them in both orders; the outcome is `a`, `b`, `tie` or `inconsistent`.
+ */
+export const PairSample = z
+  .object({
+    id: Id,
+    kind: z.literal('pair'),
+    task_id: z.string().min(1).max(200).optional(),
+    prompt: z.string(),
+    outputs: z.object({ a: z.string(), b: z.string() }).strict(),
+    systems: z.object({ a: Sut, b: Sut }).strict(),
+    reference: Reference.optional(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+export type PairSample = z.infer<typeof PairSample>;
+
+/** One line of a native JSONL dataset, told apart by `kind`. */
+export const Sample = z.discriminatedUnion('kind', [PointwiseSample, PairSample]);
 export type Sample = z.infer<typeof Sample>;
+
+/** Every system whose output a sample holds (one for a pointwise sample, two for a pair). */
+export function sampleSystems(sample: Sample): Sut[] {
+  return sample.kind === 'pair' ? [sample.systems.a, sample.systems.b] : [sample.sut];
+}
+
+/** The system a record is filed under: a pointwise sample's SUT, a pair's candidate (`b`). */
+export function primarySystem(sample: Sample): Sut {
+  return sample.kind === 'pair' ? sample.systems.b : sample.sut;
+}

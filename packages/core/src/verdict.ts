@@ -20,7 +20,18 @@ export const GraderAnswer = z.object({
 });
 export type GraderAnswer = z.infer<typeof GraderAnswer>;
 
-export const RouteReason = z.enum(['low_agreement', 'contradicts_facts', 'near_threshold', 'safety']);
+export const RouteReason = z.enum([
+  'low_agreement',
+  'contradicts_facts',
+  'near_threshold',
+  'safety',
+  /** A pair whose two orders disagree. */
+  'position_inconsistent',
+  /** A pair whose preference is consistent but too slight to call. */
+  'low_margin',
+  /** The judge's self-critique changed its own verdict (GAVEL_JUDGE_CRITIQUE). */
+  'critique_flip',
+]);
 export type RouteReason = z.infer<typeof RouteReason>;
 
 export const Consistency = z.object({
@@ -42,6 +53,62 @@ export const TokenUsage = z.object({
   cache_read: z.number().int().nonnegative().default(0),
 });
 export type TokenUsage = z.infer<typeof TokenUsage>;
+
+/** A preference between the two outputs of a pair, by side. */
+export const PairPreference = z.enum(['a', 'b', 'tie']);
+export type PairPreference = z.infer<typeof PairPreference>;
+
+/** A pair's outcome: `inconsistent` when the two orders disagree (never counted as a win or a tie). */
+export const PairOutcome = z.enum(['a', 'b', 'tie', 'inconsistent']);
+export type PairOutcome = z.infer<typeof PairOutcome>;
+
+/** One of the two judgements of a pair: which side the judge saw first, and what it preferred (mapped to sides). */
+export const PairOrderJudgement = z.object({
+  first: z.enum(['a', 'b']),
+  preference: PairPreference,
+  /** How clear the preference is, 0 (barely) to 1 (decisive); 0 for a tie. */
+  margin: z.number().min(0).max(1),
+  criteria: z.array(z.object({ id: z.string(), preference: PairPreference, finding: z.string().nullable() })),
+  rationale: z.string(),
+});
+export type PairOrderJudgement = z.infer<typeof PairOrderJudgement>;
+
+/**
+ * A pair's verdict in full: both orders (A first, then B first), the outcome they agree on (or
+ * `inconsistent`), the per-criterion outcomes and the mean margin. On a pair's {@link Verdict},
+ * `pass` means "B preferred" and `score` is B's share (1 B, ½ tie, 0 A, averaged over the two orders).
+ */
+export const PairwiseVerdict = z.object({
+  outcome: PairOutcome,
+  orders: z.tuple([PairOrderJudgement, PairOrderJudgement]),
+  /** Whether the two orders gave the same preference (the position-consistency of this pair). */
+  consistent: z.boolean(),
+  margin: z.number().min(0).max(1),
+  criteria: z.array(z.object({ id: z.string(), outcome: PairOutcome })),
+  /** Who settled the outcome: the local judge (both orders agreeing) or the arbiter. */
+  decided_by: z.enum(['judge', 'arbiter']),
+});
+export type PairwiseVerdict = z.infer<typeof PairwiseVerdict>;
+
+/** One answer of a critique chain as recorded: verdict, score, rationale and criteria. */
+const CritiqueAnswer = z.object({
+  pass: z.boolean(),
+  score: z.number().min(0).max(1),
+  rationale: z.string(),
+  criteria: z.array(CriterionScore),
+});
+
+/**
+ * A self-critique chain (GAVEL_JUDGE_CRITIQUE = 1 or 2): the judge's original answer and each
+ * critique pass (confirming or revising the answer before it), `changed` when a pass changed the
+ * verdict or score; `flipped` when the last pass's verdict differs from the original's.
+ */
+export const Critique = z.object({
+  original: CritiqueAnswer,
+  passes: z.array(CritiqueAnswer.extend({ changed: z.boolean() })).min(1),
+  flipped: z.boolean(),
+});
+export type Critique = z.infer<typeof Critique>;
 
 /**
  * A verdict as stored in the run store. `source` says who decided it; `route` says where the
@@ -66,6 +133,10 @@ export const Verdict = z.object({
     .nullable(),
   judge_verdict: z.object({ pass: z.boolean(), score: z.number(), rationale: z.string() }).nullable(),
   usage: TokenUsage.nullable(),
+  /** Present on the verdict of a `pair` sample. */
+  pairwise: PairwiseVerdict.optional(),
+  /** The judge's self-critique chain, when the run asked for one (the verdict is its last pass). */
+  critique: Critique.optional(),
   decided_at: z.string(),
 });
 export type Verdict = z.infer<typeof Verdict>;

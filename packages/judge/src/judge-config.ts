@@ -18,6 +18,8 @@ export const JudgeEnv = z
     GAVEL_JUDGE_K_TEMPERATURE: z.coerce.number().min(0).max(2).default(0.7),
     /** Seed of the primary answer; extra sample i uses seed + i. @default 0 */
     GAVEL_JUDGE_SEED: z.coerce.number().int().default(0),
+    /** Self-critique passes after the verdict (0, 1 or 2): the judge confirms or revises its own answer. @default 0 */
+    GAVEL_JUDGE_CRITIQUE: z.coerce.number().int().min(0).max(2).default(0),
     /** Context window the judge needs; the server must offer at least this. @default 16384 */
     GAVEL_JUDGE_CONTEXT: z.coerce.number().int().positive().default(16_384),
     /** Judge requests in flight per worker process, shared by all its jobs. @default 64 */
@@ -34,6 +36,8 @@ export const JudgeEnv = z
     GAVEL_JUDGE_STARTUP_WAIT_S: z.coerce.number().min(0).default(120),
     GAVEL_ROUTE_MIN_AGREEMENT: z.coerce.number().min(0).max(1).default(0.8),
     GAVEL_ROUTE_MARGIN: z.coerce.number().min(0).max(1).default(0.05),
+    /** A consistent pair preference with a mean margin below this goes to the arbiter. @default 0.2 */
+    GAVEL_ROUTE_PAIR_MARGIN: z.coerce.number().min(0).max(1).default(0.2),
   })
   .superRefine((e, ctx) => {
     const mode = e.GAVEL_JUDGE ?? (e.GAVEL_JUDGE_URL ? 'vllm' : 'facts');
@@ -52,6 +56,8 @@ interface LlmJudgeConfig {
   k: number;
   kTemperature: number;
   seed: number;
+  /** Self-critique passes after the verdict. @default 0 */
+  critique?: number;
   contextTokens: number;
   inflight: number;
   maxOutputTokens: number;
@@ -59,7 +65,7 @@ interface LlmJudgeConfig {
   invalidRetries: number;
   waitMs: number;
   startupWaitMs: number;
-  routing: { min_agreement: number; threshold_margin: number };
+  routing: { min_agreement: number; threshold_margin: number; pair_min_margin?: number };
 }
 
 /** The judge's compiled configuration: `facts`, or an LLM server with every default filled in. */
@@ -80,6 +86,7 @@ export function loadJudgeConfig(env: NodeJS.ProcessEnv): JudgeConfig {
     k: e.GAVEL_JUDGE_K,
     kTemperature: e.GAVEL_JUDGE_K_TEMPERATURE,
     seed: e.GAVEL_JUDGE_SEED,
+    critique: e.GAVEL_JUDGE_CRITIQUE,
     contextTokens: e.GAVEL_JUDGE_CONTEXT,
     inflight: e.GAVEL_JUDGE_INFLIGHT,
     maxOutputTokens: e.GAVEL_JUDGE_MAX_OUTPUT_TOKENS,
@@ -87,6 +94,10 @@ export function loadJudgeConfig(env: NodeJS.ProcessEnv): JudgeConfig {
     invalidRetries: e.GAVEL_JUDGE_INVALID_RETRIES,
     waitMs: e.GAVEL_JUDGE_WAIT_S * 1000,
     startupWaitMs: e.GAVEL_JUDGE_STARTUP_WAIT_S * 1000,
-    routing: { min_agreement: e.GAVEL_ROUTE_MIN_AGREEMENT, threshold_margin: e.GAVEL_ROUTE_MARGIN },
+    routing: {
+      min_agreement: e.GAVEL_ROUTE_MIN_AGREEMENT,
+      threshold_margin: e.GAVEL_ROUTE_MARGIN,
+      pair_min_margin: e.GAVEL_ROUTE_PAIR_MARGIN,
+    },
   };
 }

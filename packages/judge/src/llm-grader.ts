@@ -1,10 +1,20 @@
 import { setMaxListeners } from 'node:events';
-import { ConfigError, type GraderAnswer, InputError, type Logger, silentLogger, type Verdict } from '@gavel/core';
+import {
+  ConfigError,
+  type Critique,
+  type GraderAnswer,
+  InputError,
+  type Logger,
+  sampleSystems,
+  silentLogger,
+  type Verdict,
+} from '@gavel/core';
 import { answerSchemaFor } from '@gavel/rubric';
 import { SPAN_ATTR, withSpan } from '@gavel/telemetry';
 import { parseGraderAnswer } from './answer-parser.ts';
 import { summariseConsistency } from './consistency.ts';
 import { promptFitProblem, truncationProblem } from './context-guard.ts';
+import { critiqueMessages, critiqueRecord } from './critique.ts';
 import { factFlags } from './fact-flags.ts';
 import { checkFamilyClash } from './family-clash.ts';
 import type { GradeInput, Grader } from './grader.ts';
@@ -12,6 +22,7 @@ import { InflightLimiter } from './inflight-limiter.ts';
 import type { JudgeBackend, JudgeReply, PromptCount } from './judge-backend.ts';
 import type { LlmJudgeSettings } from './judge-config.ts';
 import { createOllamaBackend } from './ollama-backend.ts';
+import { gradePairBothOrders, pairReader } from './pairwise-grading.ts';
 import { buildJudgePrompt, type ChatMessage } from './prompt-layout.ts';
 import { route } from './routing.ts';
 import { withServerRetry } from './server-failure.ts';
@@ -32,9 +43,15 @@ export interface LlmGraderOptions {
   limiter?: InflightLimiter;
 }
 
-interface Answered {
-  answer: GraderAnswer;
+interface Answered<T = GraderAnswer> {
+  answer: T;
   reply: JudgeReply;
+}
+
+/** How one request's answer is read: its JSON schema, and the validator of the raw text. */
+interface AnswerReader<T> {
+  schema: Record<string, unknown>;
+  parse(raw: string): { ok: true; answer: T } | { ok: false; problem: string };
 }
 
 /**
@@ -74,14 +91,20 @@ export async function createLlmGrader(
       onRetry: (error, delayMs) => log.warn({ err: error, delayMs }, 'judge server unavailable: waiting'),
     });
 
-  async function answerOnce(
+  const graderReader = (rubric: GradeInput['rubric']): AnswerReader<GraderAnswer> => ({
+    schema: schemaFor(rubric),
+    parse: (raw) => parseGraderAnswer(raw, rubric),
+  });
+
+  async function answerOnce<T = GraderAnswer>(
     messages: ChatMessage[],
     count: PromptCount,
     input: GradeInput,
     temperature: number,
     seed: number,
     signal: AbortSignal,
-  ): Promise<Answered> {
+    reader: AnswerReader<T> = graderReader(input.rubric) as unknown as AnswerReader<T>,
+  ): Promise<Answered<T>> {
     const problems: string[] = [];
     let lastRaw = '';
     for (let attempt = 0; attempt <= config.invalidRetries; attempt += 1) {
@@ -108,7 +131,7 @@ export async function createLlmGrader(
                   temperature,
                   seed,
                   maxOutputTokens: config.maxOutputTokens,
-                  schema: schemaFor(input.rubric),
+                  schema: reader.schema,
                 },
                 s,
               );
@@ -127,7 +150,7 @@ export async function createLlmGrader(
       if (cut) {
         throw new InputError(`judge ${config.mode} ${config.model}: sample ${input.sample.id}: ${cut}`);
       }
-      const parsed = parseGraderAnswer(reply.content, input.rubric);
+      const parsed = reader.parse(reply.content);
       if (parsed.ok) return { answer: parsed.answer, reply };
       lastRaw = reply.content;
       problems.push(
@@ -143,6 +166,45 @@ export async function createLlmGrader(
     );
   }
 
+  /**
+   * The self-critique chain: `passes` times, the judge reads its own last answer behind the same
+   * prompt (and rubric prefix) and confirms or revises it in the same structured format, at the
+   * primary temperature and seed. Every pass is kept.
+   */
+  async function critiqueChain(
+    prompt: ChatMessage[],
+    first: Answered,
+    passes: number,
+    input: GradeInput,
+    seed: number,
+    signal: AbortSignal,
+  ): Promise<{ passes: Answered[]; record: Critique | undefined }> {
+    const done: Answered[] = [];
+    let last = first.reply.content;
+    for (let i = 0; i < passes; i += 1) {
+      const messages = critiqueMessages(prompt, last);
+      const count = await send((s) => backend.countPrompt(messages, s), signal, counter);
+      const tooLong = promptFitProblem(count.tokens, config.maxOutputTokens, count.window);
+      if (tooLong)
+        throw new InputError(
+          `judge ${config.mode} ${config.model}: sample ${input.sample.id} (critique ${i + 1}): ${tooLong}`,
+        );
+      const answered = await answerOnce(messages, count, input, 0, seed, signal);
+      done.push(answered);
+      last = answered.reply.content;
+    }
+    return {
+      passes: done,
+      record:
+        done.length > 0
+          ? critiqueRecord(
+              first.answer,
+              done.map((d) => d.answer),
+            )
+          : undefined,
+    };
+  }
+
   return {
     name: `${config.mode}:${config.model}`,
     limiter,
@@ -152,8 +214,10 @@ export async function createLlmGrader(
       const { sample, facts, rubric, manifest } = input;
       const run = manifest.stages.judge;
       for (const family of new Set([config.family, run.family])) {
-        const clash = checkFamilyClash(family, sample.sut);
-        if (clash) throw new InputError(`run ${manifest.run_id}: sample ${sample.id}: ${clash}`);
+        for (const sut of sampleSystems(sample)) {
+          const clash = checkFamilyClash(family, sut);
+          if (clash) throw new InputError(`run ${manifest.run_id}: sample ${sample.id}: ${clash}`);
+        }
       }
       if (run.mode !== 'facts' && run.model !== null && run.model !== config.model) {
         throw new ConfigError(
@@ -168,6 +232,26 @@ export async function createLlmGrader(
         ...Array.from({ length: k }, () => pinned?.k_temperature ?? config.kTemperature),
       ];
       const seeds = temperatures.map((_, i) => seed + i);
+
+      if (sample.kind === 'pair') {
+        // A pair is judged once in each order, both at the primary temperature and seed.
+        return gradePairBothOrders(
+          {
+            sample,
+            facts,
+            rubric,
+            routing: run.routing,
+            judge: { model: config.model, family: config.family, path: backend.path },
+          },
+          async (messages, s) => {
+            const count = await send((c) => backend.countPrompt(messages, c), s, counter);
+            const tooLong = promptFitProblem(count.tokens, config.maxOutputTokens, count.window);
+            if (tooLong) throw new InputError(`judge ${config.mode} ${config.model}: sample ${sample.id}: ${tooLong}`);
+            return answerOnce(messages, count, input, temperatures[0] ?? 0, seed, s, pairReader(rubric));
+          },
+          signal,
+        );
+      }
 
       const messages = buildJudgePrompt(rubric, sample, facts);
       const count = await send((s) => backend.countPrompt(messages, s), signal, counter);
@@ -192,10 +276,16 @@ export async function createLlmGrader(
       } catch (error) {
         throw signal.aborted ? signal.reason : group.signal.aborted ? group.signal.reason : error;
       }
-      const answers = answered.map((a) => a.answer);
-      const primary = answers[0] as GraderAnswer;
+      const critiques = pinned?.critique ?? config.critique ?? 0;
+      const chain = await critiqueChain(messages, answered[0] as Answered, critiques, input, seed, signal);
+      answered.push(...chain.passes);
+      const answers = answered.slice(0, temperatures.length).map((a) => a.answer);
       const consistency = summariseConsistency(answers, seeds, temperatures);
-      const decision = route(answers, facts, rubric, run.routing);
+      // The verdict is the critique chain's last answer; the extra samples still measure agreement.
+      const primary = chain.passes.at(-1)?.answer ?? (answers[0] as GraderAnswer);
+      const decision = route([primary, ...answers.slice(1)], facts, rubric, run.routing);
+      if (chain.record?.flipped) decision.reasons.push('critique_flip');
+      if (decision.reasons.length > 0) decision.route = 'arbiter';
       const flags: string[] = [];
       if (isCompressedPrecision(sample.sut.precision)) flags.push('sut_compressed');
       flags.push(...factFlags(facts));
@@ -221,6 +311,7 @@ export async function createLlmGrader(
           cache_write: 0,
           cache_read: answered.reduce((s, a) => s + a.reply.cachedTokens, 0),
         },
+        ...(chain.record ? { critique: chain.record } : {}),
         decided_at: new Date().toISOString(),
       };
     },

@@ -1,9 +1,10 @@
-import type { Facts, Sample } from '@gavel/core';
+import type { Facts, PointwiseSample, Sample } from '@gavel/core';
 import { assertRubricBytes, type LoadedRubric } from '@gavel/rubric';
 
 /** A chat message as both vLLM (OpenAI) and Ollama take it. */
 export interface ChatMessage {
-  role: 'system' | 'user';
+  /** `assistant`: the judge's own earlier answer, in a critique pass. */
+  role: 'system' | 'user' | 'assistant';
   content: string;
 }
 
@@ -19,7 +20,8 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
-function referenceText(reference: Sample['reference']): string | undefined {
+/** Reference answers as a bullet list, or undefined when there are none. */
+export function referenceText(reference: Sample['reference']): string | undefined {
   if (reference === undefined) return undefined;
   return Array.isArray(reference) ? reference.map((r) => `- ${r}`).join('\n') : `- ${reference}`;
 }
@@ -29,7 +31,7 @@ function referenceText(reference: Sample['reference']): string | undefined {
  * every request — so the server's prefix cache serves it and its sha256 is checked here against
  * the pinned hash — then the deterministic facts, then the task and the output under judgment.
  */
-export function buildJudgePrompt(rubric: LoadedRubric, sample: Sample, facts: Facts): ChatMessage[] {
+export function buildJudgePrompt(rubric: LoadedRubric, sample: PointwiseSample, facts: Facts): ChatMessage[] {
   assertRubricBytes(rubric.text, rubric.ref);
   const reference = referenceText(sample.reference);
   const parts = [

@@ -1,11 +1,12 @@
 import { ConfigError, InputError, TransientError } from '@gavel/core';
 import OpenAI from 'openai';
-import { contextWindowProblem } from './context-guard.ts';
+import { contextWindowProblem, minimumTokens } from './context-guard.ts';
 import { ChatCompletionReply, endpointReply, VllmTokenizeReply } from './endpoint-reply.ts';
 import { requestJson } from './http-json.ts';
 import type { JudgeBackend, JudgeReply, JudgeRequest, PromptCount } from './judge-backend.ts';
+import { mapOpenAiError } from './openai-sdk-error.ts';
 import type { ChatMessage } from './prompt-layout.ts';
-import { isRetryableStatus, retryAfterMs, ServerUnavailable, withServerRetry } from './server-failure.ts';
+import { withServerRetry } from './server-failure.ts';
 
 export interface VllmBackendOptions {
   /** Server root, e.g. `http://127.0.0.1:8000` (the OpenAI API is under `/v1`). */
@@ -17,27 +18,21 @@ export interface VllmBackendOptions {
   startupWaitMs: number;
 }
 
-/** Maps an `openai` SDK failure to gavel's typed errors. */
-function mapSdkError(error: unknown, signal: AbortSignal, what: string): never {
-  if (signal.aborted) throw signal.reason;
-  if (error instanceof OpenAI.APIConnectionError) {
-    throw new ServerUnavailable(`${what}: ${error.message}`, undefined, undefined, { cause: error });
-  }
-  if (error instanceof OpenAI.APIError && typeof error.status === 'number') {
-    const detail = `${what}: HTTP ${error.status} ${error.message}`;
-    if (isRetryableStatus(error.status))
-      throw new ServerUnavailable(detail, error.status, retryAfterMs(error.headers), { cause: error });
-    if (error.status === 400 || error.status === 422) throw new InputError(detail, { cause: error });
-    throw new TransientError(detail, { cause: error });
-  }
-  throw error;
-}
+/** Distinct prompt prefixes (rubric texts) whose exact token count is kept. */
+const PREFIX_COUNTS_KEPT = 64;
 
 /**
  * vLLM's OpenAI-compatible server through the `openai` SDK (retries off: gavel's own backoff
  * honours Retry-After and waits while the server is down). Structured output is requested with
- * `response_format: json_schema`; the prompt is counted with vLLM's `/tokenize` so a cut prompt
- * is caught exactly.
+ * `response_format: json_schema`.
+ *
+ * Prompts are not counted one by one: vLLM refuses a prompt that does not fit its window (HTTP 400,
+ * "maximum context length"), never cuts it, and reports the exact `usage.prompt_tokens` it processed.
+ * A per-sample `/tokenize` round trip would only repeat that before every request. What is counted
+ * is each distinct prompt prefix — the rubric's system message, the same for every sample of a run —
+ * once, exactly, with `/tokenize`; a prompt's count is then that plus a lower bound on the rest
+ * (`exact: false`), so a server or proxy that cuts prompts silently is still caught whenever the cut
+ * reaches below that bound, and a prompt that cannot fit is refused before it is sent.
  */
 export function createVllmBackend(options: VllmBackendOptions): JudgeBackend {
   const client = new OpenAI({
@@ -48,6 +43,35 @@ export function createVllmBackend(options: VllmBackendOptions): JudgeBackend {
   });
   const headers: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
   const server = `vLLM at ${options.url} (model ${options.model})`;
+  const prefixCounts = new Map<string, Promise<PromptCount>>();
+
+  async function tokenize(messages: ChatMessage[], generationPrompt: boolean, signal: AbortSignal) {
+    const body = await requestJson(
+      'POST',
+      `${options.url}/tokenize`,
+      { model: options.model, messages, add_generation_prompt: generationPrompt },
+      { signal, timeoutMs: options.requestTimeoutMs, headers },
+    );
+    const { count, max_model_len } = endpointReply(VllmTokenizeReply, body, `${server}: POST /tokenize`);
+    return { tokens: count, exact: true, window: max_model_len };
+  }
+
+  /**
+   * The exact count of a prompt's leading system message, asked once per distinct text. The one
+   * request is shared by every sample waiting on it, so no one sample's cancellation ends it (its
+   * own timeout does).
+   */
+  function prefixCount(system: ChatMessage): Promise<PromptCount> {
+    let counted = prefixCounts.get(system.content);
+    if (!counted) {
+      counted = tokenize([system], false, new AbortController().signal);
+      // A failed count is not kept: the next prompt with this prefix asks again.
+      counted.catch(() => prefixCounts.delete(system.content));
+      if (prefixCounts.size >= PREFIX_COUNTS_KEPT) prefixCounts.delete(prefixCounts.keys().next().value as string);
+      prefixCounts.set(system.content, counted);
+    }
+    return counted;
+  }
 
   return {
     path: 'vllm',
@@ -61,7 +85,7 @@ export function createVllmBackend(options: VllmBackendOptions): JudgeBackend {
               const page = await client.models.list({ signal });
               return page.data as unknown as Array<Record<string, unknown>>;
             } catch (error) {
-              return mapSdkError(error, signal, `GET ${options.url}/v1/models`);
+              return mapOpenAiError(error, signal, `GET ${options.url}/v1/models`);
             }
           },
           { signal, waitMs: options.startupWaitMs, capMs: 5_000 },
@@ -84,14 +108,11 @@ export function createVllmBackend(options: VllmBackendOptions): JudgeBackend {
     },
 
     async countPrompt(messages: ChatMessage[], signal): Promise<PromptCount> {
-      const body = await requestJson(
-        'POST',
-        `${options.url}/tokenize`,
-        { model: options.model, messages, add_generation_prompt: true },
-        { signal, timeoutMs: options.requestTimeoutMs, headers },
-      );
-      const { count, max_model_len } = endpointReply(VllmTokenizeReply, body, `${server}: POST /tokenize`);
-      return { tokens: count, exact: true, window: max_model_len };
+      const [first, ...rest] = messages;
+      if (first?.role !== 'system' || rest.length === 0) return tokenize(messages, true, signal);
+      signal.throwIfAborted();
+      const prefix = await prefixCount(first);
+      return { tokens: prefix.tokens + minimumTokens(rest), exact: false, window: prefix.window };
     },
 
     async complete(request: JudgeRequest, signal): Promise<JudgeReply> {
@@ -123,7 +144,7 @@ export function createVllmBackend(options: VllmBackendOptions): JudgeBackend {
         };
       } catch (error) {
         if (error instanceof TransientError || error instanceof InputError || error instanceof ConfigError) throw error;
-        return mapSdkError(error, signal, `POST ${options.url}/v1/chat/completions`);
+        return mapOpenAiError(error, signal, `POST ${options.url}/v1/chat/completions`);
       }
     },
   };

@@ -10,14 +10,17 @@ import { barChart, scoreHistogram } from './svg-charts.ts';
 
 let assets: { script: string; style: string } | undefined;
 
-/** The page's own script and style sheet (static source files beside this one), read once. */
+/**
+ * The page's own script and style sheet, read once: static files in this package's `src/`, read from
+ * there whether this module runs from `src/` or compiled in `dist/` (tsc copies no asset).
+ */
 function pageAssets(): { script: string; style: string } {
   if (!assets) {
     // One script element: the view state and the detail builder first (`window.gavelView`,
     // `window.gavelDom`), then the page that uses them.
-    const read = (name: string) => readFileSync(new URL(name, import.meta.url), 'utf8');
-    const script = ['./review-page-view.js', './review-page-detail.js', './review-page.js'].map(read).join('\n');
-    const style = read('./review-page.css');
+    const read = (name: string) => readFileSync(new URL(`../src/${name}`, import.meta.url), 'utf8');
+    const script = ['review-page-view.js', 'review-page-detail.js', 'review-page.js'].map(read).join('\n');
+    const style = read('review-page.css');
     // Inlined as raw text: neither may contain its own end tag.
     if (/<\/script/i.test(script) || /<\/style/i.test(style))
       throw new Error("the review page's scripts and style sheet must not contain </script or </style");

@@ -1,8 +1,10 @@
 import type { GraderAnswer } from '@gavel/core';
 import { z } from 'zod';
+import { pairwiseAnswerSchemaFor, pairwiseAsGraderAnswer, parsePairwiseAnswer } from './pairwise-answer.ts';
 import type { RubricHeader } from './rubric.ts';
 
-type RubricCriteria = Pick<RubricHeader, 'criteria'>;
+/** A rubric's criteria, and its kind when known: a `pair` rubric is answered with a preference. */
+type RubricCriteria = Pick<RubricHeader, 'criteria'> & { kind?: RubricHeader['kind'] };
 
 const score = { type: 'number', minimum: 0, maximum: 1 } as const;
 
@@ -14,6 +16,7 @@ const score = { type: 'number', minimum: 0, maximum: 1 } as const;
  * the rubric's criteria. Read answers with {@link parseRubricAnswer}.
  */
 export function answerSchemaFor(rubric: RubricCriteria): Record<string, unknown> {
+  if (rubric.kind === 'pair') return pairwiseAnswerSchemaFor(rubric);
   const ids = rubric.criteria.map((c) => c.id);
   return {
     type: 'object',
@@ -74,6 +77,11 @@ function validatorFor(rubric: RubricCriteria): z.ZodType {
  * rubric order, or the first problem with its path (`criteria.correctness.score: …`).
  */
 export function parseRubricAnswer(raw: unknown, rubric: RubricCriteria): RubricAnswer {
+  if (rubric.kind === 'pair') {
+    // Output 1 is A: the arbiter is shown a pair in one order, A first.
+    const pairwise = parsePairwiseAnswer(raw, rubric);
+    return pairwise.ok ? { ok: true, answer: pairwiseAsGraderAnswer(pairwise.answer) } : pairwise;
+  }
   const result = validatorFor(rubric).safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];

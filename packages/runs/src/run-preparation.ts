@@ -36,10 +36,16 @@ export function newRunId(now = new Date()): string {
 export function checkDataset(parsed: ParsedDataset, judgeFamily: string | null): DatasetCheck {
   const errors = [...parsed.errors];
   parsed.samples.forEach((s, i) => {
-    const clash = checkFamilyClash(judgeFamily, s.sut);
-    if (clash === undefined) return;
-    const at = parsed.lines[i];
-    errors.push({ file: at?.file ?? '?', line: at?.line ?? 0, field: 'sut.family', message: clash });
+    const sides =
+      s.kind === 'pair'
+        ? (['a', 'b'] as const).map((side) => ({ field: `systems.${side}.family`, sut: s.systems[side] }))
+        : [{ field: 'sut.family', sut: s.sut }];
+    for (const { field, sut } of sides) {
+      const clash = checkFamilyClash(judgeFamily, sut);
+      if (clash === undefined) continue;
+      const at = parsed.lines[i];
+      errors.push({ file: at?.file ?? '?', line: at?.line ?? 0, field, message: clash });
+    }
   });
   errors.sort((a, b) => (a.file === b.file ? a.line - b.line : a.file.localeCompare(b.file)));
   const bad = new Set(errors.map((e) => `${e.file}:${e.line}`));

@@ -1,5 +1,16 @@
 import { costReport } from '@gavel/arbiter';
+import type { Verdict } from '@gavel/core';
 import type { RunStore } from '@gavel/queue';
+import {
+  type CritiqueSummary,
+  critiqueSummary,
+  type ExportRecord,
+  type PairwiseSummary,
+  pairwiseSummary,
+  passCountsByTask,
+} from '@gavel/report';
+import { exportRecord } from './export-record.ts';
+import { type GenerationReport, generationReport } from './generation-report.ts';
 
 /** `gavel report`'s figures: outcomes, routing, arbitration and the arbiter's cost. */
 export interface RunReport {
@@ -15,6 +26,12 @@ export interface RunReport {
   arbitration: Record<string, number>;
   flags: Record<string, number>;
   arbiter_cost: Awaited<ReturnType<typeof costReport>>['total'];
+  /** A run with pair samples: outcomes, position consistency, win rates, Bradley–Terry; else null. */
+  pairwise: PairwiseSummary | null;
+  /** On a generate run: the SUT's completions, their cost, and pass@k over tasks. */
+  generation: GenerationReport | null;
+  /** With GAVEL_JUDGE_CRITIQUE: how often the self-critique changed the verdict, and how the arbiter settled the flips. */
+  critique: CritiqueSummary | null;
 }
 
 function bump(counts: Record<string, number>, key: string): void {
@@ -22,7 +39,9 @@ function bump(counts: Record<string, number>, key: string): void {
 }
 
 /** Reads a run's report from the run store, page by page. */
-export async function runReport(store: RunStore, runId: string): Promise<RunReport> {
+export async function runReport(store: RunStore, runId: string, options: { seed?: number } = {}): Promise<RunReport> {
+  const manifest = await store.getManifest(runId);
+  const pairs: ExportRecord[] = [];
   const report: RunReport = {
     run_id: runId,
     samples: 0,
@@ -36,12 +55,20 @@ export async function runReport(store: RunStore, runId: string): Promise<RunRepo
     arbitration: {},
     flags: {},
     arbiter_cost: (await costReport(store, runId)).total,
+    pairwise: null,
+    generation: null,
+    critique: null,
   };
+  const chains: { judgement?: Verdict; verdict?: Verdict }[] = [];
+  const pinned = (await store.getManifest(runId)).stages.generate;
+  const outcomes: { taskId: string; passed: boolean }[] = [];
   for (let start = 0; ; start += 500) {
     const ids = await store.sampleIds(runId, start, start + 499);
     if (ids.length === 0) break;
     for (const entry of await store.exportPage(runId, ids)) {
       report.samples += 1;
+      if (entry.judgement?.critique) chains.push({ judgement: entry.judgement, verdict: entry.verdict });
+      if (entry.sample.kind === 'pair' && entry.verdict) pairs.push(exportRecord(manifest, new Map(), entry));
       if (entry.failure) {
         report.failed_samples += 1;
         bump(report.failures_by_stage, `${entry.failure.stage}:${entry.failure.code}`);
@@ -55,10 +82,15 @@ export async function runReport(store: RunStore, runId: string): Promise<RunRepo
       if (!verdict) continue;
       report.verdicts += 1;
       if (verdict.pass) report.passed += 1;
+      outcomes.push({ taskId: entry.sample.task_id ?? entry.id, passed: verdict.pass });
       bump(report.verdict_sources, verdict.source);
       bump(report.arbitration, verdict.arbitration);
       for (const flag of verdict.flags) bump(report.flags, flag);
     }
   }
+  report.pairwise = pairwiseSummary(pairs, { seed: options.seed ?? 0 });
+  if (chains.length > 0) report.critique = critiqueSummary(chains);
+  if (pinned)
+    report.generation = generationReport(pinned, await store.generation.all(runId), passCountsByTask(outcomes));
   return report;
 }

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ConfigError, type Facts, type Logger, type Sample, type SandboxRunConfig, silentLogger } from '@gavel/core';
+import {
+  ConfigError,
+  type Facts,
+  type Logger,
+  type PointwiseSample,
+  type SandboxRunConfig,
+  silentLogger,
+} from '@gavel/core';
 import { AnalysisContainer } from './analysis-container.ts';
 import type { AnalysisCaps } from './analysis-request.ts';
 import { fabricatedClaims } from './claims.ts';
@@ -36,7 +43,7 @@ export interface SandboxDescription {
 }
 
 export interface DockerSandbox {
-  codeFacts(sample: Sample, limits: SandboxRunConfig, signal: AbortSignal): Promise<Facts>;
+  codeFacts(sample: PointwiseSample, limits: SandboxRunConfig, signal: AbortSignal): Promise<Facts>;
   describe(): Promise<SandboxDescription>;
   close(): Promise<void>;
 }
@@ -136,7 +143,11 @@ export async function createDockerSandbox(
     return described;
   }
 
-  async function execute(sample: Sample, limits: ReturnType<typeof applyWorkerCaps>['limits'], signal: AbortSignal) {
+  async function execute(
+    sample: PointwiseSample,
+    limits: ReturnType<typeof applyWorkerCaps>['limits'],
+    signal: AbortSignal,
+  ) {
     const ws = sampleWorkspace(sample);
     const wallMs = limits.wall_s * 1000;
     const tar = await workspaceTar(ws, {

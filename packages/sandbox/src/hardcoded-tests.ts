@@ -1,4 +1,4 @@
-import type { Sample } from '@gavel/core';
+import type { PointwiseSample } from '@gavel/core';
 
 /**
  * Whether a program carries the answers to its own tests: how many of the eval's test calls
@@ -63,7 +63,7 @@ export function callArguments(source: string, names: readonly string[]): string[
 
 /** {@link HardcodedTests} of a code sample; null when it has no tests. */
 export function hardcodedTests(
-  sample: Pick<Sample, 'output' | 'prompt' | 'tests' | 'metadata'>,
+  sample: Pick<PointwiseSample, 'output' | 'prompt' | 'tests' | 'metadata'>,
 ): HardcodedTests | null {
   if (!sample.tests) return null;
   const entry = typeof sample.metadata?.entry_point === 'string' ? sample.metadata.entry_point : undefined;

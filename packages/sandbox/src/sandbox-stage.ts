@@ -1,14 +1,15 @@
-import { ConfigError, type Facts, type Sample, type SandboxRunConfig } from '@gavel/core';
+import { ConfigError, type Facts, type PointwiseSample, type SandboxRunConfig } from '@gavel/core';
 import { addStageJob, type StageProcessor, type StageQueue } from '@gavel/queue';
 import { SPAN_ATTR, sandboxOutcome, withSpan } from '@gavel/telemetry';
 import { hardcodedTests } from './hardcoded-tests.ts';
+import { pairFacts } from './pair-facts.ts';
 import { referenceFacts } from './reference-metrics.ts';
 
 /** Runs a code sample in the sandbox and returns its facts. */
-export type CodeFactsFn = (sample: Sample, limits: SandboxRunConfig, signal: AbortSignal) => Promise<Facts>;
+export type CodeFactsFn = (sample: PointwiseSample, limits: SandboxRunConfig, signal: AbortSignal) => Promise<Facts>;
 
 /** Facts of a text sample: reference metrics when it has a reference; no container is started. */
-export function textFacts(sample: Sample): Facts {
+export function textFacts(sample: PointwiseSample): Facts {
   const started = performance.now();
   const reference = sample.reference === undefined ? null : referenceFacts(sample.output, sample.reference);
   return {
@@ -27,10 +28,34 @@ export function textFacts(sample: Sample): Facts {
   };
 }
 
+/** The max cosine of an output's embedding to its references' (`GAVEL_EMBEDDINGS_*`). */
+export interface EmbeddingSimilarity {
+  readonly model: string;
+  similarity(output: string, references: readonly string[], signal: AbortSignal): Promise<number>;
+}
+
 export interface SandboxStageDeps {
   /** The code sandbox; absent when none is configured (`GAVEL_SANDBOX=none`). */
   codeFacts?: CodeFactsFn;
+  /** Adds `reference.embedding_similarity` to a text sample's reference facts; absent without an embedding model. */
+  embeddings?: EmbeddingSimilarity;
   judge: StageQueue;
+}
+
+/** The reference facts with the embedding similarity added, when an embedding model is configured. */
+async function withEmbeddingSimilarity(
+  facts: Facts,
+  sample: PointwiseSample,
+  embeddings: EmbeddingSimilarity | undefined,
+  signal: AbortSignal,
+): Promise<Facts> {
+  if (!embeddings || !facts.reference || sample.reference === undefined) return facts;
+  const references = typeof sample.reference === 'string' ? [sample.reference] : sample.reference;
+  const similarity = await embeddings.similarity(sample.output, references, signal);
+  return {
+    ...facts,
+    reference: { ...facts.reference, embedding_similarity: similarity, embedding_model: embeddings.model },
+  };
 }
 
 /**
@@ -45,8 +70,10 @@ export function createSandboxStage(deps: SandboxStageDeps): StageProcessor {
     if (!loaded.facts) {
       const { sample } = loaded;
       let facts: Facts;
-      if (sample.kind === 'text') {
-        facts = textFacts(sample);
+      if (sample.kind === 'pair') {
+        facts = pairFacts(sample);
+      } else if (sample.kind === 'text') {
+        facts = await withEmbeddingSimilarity(textFacts(sample), sample, deps.embeddings, signal);
       } else if (deps.codeFacts) {
         const codeFacts = deps.codeFacts;
         facts = await withSpan(

@@ -1,4 +1,4 @@
-import type { Sample } from '@gavel/core';
+import type { PointwiseSample } from '@gavel/core';
 import { pack } from 'tar-stream';
 import { referenceTests } from './reference-tests.ts';
 
@@ -10,7 +10,7 @@ export interface Workspace {
 }
 
 /** The workspace of a code sample: its program as solution.py, its extra files, the reference tests. */
-export function sampleWorkspace(sample: Sample): Workspace {
+export function sampleWorkspace(sample: PointwiseSample): Workspace {
   const ref = referenceTests(sample.tests ?? '', sample.expected_tests);
   const solution: Record<string, string> = { ...(sample.files ?? {}), 'solution.py': sample.output };
   if (!sample.tests)

@@ -1,8 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareRuns, formatComparison, RubricMismatchError, type RunRecords } from '@gavel/report';
-import { InvalidArgumentError } from 'commander';
 import { CliError } from '../cli-error.ts';
+
+export { parseMaxDrop, parseSeed } from './compare-options.ts';
+
 import { openContext } from '../context.ts';
 import { loadRunRecords, readExportFile } from '../run-records-source.ts';
 
@@ -81,20 +83,4 @@ export async function compareCommand(base: string, candidate: string, options: C
     process.stderr.write(`gavel compare: ship blocked: ${comparison.decision.reason}\n`);
     process.exitCode = EXIT_SHIP_BLOCKED;
   }
-}
-
-/** `--max-drop PTS`: a margin in percentage points, 0 to 100. */
-export function parseMaxDrop(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100) {
-    throw new InvalidArgumentError('must be a number of percentage points between 0 and 100');
-  }
-  return n;
-}
-
-/** `--seed N`: an integer. */
-export function parseSeed(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isSafeInteger(n)) throw new InvalidArgumentError('must be an integer');
-  return n;
 }

@@ -1,6 +1,6 @@
 import { parseEnv } from '@gavel/core';
 import { z } from 'zod';
-import type { Check } from './doctor.ts';
+import type { Check } from './doctor-checks.ts';
 
 /** What the design layer needs of Ollama (environment of `gavel doctor` and `gavel rubric try`). */
 export const DesignEnv = z.object({

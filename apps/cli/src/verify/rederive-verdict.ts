@@ -1,5 +1,5 @@
 import type { Facts, GraderAnswer, RouteReason, RoutingConfig, Verdict } from '@gavel/core';
-import { gradeFromFacts, route } from '@gavel/judge';
+import { decidePair, gradeFromFacts, route } from '@gavel/judge';
 import { diffReasons, diffVerdict, type ExportRecord, type Mismatch } from '@gavel/report';
 import type { LoadedRubric } from '@gavel/rubric';
 
@@ -60,6 +60,12 @@ export function rederiveRoute(
   rubric: LoadedRubric,
   routing: RoutingConfig,
 ): RederivedRoute {
+  if (judgement.pairwise) {
+    // A pair: both recorded orders decide it again (outcome, margin, routing).
+    const [aFirst, bFirst] = judgement.pairwise.orders;
+    const again = decidePair(aFirst, bFirst, rubric, routing);
+    return { route: again.route, reasons: again.reasons, safetyFromExtraAnswers: false };
+  }
   const primary: GraderAnswer = {
     pass: judgement.pass,
     score: judgement.score,

@@ -88,6 +88,12 @@ function outcomeOf(record: ExportRecord | undefined) {
  */
 export async function runGates(input: GateRunInput): Promise<GateReport> {
   const { rubric } = input;
+  if (rubric.kind === 'pair') {
+    throw new CliError(
+      `gavel rubric: ${rubric.id}@${rubric.version} is a pair rubric; the gates judge pass/fail verdicts (text, code) and have no pairwise form yet`,
+      1,
+    );
+  }
   const all = [...input.calibration.samples, ...input.adversarial.flatMap((a) => a.samples)];
   const wrongKind = all.find((s) => s.sample.kind !== rubric.kind);
   if (wrongKind) {

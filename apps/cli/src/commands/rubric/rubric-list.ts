@@ -17,9 +17,12 @@ export async function rubricListCommand(options: { rubricsDir: string; json: boo
       .sort(semver.compare)) {
       const rubric = await readLibraryRubric(options.rubricsDir, entry.name, version);
       const pinned = lock[rubricKey(rubric)];
-      const problem = pinned
-        ? await gateReportProblem(options.rubricsDir, rubric.id, version, pinned)
-        : 'not in the lock file';
+      // As loadRubric decides: a pair rubric (no gates yet) is frozen by its hash alone.
+      const problem = !pinned
+        ? 'not in the lock file'
+        : rubric.kind === 'pair'
+          ? undefined
+          : await gateReportProblem(options.rubricsDir, rubric.id, version, pinned);
       const frozen = pinned?.sha256 === rubric.ref.hash && problem === undefined;
       rows.push({
         id: rubric.id,

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { type SampleKind, SampleKind as SampleKindSchema } from '@gavel/core';
 import { parseRubric, parseRubricSpec, readLibraryRubric, readLock } from '@gavel/rubric';
 import semver from 'semver';
 import { CliError } from '../../cli-error.ts';
@@ -15,7 +14,8 @@ import { CliError } from '../../cli-error.ts';
 export const MIN_CACHED_TOKENS = 1024;
 export const estimateTokens = (text: string) => Math.floor(text.length / 4);
 
-const CRITERIA: Record<SampleKind, string> = {
+/** The scaffold's criteria per pointwise kind (pair rubrics have no gates yet, so no scaffold). */
+const CRITERIA: Record<'code' | 'text', string> = {
   code: `criteria:
   - id: tests
     description: The eval's own reference tests pass against the program.
@@ -56,7 +56,7 @@ const CRITERIA: Record<SampleKind, string> = {
 };
 
 /** One section per criterion of the scaffold, with the anchors to fill in. */
-function criterionSections(kind: SampleKind): string {
+function criterionSections(kind: 'code' | 'text'): string {
   const blocks = CRITERIA[kind].split('\n  - id: ').slice(1);
   return blocks
     .map((block) => {
@@ -77,7 +77,7 @@ ${description}${fact ? ` In facts-only mode this criterion is scored from the fa
     .join('\n');
 }
 
-function skeleton(id: string, version: string, kind: SampleKind): string {
+function skeleton(id: string, version: string, kind: 'code' | 'text'): string {
   const what =
     kind === 'code'
       ? 'one program written by an AI system to complete one programming task'
@@ -165,9 +165,10 @@ export async function rubricNewCommand(
       .replace(/^version: .*$/m, `version: ${version}`)
       .replaceAll(`${fromId} ${fromVersion}`, `${id} ${version}`);
   } else {
-    const kind = SampleKindSchema.safeParse(options.kind);
-    if (!kind.success) throw new CliError('gavel rubric new: --kind code|text (or --from ID@VERSION)', 2);
-    text = skeleton(id, version, kind.data);
+    if (options.kind !== 'code' && options.kind !== 'text') {
+      throw new CliError('gavel rubric new: --kind code|text (or --from ID@VERSION)', 2);
+    }
+    text = skeleton(id, version, options.kind);
   }
   const path = options.out ?? join(options.rubricsDir, id, `${version}.md`);
   parseRubric(text, path);

@@ -66,6 +66,8 @@ export async function rubricTryCommand(
 ): Promise<void> {
   const { rubric } = await rubricUnderCheck(spec, options);
   const { sample, at } = await readTrySample(options.sample);
+  if (sample.kind === 'pair')
+    throw new CliError(`gavel rubric try: ${at}: pair samples are not supported by try yet`, 1);
   if (sample.kind !== rubric.kind) {
     throw new CliError(
       `gavel rubric try: ${at} is a ${sample.kind} sample, ${rubric.id}@${rubric.version} grades ${rubric.kind}`,

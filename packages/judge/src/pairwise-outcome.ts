@@ -1,0 +1,107 @@
+import type {
+  PairOrderJudgement,
+  PairOutcome,
+  PairPreference,
+  PairSide,
+  PairwiseVerdict,
+  RouteReason,
+  RoutingConfig,
+} from '@gavel/core';
+import type { LoadedRubric, PairwiseAnswer, PositionPreference } from '@gavel/rubric';
+import { otherSide } from './pairwise-prompt.ts';
+
+/** Used when a run's manifest predates `routing.pair_min_margin`. */
+export const DEFAULT_PAIR_MIN_MARGIN = 0.2;
+
+/** A position preference as a side, given which side was shown first. */
+export function sideOf(preference: PositionPreference, first: PairSide): PairPreference {
+  if (preference === 'tie') return 'tie';
+  return preference === 'output_1' ? first : otherSide(first);
+}
+
+/** One order's answer with its positions mapped back to sides. */
+export function orderJudgement(answer: PairwiseAnswer, first: PairSide): PairOrderJudgement {
+  return {
+    first,
+    preference: sideOf(answer.preference, first),
+    margin: answer.preference === 'tie' ? 0 : answer.margin,
+    criteria: answer.criteria.map((c) => ({ id: c.id, preference: sideOf(c.preference, first), finding: c.finding })),
+    rationale: answer.rationale,
+  };
+}
+
+/** Both orders agree on a side (or a tie), or they are inconsistent — never a tie by default. */
+export function agreedOutcome(one: PairPreference, other: PairPreference): PairOutcome {
+  return one === other ? one : 'inconsistent';
+}
+
+const B_SHARE: Record<PairPreference, number> = { a: 0, tie: 0.5, b: 1 };
+
+export interface PairDecision {
+  pairwise: PairwiseVerdict;
+  /** B's share over both orders (1 B, ½ tie, 0 A): a pair verdict's `score`. */
+  score: number;
+  /** Per criterion, B's share over both orders and the findings of both orders. */
+  criteria: { id: string; score: number; finding: string | null }[];
+  route: 'final' | 'arbiter';
+  reasons: RouteReason[];
+}
+
+/**
+ * A pure decision over a pair's two judgements (A first, then B first): the outcome both orders
+ * agree on, else `inconsistent`; the per-criterion outcomes likewise; the mean margin. Contested,
+ * so routed to the arbiter: an inconsistent pair (`position_inconsistent`), a consistent preference
+ * for a side whose mean margin is below `pair_min_margin` (`low_margin`), and a finding on a
+ * criterion the rubric marks `safety` in either order (`safety`). A consistent tie is final.
+ */
+export function decidePair(
+  aFirst: PairOrderJudgement,
+  bFirst: PairOrderJudgement,
+  rubric: Pick<LoadedRubric, 'criteria'>,
+  routing: Pick<RoutingConfig, 'pair_min_margin'>,
+): PairDecision {
+  const outcome = agreedOutcome(aFirst.preference, bFirst.preference);
+  const consistent = outcome !== 'inconsistent';
+  const margin = consistent ? (aFirst.margin + bFirst.margin) / 2 : 0;
+  const criteria = rubric.criteria.map((c) => {
+    const one = aFirst.criteria.find((x) => x.id === c.id);
+    const two = bFirst.criteria.find((x) => x.id === c.id);
+    const findings = [one?.finding, two?.finding].filter((f): f is string => typeof f === 'string' && f !== '');
+    return {
+      id: c.id,
+      outcome: one && two ? agreedOutcome(one.preference, two.preference) : ('inconsistent' as const),
+      score: ((one ? B_SHARE[one.preference] : 0.5) + (two ? B_SHARE[two.preference] : 0.5)) / 2,
+      finding: findings.length > 0 ? [...new Set(findings)].join(' | ') : null,
+    };
+  });
+  const reasons: RouteReason[] = [];
+  if (!consistent) reasons.push('position_inconsistent');
+  const minMargin = routing.pair_min_margin ?? DEFAULT_PAIR_MIN_MARGIN;
+  if (consistent && outcome !== 'tie' && margin < minMargin - 1e-9) reasons.push('low_margin');
+  const safetyIds = new Set(rubric.criteria.filter((c) => c.safety).map((c) => c.id));
+  if ([aFirst, bFirst].some((o) => o.criteria.some((c) => safetyIds.has(c.id) && c.finding !== null)))
+    reasons.push('safety');
+  return {
+    pairwise: {
+      outcome,
+      orders: [aFirst, bFirst],
+      consistent,
+      margin,
+      criteria: criteria.map(({ id, outcome: o }) => ({ id, outcome: o })),
+      decided_by: 'judge',
+    },
+    score: (B_SHARE[aFirst.preference] + B_SHARE[bFirst.preference]) / 2,
+    criteria: criteria.map(({ id, score, finding }) => ({ id, score, finding })),
+    route: reasons.length > 0 ? 'arbiter' : 'final',
+    reasons,
+  };
+}
+
+/** Both orders' rationales, labelled, as a pair verdict's `rationale`. */
+export function pairRationale(aFirst: PairOrderJudgement, bFirst: PairOrderJudgement, outcome: PairOutcome): string {
+  return [
+    `Outcome: ${outcome}.`,
+    `A shown first (preferred ${aFirst.preference}, margin ${aFirst.margin.toFixed(2)}): ${aFirst.rationale}`,
+    `B shown first (preferred ${bFirst.preference}, margin ${bFirst.margin.toFixed(2)}): ${bFirst.rationale}`,
+  ].join('\n');
+}

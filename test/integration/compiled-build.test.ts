@@ -1,0 +1,186 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { GAVEL_VERSION } from '@gavel/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonl, ROOT, textSample } from '../support/gavel.ts';
+import { type RedisServer, startRedis } from '../support/redis.ts';
+
+// The compiled build as users and the images run it: `npm run build` (tsc -b) then plain Node — no
+// tsx, no `@gavel/source` condition — for the `gavel` bin and every app's `dist/main.js`. Every
+// process records the modules it loads (test/support/module-log.mjs), so the test can show that none
+// of them ran TypeScript.
+
+const run = promisify(execFile);
+const BIN = join(ROOT, 'apps', 'cli', 'bin', 'gavel.js');
+const MODULE_LOG_HOOK = pathToFileURL(join(ROOT, 'test', 'support', 'module-log.mjs')).href;
+
+interface Workspace {
+  dir: string;
+  pkg: { name: string; exports?: unknown; dependencies?: Record<string, string>; scripts?: Record<string, string> };
+}
+
+const workspaces: Workspace[] = ['apps', 'packages'].flatMap((parent) =>
+  readdirSync(join(ROOT, parent))
+    .filter((name) => existsSync(join(ROOT, parent, name, 'package.json')))
+    .map((name) => ({
+      dir: `${parent}/${name}`,
+      pkg: JSON.parse(readFileSync(join(ROOT, parent, name, 'package.json'), 'utf8')),
+    })),
+);
+const byName = new Map(workspaces.map((w) => [w.pkg.name, w]));
+const apps = workspaces.filter((w) => w.dir.startsWith('apps/') && existsSync(join(ROOT, w.dir, 'src', 'main.ts')));
+
+let redis: RedisServer;
+let dir: string;
+let moduleLog: string;
+
+/** Plain Node's environment: no inherited NODE_OPTIONS, only the module recorder. */
+function plainEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const { NODE_OPTIONS: _ignored, ...env } = process.env;
+  return {
+    ...env,
+    NODE_OPTIONS: `--import=${MODULE_LOG_HOOK}`,
+    GAVEL_TEST_MODULE_LOG: moduleLog,
+    GAVEL_LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+async function plainNode(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, args, { cwd: ROOT, env, timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/** The modules the recorded processes loaded: `pid → URLs`. */
+async function loadedModules(): Promise<Map<number, string[]>> {
+  const byPid = new Map<number, string[]>();
+  for (const line of (await readFile(moduleLog, 'utf8')).split('\n')) {
+    const [pid, url] = line.split(' ');
+    if (!pid || !url) continue;
+    byPid.set(Number(pid), [...(byPid.get(Number(pid)) ?? []), url]);
+  }
+  return byPid;
+}
+
+const typescriptOrTsx = (url: string) => /\.[cm]?ts$/.test(url) || url.includes('/node_modules/tsx/');
+
+beforeAll(async () => {
+  // tsc -b rebuilds only what changed: quick when the build is current, and never a stale dist/.
+  await run('npm', ['run', '--silent', 'build'], { cwd: ROOT, timeout: 300_000 });
+  redis = await startRedis();
+  dir = await mkdtemp(join(tmpdir(), 'gavel-compiled-'));
+  moduleLog = join(dir, 'modules.log');
+  await writeFile(moduleLog, '');
+}, 320_000);
+
+afterAll(async () => {
+  await redis?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('every workspace follows the build pattern (README: "The compiled build")', () => {
+  it.each(workspaces.map((w) => [w.dir, w] as const))('%s', (_dir, w) => {
+    const config = JSON.parse(readFileSync(join(ROOT, w.dir, 'tsconfig.build.json'), 'utf8'));
+    expect(config.extends).toBe('../../tsconfig.build.json');
+    // tsc -b builds a workspace after the workspaces its package.json depends on, and only those.
+    const deps = Object.keys(w.pkg.dependencies ?? {}).filter((name) => name.startsWith('@gavel/'));
+    const expected = deps
+      .map((name) => {
+        const dep = byName.get(name);
+        if (!dep) throw new Error(`${w.dir} depends on ${name}, which is no workspace`);
+        return relative(join(ROOT, w.dir), join(ROOT, dep.dir, 'tsconfig.build.json'));
+      })
+      .sort();
+    expect((config.references ?? []).map((r: { path: string }) => r.path).sort()).toEqual(expected);
+    if (w.dir.startsWith('packages/')) {
+      expect(w.pkg.exports).toEqual({
+        '.': { '@gavel/source': './src/index.ts', types: './dist/index.d.ts', default: './dist/index.js' },
+      });
+      expect(existsSync(join(ROOT, w.dir, 'dist', 'index.js'))).toBe(true);
+    }
+    if (apps.includes(w)) {
+      expect(existsSync(join(ROOT, w.dir, 'dist', 'main.js'))).toBe(true);
+      if (w.pkg.scripts?.start) expect(w.pkg.scripts.start).toBe('node dist/main.js');
+    }
+  });
+});
+
+describe('the compiled build on plain Node', () => {
+  it('`gavel --version` prints the version', async () => {
+    const result = await plainNode([BIN, '--version'], plainEnv());
+    expect(result).toMatchObject({ code: 0, stdout: `${GAVEL_VERSION}\n` });
+  });
+
+  // Every app but the CLI (whose bin is tested here throughout) is a long-running process.
+  it.each(apps.filter((a) => a.dir !== 'apps/cli').map((a) => [a.dir] as const))(
+    '%s: dist/main.js loads and stops on a configuration mistake with one line (exit 78)',
+    async (app) => {
+      const result = await plainNode([join(ROOT, app, 'dist', 'main.js')], plainEnv({ GAVEL_REDIS_URL: 'not-a-url' }));
+      expect(result.code, result.stderr).toBe(78);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toContain('GAVEL_REDIS_URL');
+    },
+  );
+
+  it('a run goes through the compiled CLI and the compiled workers it starts, and no process runs TypeScript', async () => {
+    const env = plainEnv({ GAVEL_REDIS_URL: redis.url, GAVEL_SANDBOX: 'none', GAVEL_JUDGE: 'facts' });
+    const data = join(dir, 'run.jsonl');
+    await writeFile(data, jsonl([textSample(0), textSample(1), textSample(2)]));
+    const enqueued = await plainNode([BIN, 'enqueue', data, '--run', 'compiled'], env);
+    expect(enqueued.code, enqueued.stderr).toBe(0);
+
+    const workers = execFile(process.execPath, [BIN, 'workers', '--stages', 'sandbox,judge'], { cwd: ROOT, env });
+    let workersOut = '';
+    workers.stderr?.on('data', (c: Buffer) => {
+      workersOut += c.toString();
+    });
+    try {
+      const waited = await plainNode([BIN, 'wait', 'compiled', '--timeout', '90'], env);
+      expect(waited.code, `${waited.stderr}\n${workersOut}`).toBe(0);
+    } finally {
+      const exited = new Promise((resolve) => workers.once('exit', resolve));
+      workers.kill('SIGTERM');
+      await exited;
+    }
+    const exported = await plainNode([BIN, 'export', 'compiled'], env);
+    const records = exported.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    // Facts-only judging against the reference: "Paris" passes, "London" and "Berlin" do not.
+    expect(records.map((r) => [r.sample_id, r.verdict?.pass])).toEqual([
+      ['s-0', true],
+      ['s-1', false],
+      ['s-2', false],
+    ]);
+
+    const modules = await loadedModules();
+    const workerPids = [...workersOut.matchAll(/worker-(sandbox|judge) started \(pid (\d+)\)/g)].map((m) =>
+      Number(m[2]),
+    );
+    expect(workerPids).toHaveLength(2);
+    for (const pid of workerPids) {
+      const urls = modules.get(pid) ?? [];
+      expect(
+        urls.some((url) => url.endsWith('/dist/main.js')),
+        `worker ${pid} ran a compiled main`,
+      ).toBe(true);
+    }
+    const ranTypeScript = [...modules.values()].flat().filter(typescriptOrTsx);
+    expect(ranTypeScript).toEqual([]);
+    expect(modules.size).toBeGreaterThanOrEqual(5); // enqueue, workers, its two workers, wait, export
+  });
+});
