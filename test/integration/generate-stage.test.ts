@@ -164,7 +164,14 @@ describe('the generate stage', () => {
       storesCompletions: true,
       latencyMs: () => 150 + Math.floor(Math.random() * 250),
     });
-    const env = envFor(sut, { GAVEL_CONCURRENCY: '16', GAVEL_SUT_INFLIGHT: '16' });
+    // A request that never reached the server before the kill is asked again once its deadline
+    // (GAVEL_SUT_TIMEOUT_S + GAVEL_SUT_WAIT_S after its intent) has passed; short here.
+    const env = envFor(sut, {
+      GAVEL_CONCURRENCY: '16',
+      GAVEL_SUT_INFLIGHT: '16',
+      GAVEL_SUT_TIMEOUT_S: '5',
+      GAVEL_SUT_WAIT_S: '1',
+    });
     try {
       const enqueued = await gavel(
         [
@@ -214,7 +221,6 @@ describe('the generate stage', () => {
       expect(inflightAtKill).toBeGreaterThan(0);
       expect(adopted.length).toBeGreaterThanOrEqual(1);
       expect(adopted.every((c) => c.requests === 1)).toBe(true);
-      expect(stored.filter((c) => c.requests > 1)).toEqual([]);
     } finally {
       await sut.close();
     }
@@ -267,9 +273,11 @@ describe('the generate stage', () => {
       const stored = [...(await completions('gen-vllm')).values()];
       const again = stored.filter((c) => c.requests > 1);
       const generatedTwice = [...sut.generations.values()].filter((n) => n > 1).length;
-      // The server generated those in flight at the kill twice; each such completion records it.
+      // The server generated those in flight at the kill twice, and each such completion records that it
+      // was asked again (one whose request had not reached the server yet records it too: it cannot know).
       expect(generatedTwice).toBeGreaterThan(0);
-      expect(again.length).toBe(generatedTwice);
+      expect([...sut.generations.values()].every((n) => n <= 2)).toBe(true);
+      expect(again.length).toBeGreaterThanOrEqual(generatedTwice);
       expect(again.every((c) => c.via === 'request' && c.requests === 2)).toBe(true);
     } finally {
       await sut.close();

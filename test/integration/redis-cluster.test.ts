@@ -5,6 +5,7 @@ import { runKey, STAGES, stageQueuePrefix } from '@gavel/core';
 import { createRedis, RunStore } from '@gavel/queue';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApi } from '../support/api-server.ts';
 import { gavel, jsonl, startWorkers, textSample } from '../support/gavel.ts';
 import { type RedisCluster, startRedisCluster } from '../support/redis-cluster.ts';
 
@@ -101,4 +102,23 @@ describe('gavel on a three-master Redis Cluster', () => {
       `${JSON.stringify({ figure: 'cluster_run', masters: 3, samples: SAMPLES, verdicts: SAMPLES, failed: 0, seconds: Number(seconds.toFixed(1)), samples_per_s: Number((SAMPLES / seconds).toFixed(1)) })}\n`,
     );
   }, 700_000);
+
+  it('gavel serve on the cluster: healthz, a run submitted over HTTP and listed', async () => {
+    const api = await startApi({ ...env, GAVEL_SANDBOX: 'none', GAVEL_JUDGE: 'facts' });
+    try {
+      expect((await fetch(`${api.url}/healthz`)).status).toBe(200);
+      const posted = await fetch(`${api.url}/v1/runs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson', 'gavel-run-id': 'run-over-http' },
+        body: jsonl(Array.from({ length: 5 }, (_, i) => textSample(i))),
+      });
+      expect(posted.status, await posted.clone().text()).toBe(201);
+      expect(await posted.json()).toMatchObject({ run_id: 'run-over-http', samples: 5, queued: 5 });
+      const listed = await fetch(`${api.url}/v1/runs?limit=100`);
+      expect(listed.status).toBe(200);
+      expect(JSON.stringify(await listed.json())).toContain('run-over-http');
+    } finally {
+      await api.stop();
+    }
+  }, 120_000);
 });
