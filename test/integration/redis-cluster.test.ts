@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +8,7 @@ import { createRedis, RunStore } from '@gavel/queue';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi } from '../support/api-server.ts';
-import { gavel, jsonl, startWorkers, textSample } from '../support/gavel.ts';
+import { GAVEL_CLI, gavel, jsonl, ROOT, startWorkers, textSample } from '../support/gavel.ts';
 import { type RedisCluster, startRedisCluster } from '../support/redis-cluster.ts';
 
 /**
@@ -60,7 +62,7 @@ describe('gavel on a three-master Redis Cluster', () => {
     }
   }, 120_000);
 
-  it(`runs ${SAMPLES} samples end to end, one verdict per sample, the four queues on more than one master`, async () => {
+  it(`runs ${SAMPLES} samples end to end, one verdict per sample, the stage queues on more than one master`, async () => {
     const runId = 'run-cluster';
     const file = join(dir, 'samples.jsonl');
     await writeFile(file, jsonl(Array.from({ length: SAMPLES }, (_, i) => textSample(i))));
@@ -119,6 +121,39 @@ describe('gavel on a three-master Redis Cluster', () => {
       expect(JSON.stringify(await listed.json())).toContain('run-over-http');
     } finally {
       await api.stop();
+    }
+  }, 120_000);
+
+  it("Bull Board on the cluster lists every stage's queue with its counts (the HTTP run's 5 jobs waiting)", async () => {
+    const child = spawn(process.execPath, [...GAVEL_CLI, 'board', '--port', '0'], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout?.on('data', (c: Buffer) => {
+          out += c.toString();
+          const m = /\{"board":"([^"]+)"\}/.exec(out);
+          if (m?.[1]) resolve(m[1]);
+        });
+        child.stderr?.on('data', (c: Buffer) => {
+          out += c.toString();
+        });
+        child.once('exit', (code) => reject(new Error(`board exited ${code}: ${out}`)));
+      });
+      const response = await fetch(new URL('api/queues', url));
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { queues: { name: string; counts: Record<string, number> }[] };
+      expect(body.queues.map((q) => q.name).sort()).toEqual([...STAGES].sort());
+      expect(body.queues.find((q) => q.name === 'sandbox')?.counts.waiting).toBe(5);
+    } finally {
+      if (child.exitCode === null) {
+        const exited = once(child, 'exit');
+        child.kill('SIGTERM');
+        await exited;
+      }
     }
   }, 120_000);
 });
