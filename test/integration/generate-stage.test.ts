@@ -69,7 +69,9 @@ describe('the generate stage', () => {
     timeout: 120_000,
   }, async () => {
     const sut = await startFakeSut({ policy: humanEvalPolicy(problems), tokenizer: true });
-    const env = envFor(sut);
+    const prices = join(await mkdtemp(join(tmpdir(), 'gavel-prices-')), 'prices.json');
+    await writeFile(prices, JSON.stringify({ 'sut-model': { input_per_mtok: 2, output_per_mtok: 8 } }));
+    const env = envFor(sut, { GAVEL_PRICES_FILE: prices });
     try {
       const enqueued = await gavel(
         [
@@ -151,6 +153,11 @@ describe('the generate stage', () => {
       // HumanEval/0 at seed 8: (0 + 8) % 4 = 0 → the wrong answer, fenced too.
       expect(stored.get('HumanEval_0-1')?.text).toBe('    raise NotImplementedError("wrong on purpose")\n');
       expect(stored.get('HumanEval_0-1')?.usage?.completion_tokens).toBeGreaterThan(0);
+      // Each completion's cost is booked with it, from its usage at $2/$8 per million tokens.
+      for (const c of stored.values()) {
+        const usage = c.usage ?? { prompt_tokens: -1, completion_tokens: -1 };
+        expect(c.cost_usd).toBeCloseTo((usage.prompt_tokens * 2 + usage.completion_tokens * 8) / 1_000_000, 15);
+      }
     } finally {
       await sut.close();
     }
