@@ -55,6 +55,11 @@ export interface FakeOllamaOptions {
   vramDir?: string;
   /** Answer unload requests (`keep_alive: 0`) with `done_reason: "unload"` but keep the model loaded. */
   refuseUnload?: boolean;
+  /**
+   * `OLLAMA_MAX_LOADED_MODELS`: loading one more model than this first unloads the least recently
+   * loaded one (Ollama's default is 3 per GPU). @default 3
+   */
+  maxLoadedModels?: number;
 }
 
 export interface LoadedModel {
@@ -152,6 +157,13 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
     );
     const current = loaded.get(name);
     if (current && current.contextLength === context) return current;
+    if (!current && loaded.size >= (options.maxLoadedModels ?? 3)) {
+      const oldest = [...loaded.values()].sort((a, b) => a.loadedAt - b.loadedAt)[0];
+      if (oldest) {
+        loaded.delete(oldest.name);
+        events.push({ kind: 'unload', name: oldest.name });
+      }
+    }
     const entry = { name, contextLength: context, loadedAt: Date.now() };
     loaded.set(name, entry);
     events.push({ kind: 'load', name, contextLength: context });

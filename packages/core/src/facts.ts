@@ -86,6 +86,14 @@ export const Facts = z.object({
   output_truncated: z.boolean(),
   /** Sample claims that the facts contradict (e.g. `tests_passed`). */
   fabricated_claim: z.array(z.string()),
+  /**
+   * Test calls whose distinctive literals the program writes out itself (answers hard-coded to the
+   * test inputs): `covered` of `eligible` calls. Absent on facts recorded before it was measured.
+   */
+  hardcoded_tests: z
+    .object({ eligible: z.number().int().nonnegative(), covered: z.number().int().nonnegative() })
+    .nullable()
+    .optional(),
   sandbox: z
     .object({
       image: z.string(),

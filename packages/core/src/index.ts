@@ -1,5 +1,5 @@
 export type { BaseConfig } from './config.ts';
-export { BaseEnv, loadBaseConfig } from './config.ts';
+export { assertOneRedisTarget, BaseEnv, loadBaseConfig } from './config.ts';
 export type { StoredImage } from './content.ts';
 export {
   Content,

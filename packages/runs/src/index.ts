@@ -12,5 +12,6 @@ export { runReport } from './run-report.ts';
 export { runStagesFromEnv } from './run-stages.ts';
 export type { RunStatus, StageStatus } from './run-status.ts';
 export { runStatus } from './run-status.ts';
+export { sandboxImageTag } from './sandbox-image.ts';
 export type { SutEstimate, TokenPrice } from './sut-budget.ts';
 export { approximateTokens, budgetProblem, estimateRun, formatEstimate } from './sut-budget.ts';

@@ -34,6 +34,7 @@ export interface EnqueueOptions {
   samples?: string;
   run?: string;
   rubric?: string;
+  rubricFile?: string;
   rubricsDir: string;
   skipInvalid: boolean;
   sutModel?: string;
@@ -132,7 +133,10 @@ export async function enqueueCommand(files: string[], options: EnqueueOptions): 
   }
   const samples = check.valid;
   if (samples.length === 0) throw new CliError('gavel enqueue: no valid sample to enqueue', 1);
-  const rubrics = await pinRubrics(samples, options.rubricsDir, options.rubric);
+  if (options.rubric && options.rubricFile) {
+    throw new CliError('gavel enqueue: give --rubric (frozen) or --rubric-file (draft), not both', 2);
+  }
+  const rubrics = await pinRubrics(samples, options.rubricsDir, options.rubric, options.rubricFile);
   const runId = options.run ?? newRunId();
   const manifest = runManifest({
     runId,
