@@ -64,6 +64,8 @@ export const PairSideFacts = z.object({
   words: z.number().int().nonnegative(),
   /** Image parts in the output. */
   images: z.number().int().nonnegative().optional(),
+  /** This side's facts from its own run (a code pair built by `gavel ab`): tests, lint, type errors. */
+  carried: z.record(z.string(), z.unknown()).nullable().optional(),
   reference: ReferenceFacts.nullable(),
 });
 export type PairSideFacts = z.infer<typeof PairSideFacts>;

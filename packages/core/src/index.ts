@@ -75,6 +75,7 @@ export {
   storeLayoutKey,
 } from './redis-keys.ts';
 export {
+  CarriedFacts,
   Claims,
   PairSample,
   PairSide,

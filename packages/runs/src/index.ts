@@ -1,3 +1,4 @@
+export { abPairSample, carriedFacts } from './ab-pairs.ts';
 export type { DatasetImages } from './dataset-images.ts';
 export { resolveDatasetImages, sampleImageHashes } from './dataset-images.ts';
 export { exportRecord } from './export-record.ts';
