@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs, promisify } from 'node:util';
+import { runKey } from '@gavel/core';
 import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { COMPILED_GAVEL_CLI, jsonl, startWorkers, textSample } from '../support/gavel.ts';
@@ -134,7 +135,8 @@ try {
   const e2eStarted = performance.now();
   await run(process.execPath, [cli, 'enqueue', file, '--run', 'bench-e2e'], { env: { ...process.env, ...env } });
   while (
-    (await client.hlen('gavel:run:bench-e2e:verdicts')) + (await client.hlen('gavel:run:bench-e2e:failures')) <
+    (await client.hlen(runKey('gavel', 'bench-e2e', 'verdicts'))) +
+      (await client.hlen(runKey('gavel', 'bench-e2e', 'failures'))) <
     N
   ) {
     await sleep(50);
@@ -142,7 +144,7 @@ try {
   const e2eSeconds = (performance.now() - e2eStarted) / 1000;
   await workers.stop();
   const memoryAfter = await memory(client);
-  const verdicts = await client.hlen('gavel:run:bench-e2e:verdicts');
+  const verdicts = await client.hlen(runKey('gavel', 'bench-e2e', 'verdicts'));
 
   const rawSeconds = await rawBullmq(redis.url);
   emit({
@@ -186,7 +188,8 @@ try {
     env: { ...process.env, ...tracedEnv },
   });
   while (
-    (await client.hlen('gavel:run:bench-traced:verdicts')) + (await client.hlen('gavel:run:bench-traced:failures')) <
+    (await client.hlen(runKey('gavel', 'bench-traced', 'verdicts'))) +
+      (await client.hlen(runKey('gavel', 'bench-traced', 'failures'))) <
     N
   ) {
     await sleep(50);

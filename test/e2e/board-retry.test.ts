@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stageQueuePrefix } from '@gavel/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/chromium.ts';
@@ -77,7 +78,10 @@ describe('Bull Board in headless Chromium', () => {
       expect((await fetch(`${board.url}api/queues`)).status).toBe(401);
       for (
         let i = 0;
-        i < 240 && (await client.zcard('bull:judge:failed')) + (await client.zcard('{gavel}:judge:failed')) === 0;
+        i < 240 &&
+        (await client.zcard('bull:judge:failed')) +
+          (await client.zcard(`${stageQueuePrefix('gavel', 'judge')}:judge:failed`)) ===
+          0;
         i++
       ) {
         await new Promise((r) => setTimeout(r, 250));

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stageQueuePrefix } from '@gavel/core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,7 +47,7 @@ function llmEnv(): NodeJS.ProcessEnv {
 
 async function judgeQueue<T>(use: (queue: Queue) => Promise<T>): Promise<T> {
   const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-  const queue = new Queue('judge', { connection, prefix: '{gavel}' });
+  const queue = new Queue('judge', { connection, prefix: stageQueuePrefix('gavel', 'judge') });
   try {
     return await use(queue);
   } finally {

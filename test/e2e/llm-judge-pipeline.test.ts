@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stageQueuePrefix } from '@gavel/core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,7 +43,7 @@ describe('the LLM judge in the running pipeline (worker processes against a vLLM
     expect((await gavel(['enqueue', file, '--run', 'run-llm'], env)).code).toBe(0);
     // tracing is off (no OTEL_EXPORTER_OTLP_ENDPOINT): the jobs carry no trace context at all
     const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-    const sandbox = new Queue('sandbox', { connection, prefix: '{gavel}' });
+    const sandbox = new Queue('sandbox', { connection, prefix: stageQueuePrefix('gavel', 'sandbox') });
     const queued = await sandbox.getJobs(['waiting']);
     await sandbox.close();
     connection.disconnect();

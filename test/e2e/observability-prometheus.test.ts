@@ -161,7 +161,7 @@ describe('Prometheus scrapes every gavel process found through file_sd', () => {
     try {
       // Everything starts on an idle site: vLLM is not running, so the gated judge worker must come
       // up without a judge server and check it only once the gate lets the first job through.
-      await until('all six processes registered in file_sd', async () => (await prom.registered()).length === 6);
+      await until('all seven processes registered in file_sd', async () => (await prom.registered()).length === 7);
       await new Promise((r) => setTimeout(r, 5_000));
       const enq = await gavel(['enqueue', file, '--run', RUN], env);
       expect(enq.code, enq.stderr).toBe(0);
@@ -211,6 +211,7 @@ describe('Prometheus scrapes every gavel process found through file_sd', () => {
       const up = await prom.query('up{job=~"gavel.*"} == 1');
       expect(new Set(up.map((s) => s.metric.job))).toEqual(
         new Set([
+          'gavel-worker-generate',
           'gavel-worker-sandbox',
           'gavel-worker-judge',
           'gavel-worker-arbiter-submit',

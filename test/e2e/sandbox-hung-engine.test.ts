@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stageQueuePrefix } from '@gavel/core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,7 +47,7 @@ describe('worker-sandbox against a hung Docker engine', () => {
     expect(enq.code, enq.stderr).toBe(0);
     const worker = startStageProcess('sandbox', { ...env(), GAVEL_DOCKER_HOST: hung.url, GAVEL_DOCKER_TIMEOUT_S: '2' });
     const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-    const queue = new Queue('sandbox', { connection, prefix: '{gavel}' });
+    const queue = new Queue('sandbox', { connection, prefix: stageQueuePrefix('gavel', 'sandbox') });
     try {
       // Two attempts have failed: the first did not hang for ever, and its failure was a retry, not the end.
       let job = await queue.getJob('run-hung~code-0');

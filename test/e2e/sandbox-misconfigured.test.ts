@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stageQueuePrefix } from '@gavel/core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,7 +52,7 @@ function env(over: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 async function sandboxJobs() {
   const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-  const queue = new Queue('sandbox', { connection, prefix: '{gavel}' });
+  const queue = new Queue('sandbox', { connection, prefix: stageQueuePrefix('gavel', 'sandbox') });
   try {
     return {
       counts: await queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stageQueuePrefix } from '@gavel/core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,7 +49,7 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
 
 async function sandboxCounts() {
   const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-  const queue = new Queue('sandbox', { connection, prefix: '{gavel}' });
+  const queue = new Queue('sandbox', { connection, prefix: stageQueuePrefix('gavel', 'sandbox') });
   try {
     return await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
   } finally {

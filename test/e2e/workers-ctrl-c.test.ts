@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stageQueuePrefix } from '@gavel/core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,7 +76,7 @@ describe('Ctrl-C on gavel workers', () => {
     const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
 
     const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-    const judge = new Queue('judge', { connection, prefix: '{gavel}' });
+    const judge = new Queue('judge', { connection, prefix: stageQueuePrefix('gavel', 'judge') });
     try {
       // Every sample's judge request is at the server (and takes 8 s): all judge jobs are active.
       while (vllm.counts.completions < SAMPLES) await new Promise((r) => setTimeout(r, 50));

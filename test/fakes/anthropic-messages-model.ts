@@ -39,7 +39,7 @@ export interface Usage {
 }
 
 const tokens = (text: string): number => Math.ceil(text.length / 4);
-const blockText = (content: string | Block[] | undefined): string =>
+export const blockText = (content: string | Block[] | undefined): string =>
   content === undefined ? '' : typeof content === 'string' ? content : content.map((b) => b.text ?? '').join('');
 
 const criterionIds = (tool: Tool | undefined): string[] => {

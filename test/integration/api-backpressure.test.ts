@@ -1,5 +1,6 @@
 import { type IncomingMessage, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { runKey } from '@gavel/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiServer, startApi } from '../support/api-server.ts';
@@ -71,7 +72,7 @@ describe('GET /v1/runs/{id}/verdicts backpressure', () => {
     });
     expect(posted.status).toBe(201);
     const totalPages = Math.ceil(SAMPLES / PAGE);
-    const lranges = await countLranges('gavel:run:api-bp:order');
+    const lranges = await countLranges(runKey('gavel', 'api-bp', 'order'));
     try {
       const response = await new Promise<IncomingMessage>((resolve, reject) => {
         request(`${api.url}/v1/runs/api-bp/verdicts`).on('response', resolve).on('error', reject).end();

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { runKey, stageQueuePrefix } from '@gavel/core';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -95,7 +96,10 @@ describe('the API over a run graded by real worker processes', () => {
     const cli = await gavel(['enqueue', file, '--run', 'api-base', '--json'], env);
     expect(cli.code, cli.stderr).toBe(0);
     expect(JSON.parse(cli.stdout)).toMatchObject({ run_id: 'api-base', samples: 30, existed: true });
-    const sandbox = new Queue('sandbox', { connection: { url: redis.url }, prefix: '{gavel}' });
+    const sandbox = new Queue('sandbox', {
+      connection: { url: redis.url },
+      prefix: stageQueuePrefix('gavel', 'sandbox'),
+    });
     expect(Object.values(await sandbox.getJobCounts()).reduce((a, b) => a + b, 0)).toBe(30);
     await sandbox.close();
     expect((await post(jsonl(candidateRows), '?run_id=api-candidate')).status).toBe(201);
@@ -174,7 +178,7 @@ describe('the API over a run graded by real worker processes', () => {
     seen.retry = await retried.json();
     expect(seen.retry).toEqual({
       run_id: 'api-base',
-      retried: { sandbox: 0, judge: 0, 'arbiter-submit': 0, 'arbiter-collect': 0 },
+      retried: { generate: 0, sandbox: 0, judge: 0, 'arbiter-submit': 0, 'arbiter-collect': 0 },
       total: 0,
     });
     const missing = await fetch(`${api.url}/v1/runs/no-such-run/report`);
@@ -205,7 +209,7 @@ describe('the API over a run graded by real worker processes', () => {
   it('ends a stream that fails midway with an error line, never a silent cut', async () => {
     // a stored record that no longer parses, on the 13th page of 200 (samples 2400-2599)
     const client = new Redis(redis.url);
-    await client.hset('gavel:run:api-big:samples', 'big-2500', '{"not": "a sample"');
+    await client.hset(runKey('gavel', 'api-big', 'samples'), 'big-2500', '{"not": "a sample"');
     client.disconnect();
     const text = await (await fetch(`${api.url}/v1/runs/api-big/verdicts`)).text();
     const lines = text

@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { runKey, stageQueuePrefix } from '@gavel/core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,7 +53,7 @@ const ndjson = (body: string, query = '', headers: Record<string, string> = {}) 
   });
 
 async function sandboxJobs(): Promise<number> {
-  const queue = new Queue('sandbox', { connection: client, prefix: '{gavel}' });
+  const queue = new Queue('sandbox', { connection: client, prefix: stageQueuePrefix('gavel', 'sandbox') });
   try {
     return Object.values(await queue.getJobCounts()).reduce((a, b) => a + b, 0);
   } finally {
@@ -83,7 +84,7 @@ describe('POST /v1/runs against the real gavel serve process and Redis', () => {
       { line: 5, field: 'id', message: 'duplicate id "s-1" (first on line 1)' },
     ]);
     expect(await client.zcard('gavel:runs')).toBe(0);
-    expect(await client.keys('gavel:run:*')).toEqual([]);
+    expect(await client.keys('gavel:{run:*')).toEqual([]);
     expect(await sandboxJobs()).toBe(0);
     // the refused submission released its run id: a good body under it now goes through
     const good = await ndjson(jsonl([textSample(1)]), '?run_id=bad-run');
@@ -124,7 +125,7 @@ describe('POST /v1/runs against the real gavel serve process and Redis', () => {
     } as RequestInit);
     expect(streamed.status).toBe(413);
     expect(await client.zcard('gavel:runs')).toBe(before);
-    expect(await client.exists('gavel:run:too-big:manifest')).toBe(0);
+    expect(await client.exists(runKey('gavel', 'too-big', 'manifest'))).toBe(0);
   });
 
   it('refuses a HumanEval JSON body past GAVEL_API_MAX_BODY_BYTES with 413, declared or streamed', async () => {
@@ -157,7 +158,7 @@ describe('POST /v1/runs against the real gavel serve process and Redis', () => {
     );
     expect(streamed.status).toBe(413);
     expect(await client.zcard('gavel:runs')).toBe(before);
-    expect(await client.exists('gavel:run:he-too-big:manifest')).toBe(0);
+    expect(await client.exists(runKey('gavel', 'he-too-big', 'manifest'))).toBe(0);
   });
 
   it('parses a body that arrives in small chunks split mid-line, CRLF or not, with the right line numbers', async () => {

@@ -8,7 +8,7 @@ import {
   intentKeyFor,
   loadArbiterConfig,
 } from '@gavel/arbiter';
-import { silentLogger } from '@gavel/core';
+import { arbiterRunKey, silentLogger } from '@gavel/core';
 import { addStageJobs, createRedis, RunStore, type StageWorker, stageQueue, startStageWorker } from '@gavel/queue';
 import { createRubricCache } from '@gavel/rubric';
 import type { Redis } from 'ioredis';
@@ -108,7 +108,7 @@ async function runArbiter(
   await until(async () => (await store.progress(runId)).ended === samples, 'every judged sample to end').catch(
     async (e) => {
       console.log(JSON.stringify({ progress: await store.progress(runId), counts: fake?.counts }));
-      console.log(JSON.stringify(await client.hgetall(`${prefix}:run:${runId}:arb:state`)));
+      console.log(JSON.stringify(await client.hgetall(arbiterRunKey(prefix, runId, 'state'))));
       console.log(
         JSON.stringify(
           [...(fake?.batches.values() ?? [])].map((b) => ({

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { loadArbiterConfig } from '@gavel/arbiter';
 import { loadBaseConfig, parseEnv } from '@gavel/core';
+import { loadSutConfig } from '@gavel/generate';
 import { loadGpuAgentConfig, loadJudgeGateConfig } from '@gavel/gpu-lease';
 import { loadJudgeConfig } from '@gavel/judge';
 import { loadSandboxConfig } from '@gavel/sandbox';
@@ -219,6 +220,15 @@ describe('infra/docker-compose.yml', () => {
       for (const port of portsOf(service)) expect(port.hostIp, `${name}:${port.published}`).toBe('127.0.0.1');
     }
     expect(portsOf(services.ollama ?? {}), 'Ollama is reached through the gpu-agent gate').toEqual([]);
+  });
+
+  it('worker-generate: no SUT unless infra/.env names one; with one, its config loads', () => {
+    const { env } = gavelService('worker-generate');
+    expect(loadSutConfig(env)).toBeUndefined();
+    expect(loadSutConfig({ ...env, GAVEL_SUT_URL: 'http://vllm-sut:8000/v1', GAVEL_SUT_MODEL: 'm' })).toMatchObject({
+      url: 'http://vllm-sut:8000',
+      model: 'm',
+    });
   });
 
   it('worker-sandbox: docker sandbox with the image from infra/.env and the host engine socket', () => {

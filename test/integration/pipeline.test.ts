@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { runKey, stageQueuePrefix } from '@gavel/core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,8 +82,8 @@ describe('the pipeline on a real Redis, through separate worker processes', () =
     await writeFile(file, jsonl(Array.from({ length: 10 }, (_, i) => textSample(i))));
     expect((await gavel(['enqueue', file, '--run', 'run-again'], env)).code).toBe(0);
     expect((await gavel(['enqueue', file, '--run', 'run-again'], env)).code).toBe(0);
-    expect(await client.llen('gavel:run:run-again:order')).toBe(10);
-    const sandbox = new Queue('sandbox', { connection: client, prefix: '{gavel}' });
+    expect(await client.llen(runKey('gavel', 'run-again', 'order'))).toBe(10);
+    const sandbox = new Queue('sandbox', { connection: client, prefix: stageQueuePrefix('gavel', 'sandbox') });
     const jobs = await sandbox.getJobs(['waiting', 'active', 'delayed', 'completed'], 0, -1);
     await sandbox.close();
     expect(
@@ -100,7 +101,7 @@ describe('the pipeline on a real Redis, through separate worker processes', () =
     // Enqueued a third time after it finished: every sample already has a verdict, so no job is added.
     const third = await gavel(['enqueue', file, '--run', 'run-again', '--json'], env);
     expect(JSON.parse(third.stdout)).toMatchObject({ queued: 0, existed: true });
-    expect(await client.hlen('gavel:run:run-again:verdicts')).toBe(10);
+    expect(await client.hlen(runKey('gavel', 'run-again', 'verdicts'))).toBe(10);
   });
 
   it('refuses a different dataset under an existing run id', async () => {
@@ -143,7 +144,7 @@ describe('the pipeline on a real Redis, through separate worker processes', () =
       expect(code?.failure.reason).toMatch(/a\.py/);
       expect(records.find((r) => r.sample_id === 'text-ok')?.status).toBe('verdict');
       // The failed job is kept for a retry; retrying it runs the stage again (and fails again, visibly).
-      const sandbox = new Queue('sandbox', { connection: client, prefix: '{gavel}' });
+      const sandbox = new Queue('sandbox', { connection: client, prefix: stageQueuePrefix('gavel', 'sandbox') });
       expect(await sandbox.getFailedCount()).toBe(1);
       const retried = await gavel(['retry', 'run-code', '--stage', 'sandbox'], env);
       expect(retried.stderr).toMatch(/sandbox: retried 1 failed job/);
@@ -152,7 +153,7 @@ describe('the pipeline on a real Redis, through separate worker processes', () =
       expect(job?.attemptsStarted).toBeGreaterThanOrEqual(2);
       expect(await sandbox.getFailedCount()).toBe(1);
       await sandbox.close();
-      expect(await client.hexists('gavel:run:run-code:failures', 'code-1')).toBe(1);
+      expect(await client.hexists(runKey('gavel', 'run-code', 'failures'), 'code-1')).toBe(1);
     } finally {
       await workers.stop();
     }
@@ -175,7 +176,7 @@ describe('the pipeline on a real Redis, through separate worker processes', () =
     expect(result.stderr).toContain(`${file}:4: sut.family:`);
     expect(result.stderr).toContain(`${file}:5: id: duplicate id "s-1" (first on line 1)`);
     expect(result.stderr).toMatch(/4 invalid line\(s\), nothing enqueued/);
-    expect(await client.exists('gavel:run:run-bad:manifest')).toBe(0);
+    expect(await client.exists(runKey('gavel', 'run-bad', 'manifest'))).toBe(0);
 
     const skipped = await gavel(['enqueue', file, '--run', 'run-bad', '--skip-invalid', '--json'], env);
     expect(skipped.code, skipped.stderr).toBe(0);
@@ -197,7 +198,7 @@ describe('the pipeline on a real Redis, through separate worker processes', () =
     expect(result.stderr).toContain(
       `${file}:2: sut.family: judge family "ACME" is the family of the system under test`,
     );
-    expect(await client.exists('gavel:run:run-clash:manifest')).toBe(0);
+    expect(await client.exists(runKey('gavel', 'run-clash', 'manifest'))).toBe(0);
   });
 
   it('caps the error listing at 20 lines and counts the rest', async () => {

@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { runKey, stageQueuePrefix } from '@gavel/core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,14 +38,14 @@ describe('gavel reconcile', () => {
     // Half the sandbox jobs are deleted before any worker runs (those samples have no facts and
     // no job); the sandbox stage alone runs the other half (their judge jobs wait); then someone
     // empties the judge queue (Bull Board's obliterate): no sample has a job any more.
-    const sandbox = new Queue('sandbox', { connection: client, prefix: '{gavel}' });
+    const sandbox = new Queue('sandbox', { connection: client, prefix: stageQueuePrefix('gavel', 'sandbox') });
     for (let i = total / 2; i < total; i += 1) expect(await sandbox.remove(`${runId}~s-${i}`)).toBe(1);
     await sandbox.close();
     const withFacts = total / 2;
     const sandboxOnly = startWorkers(env, ['--stages', 'sandbox']);
-    while ((await client.hlen(`gavel:run:${runId}:facts`)) < withFacts) await sleep(10);
+    while ((await client.hlen(runKey('gavel', runId, 'facts'))) < withFacts) await sleep(10);
     await sandboxOnly.stop();
-    const judgeQueue = new Queue('judge', { connection: client, prefix: '{gavel}' });
+    const judgeQueue = new Queue('judge', { connection: client, prefix: stageQueuePrefix('gavel', 'judge') });
     expect(await judgeQueue.getJobCounts('wait')).toEqual({ wait: withFacts });
     await judgeQueue.obliterate({ force: true });
     await judgeQueue.close();
@@ -66,8 +67,8 @@ describe('gavel reconcile', () => {
     // Idempotent: every sample has its job now.
     const second = await gavel(['reconcile', runId, '--json'], env);
     expect(JSON.parse(second.stdout)).toMatchObject({ undecided: total, without_job: 0, restored: {} });
-    expect(await client.llen('{gavel}:sandbox:wait')).toBe(total - withFacts);
-    expect(await client.llen('{gavel}:judge:wait')).toBe(withFacts);
+    expect(await client.llen(`${stageQueuePrefix('gavel', 'sandbox')}:sandbox:wait`)).toBe(total - withFacts);
+    expect(await client.llen(`${stageQueuePrefix('gavel', 'judge')}:judge:wait`)).toBe(withFacts);
 
     const workers = startWorkers(env);
     try {
@@ -76,10 +77,10 @@ describe('gavel reconcile', () => {
     } finally {
       await workers.stop();
     }
-    expect(await client.hlen(`gavel:run:${runId}:verdicts`)).toBe(total);
-    expect(await client.hlen(`gavel:run:${runId}:failures`)).toBe(0);
+    expect(await client.hlen(runKey('gavel', runId, 'verdicts'))).toBe(total);
+    expect(await client.hlen(runKey('gavel', runId, 'failures'))).toBe(0);
     // Each sample was judged once: one completed judge job per sample, none failed.
-    const judge = new Queue('judge', { connection: client, prefix: '{gavel}' });
+    const judge = new Queue('judge', { connection: client, prefix: stageQueuePrefix('gavel', 'judge') });
     expect(await judge.getJobCounts('completed', 'failed', 'wait', 'active', 'delayed')).toEqual({
       completed: total,
       failed: 0,

@@ -2,6 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { runKey } from '@gavel/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DurableRedis, durableRedis } from '../support/durable-redis.ts';
@@ -105,7 +106,7 @@ async function runThroughRestarts(
   expect(enqueued.code, enqueued.stderr).toBe(0);
   const probe = new Redis(server.url, { maxRetriesPerRequest: null, retryStrategy: () => 100 });
   probe.on('error', () => {});
-  const watchedKey = `gavel:run:${runId}:${watched}`;
+  const watchedKey = runKey('gavel', runId, watched);
   const workers = startWorkers(env);
   let output = '';
   try {
@@ -133,14 +134,14 @@ async function runThroughRestarts(
   }
   const check = new Redis(server.url);
   const [verdicts, failures] = await Promise.all([
-    check.hgetall(`gavel:run:${runId}:verdicts`),
-    check.hgetall(`gavel:run:${runId}:failures`),
+    check.hgetall(runKey('gavel', runId, 'verdicts')),
+    check.hgetall(runKey('gavel', runId, 'failures')),
   ]);
   check.disconnect();
   return {
     verdicts: new Map(Object.entries(verdicts).map(([id, json]) => [id, JSON.parse(json) as { pass: boolean }])),
     failures,
-    writes: await verdictWrites(`gavel:run:${runId}:verdicts`),
+    writes: await verdictWrites(runKey('gavel', runId, 'verdicts')),
     sandboxPids: [...output.matchAll(/worker-sandbox started \(pid (\d+)\)/g)].map((m) => Number(m[1])),
   };
 }

@@ -1,4 +1,4 @@
-import { GAVEL_VERSION, RunManifest, type Sample } from '@gavel/core';
+import { GAVEL_VERSION, RunManifest, runKey, type Sample } from '@gavel/core';
 import { createRedis, enqueueRun, RunStore, stageQueue } from '@gavel/queue';
 import { createRubricCache, parseRubric } from '@gavel/rubric';
 import type { Redis } from 'ioredis';
@@ -44,10 +44,10 @@ describe('the run store writes what belongs together in one step', () => {
     // What the old producer left when it died between its two round trips: s-0 and s-1 fully
     // enqueued, s-2 stored (HSETNX) but never pushed onto the order list, s-3 never reached.
     await store.createRun(manifest);
-    await client.hset('atomic1:run:run-crashed-producer:samples', 's-0', JSON.stringify(all[0]));
-    await client.hset('atomic1:run:run-crashed-producer:samples', 's-1', JSON.stringify(all[1]));
-    await client.rpush('atomic1:run:run-crashed-producer:order', 's-0', 's-1');
-    await client.hset('atomic1:run:run-crashed-producer:samples', 's-2', JSON.stringify(all[2]));
+    await client.hset(runKey('atomic1', 'run-crashed-producer', 'samples'), 's-0', JSON.stringify(all[0]));
+    await client.hset(runKey('atomic1', 'run-crashed-producer', 'samples'), 's-1', JSON.stringify(all[1]));
+    await client.rpush(runKey('atomic1', 'run-crashed-producer', 'order'), 's-0', 's-1');
+    await client.hset(runKey('atomic1', 'run-crashed-producer', 'samples'), 's-2', JSON.stringify(all[2]));
 
     await enqueueRun({ store, sandbox, manifest, samples: all, rubrics: [rubric] });
     expect(await store.sampleIds('run-crashed-producer')).toEqual(['s-0', 's-1', 's-2', 's-3']);
@@ -65,7 +65,7 @@ describe('the run store writes what belongs together in one step', () => {
     const sandbox = stageQueue('sandbox', { connection: client, prefix: '{atomic2}' });
     const manifest = manifestFor('run-unlisted', rubric, 2);
     // The old createRun's first round trip (SET NX) without its second (ZADD).
-    await client.set('atomic2:run:run-unlisted:manifest', JSON.stringify(manifest), 'NX');
+    await client.set(runKey('atomic2', 'run-unlisted', 'manifest'), JSON.stringify(manifest), 'NX');
     expect(await store.listRuns()).toEqual([]);
     const result = await enqueueRun({ store, sandbox, manifest, samples: samples(2), rubrics: [rubric] });
     expect(result.existed).toBe(true);

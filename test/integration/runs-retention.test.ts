@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { STAGES } from '@gavel/core';
+import { runKeyPrefix, STAGES, stageQueuePrefix } from '@gavel/core';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,12 +38,12 @@ async function enqueue(runId: string, n: number): Promise<void> {
 async function leftOf(runId: string): Promise<{ jobs: number; keys: string[] }> {
   let jobs = 0;
   for (const stage of STAGES) {
-    const queue = new Queue(stage, { connection: client, prefix: '{gavel}' });
+    const queue = new Queue(stage, { connection: client, prefix: stageQueuePrefix('gavel', stage) });
     const ids = await queue.getRanges(['completed', 'failed', 'wait', 'active', 'delayed', 'prioritized'], 0, -1);
     jobs += ids.filter((id) => id.startsWith(`${runId}~`)).length;
     await queue.close();
   }
-  return { jobs, keys: await client.keys(`gavel:run:${runId}:*`) };
+  return { jobs, keys: await client.keys(`${runKeyPrefix('gavel', runId)}*`) };
 }
 
 async function listed(): Promise<string[]> {
@@ -94,7 +94,7 @@ describe('gavel runs rm, runs prune and the doctor memory check', () => {
         taken = true;
         await held;
       },
-      { connection: holderConnection, prefix: '{gavel}', concurrency: 1 },
+      { connection: holderConnection, prefix: stageQueuePrefix('gavel', 'sandbox'), concurrency: 1 },
     );
     try {
       while (!taken) await sleep(10);
@@ -127,7 +127,7 @@ describe('gavel runs rm, runs prune and the doctor memory check', () => {
     // has a job waiting again (a retry someone started).
     const tenDaysAgo = Date.now() - 10 * 86_400_000;
     await client.zadd('gavel:runs', 'XX', tenDaysAgo, 'run-old', tenDaysAgo, 'run-old-busy');
-    const judge = new Queue('judge', { connection: client, prefix: '{gavel}' });
+    const judge = new Queue('judge', { connection: client, prefix: stageQueuePrefix('gavel', 'judge') });
     await (await judge.getJob('run-old-busy~run-old-busy-s-0'))?.retry('completed');
     await judge.close();
 

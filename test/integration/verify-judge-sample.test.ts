@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runKey } from '@gavel/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { factsPolicy } from '../fakes/fake-judge-policy.ts';
@@ -95,7 +96,7 @@ describe('gavel verify on an LLM-judged run (worker processes against a vLLM-sha
   });
 
   it('names the sample whose recorded routing the thresholds do not give', async () => {
-    const key = `gavel:run:${runId}:judgements`;
+    const key = runKey('gavel', runId, 'judgements');
     const original = (await client.hget(key, 's-3')) as string;
     const judgement = JSON.parse(original);
     expect(judgement.route).toBe('final');

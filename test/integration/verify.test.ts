@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { runKey } from '@gavel/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gavel, jsonl, ROOT, startWorkers, textSample } from '../support/gavel.ts';
@@ -47,7 +48,7 @@ async function finishedRun(runId: string, args: string[], runEnv: NodeJS.Process
 /** Rewrites one recorded field of a sample's facts in Redis (HSET on the run's facts hash), returning the original. */
 // biome-ignore lint/suspicious/noExplicitAny: the facts JSON is edited as a forger would
 async function tamperFacts(runId: string, sampleId: string, edit: (facts: any) => void): Promise<string> {
-  const key = `gavel:run:${runId}:facts`;
+  const key = runKey('gavel', runId, 'facts');
   const original = (await client.hget(key, sampleId)) as string;
   const facts = JSON.parse(original);
   edit(facts);
@@ -101,13 +102,13 @@ describe('gavel verify on a finished facts-only run (real Redis, worker processe
         rederived: false,
       });
     } finally {
-      await client.hset(`gavel:run:${runId}:facts`, 's-0', original);
+      await client.hset(runKey('gavel', runId, 'facts'), 's-0', original);
     }
     expect((await gavel(['verify', runId], env)).code).toBe(0);
   });
 
   it('names a sample whose recorded facts no longer parse, and still re-derives the others', async () => {
-    const key = `gavel:run:${runId}:facts`;
+    const key = runKey('gavel', runId, 'facts');
     const original = (await client.hget(key, 's-1')) as string;
     await client.hset(key, 's-1', JSON.stringify({ kind: 'text' }));
     try {
@@ -148,7 +149,7 @@ describe('gavel verify on a finished facts-only run (real Redis, worker processe
     expect(same.code, same.stdout + same.stderr).toBe(0);
     expect(same.stdout).toMatch(/^ok: dataset: /m);
 
-    const manifest = JSON.parse((await client.get(`gavel:run:${runId}:manifest`)) as string);
+    const manifest = JSON.parse((await client.get(runKey('gavel', runId, 'manifest'))) as string);
     const modified = join(dir, 'text-modified.jsonl');
     const text = (await readFile(dataset, 'utf8')).replace('"output":"London"', '"output":"Paris"');
     await writeFile(modified, text);
@@ -221,7 +222,7 @@ describe('gavel verify on HumanEval code samples run through the Docker sandbox'
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toContain('ok: facts-only verdicts: 3 re-derived');
     expect(result.stdout).toMatch(/^ok: dataset: /m);
-    const manifest = JSON.parse((await client.get(`gavel:run:${runId}:manifest`)) as string);
+    const manifest = JSON.parse((await client.get(runKey('gavel', runId, 'manifest'))) as string);
     expect(result.stdout).toContain(`ok: sandbox image: ${manifest.stages.sandbox.image_digest} exists on this engine`);
   });
 
@@ -242,12 +243,12 @@ describe('gavel verify on HumanEval code samples run through the Docker sandbox'
       const named = new Set([...result.stdout.matchAll(/^sample ([^:]+):/gm)].map((m) => m[1]));
       expect([...named]).toEqual(['he-1-canonical']);
     } finally {
-      await client.hset(`gavel:run:${runId}:facts`, 'he-1-canonical', original);
+      await client.hset(runKey('gavel', runId, 'facts'), 'he-1-canonical', original);
     }
   });
 
   it('names the image digest when the pinned image is not on this engine', async () => {
-    const key = `gavel:run:${runId}:manifest`;
+    const key = runKey('gavel', runId, 'manifest');
     const original = (await client.get(key)) as string;
     const manifest = JSON.parse(original);
     const absent = `sha256:${'0'.repeat(64)}`;

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { runKey, stageQueuePrefix } from '@gavel/core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,21 +51,21 @@ describe('workers killed mid-run', () => {
     const workers = startWorkers(env);
     try {
       // First kill: the sandbox worker, once it is well into the run.
-      await waitFor(async () => (await client.hlen('gavel:run:run-crash:facts')) > 300, 60_000);
+      await waitFor(async () => (await client.hlen(runKey('gavel', 'run-crash', 'facts'))) > 300, 60_000);
       await waitFor(async () => workerPids(workers.output()).has('sandbox'), 10_000);
       const first = workerPids(workers.output());
       process.kill(first.get('sandbox') as number, 'SIGKILL');
       process.kill(first.get('judge') as number, 'SIGKILL');
-      const factsAtKill = await client.hlen('gavel:run:run-crash:facts');
+      const factsAtKill = await client.hlen(runKey('gavel', 'run-crash', 'facts'));
       expect(factsAtKill).toBeLessThan(total);
       // Second kill: the restarted judge worker, later in the run.
-      await waitFor(async () => (await client.hlen('gavel:run:run-crash:verdicts')) > 1500, 90_000);
+      await waitFor(async () => (await client.hlen(runKey('gavel', 'run-crash', 'verdicts'))) > 1500, 90_000);
       await waitFor(async () => {
         const pid = workerPids(workers.output()).get('judge');
         return pid !== undefined && pid !== first.get('judge');
       }, 10_000);
       process.kill(workerPids(workers.output()).get('judge') as number, 'SIGKILL');
-      expect(await client.hlen('gavel:run:run-crash:verdicts')).toBeLessThan(total);
+      expect(await client.hlen(runKey('gavel', 'run-crash', 'verdicts'))).toBeLessThan(total);
       const waited = await gavel(['wait', 'run-crash', '--timeout', '150'], env, 200_000);
       expect(waited.code, waited.stderr).toBe(0);
       expect(workers.output()).toMatch(/worker-judge \(pid \d+\) exited \(SIGKILL\); restarting/);
@@ -80,7 +81,7 @@ describe('workers killed mid-run', () => {
     expect(records).toHaveLength(total);
     expect(new Set(records.map((r) => r.sample_id)).size).toBe(total);
     expect(records.every((r) => r.status === 'verdict' && r.verdict !== null)).toBe(true);
-    expect(await client.hlen('gavel:run:run-crash:failures')).toBe(0);
+    expect(await client.hlen(runKey('gavel', 'run-crash', 'failures'))).toBe(0);
   });
 
   it('SIGTERM drains: the workers exit, and a later start finishes the run', async () => {
@@ -89,16 +90,16 @@ describe('workers killed mid-run', () => {
     await writeFile(file, jsonl(Array.from({ length: total }, (_, i) => textSample(i))));
     expect((await gavel(['enqueue', file, '--run', 'run-drain'], env)).code).toBe(0);
     const workers = startWorkers(env);
-    await waitFor(async () => (await client.hlen('gavel:run:run-drain:facts')) > 100, 60_000);
+    await waitFor(async () => (await client.hlen(runKey('gavel', 'run-drain', 'facts'))) > 100, 60_000);
     const stopped = await workers.stop('SIGTERM');
     // 128 + SIGTERM's number, as a process stopped by the signal reports it.
     expect(stopped.code).toBe(143);
     expect(workers.output()).toMatch(/SIGTERM: stopping workers/);
-    const midway = await client.hlen('gavel:run:run-drain:verdicts');
+    const midway = await client.hlen(runKey('gavel', 'run-drain', 'verdicts'));
     expect(midway).toBeLessThan(total);
     // Nothing was left active: every job finished or went back to the queue.
-    for (const name of ['sandbox', 'judge']) {
-      const queue = new Queue(name, { connection: client, prefix: '{gavel}' });
+    for (const name of ['sandbox', 'judge'] as const) {
+      const queue = new Queue(name, { connection: client, prefix: stageQueuePrefix('gavel', name) });
       expect(await queue.getActiveCount()).toBe(0);
       await queue.close();
     }
@@ -108,6 +109,6 @@ describe('workers killed mid-run', () => {
     } finally {
       await again.stop();
     }
-    expect(await client.hlen('gavel:run:run-drain:verdicts')).toBe(total);
+    expect(await client.hlen(runKey('gavel', 'run-drain', 'verdicts'))).toBe(total);
   });
 });

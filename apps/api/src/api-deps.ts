@@ -1,13 +1,13 @@
 import type { Logger, Stage } from '@gavel/core';
 import type { RunStore, StageQueue } from '@gavel/queue';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { ApiSecurity } from './api-config.ts';
 import type { SubmissionDeps } from './run-submission.ts';
 
 /** The parts the API's routes use: the same run store, queues and producer as the CLI. */
 export interface ApiDeps {
-  redis: Redis;
+  redis: Redis | Cluster;
   store: RunStore;
   queues: Record<Stage, StageQueue>;
   submission: SubmissionDeps;

@@ -76,6 +76,37 @@ export const RunReport = z
     arbiter_cost: z.record(z.string(), z.number()),
     /** Pair runs: outcomes, position consistency, win rates with CIs and sign tests, Bradley–Terry (see README). */
     pairwise: z.record(z.string(), z.unknown()).nullable(),
+    /** Generate runs: the SUT's completions (finish reasons, truncated, cost) and pass@k over tasks (see README). */
+    generation: z
+      .object({
+        model: z.string().nullable(),
+        n: z.number().int(),
+        temperature: z.number(),
+        completions: z.number().int(),
+        truncated: z.number().int(),
+        finish_reasons: z.record(z.string(), z.number().int()),
+        via: z.record(z.string(), z.number().int()),
+        reasked: z.number().int(),
+        prompt_tokens: z.number().int(),
+        completion_tokens: z.number().int(),
+        cost_usd: z.number().nullable(),
+        estimate_usd: z.number().nullable(),
+        pass_at_k: z.array(z.object({ k: z.number().int(), value: z.number(), tasks: z.number().int() })),
+      })
+      .nullable(),
+    /** Runs judged with self-critique: flip and change rates, and how often the arbiter sided with the revision. */
+    critique: z
+      .object({
+        chains: z.number().int(),
+        flipped: z.number().int(),
+        flip_rate: z.number().nullable(),
+        changed: z.number().int(),
+        change_rate: z.number().nullable(),
+        arbitrated_flips: z.number().int(),
+        arbiter_sided_with_revision: z.number().int(),
+        revision_agreement: z.number().nullable(),
+      })
+      .nullable(),
   })
   .openapi('RunReport');
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { apiIdempotencyKey } from '@gavel/core';
+import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
 
 /** What a key holds: a submission still being enqueued, or the answer it got. */
@@ -10,11 +11,12 @@ export const IdempotencyRecord = z.discriminatedUnion('state', [
 export type IdempotencyRecord = z.infer<typeof IdempotencyRecord>;
 
 /** Deletes KEYS[1] only while it still holds ARGV[1] (this owner's pending record). */
-const RELEASE_IF_OWNED = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+const RELEASE_IF_OWNED =
+  "#!lua\nif redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
 /** Renews KEYS[1] for ARGV[2] ms only while it still holds ARGV[1] (this owner's pending record). */
 const RENEW_IF_OWNED =
-  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
+  "#!lua\nif redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
 
 /** What a claim found. */
 export type Claim =
@@ -30,14 +32,14 @@ export type Claim =
  */
 export class IdempotencyStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly prefix: string,
     private readonly ttlS: number,
     private readonly pendingMs = 10 * 60_000,
   ) {}
 
   private key(idempotencyKey: string): string {
-    return `${this.prefix}:api:idempotency:${createHash('sha256').update(idempotencyKey).digest('hex')}`;
+    return apiIdempotencyKey(this.prefix, createHash('sha256').update(idempotencyKey).digest('hex'));
   }
 
   /**

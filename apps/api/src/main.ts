@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { createShutdown, loadBaseConfig, parseEnv, readDatasetFile, runMain, STAGES, type Stage } from '@gavel/core';
-import { closeRedis, createRedis, RunStore, type StageQueue, stageQueue } from '@gavel/queue';
+import { closeRedis, createRedis, RunStore, redisTarget, type StageQueue, stageQueue } from '@gavel/queue';
 import { runStagesFromEnv } from '@gavel/runs';
 import { createLogger, createProcessRegistry, startMetricsServer } from '@gavel/telemetry';
 import { serve } from '@hono/node-server';
@@ -23,7 +23,7 @@ await runMain('gavel serve', async () => {
   // Long-lived: reconnects for ever (a Redis restart must not leave the API dead until restarted);
   // every command has a deadline (GAVEL_API_REDIS_TIMEOUT_S): a request answers 503 rather than hang
   // on a Redis that does not answer; /healthz answers within its own 2 s.
-  const redis = createRedis(config.GAVEL_REDIS_URL, {
+  const redis = createRedis(redisTarget(config), {
     role: 'worker',
     connectionName: 'gavel-api',
     commandTimeoutMs: env.GAVEL_API_REDIS_TIMEOUT_S * 1000,

@@ -4,6 +4,7 @@ import { progressChanged, progressFrame } from './run-events.ts';
 
 const progress = (ended: number, total = 3): RunProgress => ({
   total,
+  generated: 0,
   facts: ended,
   judged: ended,
   routed: 0,

@@ -1,5 +1,5 @@
 import { loadBaseConfig, parseEnv, runMain, STAGES } from '@gavel/core';
-import { closeRedis, createRedis, stageQueue } from '@gavel/queue';
+import { closeRedis, createRedis, redisTarget, stageQueue } from '@gavel/queue';
 import {
   createLogger,
   createProcessRegistry,
@@ -18,7 +18,7 @@ await runMain('gavel board', async () => {
   const auth = boardAuthFor(env);
   const logger = createLogger({ name: 'board', level: config.GAVEL_LOG_LEVEL });
   // Long-lived: reconnects for ever (a Redis restart must not leave the board dead until restarted).
-  const connection = createRedis(config.GAVEL_REDIS_URL, { role: 'worker', connectionName: 'gavel-board' });
+  const connection = createRedis(redisTarget(config), { role: 'worker', connectionName: 'gavel-board' });
   let lastRedisError = '';
   connection.on('error', (error: Error) => {
     if (error.message === lastRedisError) return;

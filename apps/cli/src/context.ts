@@ -1,11 +1,18 @@
 import { type BaseConfig, loadBaseConfig, STAGES, type Stage } from '@gavel/core';
-import { closeRedis, createRedis, RunStore, type StageQueue, stageQueue } from '@gavel/queue';
-import type { Redis } from 'ioredis';
+import {
+  closeRedis,
+  createRedis,
+  type RedisClient,
+  RunStore,
+  redisTarget,
+  type StageQueue,
+  stageQueue,
+} from '@gavel/queue';
 
 /** What CLI commands share: configuration, one Redis client, the run store and the stage queues. */
 export interface CliContext {
   config: BaseConfig;
-  redis: Redis;
+  redis: RedisClient;
   store: RunStore;
   queues: Record<Stage, StageQueue>;
   close(): Promise<void>;
@@ -13,7 +20,7 @@ export interface CliContext {
 
 export function openContext(env: NodeJS.ProcessEnv = process.env): CliContext {
   const config = loadBaseConfig(env);
-  const redis = createRedis(config.GAVEL_REDIS_URL, { role: 'client', connectionName: 'gavel-cli' });
+  const redis = createRedis(redisTarget(config), { role: 'client', connectionName: 'gavel-cli' });
   const store = new RunStore(redis, config.GAVEL_STORE_PREFIX);
   const context = { connection: redis, prefix: config.GAVEL_QUEUE_PREFIX, attempts: config.GAVEL_ATTEMPTS };
   const queues = Object.fromEntries(STAGES.map((s) => [s, stageQueue(s, context)])) as Record<Stage, StageQueue>;

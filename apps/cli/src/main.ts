@@ -40,6 +40,12 @@ program
   .option('--sut-model <model>', 'model that wrote the samples (HumanEval format)')
   .option('--sut-family <family>', 'its model family (HumanEval format)')
   .option('--sut-precision <precision>', 'its weight precision, e.g. bf16, fp4 (HumanEval format)')
+  .option('--generate <n>', 'the system under test (GAVEL_SUT_*) writes n completions per prompt', positiveInteger)
+  .option('--temperature <t>', 'SUT sampling temperature (default 0.8 with n > 1, else 0)', Number)
+  .option('--seed <s>', 'seed of completion 0; completion i uses seed + i (default 0)', Number)
+  .option('--max-tokens <n>', 'output token limit of each completion (default 1024)', positiveInteger)
+  .option('--max-cost <usd>', 'refuse a generate run whose estimated cost is above this', Number)
+  .option('--baseline', 'the SUT is an open-weight baseline (may run compressed, recorded in the manifest)', false)
   .option('--json', 'print the result as JSON', false)
   .action(async (files: string[], options) => {
     await (await import('./commands/enqueue.ts')).enqueueCommand(files, options);
@@ -141,6 +147,13 @@ program
   .option('--dry-run', 'only count', false)
   .option('--json', 'print JSON', false)
   .action(async (run: string, options) => (await import('./commands/reconcile.ts')).reconcileCommand(run, options));
+
+program
+  .command('migrate')
+  .description('move a single Redis from the key layout before per-run hash tags (stop every gavel process first)')
+  .option('--from-queue-prefix <prefix>', 'BullMQ prefix of the old queues', '{gavel}')
+  .option('--json', 'print JSON', false)
+  .action(async (options) => (await import('./commands/migrate.ts')).migrateCommand(options));
 
 program
   .command('retry')

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ConfigError, createShutdown, runMain, withoutPassword } from '@gavel/core';
+import { ConfigError, createShutdown, runMain } from '@gavel/core';
 import {
   createGpuMetrics,
   createNvidiaSmiReader,
@@ -11,7 +11,14 @@ import {
   startOllamaGate,
   watchLease,
 } from '@gavel/gpu-lease';
-import { closeRedis, createRedis, stageQueue } from '@gavel/queue';
+import {
+  closeRedis,
+  createRedis,
+  describeRedisTarget,
+  redisTarget,
+  redisTargetVariable,
+  stageQueue,
+} from '@gavel/queue';
 import { createLogger, startMetricsServer, startTelemetry } from '@gavel/telemetry';
 import { Registry } from 'prom-client';
 import { startGpuAgent } from './agent.ts';
@@ -21,8 +28,8 @@ await runMain('gavel gpu-agent', async () => {
   const config = loadGpuAgentConfig(process.env);
   const logger = createLogger({ name: 'gpu-agent', level: config.GAVEL_LOG_LEVEL }).child({ gpu: config.GAVEL_GPU_ID });
   const shutdown = createShutdown({ logger, deadlineMs: config.GAVEL_SHUTDOWN_TIMEOUT_S * 1000 });
-  const redis = createRedis(config.GAVEL_REDIS_URL, { role: 'worker', connectionName: 'gavel-gpu-agent' });
-  const subscriber = createRedis(config.GAVEL_REDIS_URL, { role: 'worker', connectionName: 'gavel-gpu-agent-sub' });
+  const redis = createRedis(redisTarget(config), { role: 'worker', connectionName: 'gavel-gpu-agent' });
+  const subscriber = createRedis(redisTarget(config), { role: 'worker', connectionName: 'gavel-gpu-agent-sub' });
   let lastRedisError = '';
   for (const connection of [redis, subscriber]) {
     connection.on('error', (error: Error) => {
@@ -43,7 +50,7 @@ await runMain('gavel gpu-agent', async () => {
     ]);
   } catch (error) {
     throw new ConfigError(
-      `cannot reach Redis at ${withoutPassword(config.GAVEL_REDIS_URL)} (${(error as Error).message}); start it with infra/bootstrap or set GAVEL_REDIS_URL`,
+      `cannot reach ${describeRedisTarget(redisTarget(config))} (${(error as Error).message}); start it with infra/bootstrap or set ${redisTargetVariable(redisTarget(config))}`,
     );
   }
   const lease = new GpuLease({

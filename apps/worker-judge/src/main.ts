@@ -9,7 +9,7 @@ import {
   InflightLimiter,
   loadJudgeConfig,
 } from '@gavel/judge';
-import { closeRedis, createRedis, runStageProcess } from '@gavel/queue';
+import { closeRedis, createRedis, redisTarget, runStageProcess } from '@gavel/queue';
 import { createRubricCache } from '@gavel/rubric';
 import { createLogger, startProcessTelemetry } from '@gavel/telemetry';
 
@@ -67,8 +67,8 @@ await runMain('gavel worker-judge', async () => {
       let processor = createJudgeStage({ grader, rubrics, arbiterSubmit: queues['arbiter-submit'] });
       if (gateConfig.GAVEL_JUDGE_GPU_GATE) {
         // Judge only while vLLM holds the GPU lease (the gpu-agent hands the card over).
-        const redis = createRedis(config.GAVEL_REDIS_URL, { role: 'worker', connectionName: 'gavel-judge-gpu-gate' });
-        const subscriber = createRedis(config.GAVEL_REDIS_URL, {
+        const redis = createRedis(redisTarget(config), { role: 'worker', connectionName: 'gavel-judge-gpu-gate' });
+        const subscriber = createRedis(redisTarget(config), {
           role: 'worker',
           connectionName: 'gavel-judge-gpu-gate-sub',
         });

@@ -1,4 +1,5 @@
 import { loadBaseConfig, runMain } from '@gavel/core';
+import { createEmbedder, createEmbeddingsClient, loadEmbeddingsConfig } from '@gavel/embeddings';
 import { runStageProcess } from '@gavel/queue';
 import { createDockerSandbox, createSandboxStage, loadSandboxConfig } from '@gavel/sandbox';
 import { createLogger, startProcessTelemetry } from '@gavel/telemetry';
@@ -6,6 +7,7 @@ import { createLogger, startProcessTelemetry } from '@gavel/telemetry';
 await runMain('gavel worker-sandbox', async () => {
   const config = loadBaseConfig(process.env);
   const sandboxConfig = loadSandboxConfig(process.env);
+  const embeddingsConfig = loadEmbeddingsConfig(process.env);
   const logger = createLogger({ name: 'worker-sandbox', level: config.GAVEL_LOG_LEVEL });
   const obs = await startProcessTelemetry({
     serviceName: 'gavel-worker-sandbox',
@@ -23,8 +25,18 @@ await runMain('gavel worker-sandbox', async () => {
     config,
     logger,
     defaultConcurrency: 32,
-    build: async ({ queues, shutdown }) => {
-      if (sandboxConfig.mode === 'none') return { processor: createSandboxStage({ judge: queues.judge }) };
+    build: async ({ queues, shutdown, store: runStore }) => {
+      // The embedding-similarity fact of text samples with a reference, when an embedding model is configured.
+      const embeddings = embeddingsConfig
+        ? createEmbedder({
+            embed: createEmbeddingsClient(embeddingsConfig),
+            model: embeddingsConfig.model,
+            redis: runStore.redis,
+            prefix: runStore.prefix,
+            batch: embeddingsConfig.batch,
+          })
+        : undefined;
+      if (sandboxConfig.mode === 'none') return { processor: createSandboxStage({ judge: queues.judge, embeddings }) };
       // Code samples: ruff + pyright in the warm analysis container, pytest in a fresh container each
       // (at most GAVEL_SANDBOX_CONCURRENCY at once; the stage keeps more samples in flight so pyright
       // checks them in batches). Registered before the worker, so shutdown closes it after the worker drains.
@@ -32,7 +44,7 @@ await runMain('gavel worker-sandbox', async () => {
       const described = await sandbox.describe();
       logger.info(described, 'docker sandbox ready');
       shutdown.register('sandbox', () => sandbox.close());
-      return { processor: createSandboxStage({ judge: queues.judge, codeFacts: sandbox.codeFacts }) };
+      return { processor: createSandboxStage({ judge: queues.judge, codeFacts: sandbox.codeFacts, embeddings }) };
     },
   });
   obs.watchStage({

@@ -121,7 +121,8 @@ export function loadArbiterConfig(env: NodeJS.ProcessEnv): ArbiterConfig {
   };
 }
 
-function readPrices(path: string): PriceTable {
+/** Reads a price table file (`GAVEL_PRICES_FILE`); a `ConfigError` names the bad field. */
+export function readPrices(path: string): PriceTable {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));

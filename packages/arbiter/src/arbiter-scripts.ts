@@ -1,10 +1,11 @@
 /**
- * The arbiter's Lua scripts. Each touches only keys of one run (`<prefix>:run:<runId>:arb:…`), so
- * in a Redis Cluster it runs on one slot.
+ * The arbiter's Lua scripts. Each touches only keys of one run (`<prefix>:{run:<runId>}:arb:…`), so
+ * in a Redis Cluster it runs on one slot; the `#!lua` shebang makes Redis 7 refuse loudly a script
+ * that strays to another slot.
  */
 
 /** Compare-and-set of a sample's state: only when it is still at (attempt, status, batch). */
-export const SET_STATE_IF = `
+export const SET_STATE_IF = `#!lua
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return 0 end
 local s = cjson.decode(raw)
@@ -14,11 +15,11 @@ if tostring(s.attempt) ~= ARGV[2] or s.status ~= ARGV[3] or batch ~= ARGV[4] the
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[5])
 return 1`;
 
-export const RELEASE_LOCK = `
+export const RELEASE_LOCK = `#!lua
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
-export const RENEW_LOCK = `
+export const RENEW_LOCK = `#!lua
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`;
 
@@ -31,7 +32,7 @@ return 0`;
  * ARGV: intent key, committed intent JSON, batch id, created ms, batch record JSON, owner token,
  * then (sample id, custom_id, new state JSON) per member.
  */
-export const COMMIT_IF_OPEN = `
+export const COMMIT_IF_OPEN = `#!lua
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return 0 end
@@ -64,7 +65,7 @@ return 1`;
  *
  * KEYS: state hash, pending zset, entered set. ARGV: sample id, custom_id, now ms.
  */
-export const ENSURE_PENDING = `
+export const ENSURE_PENDING = `#!lua
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return 0 end
 local s = cjson.decode(raw)

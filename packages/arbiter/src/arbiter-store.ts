@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { arbiterBatchKey, arbiterClaimedKey, arbiterRunKey } from '@gavel/core';
 import type { RunStore } from '@gavel/queue';
 import { ArbiterSampleState, BatchRecord, SubmitIntent } from './arbiter-records.ts';
 import { COMMIT_IF_OPEN, ENSURE_PENDING, RELEASE_LOCK, RENEW_LOCK, SET_STATE_IF } from './arbiter-scripts.ts';
@@ -27,16 +28,17 @@ type ArbRedis = RunStore['redis'] & {
 };
 
 /**
- * The arbiter's records in the run store's Redis. Per run (`<prefix>:run:<runId>:arb:…`):
+ * The arbiter's records in the run store's Redis. Per run (`<prefix>:{run:<runId>}:arb:…`, the
+ * run's hash tag, so each script and MULTI here touches one cluster slot):
  * `state` (hash sample → {@link ArbiterSampleState}), `entered` (set of samples that reached
  * the submit stage), `pending` (zset sample → ms it started
  * waiting), `cid` (hash custom_id → sample/attempt), `intent:<key>` + `intents` (open submit
  * intents), `batches` (zset batch id → created ms), `ledger` (hash custom_id or overhead key →
  * {@link RequestCost}, HSETNX), `batch-records` (hash batch id → {@link BatchRecord}), `duplicates`
  * (zset of batches created for an intent that was no longer open: cancelled, drained for cost).
- * Per batch (`<prefix>:arb:batch:<id>`): a copy of the record and its `:polls`, `:collected` and
- * lock keys. `<prefix>:arb:claimed` holds batch ids already committed (recovery never adopts one
- * twice).
+ * Per batch, under its run's tag (`<prefix>:{run:<runId>}:arb:batch:<id>:…`): its `polls`,
+ * `collected` and lock keys. `<prefix>:arb:claimed` (global, its own slot, written alone) holds
+ * batch ids already committed (recovery never adopts one twice).
  */
 export class ArbiterStore {
   readonly redis: ArbRedis;
@@ -53,15 +55,16 @@ export class ArbiterStore {
   }
 
   runKey(runId: string, part: string): string {
-    return this.store.key(runId, `arb:${part}`);
+    return arbiterRunKey(this.store.prefix, runId, part);
   }
 
-  batchKey(batchId: string, part = ''): string {
-    return `${this.store.prefix}:arb:batch:${batchId}${part ? `:${part}` : ''}`;
+  /** A key of one of the run's batches (see {@link arbiterBatchKey}). */
+  batchKey(runId: string, batchId: string, part = ''): string {
+    return arbiterBatchKey(this.store.prefix, runId, batchId, part);
   }
 
   get claimedKey(): string {
-    return `${this.store.prefix}:arb:claimed`;
+    return arbiterClaimedKey(this.store.prefix);
   }
 
   // ── sample state ────────────────────────────────────────────────────────────
@@ -241,29 +244,21 @@ export class ArbiterStore {
       ...args,
     );
     if (ok !== 1) return false;
-    // Global copies (another slot in a cluster): recovery of other runs skips a claimed batch.
-    await this.redis
-      .multi()
-      .set(this.batchKey(batch.batch_id), JSON.stringify(batch))
-      .sadd(this.claimedKey, batch.batch_id)
-      .exec();
+    // The global claimed set is another slot in a cluster: its own command, after the commit.
+    await this.redis.sadd(this.claimedKey, batch.batch_id);
     return true;
   }
 
   async getBatch(runId: string, batchId: string): Promise<BatchRecord | undefined> {
-    const raw =
-      (await this.redis.hget(this.runKey(runId, 'batch-records'), batchId)) ??
-      (await this.redis.get(this.batchKey(batchId)));
+    const raw = await this.redis.hget(this.runKey(runId, 'batch-records'), batchId);
     return raw === null ? undefined : BatchRecord.parse(JSON.parse(raw));
   }
 
   /** Records a batch created for an intent that was no longer open (it has been cancelled). */
   async recordDuplicate(runId: string, batchId: string, createdAt: number): Promise<void> {
-    await this.redis
-      .multi()
-      .zadd(this.runKey(runId, 'duplicates'), createdAt, batchId)
-      .sadd(this.claimedKey, batchId)
-      .exec();
+    // Two slots in a cluster: the run's record first, then the global claim.
+    await this.redis.zadd(this.runKey(runId, 'duplicates'), createdAt, batchId);
+    await this.redis.sadd(this.claimedKey, batchId);
   }
 
   /** Cancelled duplicates whose results are not yet drained for cost. */
@@ -279,20 +274,20 @@ export class ArbiterStore {
     return this.redis.zrange(this.runKey(runId, 'batches'), 0, -1);
   }
 
-  async isCollected(batchId: string): Promise<boolean> {
-    return (await this.redis.exists(this.batchKey(batchId, 'collected'))) === 1;
+  async isCollected(runId: string, batchId: string): Promise<boolean> {
+    return (await this.redis.exists(this.batchKey(runId, batchId, 'collected'))) === 1;
   }
 
-  async markCollected(batchId: string): Promise<void> {
-    await this.redis.set(this.batchKey(batchId, 'collected'), new Date().toISOString());
+  async markCollected(runId: string, batchId: string): Promise<void> {
+    await this.redis.set(this.batchKey(runId, batchId, 'collected'), new Date().toISOString());
   }
 
-  async bumpPolls(batchId: string): Promise<number> {
-    return this.redis.incr(this.batchKey(batchId, 'polls'));
+  async bumpPolls(runId: string, batchId: string): Promise<number> {
+    return this.redis.incr(this.batchKey(runId, batchId, 'polls'));
   }
 
-  async polls(batchId: string): Promise<number> {
-    return Number((await this.redis.get(this.batchKey(batchId, 'polls'))) ?? 0);
+  async polls(runId: string, batchId: string): Promise<number> {
+    return Number((await this.redis.get(this.batchKey(runId, batchId, 'polls'))) ?? 0);
   }
 
   // ── cost ledger ─────────────────────────────────────────────────────────────

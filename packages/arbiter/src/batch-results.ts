@@ -25,10 +25,10 @@ export async function collectBatch(
   signal: AbortSignal,
   log: Logger,
 ): Promise<boolean> {
-  const release = await arb.tryLock(arb.batchKey(record.batch_id, 'collect'), deps.lockTtlMs * 10);
+  const release = await arb.tryLock(arb.batchKey(record.run_id, record.batch_id, 'collect'), deps.lockTtlMs * 10);
   if (!release) return false;
   try {
-    if (await arb.isCollected(record.batch_id)) return true;
+    if (await arb.isCollected(record.run_id, record.batch_id)) return true;
     const resubmitted: Resubmitted = [];
     const n = await withSpan(
       'gavel.arbiter.results',
@@ -60,7 +60,7 @@ export async function collectBatch(
         };
       }),
     );
-    await arb.markCollected(record.batch_id);
+    await arb.markCollected(record.run_id, record.batch_id);
     log.info({ batchId: record.batch_id, results: n }, 'batch collected');
     // Wake the batch's other samples now rather than at their next poll.
     for (const customId of record.custom_ids) {

@@ -24,7 +24,7 @@ export async function cacheHeartbeat(
 ): Promise<void> {
   const { config } = deps;
   const gate = await arb.tryLock(
-    arb.batchKey(record.batch_id, 'heartbeat'),
+    arb.batchKey(record.run_id, record.batch_id, 'heartbeat'),
     Math.floor(cacheTtlMs(config.cacheTtl) * 0.8),
   );
   if (!gate) return;

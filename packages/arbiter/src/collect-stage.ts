@@ -75,7 +75,7 @@ export function createArbiterCollectStage(deps: ArbiterDeps): StageProcessor {
       if (!batchId) throw new InputError(`run ${runId}: sample ${sampleId} is submitted without a batch id`);
       const record = await arb.getBatch(runId, batchId);
       if (!record) throw new InputError(`batch ${batchId} of sample ${sampleId} has no record in Redis`);
-      if (await arb.isCollected(batchId)) {
+      if (await arb.isCollected(runId, batchId)) {
         await arb.transition(runId, sampleId, state, {
           ...state,
           status: 'failed',
@@ -83,16 +83,16 @@ export function createArbiterCollectStage(deps: ArbiterDeps): StageProcessor {
         });
         continue;
       }
-      const polls = await arb.polls(batchId);
+      const polls = await arb.polls(runId, batchId);
       const interval = pollDelayMs(config.pollMs, polls);
-      const pollGate = await arb.tryLock(arb.batchKey(batchId, 'poll'), Math.max(100, interval - 100));
+      const pollGate = await arb.tryLock(arb.batchKey(runId, batchId, 'poll'), Math.max(100, interval - 100));
       if (!pollGate) return delay(job, interval);
       const batch = await client.messages.batches
         .retrieve(batchId, {}, { signal, timeout: config.timeoutMs })
         .catch((e: unknown) => {
           throw errorFromApi(e, `retrieve ${batchId}`);
         });
-      await arb.bumpPolls(batchId);
+      await arb.bumpPolls(runId, batchId);
       if (batch.processing_status !== 'ended') {
         if (config.heartbeat)
           await cacheHeartbeat(deps, metrics, client, store, arb, record, signal).catch((e: unknown) =>

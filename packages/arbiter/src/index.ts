@@ -2,7 +2,7 @@ export type { ParsedAnswer } from './arbiter-answer.ts';
 export { readJsonAnswer, readToolAnswer } from './arbiter-answer.ts';
 export { createArbiterClients } from './arbiter-clients.ts';
 export type { ArbiterConfig } from './arbiter-config.ts';
-export { ArbiterEnv, loadArbiterConfig } from './arbiter-config.ts';
+export { ArbiterEnv, loadArbiterConfig, readPrices } from './arbiter-config.ts';
 export type { ArbiterDeps } from './arbiter-deps.ts';
 export type { ArbiterMetrics, ArbiterResultType } from './arbiter-metrics.ts';
 export { createArbiterPromMetrics, noArbiterMetrics } from './arbiter-metrics.ts';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type Anthropic from '@anthropic-ai/sdk';
+import { arbiterPrimedKey } from '@gavel/core';
 import { errorFromApi } from './api-errors.ts';
 import type { ArbiterConfig } from './arbiter-config.ts';
 import type { ArbiterMetrics } from './arbiter-metrics.ts';
@@ -28,7 +29,7 @@ export async function primeCache(
   const prefixHash = createHash('sha256')
     .update(JSON.stringify([priming.params.tools, priming.params.system]))
     .digest('hex');
-  const warmKey = `${arb.store.prefix}:arb:primed:${config.model}:${prefixHash}`;
+  const warmKey = arbiterPrimedKey(arb.store.prefix, config.model, prefixHash);
   const startedAt = Date.now();
   const ttlMs = cacheTtlMs(config.cacheTtl);
   if ((await arb.redis.set(warmKey, String(startedAt), 'PX', Math.floor(ttlMs * 0.8), 'NX')) !== 'OK') return;

@@ -1,5 +1,25 @@
 import { z } from 'zod';
 import { envPort, parseEnv } from './env.ts';
+import { ConfigError } from './errors.ts';
+
+/** `host:port[,host:port…]` (IPv6 as `[::1]:7000`): the seed nodes of a Redis Cluster. */
+export const envRedisCluster = z.string().transform((value, ctx) => {
+  const nodes: { host: string; port: number }[] = [];
+  for (const raw of value.split(',')) {
+    const entry = raw.trim();
+    const match = /^(?:\[([^\]]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(entry);
+    const port = match ? Number(match[3]) : 0;
+    if (!match || port < 1 || port > 65535) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `entry ${JSON.stringify(entry)} is not host:port (list them as host:port,host:port)`,
+      });
+      return z.NEVER;
+    }
+    nodes.push({ host: (match[1] ?? match[2]) as string, port });
+  }
+  return nodes;
+});
 
 /**
  * Configuration every gavel process shares. Each stage adds its own section (for example the
@@ -8,12 +28,23 @@ import { envPort, parseEnv } from './env.ts';
 export const BaseEnv = z.object({
   /** @default redis://127.0.0.1:6379 */
   GAVEL_REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-  /** BullMQ key prefix; a `{…}` hash tag keeps a queue in one Redis Cluster slot. @default {gavel} */
+  /**
+   * A Redis Cluster's seed nodes, `host:port[,host:port…]`; when set, every process connects to
+   * the cluster (ioredis `Cluster`) instead of `GAVEL_REDIS_URL`.
+   */
+  GAVEL_REDIS_CLUSTER: envRedisCluster.optional(),
+  /**
+   * BullMQ key prefix; each stage's queue adds its own hash tag (`gavel:{sandbox}`, …) so the
+   * stages spread over a Redis Cluster's masters. Braces here are dropped (a tag here would put
+   * every queue in one slot). @default gavel
+   */
   GAVEL_QUEUE_PREFIX: z
     .string()
     .min(1)
     .regex(/^[^:\s]+$/, 'must not contain ":" or spaces')
-    .default('{gavel}'),
+    .transform((v) => v.replace(/[{}]/g, ''))
+    .pipe(z.string().min(1, 'must not be only braces'))
+    .default('gavel'),
   /** Prefix of run-store keys. @default gavel */
   GAVEL_STORE_PREFIX: z
     .string()
@@ -52,5 +83,10 @@ export const BaseEnv = z.object({
 export type BaseConfig = z.infer<typeof BaseEnv>;
 
 export function loadBaseConfig(env: NodeJS.ProcessEnv): BaseConfig {
+  if (env.GAVEL_REDIS_CLUSTER !== undefined && env.GAVEL_REDIS_URL !== undefined) {
+    throw new ConfigError(
+      'invalid configuration: GAVEL_REDIS_URL and GAVEL_REDIS_CLUSTER are both set; set GAVEL_REDIS_CLUSTER for a cluster, or GAVEL_REDIS_URL for one Redis',
+    );
+  }
   return parseEnv(BaseEnv, env);
 }

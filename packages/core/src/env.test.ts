@@ -5,10 +5,10 @@ import { parseEnv } from './env.ts';
 import { ConfigError } from './errors.ts';
 
 describe('base configuration from GAVEL_* variables', () => {
-  it('fills defaults: loopback metrics, the {gavel} prefix, a local Redis', () => {
+  it('fills defaults: loopback metrics, the gavel queue prefix, a local Redis', () => {
     const config = loadBaseConfig({});
     expect(config.GAVEL_REDIS_URL).toBe('redis://127.0.0.1:6379');
-    expect(config.GAVEL_QUEUE_PREFIX).toBe('{gavel}');
+    expect(config.GAVEL_QUEUE_PREFIX).toBe('gavel');
     expect(config.GAVEL_METRICS_HOST).toBe('127.0.0.1');
     expect(config.GAVEL_CONCURRENCY).toBeUndefined();
   });
@@ -33,6 +33,52 @@ describe('base configuration from GAVEL_* variables', () => {
     expect(message).toContain('GAVEL_CONCURRENCY="-1"');
     expect(message).toContain('GAVEL_QUEUE_PREFIX="a:b": must not contain ":"');
     expect(message).toContain('GAVEL_REDIS_URL="nope"');
+  });
+});
+
+describe('GAVEL_REDIS_CLUSTER', () => {
+  it('parses host:port seed nodes, IPv6 in brackets', () => {
+    const config = loadBaseConfig({ GAVEL_REDIS_CLUSTER: '127.0.0.1:7000, redis-b:7001,[::1]:7002' });
+    expect(config.GAVEL_REDIS_CLUSTER).toEqual([
+      { host: '127.0.0.1', port: 7000 },
+      { host: 'redis-b', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    expect(loadBaseConfig({}).GAVEL_REDIS_CLUSTER).toBeUndefined();
+  });
+
+  it('names the entry that is not host:port, in one line', () => {
+    for (const [value, entry] of [
+      ['127.0.0.1:7000,127.0.0.1', '127.0.0.1'],
+      ['redis://a:7000', 'redis://a:7000'],
+      ['a:70000', 'a:70000'],
+      ['', ''],
+    ] as const) {
+      const error = (() => {
+        try {
+          loadBaseConfig({ GAVEL_REDIS_CLUSTER: value });
+        } catch (e) {
+          return e as Error;
+        }
+        return undefined;
+      })();
+      expect(error, value).toBeInstanceOf(ConfigError);
+      expect(error?.message).toContain(
+        `GAVEL_REDIS_CLUSTER=${JSON.stringify(value)}: entry ${JSON.stringify(entry)} is not host:port`,
+      );
+      expect(error?.message.split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('refuses GAVEL_REDIS_URL beside it (which one was meant?)', () => {
+    expect(() =>
+      loadBaseConfig({ GAVEL_REDIS_CLUSTER: '127.0.0.1:7000', GAVEL_REDIS_URL: 'redis://127.0.0.1:6379' }),
+    ).toThrow(/GAVEL_REDIS_URL and GAVEL_REDIS_CLUSTER are both set/);
+  });
+
+  it('drops braces from GAVEL_QUEUE_PREFIX (each queue brings its own hash tag)', () => {
+    expect(loadBaseConfig({ GAVEL_QUEUE_PREFIX: '{gavel}' }).GAVEL_QUEUE_PREFIX).toBe('gavel');
+    expect(() => loadBaseConfig({ GAVEL_QUEUE_PREFIX: '{}' })).toThrow(/GAVEL_QUEUE_PREFIX/);
   });
 });
 

@@ -5,6 +5,12 @@ export const ReferenceFacts = z.object({
   exact_match: z.boolean(),
   f1: z.number().min(0).max(1),
   references: z.number().int().nonnegative(),
+  /**
+   * Cosine similarity of the output's embedding to the nearest reference's (the max over the
+   * references), from the embedding model named beside it; absent without GAVEL_EMBEDDINGS_URL.
+   */
+  embedding_similarity: z.number().min(-1).max(1).optional(),
+  embedding_model: z.string().optional(),
 });
 export type ReferenceFacts = z.infer<typeof ReferenceFacts>;
 

@@ -26,18 +26,38 @@ export {
   TestOutcome,
   ToolFacts,
 } from './facts.ts';
+export { Completion, CompletionUsage, GenerationIntent, GenerationSlot } from './generation.ts';
 export { ID_PATTERN, Id, jobIdFor, parseJobId, toIdSafe } from './ids.ts';
 export { SampleJob } from './job.ts';
 export type { Logger } from './logger.ts';
 export { silentLogger } from './logger.ts';
 export {
   ArbiterRunConfig,
+  GenerateRunConfig,
   JudgeRunConfig,
   RoutingConfig,
   RubricRef,
   RunManifest,
   SandboxRunConfig,
 } from './manifest.ts';
+export {
+  apiIdempotencyKey,
+  arbiterBatchKey,
+  arbiterClaimedKey,
+  arbiterPrimedKey,
+  arbiterRunKey,
+  embeddingKey,
+  gpuLeaseKeyBase,
+  legacyKeys,
+  rubricTextKey,
+  runKey,
+  runKeyPrefix,
+  runsListKey,
+  runTag,
+  STORE_LAYOUT,
+  stageQueuePrefix,
+  storeLayoutKey,
+} from './redis-keys.ts';
 export {
   Claims,
   PairSample,
@@ -57,6 +77,7 @@ export { assertExhaustive, isStage, QUEUE_NAMES, STAGES } from './stage.ts';
 export {
   Consistency,
   CriterionScore,
+  Critique,
   GraderAnswer,
   PairOrderJudgement,
   PairOutcome,

@@ -49,6 +49,8 @@ export const JudgeRunConfig = z.object({
   seed: z.number().int().default(0),
   k: z.number().int().nonnegative().default(0),
   k_temperature: z.number().default(0.7),
+  /** Self-critique passes after the verdict (0–2); absent in runs made before critique existed (0). */
+  critique: z.number().int().min(0).max(2).optional(),
   context_tokens: z.number().int().positive().default(16384),
   routing: RoutingConfig.default(RoutingConfig.parse({})),
 });
@@ -60,6 +62,40 @@ export const ArbiterRunConfig = z.object({
   family: z.string().nullable().default(null),
 });
 export type ArbiterRunConfig = z.infer<typeof ArbiterRunConfig>;
+
+/**
+ * The generate stage of a run (`gavel enqueue --generate N`): which system under test wrote the
+ * outputs, where, and how — pinned so the completions can be asked for again the same way.
+ */
+export const GenerateRunConfig = z.object({
+  mode: z.enum(['none', 'openai-compatible', 'openai-batch']).default('none'),
+  /** The SUT's OpenAI-compatible endpoint (server root, no credentials). */
+  endpoint: z.string().nullable().default(null),
+  model: z.string().nullable().default(null),
+  family: z.string().nullable().default(null),
+  /** Declared weight precision of the SUT (`bf16`, `fp4`, …). */
+  precision: z.string().nullable().default(null),
+  /** A compressed SUT is allowed only as a declared open-weight baseline. */
+  baseline: z.boolean().default(false),
+  /** Completions per prompt. */
+  n: z.number().int().positive().default(1),
+  temperature: z.number().min(0).max(2).default(0),
+  /** Completion i of a prompt is asked with seed + i. */
+  seed: z.number().int().default(0),
+  max_tokens: z.number().int().positive().default(1024),
+  /** The budget guard's estimate before anything was sent, and the limit it was checked against. */
+  estimate: z
+    .object({
+      prompt_tokens: z.number().int().nonnegative(),
+      counted: z.enum(['tokenizer', 'approximation']),
+      max_output_tokens: z.number().int().nonnegative(),
+      cost_usd: z.number().nonnegative().nullable(),
+      max_cost_usd: z.number().nonnegative().nullable(),
+    })
+    .nullable()
+    .default(null),
+});
+export type GenerateRunConfig = z.infer<typeof GenerateRunConfig>;
 
 /** Everything needed to re-derive a verdict later: written once by the producer. */
 export const RunManifest = z.object({
@@ -75,6 +111,8 @@ export const RunManifest = z.object({
   }),
   rubrics: z.partialRecord(SampleKind, RubricRef),
   stages: z.object({
+    /** Present only on runs whose outputs the generate stage writes (`gavel enqueue --generate`). */
+    generate: GenerateRunConfig.optional(),
     sandbox: SandboxRunConfig,
     judge: JudgeRunConfig,
     arbiter: ArbiterRunConfig,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GenerationSlot } from './generation.ts';
 import { Id } from './ids.ts';
 
 /** The model (system under test) that produced a sample. */
@@ -62,6 +63,8 @@ export const PointwiseSample = z
     files: z.record(WorkspacePath, z.string()).optional(),
     claims: Claims.optional(),
     sut: Sut,
+    /** Set when the system under test writes the output (`gavel enqueue --generate`): which of the n completions. */
+    generation: GenerationSlot.optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
   })
   .strict()

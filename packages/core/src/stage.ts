@@ -1,9 +1,10 @@
 /** The closed set of pipeline stages, in flow order. */
-export const STAGES = ['sandbox', 'judge', 'arbiter-submit', 'arbiter-collect'] as const;
+export const STAGES = ['generate', 'sandbox', 'judge', 'arbiter-submit', 'arbiter-collect'] as const;
 export type Stage = (typeof STAGES)[number];
 
-/** Queue name of each stage (the `{gavel}` prefix is applied by the queue package). */
+/** Queue name of each stage (its BullMQ prefix, with the queue's hash tag, is `stageQueuePrefix`). */
 export const QUEUE_NAMES: Readonly<Record<Stage, string>> = {
+  generate: 'generate',
   sandbox: 'sandbox',
   judge: 'judge',
   'arbiter-submit': 'arbiter-submit',

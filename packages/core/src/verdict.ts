@@ -29,6 +29,8 @@ export const RouteReason = z.enum([
   'position_inconsistent',
   /** A pair whose preference is consistent but too slight to call. */
   'low_margin',
+  /** The judge's self-critique changed its own verdict (GAVEL_JUDGE_CRITIQUE). */
+  'critique_flip',
 ]);
 export type RouteReason = z.infer<typeof RouteReason>;
 
@@ -88,6 +90,26 @@ export const PairwiseVerdict = z.object({
 });
 export type PairwiseVerdict = z.infer<typeof PairwiseVerdict>;
 
+/** One answer of a critique chain as recorded: verdict, score, rationale and criteria. */
+const CritiqueAnswer = z.object({
+  pass: z.boolean(),
+  score: z.number().min(0).max(1),
+  rationale: z.string(),
+  criteria: z.array(CriterionScore),
+});
+
+/**
+ * A self-critique chain (GAVEL_JUDGE_CRITIQUE = 1 or 2): the judge's original answer and each
+ * critique pass (confirming or revising the answer before it), `changed` when a pass changed the
+ * verdict or score; `flipped` when the last pass's verdict differs from the original's.
+ */
+export const Critique = z.object({
+  original: CritiqueAnswer,
+  passes: z.array(CritiqueAnswer.extend({ changed: z.boolean() })).min(1),
+  flipped: z.boolean(),
+});
+export type Critique = z.infer<typeof Critique>;
+
 /**
  * A verdict as stored in the run store. `source` says who decided it; `route` says where the
  * judge sent it; an arbitrated verdict keeps the judge's verdict in `judge_verdict`.
@@ -113,6 +135,8 @@ export const Verdict = z.object({
   usage: TokenUsage.nullable(),
   /** Present on the verdict of a `pair` sample. */
   pairwise: PairwiseVerdict.optional(),
+  /** The judge's self-critique chain, when the run asked for one (the verdict is its last pass). */
+  critique: Critique.optional(),
   decided_at: z.string(),
 });
 export type Verdict = z.infer<typeof Verdict>;

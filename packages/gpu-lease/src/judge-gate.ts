@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { GpuLease, type GpuOwner, type LeaseRecord } from './lease.ts';
 import { type LeaseWatch, watchLease } from './lease-watch.ts';
 
@@ -101,8 +101,8 @@ export function gatedProcessor<P, C extends { signal: AbortSignal }>(
  * the connections.
  */
 export async function startJudgeGate(options: {
-  redis: Redis;
-  subscriber: Redis;
+  redis: Redis | Cluster;
+  subscriber: Redis | Cluster;
   /** GAVEL_STORE_PREFIX, as the gpu-agent uses. */
   prefix: string;
   gpuId: string;

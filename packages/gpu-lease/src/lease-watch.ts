@@ -1,5 +1,5 @@
 import { coerceError, type Logger, silentLogger } from '@gavel/core';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { GpuLease, LeaseRecord } from './lease.ts';
 
 export interface LeaseWatch {
@@ -23,7 +23,7 @@ function sameLease(a: LeaseRecord | undefined, b: LeaseRecord | undefined): bool
  */
 export function watchLease(options: {
   lease: GpuLease;
-  subscriber: Redis;
+  subscriber: Redis | Cluster;
   pollMs: number;
   logger?: Logger;
 }): LeaseWatch {

@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import { gpuLeaseKeyBase } from '@gavel/core';
+import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
 import { sleep } from './sleep.ts';
 
@@ -49,14 +50,17 @@ export interface GpuLeaseKeys {
   channel: string;
 }
 
-/** Redis keys of one GPU's lease: `<prefix>:gpu:<gpuId>:lease|token|events`. */
+/**
+ * Redis keys of one GPU's lease: `<prefix>:{gpu:<gpuId>}:lease|token|events`, under the GPU's own
+ * hash tag so each lease script touches one cluster slot.
+ */
 export function gpuLeaseKeys(prefix: string, gpuId: string): GpuLeaseKeys {
-  const base = `${prefix}:gpu:${gpuId}`;
+  const base = gpuLeaseKeyBase(prefix, gpuId);
   return { lease: `${base}:lease`, token: `${base}:token`, channel: `${base}:events` };
 }
 
 // Every script returns {1, record} on success or {0, current record or ''} when refused.
-const CHECK_HOLDER = `
+const CHECK_HOLDER = `#!lua
 local cur = redis.call('GET', KEYS[1])
 if not cur then return {0, ''} end
 local rec = cjson.decode(cur)
@@ -64,7 +68,7 @@ if rec.holder ~= ARGV[1] or tonumber(rec.token) ~= tonumber(ARGV[2]) then return
 `;
 
 const SCRIPTS = {
-  gavelLeaseAcquire: `
+  gavelLeaseAcquire: `#!lua
 local cur = redis.call('GET', KEYS[1])
 if cur then return {0, cur} end
 local token = redis.call('INCR', KEYS[2])
@@ -106,11 +110,11 @@ type LeaseCommands = {
   ) => Promise<ScriptReply>;
 };
 
-function withCommands(redis: Redis): Redis & LeaseCommands {
+function withCommands(redis: Redis | Cluster): (Redis | Cluster) & LeaseCommands {
   for (const [name, lua] of Object.entries(SCRIPTS)) {
     if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 3, lua });
   }
-  return redis as Redis & LeaseCommands;
+  return redis as (Redis | Cluster) & LeaseCommands;
 }
 
 /** Parses a stored lease value; '' or null means no lease. */
@@ -126,7 +130,7 @@ function toGrant(record: LeaseRecord): LeaseGrant {
 }
 
 export interface GpuLeaseOptions {
-  redis: Redis;
+  redis: Redis | Cluster;
   /** Key prefix. @default gavel */
   prefix?: string;
   gpuId: string;
@@ -144,7 +148,7 @@ export interface GpuLeaseOptions {
 export class GpuLease {
   readonly keys: GpuLeaseKeys;
   readonly ttlMs: number;
-  private readonly redis: Redis & LeaseCommands;
+  private readonly redis: (Redis | Cluster) & LeaseCommands;
   private readonly now: () => number;
 
   constructor(options: GpuLeaseOptions) {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Facts } from '@gavel/core';
 import { loadRubric } from '@gavel/rubric';
 import { describe, expect, it } from 'vitest';
-import { gradeFromFacts } from './facts-grader.ts';
+import { factScore, gradeFromFacts } from './facts-grader.ts';
 
 const LIBRARY = join(import.meta.dirname, '../../../rubrics');
 
@@ -35,6 +35,16 @@ describe('facts-only grading', () => {
     expect(partial.pass).toBe(false);
     expect(partial.criteria.map((c) => c.id)).toEqual(['correctness', 'exactness']);
     expect(partial.rationale).toContain('token F1 0.500');
+  });
+
+  it('scores the embedding similarity as a fact criterion: the cosine, nothing below orthogonal', () => {
+    const withSimilarity = (embedding_similarity: number) =>
+      facts({ reference: { exact_match: false, f1: 0, references: 1, embedding_similarity, embedding_model: 'e' } });
+    expect(factScore('reference.embedding_similarity', withSimilarity(0.83))).toBe(0.83);
+    expect(factScore('reference.embedding_similarity', withSimilarity(-0.2))).toBe(0);
+    expect(
+      factScore('reference.embedding_similarity', facts({ reference: { exact_match: true, f1: 1, references: 1 } })),
+    ).toBeUndefined();
   });
 
   it('fails a code sample unless every expected test passed, whatever its score', async () => {

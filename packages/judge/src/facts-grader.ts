@@ -10,6 +10,11 @@ export function factScore(metric: FactMetric, facts: Facts): number | undefined 
       return facts.reference ? Number(facts.reference.exact_match) : undefined;
     case 'reference.f1':
       return facts.reference?.f1;
+    case 'reference.embedding_similarity': {
+      // A cosine in [−1, 1]; as a score, anything at or below orthogonal counts 0.
+      const similarity = facts.reference?.embedding_similarity;
+      return similarity === undefined ? undefined : Math.max(0, similarity);
+    }
     case 'tests.pass_rate': {
       if (!facts.tests) return undefined;
       const denominator = Math.max(facts.tests.expected, facts.tests.total);
@@ -38,6 +43,8 @@ function describe(metric: FactMetric, facts: Facts): string {
       return `exact match ${facts.reference?.exact_match ? 'yes' : 'no'} over ${facts.reference?.references} reference(s)`;
     case 'reference.f1':
       return `token F1 ${facts.reference?.f1.toFixed(3)}`;
+    case 'reference.embedding_similarity':
+      return `embedding similarity ${facts.reference?.embedding_similarity?.toFixed(3)} (${facts.reference?.embedding_model})`;
     case 'tests.pass_rate':
     case 'tests.all_passed':
       return `${facts.tests?.passed}/${Math.max(facts.tests?.expected ?? 0, facts.tests?.total ?? 0)} tests passed`;

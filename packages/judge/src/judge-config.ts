@@ -18,6 +18,8 @@ export const JudgeEnv = z
     GAVEL_JUDGE_K_TEMPERATURE: z.coerce.number().min(0).max(2).default(0.7),
     /** Seed of the primary answer; extra sample i uses seed + i. @default 0 */
     GAVEL_JUDGE_SEED: z.coerce.number().int().default(0),
+    /** Self-critique passes after the verdict (0, 1 or 2): the judge confirms or revises its own answer. @default 0 */
+    GAVEL_JUDGE_CRITIQUE: z.coerce.number().int().min(0).max(2).default(0),
     /** Context window the judge needs; the server must offer at least this. @default 16384 */
     GAVEL_JUDGE_CONTEXT: z.coerce.number().int().positive().default(16_384),
     /** Judge requests in flight per worker process, shared by all its jobs. @default 64 */
@@ -54,6 +56,8 @@ interface LlmJudgeConfig {
   k: number;
   kTemperature: number;
   seed: number;
+  /** Self-critique passes after the verdict. @default 0 */
+  critique?: number;
   contextTokens: number;
   inflight: number;
   maxOutputTokens: number;
@@ -82,6 +86,7 @@ export function loadJudgeConfig(env: NodeJS.ProcessEnv): JudgeConfig {
     k: e.GAVEL_JUDGE_K,
     kTemperature: e.GAVEL_JUDGE_K_TEMPERATURE,
     seed: e.GAVEL_JUDGE_SEED,
+    critique: e.GAVEL_JUDGE_CRITIQUE,
     contextTokens: e.GAVEL_JUDGE_CONTEXT,
     inflight: e.GAVEL_JUDGE_INFLIGHT,
     maxOutputTokens: e.GAVEL_JUDGE_MAX_OUTPUT_TOKENS,

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import {
   ConfigError,
+  type Critique,
   type GraderAnswer,
   InputError,
   type Logger,
@@ -13,6 +14,7 @@ import { SPAN_ATTR, withSpan } from '@gavel/telemetry';
 import { parseGraderAnswer } from './answer-parser.ts';
 import { summariseConsistency } from './consistency.ts';
 import { promptFitProblem, truncationProblem } from './context-guard.ts';
+import { critiqueMessages, critiqueRecord } from './critique.ts';
 import { factFlags } from './fact-flags.ts';
 import { checkFamilyClash } from './family-clash.ts';
 import type { GradeInput, Grader } from './grader.ts';
@@ -164,6 +166,45 @@ export async function createLlmGrader(
     );
   }
 
+  /**
+   * The self-critique chain: `passes` times, the judge reads its own last answer behind the same
+   * prompt (and rubric prefix) and confirms or revises it in the same structured format, at the
+   * primary temperature and seed. Every pass is kept.
+   */
+  async function critiqueChain(
+    prompt: ChatMessage[],
+    first: Answered,
+    passes: number,
+    input: GradeInput,
+    seed: number,
+    signal: AbortSignal,
+  ): Promise<{ passes: Answered[]; record: Critique | undefined }> {
+    const done: Answered[] = [];
+    let last = first.reply.content;
+    for (let i = 0; i < passes; i += 1) {
+      const messages = critiqueMessages(prompt, last);
+      const count = await send((s) => backend.countPrompt(messages, s), signal, counter);
+      const tooLong = promptFitProblem(count.tokens, config.maxOutputTokens, count.window);
+      if (tooLong)
+        throw new InputError(
+          `judge ${config.mode} ${config.model}: sample ${input.sample.id} (critique ${i + 1}): ${tooLong}`,
+        );
+      const answered = await answerOnce(messages, count, input, 0, seed, signal);
+      done.push(answered);
+      last = answered.reply.content;
+    }
+    return {
+      passes: done,
+      record:
+        done.length > 0
+          ? critiqueRecord(
+              first.answer,
+              done.map((d) => d.answer),
+            )
+          : undefined,
+    };
+  }
+
   return {
     name: `${config.mode}:${config.model}`,
     limiter,
@@ -235,10 +276,16 @@ export async function createLlmGrader(
       } catch (error) {
         throw signal.aborted ? signal.reason : group.signal.aborted ? group.signal.reason : error;
       }
-      const answers = answered.map((a) => a.answer);
-      const primary = answers[0] as GraderAnswer;
+      const critiques = pinned?.critique ?? config.critique ?? 0;
+      const chain = await critiqueChain(messages, answered[0] as Answered, critiques, input, seed, signal);
+      answered.push(...chain.passes);
+      const answers = answered.slice(0, temperatures.length).map((a) => a.answer);
       const consistency = summariseConsistency(answers, seeds, temperatures);
-      const decision = route(answers, facts, rubric, run.routing);
+      // The verdict is the critique chain's last answer; the extra samples still measure agreement.
+      const primary = chain.passes.at(-1)?.answer ?? (answers[0] as GraderAnswer);
+      const decision = route([primary, ...answers.slice(1)], facts, rubric, run.routing);
+      if (chain.record?.flipped) decision.reasons.push('critique_flip');
+      if (decision.reasons.length > 0) decision.route = 'arbiter';
       const flags: string[] = [];
       if (isCompressedPrecision(sample.sut.precision)) flags.push('sut_compressed');
       flags.push(...factFlags(facts));
@@ -264,6 +311,7 @@ export async function createLlmGrader(
           cache_write: 0,
           cache_read: answered.reduce((s, a) => s + a.reply.cachedTokens, 0),
         },
+        ...(chain.record ? { critique: chain.record } : {}),
         decided_at: new Date().toISOString(),
       };
     },

@@ -3,7 +3,8 @@ import { assertRubricBytes, type LoadedRubric } from '@gavel/rubric';
 
 /** A chat message as both vLLM (OpenAI) and Ollama take it. */
 export interface ChatMessage {
-  role: 'system' | 'user';
+  /** `assistant`: the judge's own earlier answer, in a critique pass. */
+  role: 'system' | 'user' | 'assistant';
   content: string;
 }
 

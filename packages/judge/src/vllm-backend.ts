@@ -4,8 +4,9 @@ import { contextWindowProblem, minimumTokens } from './context-guard.ts';
 import { ChatCompletionReply, endpointReply, VllmTokenizeReply } from './endpoint-reply.ts';
 import { requestJson } from './http-json.ts';
 import type { JudgeBackend, JudgeReply, JudgeRequest, PromptCount } from './judge-backend.ts';
+import { mapOpenAiError } from './openai-sdk-error.ts';
 import type { ChatMessage } from './prompt-layout.ts';
-import { isRetryableStatus, retryAfterMs, ServerUnavailable, withServerRetry } from './server-failure.ts';
+import { withServerRetry } from './server-failure.ts';
 
 export interface VllmBackendOptions {
   /** Server root, e.g. `http://127.0.0.1:8000` (the OpenAI API is under `/v1`). */
@@ -15,22 +16,6 @@ export interface VllmBackendOptions {
   contextTokens: number;
   requestTimeoutMs: number;
   startupWaitMs: number;
-}
-
-/** Maps an `openai` SDK failure to gavel's typed errors. */
-function mapSdkError(error: unknown, signal: AbortSignal, what: string): never {
-  if (signal.aborted) throw signal.reason;
-  if (error instanceof OpenAI.APIConnectionError) {
-    throw new ServerUnavailable(`${what}: ${error.message}`, undefined, undefined, { cause: error });
-  }
-  if (error instanceof OpenAI.APIError && typeof error.status === 'number') {
-    const detail = `${what}: HTTP ${error.status} ${error.message}`;
-    if (isRetryableStatus(error.status))
-      throw new ServerUnavailable(detail, error.status, retryAfterMs(error.headers), { cause: error });
-    if (error.status === 400 || error.status === 422) throw new InputError(detail, { cause: error });
-    throw new TransientError(detail, { cause: error });
-  }
-  throw error;
 }
 
 /** Distinct prompt prefixes (rubric texts) whose exact token count is kept. */
@@ -100,7 +85,7 @@ export function createVllmBackend(options: VllmBackendOptions): JudgeBackend {
               const page = await client.models.list({ signal });
               return page.data as unknown as Array<Record<string, unknown>>;
             } catch (error) {
-              return mapSdkError(error, signal, `GET ${options.url}/v1/models`);
+              return mapOpenAiError(error, signal, `GET ${options.url}/v1/models`);
             }
           },
           { signal, waitMs: options.startupWaitMs, capMs: 5_000 },
@@ -159,7 +144,7 @@ export function createVllmBackend(options: VllmBackendOptions): JudgeBackend {
         };
       } catch (error) {
         if (error instanceof TransientError || error instanceof InputError || error instanceof ConfigError) throw error;
-        return mapSdkError(error, signal, `POST ${options.url}/v1/chat/completions`);
+        return mapOpenAiError(error, signal, `POST ${options.url}/v1/chat/completions`);
       }
     },
   };

@@ -13,6 +13,7 @@ export interface StageJobPolicy {
 }
 
 export const DEFAULT_POLICY: Readonly<Record<Stage, StageJobPolicy>> = {
+  generate: { attempts: 8, backoffMs: 2_000, keepCompleted: 1_000 },
   sandbox: { attempts: 5, backoffMs: 2_000, keepCompleted: 1_000 },
   judge: { attempts: 8, backoffMs: 2_000, keepCompleted: 1_000 },
   'arbiter-submit': { attempts: 8, backoffMs: 5_000, keepCompleted: 1_000 },

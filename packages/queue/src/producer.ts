@@ -8,6 +8,8 @@ export interface EnqueueRunInput {
   store: RunStore;
   /** The sandbox stage's queue (the first stage). */
   sandbox: Queue<SampleJob>;
+  /** The generate stage's queue: the first stage of a run whose manifest pins a generate stage. */
+  generate?: Queue<SampleJob>;
   manifest: RunManifest;
   samples: readonly Sample[];
   /** Rubrics to publish for workers: their exact bytes, stored under their content hash. */
@@ -26,8 +28,8 @@ export interface EnqueueRunResult {
 }
 
 /**
- * The producer: writes the manifest once, stores each sample once and adds one sandbox job per
- * sample in chunks (`addBulk`). Running it again for the same run adds nothing twice; a run id
+ * The producer: writes the manifest once, stores each sample once and adds one job per sample to
+ * the first stage (generate when the SUT writes the outputs, else sandbox) in chunks (`addBulk`). Running it again for the same run adds nothing twice; a run id
  * that already holds a different dataset is refused.
  *
  * With tracing on, each added sample starts its own trace: a `gavel.enqueue` root span whose
@@ -47,6 +49,8 @@ export async function enqueueRun(input: EnqueueRunInput): Promise<EnqueueRunResu
   await store.createRun(existing ?? manifest);
   for (const rubric of input.rubrics) await store.putRubricText(rubric.ref, rubric.text);
   const chunkSize = input.chunkSize ?? 1000;
+  const first = manifest.stages.generate ? input.generate : input.sandbox;
+  if (!first) throw new Error(`run ${runId} generates its outputs: enqueueRun needs the generate queue`);
   let added = 0;
   for (let start = 0; start < samples.length; start += chunkSize) {
     const chunk = samples.slice(start, start + chunkSize);
@@ -54,7 +58,7 @@ export async function enqueueRun(input: EnqueueRunInput): Promise<EnqueueRunResu
     const traces = startSampleTraces(manifest, chunk, pending);
     try {
       await addStageJobs(
-        input.sandbox,
+        first,
         pending.map((sampleId) => ({ runId, sampleId })),
         traces.map((t) => t.metadata),
       );

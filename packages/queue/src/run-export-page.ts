@@ -1,5 +1,5 @@
-import { Facts, Sample, SampleFailure, Verdict } from '@gavel/core';
-import type { Redis } from 'ioredis';
+import { Completion, Facts, Sample, SampleFailure, Verdict } from '@gavel/core';
+import type { RedisClient } from './redis.ts';
 
 /** Everything recorded for one sample of a run. */
 export interface SampleRecord {
@@ -10,16 +10,18 @@ export interface SampleRecord {
   verdict?: Verdict;
   failure?: SampleFailure;
   traceId?: string;
+  /** The SUT's completion, on a generate run (already appended to `sample.output`). */
+  completion?: Completion;
 }
 
-const PARTS = ['samples', 'facts', 'judgements', 'verdicts', 'failures', 'traces'] as const;
+const PARTS = ['samples', 'facts', 'judgements', 'verdicts', 'failures', 'traces', 'completions'] as const;
 
 /**
  * Reads everything recorded for `ids` (one HMGET per part, one round trip), in their order; an id
  * whose sample is not stored throws `missing(id)`.
  */
 export async function readSampleRecords(
-  redis: Redis,
+  redis: RedisClient,
   runId: string,
   key: (part: string) => string,
   ids: readonly string[],
@@ -31,15 +33,17 @@ export async function readSampleRecords(
   const results = (await pipeline.exec()) ?? [];
   for (const [error] of results) if (error) throw error;
   const column = (i: number): (string | null)[] => (results[i]?.[1] as (string | null)[] | undefined) ?? [];
-  const [samples, facts, judgements, verdicts, failures, traces] = PARTS.map((_, i) => column(i));
+  const [samples, facts, judgements, verdicts, failures, traces, completions] = PARTS.map((_, i) => column(i));
   const parse = <T>(raw: string | null | undefined, schema: { parse(x: unknown): T }): T | undefined =>
     raw ? schema.parse(JSON.parse(raw)) : undefined;
   return ids.map((id, i) => {
-    const sample = parse(samples?.[i], Sample);
-    if (!sample) throw missing(id);
+    const stored = parse(samples?.[i], Sample);
+    if (!stored) throw missing(id);
+    const completion = parse(completions?.[i], Completion);
     return {
       id,
-      sample,
+      sample: withCompletion(stored, completion),
+      ...(completion ? { completion } : {}),
       facts: parse(facts?.[i], Facts),
       judgement: parse(judgements?.[i], Verdict),
       verdict: parse(verdicts?.[i], Verdict),
@@ -47,4 +51,13 @@ export async function readSampleRecords(
       traceId: traces?.[i] ?? undefined,
     };
   });
+}
+
+/**
+ * A generated sample as the stages see it: its stored output (the fixed beginning, e.g. HumanEval's
+ * prompt) followed by the SUT's completion. Without a completion the sample is returned as stored.
+ */
+export function withCompletion(sample: Sample, completion: Completion | undefined): Sample {
+  if (!completion || sample.kind === 'pair') return sample;
+  return { ...sample, output: sample.output + completion.text };
 }

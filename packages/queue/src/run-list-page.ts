@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 
 /**
  * KEYS[1] the run list (a sorted set scored by creation time), ARGV[1] '1' when there is a cursor,
@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
  * read in one step, so a run created or removed meanwhile cannot shift the page. `false` (nil) when
  * the cursor is not in the list.
  */
-const RUNS_PAGE = `
+const RUNS_PAGE = `#!lua flags=no-writes
 local start = 0
 if ARGV[1] == '1' then
   local rank = redis.call('ZRANK', KEYS[1], ARGV[2])
@@ -28,7 +28,7 @@ export interface RunListPage {
  * no listed run.
  */
 export async function readRunsPage(
-  redis: Redis,
+  redis: RedisClient,
   runsKey: string,
   after: string | undefined,
   limit: number,

@@ -1,9 +1,11 @@
 import { SampleFailure } from '@gavel/core';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 
 /** How far a run has come; every number is an idempotent count (hash/set sizes, never bare counters). */
 export interface RunProgress {
   total: number;
+  /** Completions of the system under test stored (generate runs). */
+  generated: number;
   facts: number;
   judged: number;
   routed: number;
@@ -16,7 +18,7 @@ export interface RunProgress {
 }
 
 /** Reads a run's progress in one round trip; `key(part)` names the run's keys. */
-export async function readProgress(redis: Redis, key: (part: string) => string): Promise<RunProgress> {
+export async function readProgress(redis: RedisClient, key: (part: string) => string): Promise<RunProgress> {
   const results =
     (await redis
       .pipeline()
@@ -27,6 +29,7 @@ export async function readProgress(redis: Redis, key: (part: string) => string):
       .scard(key('arbitrated'))
       .hlen(key('verdicts'))
       .hvals(key('failures'))
+      .hlen(key('completions'))
       .exec()) ?? [];
   for (const [error] of results) if (error) throw error;
   const n = (i: number): number => Number(results[i]?.[1] ?? 0);
@@ -38,6 +41,7 @@ export async function readProgress(redis: Redis, key: (part: string) => string):
   }
   return {
     total: n(0),
+    generated: n(7),
     facts: n(1),
     judged: n(2),
     routed: n(3),

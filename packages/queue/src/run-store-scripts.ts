@@ -1,19 +1,15 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 
-// Write the manifest once and index the run in the same step. An existing run is indexed too
-// (NX keeps its first score): a run that a producer created before this script existed is listed.
-const CREATE_RUN = `
-local created = redis.call('SET', KEYS[1], ARGV[1], 'NX')
-redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[3])
-if created then return 1 end
-return 0`;
+// Every script starts with a `#!lua` shebang: Redis 7 then refuses (in a cluster) a script that
+// touches a key of another slot, loudly, and refuses a writing script as a whole under OOM
+// instead of letting it stop half-way. Each script's keys are one run's (`<prefix>:{run:<id>}:…`).
 
 // Per chunk, in one step: store each sample once (HSETNX) and append the new ones to the order
 // list, so no sample is ever stored outside the order. Returns, per sample, 1 when it still needs
 // a sandbox job (new, or stored with neither facts, verdict nor failure). A sample stored without
 // being listed (a producer of an earlier version died between its two round trips) is listed now;
 // that check scans the order list, and runs only when the hash holds more samples than the list.
-const PUT_SAMPLES = `
+const PUT_SAMPLES = `#!lua
 local samples, order, facts, verdicts, failures = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local repair = redis.call('HLEN', samples) > redis.call('LLEN', order)
 local out = {}
@@ -34,7 +30,7 @@ return out`;
 
 // HSETNX the verdict (and, in the same step, the judgement it came from when given); on first
 // write drop any failure record and count arbiter-decided verdicts.
-const PUT_FINAL_VERDICT = `
+const PUT_FINAL_VERDICT = `#!lua
 if ARGV[4] ~= '' then redis.call('HSETNX', KEYS[4], ARGV[1], ARGV[4]) end
 local written = redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
 if written == 1 then
@@ -44,14 +40,14 @@ end
 return written`;
 
 // Record a terminal failure unless the sample already has a final verdict.
-const RECORD_FAILURE = `
+const RECORD_FAILURE = `#!lua
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 1`;
 
 // Drop a sample's failure only when that same stage's same job recorded it (that job is being
 // retried); any other stage or job running for the sample leaves it in place.
-const CLEAR_FAILURE_OF_JOB = `
+const CLEAR_FAILURE_OF_JOB = `#!lua
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return 0 end
 local ok, failure = pcall(cjson.decode, raw)
@@ -60,8 +56,7 @@ redis.call('HDEL', KEYS[1], ARGV[1])
 return 1`;
 
 /** The run store's connection with its scripts defined. */
-export type StoreRedis = Redis & {
-  gavelCreateRun(manifestKey: string, runsKey: string, json: string, score: string, runId: string): Promise<number>;
+export type StoreRedis = RedisClient & {
   gavelPutSamples(
     samples: string,
     order: string,
@@ -85,10 +80,9 @@ export type StoreRedis = Redis & {
 };
 
 /** Defines the run store's scripts on `redis` once (EVALSHA, loaded again after a Redis restart). */
-export function withStoreScripts(redis: Redis): StoreRedis {
+export function withStoreScripts(redis: RedisClient): StoreRedis {
   const r = redis as StoreRedis;
   if (typeof r.gavelClearFailureOfJob !== 'function') {
-    redis.defineCommand('gavelCreateRun', { numberOfKeys: 2, lua: CREATE_RUN });
     redis.defineCommand('gavelPutSamples', { numberOfKeys: 5, lua: PUT_SAMPLES });
     redis.defineCommand('gavelPutFinalVerdict', { numberOfKeys: 4, lua: PUT_FINAL_VERDICT });
     redis.defineCommand('gavelRecordFailure', { numberOfKeys: 2, lua: RECORD_FAILURE });

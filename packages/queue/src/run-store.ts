@@ -1,19 +1,34 @@
-import { Facts, InputError, type RubricRef, RunManifest, Sample, type SampleFailure, Verdict } from '@gavel/core';
-import type { Redis } from 'ioredis';
-import { readSampleRecords, type SampleRecord } from './run-export-page.ts';
+import {
+  Facts,
+  InputError,
+  type RubricRef,
+  RunManifest,
+  rubricTextKey,
+  runKey,
+  runKeyPrefix,
+  runsListKey,
+  Sample,
+  type SampleFailure,
+  Verdict,
+} from '@gavel/core';
+import { GenerationRecords } from './generation-records.ts';
+import type { RedisClient } from './redis.ts';
+import { readSampleRecords, type SampleRecord, withCompletion } from './run-export-page.ts';
 import { type RunListPage, readRunsPage } from './run-list-page.ts';
 import { type RunProgress, readProgress } from './run-progress.ts';
 import { removeRunKeys } from './run-removal.ts';
 import { ObserverList, type RunStoreObserver } from './run-store-observer.ts';
 import { type StoreRedis, withStoreScripts } from './run-store-scripts.ts';
 import { SampleFailures } from './sample-failures.ts';
+import { StoreLayout } from './store-layout.ts';
 
 export type { RunStoreObserver } from './run-store-observer.ts';
 
 /**
  * The run store: the manifest, each sample once, and each stage's result per sample, in Redis
- * hashes under `<prefix>:run:<runId>:…`. Written once per stage (HSETNX), so a stage that finds
- * its result already recorded skips the work; it is the source of truth, not the job history.
+ * hashes under `<prefix>:{run:<runId>}:…` (one hash tag per run: every script and MULTI touches one
+ * Redis Cluster slot). Written once per stage (HSETNX), so a stage that finds its result already
+ * recorded skips the work; it is the source of truth, not the job history.
  */
 export class RunStore {
   readonly redis: StoreRedis;
@@ -21,11 +36,17 @@ export class RunStore {
   private readonly manifests = new Map<string, RunManifest>();
   private readonly observers = new ObserverList();
   private readonly failures: SampleFailures;
+  /** Refuses data of the layout before per-run hash tags (see {@link StoreLayout}). */
+  readonly layout: StoreLayout;
+  /** The generate stage's completions and request intents (see {@link GenerationRecords}). */
+  readonly generation: GenerationRecords;
 
-  constructor(redis: Redis, prefix = 'gavel') {
+  constructor(redis: RedisClient, prefix = 'gavel') {
     this.prefix = prefix;
     this.redis = withStoreScripts(redis);
     this.failures = new SampleFailures(this.redis, (runId, part) => this.key(runId, part));
+    this.layout = new StoreLayout(this.redis, prefix);
+    this.generation = new GenerationRecords(this.redis, (runId, part) => this.key(runId, part));
   }
 
   /** Adds an observer of first writes (metrics); see {@link RunStoreObserver}. */
@@ -37,35 +58,42 @@ export class RunStore {
     this.observers.notify(call);
   }
 
+  /** A key of the run (see {@link runKey}); every key of a run is built here or by `runKey`. */
   key(runId: string, part: string): string {
-    return `${this.prefix}:run:${runId}:${part}`;
+    return runKey(this.prefix, runId, part);
   }
 
   get runsKey(): string {
-    return `${this.prefix}:runs`;
+    return runsListKey(this.prefix);
   }
 
   // ── manifest ────────────────────────────────────────────────────────────────
   /**
-   * Writes the manifest once and lists the run in the same step (one script); returns false when
-   * the run already exists. An existing run missing from the list is listed.
+   * Lists the run, then writes its manifest once; returns false when the run already existed. The
+   * run list and the run's keys are in different cluster slots, so this is two steps, in this
+   * order: a crash between them leaves a listed run without a manifest — visible to `gavel runs`
+   * (no creation time) and `gavel runs rm`, and finished by enqueuing the run again — never a
+   * manifest that no listing finds. An existing run missing from the list is listed.
    */
   async createRun(manifest: RunManifest): Promise<boolean> {
-    const created = await this.redis.gavelCreateRun(
-      this.key(manifest.run_id, 'manifest'),
-      this.runsKey,
-      JSON.stringify(manifest),
-      String(Date.parse(manifest.created_at)),
-      manifest.run_id,
-    );
-    return created === 1;
+    await this.layout.claim();
+    await this.redis.zadd(this.runsKey, 'NX', Date.parse(manifest.created_at), manifest.run_id);
+    const created = await this.redis.set(this.key(manifest.run_id, 'manifest'), JSON.stringify(manifest), 'NX');
+    return created === 'OK';
   }
 
+  /**
+   * The run's manifest, or undefined when there is none. A run stored in the layout before per-run
+   * hash tags is refused with how to migrate it (a `ConfigError`), not reported missing.
+   */
   async findManifest(runId: string): Promise<RunManifest | undefined> {
     const cached = this.manifests.get(runId);
     if (cached) return cached;
     const raw = await this.redis.get(this.key(runId, 'manifest'));
-    if (raw === null) return undefined;
+    if (raw === null) {
+      await this.layout.refuseLegacyRun(runId);
+      return undefined;
+    }
     const manifest = RunManifest.parse(JSON.parse(raw));
     this.manifests.set(runId, manifest);
     return manifest;
@@ -88,7 +116,7 @@ export class RunStore {
    * {@link removeRunKeys}); returns the number of keys deleted.
    */
   async removeRun(runId: string): Promise<number> {
-    const deleted = await removeRunKeys(this.redis, this.key(runId, ''), this.runsKey, runId);
+    const deleted = await removeRunKeys(this.redis, runKeyPrefix(this.prefix, runId), this.runsKey, runId);
     this.manifests.delete(runId);
     return deleted;
   }
@@ -110,7 +138,7 @@ export class RunStore {
   // ── rubric texts (so workers on any host read the exact frozen bytes) ────────
   /** Where a rubric's text lives: keyed by its content hash, so two libraries never collide. */
   rubricTextKey(ref: Pick<RubricRef, 'hash'>): string {
-    return `${this.prefix}:rubric:sha256:${ref.hash}`;
+    return rubricTextKey(this.prefix, ref.hash);
   }
 
   /** Publishes a rubric's exact bytes under its hash (once; the same hash is the same bytes). */
@@ -144,9 +172,12 @@ export class RunStore {
   }
 
   async getSample(runId: string, sampleId: string): Promise<Sample> {
-    const raw = await this.redis.hget(this.key(runId, 'samples'), sampleId);
+    const [raw, completion] = await Promise.all([
+      this.redis.hget(this.key(runId, 'samples'), sampleId),
+      this.generation.completion(runId, sampleId),
+    ]);
     if (raw === null) throw new InputError(`run ${runId}: sample ${sampleId} is not in the run store`);
-    return Sample.parse(JSON.parse(raw));
+    return withCompletion(Sample.parse(JSON.parse(raw)), completion);
   }
 
   async sampleIds(runId: string, start = 0, stop = -1): Promise<string[]> {
@@ -158,11 +189,17 @@ export class RunStore {
   async loadForStage(
     runId: string,
     sampleId: string,
-  ): Promise<Pick<SampleRecord, 'sample' | 'facts' | 'judgement' | 'verdict'>> {
+  ): Promise<Pick<SampleRecord, 'sample' | 'facts' | 'judgement' | 'verdict' | 'completion'>> {
     const notStored = (): Error => new InputError(`run ${runId}: sample ${sampleId} is not in the run store`);
     const [record] = await readSampleRecords(this.redis, runId, (part) => this.key(runId, part), [sampleId], notStored);
     if (!record) throw notStored();
-    return { sample: record.sample, facts: record.facts, judgement: record.judgement, verdict: record.verdict };
+    return {
+      sample: record.sample,
+      facts: record.facts,
+      judgement: record.judgement,
+      verdict: record.verdict,
+      completion: record.completion,
+    };
   }
 
   async getFacts(runId: string, sampleId: string): Promise<Facts | undefined> {

@@ -1,10 +1,10 @@
-import { jobIdFor, QUEUE_NAMES, type SampleJob, type Stage } from '@gavel/core';
+import { jobIdFor, QUEUE_NAMES, type SampleJob, type Stage, stageQueuePrefix } from '@gavel/core';
 import { type ConnectionOptions, Queue, type Telemetry } from 'bullmq';
 import { jobOptionsFor } from './job-catalog.ts';
 
 export interface QueueContext {
   connection: ConnectionOptions;
-  /** BullMQ key prefix, e.g. `{gavel}`. */
+  /** Base BullMQ key prefix, e.g. `gavel`; each stage's queue is under `<prefix>:{<queue>}`. */
   prefix: string;
   /** bullmq-otel (or any BullMQ telemetry) so trace context crosses the queue. */
   telemetry?: Telemetry;
@@ -19,7 +19,7 @@ export type StageQueue = Queue<SampleJob>;
 export function stageQueue(stage: Stage, context: QueueContext): Queue<SampleJob> {
   return new Queue<SampleJob>(QUEUE_NAMES[stage], {
     connection: context.connection,
-    prefix: context.prefix,
+    prefix: stageQueuePrefix(context.prefix, stage),
     telemetry: context.telemetry,
     defaultJobOptions: jobOptionsFor(stage, { attempts: context.attempts }),
   });

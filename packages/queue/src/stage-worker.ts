@@ -8,6 +8,7 @@ import {
   SampleJob,
   type Stage,
   silentLogger,
+  stageQueuePrefix,
 } from '@gavel/core';
 import { annotateActiveSpan, SPAN_ATTR } from '@gavel/telemetry';
 import { DelayedError, type Job, type MinimalJob, UnrecoverableError, WaitingError, Worker } from 'bullmq';
@@ -166,7 +167,7 @@ export function startStageWorker(options: StageWorkerOptions): StageWorker {
     },
     {
       connection: options.queue.connection,
-      prefix: options.queue.prefix,
+      prefix: stageQueuePrefix(options.queue.prefix, stage),
       telemetry: options.queue.telemetry,
       concurrency: options.concurrency,
       lockDuration: options.lockDurationMs ?? 30_000,

@@ -8,10 +8,9 @@ import {
   type Shutdown,
   STAGES,
   type Stage,
-  withoutPassword,
 } from '@gavel/core';
 import type { Queue, Telemetry } from 'bullmq';
-import { closeRedis, createRedis, pingWithin } from './redis.ts';
+import { closeRedis, createRedis, describeRedisTarget, pingWithin, redisTarget, redisTargetVariable } from './redis.ts';
 import { RunStore, type RunStoreObserver } from './run-store.ts';
 import { stageQueue } from './stage-queue.ts';
 import { type StageHooks, type StageProcessor, type StageWorker, startStageWorker } from './stage-worker.ts';
@@ -58,8 +57,8 @@ export async function runStageProcess(options: StageProcessOptions): Promise<{
   const shutdown = createShutdown({ logger, deadlineMs: config.GAVEL_SHUTDOWN_TIMEOUT_S * 1000 });
   // Long-lived: the run store and the next-stage queues wait out a Redis restart (reconnect with
   // backoff for ever) instead of failing every write, recordFailure included.
-  const client = createRedis(config.GAVEL_REDIS_URL, { role: 'worker', connectionName: `gavel-${stage}-client` });
-  const workerConnection = createRedis(config.GAVEL_REDIS_URL, { role: 'worker', connectionName: `gavel-${stage}` });
+  const client = createRedis(redisTarget(config), { role: 'worker', connectionName: `gavel-${stage}-client` });
+  const workerConnection = createRedis(redisTarget(config), { role: 'worker', connectionName: `gavel-${stage}` });
   let lastRedisError = '';
   for (const connection of [client, workerConnection]) {
     connection.on('error', (error: Error) => {
@@ -96,9 +95,11 @@ export async function runStageProcess(options: StageProcessOptions): Promise<{
     await pingWithin(client, 10_000);
   } catch (error) {
     throw new ConfigError(
-      `cannot reach Redis at ${withoutPassword(config.GAVEL_REDIS_URL)} (${(error as Error).message}); start it with infra/bootstrap or set GAVEL_REDIS_URL`,
+      `cannot reach ${describeRedisTarget(redisTarget(config))} (${(error as Error).message}); start it with infra/bootstrap or set ${redisTargetVariable(redisTarget(config))}`,
     );
   }
+  // Data of the key layout before per-run hash tags: stop with how to migrate it, not fail each job.
+  await store.layout.assertCurrent();
   const built = await options.build({ config, logger, store, queues, shutdown });
   const concurrency = config.GAVEL_CONCURRENCY ?? built.concurrency ?? options.defaultConcurrency;
   const worker = startStageWorker({

@@ -4,6 +4,8 @@ export { bradleyTerry, bradleyTerryRatings, eloScale } from './bradley-terry.ts'
 export type { CompareOptions } from './compare.ts';
 export { compareRuns } from './compare.ts';
 export { Comparison, FlipEntry, RunFigures } from './comparison.ts';
+export type { CritiqueSummary } from './critique-summary.ts';
+export { critiqueSummary } from './critique-summary.ts';
 export { formatComparison } from './format-comparison.ts';
 export type { JudgeAgreement, JudgeRecheck } from './judge-agreement.ts';
 export { judgeAgreement, pickEvenly } from './judge-agreement.ts';

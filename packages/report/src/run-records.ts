@@ -1,4 +1,14 @@
-import { Facts, RubricRef, type RunManifest, SampleFailure, SampleKind, Sut, Verdict } from '@gavel/core';
+import {
+  Completion,
+  Facts,
+  GenerationSlot,
+  RubricRef,
+  type RunManifest,
+  SampleFailure,
+  SampleKind,
+  Sut,
+  Verdict,
+} from '@gavel/core';
 import { z } from 'zod';
 
 /**
@@ -28,6 +38,16 @@ export const ExportRecord = z.object({
   /** A pair's two outputs and systems (`sut` is then the candidate, `b`). */
   outputs: z.object({ a: z.string(), b: z.string() }).optional(),
   systems: z.object({ a: Sut, b: Sut }).optional(),
+  /**
+   * On a generate run: which completion this is (index, seed) and how the SUT wrote it — finish
+   * reason, `truncated` when cut by the token limit, usage, cost. Absent on other runs.
+   */
+  generation: z
+    .object({
+      slot: GenerationSlot,
+      completion: Completion.omit({ raw: true }).nullable(),
+    })
+    .optional(),
 });
 export type ExportRecord = z.infer<typeof ExportRecord>;
 

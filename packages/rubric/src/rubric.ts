@@ -8,6 +8,7 @@ import { z } from 'zod';
 export const FactMetric = z.enum([
   'reference.exact_match',
   'reference.f1',
+  'reference.embedding_similarity',
   'tests.pass_rate',
   'tests.all_passed',
   'ruff.clean',

@@ -1,5 +1,6 @@
 import type { RequestCost } from '@gavel/arbiter';
 import {
+  type Completion,
   type Facts,
   primarySystem,
   type RunManifest,
@@ -21,8 +22,10 @@ export function exportRecord(
     verdict?: Verdict;
     failure?: SampleFailure;
     traceId?: string;
+    completion?: Completion;
   },
 ): ExportRecord {
+  const slot = entry.sample.kind === 'pair' ? undefined : entry.sample.generation;
   const status = entry.verdict ? 'verdict' : entry.failure ? 'failed' : 'pending';
   return {
     run_id: manifest.run_id,
@@ -43,5 +46,11 @@ export function exportRecord(
     ...(entry.sample.kind === 'pair'
       ? { outputs: entry.sample.outputs, systems: entry.sample.systems }
       : { output: entry.sample.output }),
+    ...(slot ? { generation: { slot, completion: entry.completion ? withoutRaw(entry.completion) : null } } : {}),
   };
+}
+
+function withoutRaw(completion: Completion): Omit<Completion, 'raw'> {
+  const { raw: _raw, ...rest } = completion;
+  return rest;
 }

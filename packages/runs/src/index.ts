@@ -1,4 +1,6 @@
 export { exportRecord } from './export-record.ts';
+export { expandForGeneration, humanEvalPrompts, precisionProblem, promptLine } from './generation-plan.ts';
+export type { GenerationReport, PassAtK } from './generation-report.ts';
 export { retryFailedJobs } from './retry-failed.ts';
 export type { DatasetCheck } from './run-preparation.ts';
 export { checkDataset, newRunId, pinRubrics, runManifest } from './run-preparation.ts';
@@ -8,3 +10,5 @@ export { runReport } from './run-report.ts';
 export { runStagesFromEnv } from './run-stages.ts';
 export type { RunStatus, StageStatus } from './run-status.ts';
 export { runStatus } from './run-status.ts';
+export type { SutEstimate, TokenPrice } from './sut-budget.ts';
+export { approximateTokens, budgetProblem, estimateRun, formatEstimate } from './sut-budget.ts';

@@ -1,7 +1,16 @@
 import { costReport } from '@gavel/arbiter';
+import type { Verdict } from '@gavel/core';
 import type { RunStore } from '@gavel/queue';
-import { type ExportRecord, type PairwiseSummary, pairwiseSummary } from '@gavel/report';
+import {
+  type CritiqueSummary,
+  critiqueSummary,
+  type ExportRecord,
+  type PairwiseSummary,
+  pairwiseSummary,
+  passCountsByTask,
+} from '@gavel/report';
 import { exportRecord } from './export-record.ts';
+import { type GenerationReport, generationReport } from './generation-report.ts';
 
 /** `gavel report`'s figures: outcomes, routing, arbitration and the arbiter's cost. */
 export interface RunReport {
@@ -19,6 +28,10 @@ export interface RunReport {
   arbiter_cost: Awaited<ReturnType<typeof costReport>>['total'];
   /** A run with pair samples: outcomes, position consistency, win rates, Bradley–Terry; else null. */
   pairwise: PairwiseSummary | null;
+  /** On a generate run: the SUT's completions, their cost, and pass@k over tasks. */
+  generation: GenerationReport | null;
+  /** With GAVEL_JUDGE_CRITIQUE: how often the self-critique changed the verdict, and how the arbiter settled the flips. */
+  critique: CritiqueSummary | null;
 }
 
 function bump(counts: Record<string, number>, key: string): void {
@@ -43,12 +56,18 @@ export async function runReport(store: RunStore, runId: string, options: { seed?
     flags: {},
     arbiter_cost: (await costReport(store, runId)).total,
     pairwise: null,
+    generation: null,
+    critique: null,
   };
+  const chains: { judgement?: Verdict; verdict?: Verdict }[] = [];
+  const pinned = (await store.getManifest(runId)).stages.generate;
+  const outcomes: { taskId: string; passed: boolean }[] = [];
   for (let start = 0; ; start += 500) {
     const ids = await store.sampleIds(runId, start, start + 499);
     if (ids.length === 0) break;
     for (const entry of await store.exportPage(runId, ids)) {
       report.samples += 1;
+      if (entry.judgement?.critique) chains.push({ judgement: entry.judgement, verdict: entry.verdict });
       if (entry.sample.kind === 'pair' && entry.verdict) pairs.push(exportRecord(manifest, new Map(), entry));
       if (entry.failure) {
         report.failed_samples += 1;
@@ -63,11 +82,15 @@ export async function runReport(store: RunStore, runId: string, options: { seed?
       if (!verdict) continue;
       report.verdicts += 1;
       if (verdict.pass) report.passed += 1;
+      outcomes.push({ taskId: entry.sample.task_id ?? entry.id, passed: verdict.pass });
       bump(report.verdict_sources, verdict.source);
       bump(report.arbitration, verdict.arbitration);
       for (const flag of verdict.flags) bump(report.flags, flag);
     }
   }
   report.pairwise = pairwiseSummary(pairs, { seed: options.seed ?? 0 });
+  if (chains.length > 0) report.critique = critiqueSummary(chains);
+  if (pinned)
+    report.generation = generationReport(pinned, await store.generation.all(runId), passCountsByTask(outcomes));
   return report;
 }

@@ -60,6 +60,7 @@ export async function runStagesFromEnv(env: NodeJS.ProcessEnv, dataDir: string):
             seed: judge.seed,
             k: judge.k,
             k_temperature: judge.kTemperature,
+            critique: judge.critique ?? 0,
             context_tokens: judge.contextTokens,
             routing: judge.routing,
           }),

@@ -37,8 +37,13 @@ export async function runStatus(
   const p = progress ?? (await store.progress(runId));
   const failed = (stage: Stage): number => p.failedByStage[stage] ?? 0;
   const arbiterFailed = failed('arbiter-submit') + failed('arbiter-collect');
+  // On a run whose outputs the SUT writes, a sample enters the sandbox once its completion is stored.
+  const generating = (await store.getManifest(runId)).stages.generate !== undefined;
   const rows: Record<Stage, Omit<StageStatus, 'stage' | 'waiting' | 'active'>> = {
-    sandbox: { entered: p.total, done: p.facts, failed: failed('sandbox') },
+    generate: generating
+      ? { entered: p.total, done: p.generated, failed: failed('generate') }
+      : { entered: 0, done: 0, failed: 0 },
+    sandbox: { entered: generating ? p.generated : p.total, done: p.facts, failed: failed('sandbox') },
     judge: { entered: p.facts, done: p.judged, failed: failed('judge') },
     'arbiter-submit': { entered: p.routed, done: Math.max(0, p.arbitrated), failed: failed('arbiter-submit') },
     'arbiter-collect': { entered: p.routed, done: p.arbitrated, failed: failed('arbiter-collect') },

@@ -7,7 +7,7 @@ export { junitFacts } from './junit-facts.ts';
 export { sweepOrphans } from './orphan-sweep.ts';
 export { exactMatch, normalizeAnswer, referenceFacts, tokenF1 } from './reference-metrics.ts';
 export { loadSandboxConfig, SandboxConfig, SandboxEnv } from './sandbox-config.ts';
-export type { CodeFactsFn, SandboxStageDeps } from './sandbox-stage.ts';
+export type { CodeFactsFn, EmbeddingSimilarity, SandboxStageDeps } from './sandbox-stage.ts';
 export { createSandboxStage, textFacts } from './sandbox-stage.ts';
 export { pyrightFacts, ruffFacts } from './static-facts.ts';
 export { sampleWorkspace, workspaceTar } from './workspace-tar.ts';

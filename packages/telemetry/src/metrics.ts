@@ -79,6 +79,28 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['outcome'],
       registers: on,
     }),
+    generateCompletions: new Counter({
+      name: 'gavel_generate_completions_total',
+      help: 'SUT completions stored, by finish reason and how obtained (request, adopted after a crash, batch)',
+      labelNames: ['finish_reason', 'via'],
+      registers: on,
+    }),
+    generateReasked: new Counter({
+      name: 'gavel_generate_reasked_total',
+      help: 'SUT completions asked for again because a crash lost an answer the server could not give back',
+      registers: on,
+    }),
+    generateTokens: new Counter({
+      name: 'gavel_generate_tokens_total',
+      help: 'SUT tokens by type (prompt, completion), from the usage the server reported',
+      labelNames: ['type'],
+      registers: on,
+    }),
+    generateCost: new Counter({
+      name: 'gavel_generate_cost_usd_total',
+      help: 'What the SUT completions cost, from the price table',
+      registers: on,
+    }),
     runSamples: new Gauge({
       name: 'gavel_run_samples',
       help: 'Samples in each of the most recent runs',

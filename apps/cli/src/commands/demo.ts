@@ -3,6 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadBaseConfig } from '@gavel/core';
+import { redisTarget } from '@gavel/queue';
 import { CliError } from '../cli-error.ts';
 import { superviseWorkers } from '../worker-supervisor.ts';
 import { demoDecision } from './demo-decision.ts';
@@ -29,7 +30,7 @@ const CANDIDATE = { model: 'demo-coder-1.1', samples: 'humaneval-candidate.jsonl
  */
 export async function demoCommand(options: { rubricsDir: string; timeout: number }): Promise<void> {
   const config = loadBaseConfig(process.env);
-  const redis = await redisChecks(config.GAVEL_REDIS_URL);
+  const redis = await redisChecks(redisTarget(config));
   const down = redis.find((c) => !c.ok && c.name === 'redis');
   if (down) throw new CliError(`gavel demo: ${down.detail} — ${down.fix}`, 1);
   const outDir = resolve(config.GAVEL_DATA_DIR, 'demo');

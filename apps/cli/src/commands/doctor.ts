@@ -1,48 +1,22 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { loadBaseConfig, withoutPassword } from '@gavel/core';
-import { closeRedis, createRedis } from '@gavel/queue';
+import { closeRedis, createRedis, type RedisTarget, redisTarget } from '@gavel/queue';
+import { type Check, memoryCheck } from './doctor-checks.ts';
+import { clusterChecks } from './doctor-cluster.ts';
+
+export type { Check } from './doctor-checks.ts';
+export { memoryCheck } from './doctor-checks.ts';
 
 const run = promisify(execFile);
 
-export interface Check {
-  name: string;
-  ok: boolean;
-  detail: string;
-  /** What to do when it fails. */
-  fix?: string;
-  /** A failed advisory check warns instead of failing `gavel doctor`. */
-  advisory?: boolean;
-}
-
-/** Below this share of maxmemory left, the memory check warns. */
-const LOW_HEADROOM = 0.2;
-
-/** The memory check: used_memory against maxmemory (unbounded or nearly full under noeviction warns). */
-export function memoryCheck(usedBytes: number, maxBytes: number): Check {
-  const mib = (n: number): string => `${(n / 1048576).toFixed(1)} MiB`;
-  const prune = 'gavel runs rm RUN / gavel runs prune --older-than DAYS frees finished runs';
-  if (maxBytes === 0) {
-    return {
-      name: 'redis memory',
-      ok: false,
-      advisory: true,
-      detail: `${mib(usedBytes)} used, maxmemory unbounded (Redis grows until the host runs out)`,
-      fix: `set maxmemory in redis.conf to what the host can give; ${prune}`,
-    };
-  }
-  const headroom = (maxBytes - usedBytes) / maxBytes;
-  return {
-    name: 'redis memory',
-    ok: headroom >= LOW_HEADROOM,
-    advisory: true,
-    detail: `${mib(usedBytes)} of ${mib(maxBytes)} used (${Math.max(0, Math.round(headroom * 100))}% headroom)`,
-    fix: `under noeviction a full Redis refuses every write: ${prune}, or raise maxmemory`,
-  };
-}
-
-/** Checks of the Redis a run depends on: reachable, noeviction, persistent. */
-export async function redisChecks(url: string): Promise<Check[]> {
+/**
+ * Checks of the Redis a run depends on: reachable, noeviction, persistent — one Redis by URL, or
+ * every node of a Redis Cluster (see {@link clusterChecks}).
+ */
+export async function redisChecks(target: string | RedisTarget): Promise<Check[]> {
+  if (typeof target !== 'string' && target.kind === 'cluster') return clusterChecks(target.nodes);
+  const url = typeof target === 'string' ? target : target.url;
   const redis = createRedis(url, { role: 'client', connectionName: 'gavel-doctor' });
   redis.on('error', () => {});
   const shown = withoutPassword(url);
@@ -114,7 +88,7 @@ export async function dockerChecks(): Promise<Check[]> {
 /** `gavel doctor`: one line per check, with the fix; exit 1 when a required check fails. */
 export async function doctorCommand(): Promise<void> {
   const config = loadBaseConfig(process.env);
-  const checks = [...(await redisChecks(config.GAVEL_REDIS_URL)), ...(await dockerChecks())];
+  const checks = [...(await redisChecks(redisTarget(config))), ...(await dockerChecks())];
   let failed = 0;
   for (const check of checks) {
     const required = check.name.startsWith('redis') && !check.advisory;

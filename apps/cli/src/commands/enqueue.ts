@@ -16,6 +16,7 @@ import { startTelemetry } from '@gavel/telemetry';
 import { CliError } from '../cli-error.ts';
 import { openContext } from '../context.ts';
 import { progressBar } from '../progress-bar.ts';
+import { prepareGeneration } from './enqueue-generate.ts';
 
 export { newRunId };
 
@@ -30,6 +31,13 @@ export interface EnqueueOptions {
   sutModel?: string;
   sutFamily?: string;
   sutPrecision?: string;
+  /** Completions per prompt: the system under test writes the outputs (`GAVEL_SUT_*`). */
+  generate?: number;
+  temperature?: number;
+  seed?: number;
+  maxTokens?: number;
+  maxCost?: number;
+  baseline?: boolean;
   json: boolean;
 }
 
@@ -95,7 +103,11 @@ export async function enqueueCommand(files: string[], options: EnqueueOptions): 
     );
   }
   const stages = await runStagesFromEnv(process.env, loadBaseConfig(process.env).GAVEL_DATA_DIR);
-  const { parsed, read } = await readInput(files, options);
+  const generation =
+    options.generate === undefined
+      ? undefined
+      : await prepareGeneration(files, { ...options, generate: options.generate, baseline: options.baseline ?? false });
+  const { parsed, read } = generation ?? (await readInput(files, options));
   const check = checkDataset(parsed, stages.judge.family);
   if (check.errors.length > 0) {
     for (const error of check.errors.slice(0, MAX_ERRORS_SHOWN)) process.stderr.write(`${formatDatasetError(error)}\n`);
@@ -120,7 +132,7 @@ export async function enqueueCommand(files: string[], options: EnqueueOptions): 
     samples: samples.length,
     skippedInvalid: check.invalidLines,
     rubrics,
-    stages,
+    stages: generation ? { ...stages, generate: generation.config } : stages,
   });
   // With OTEL_EXPORTER_OTLP_ENDPOINT set, each sample's trace starts here (its `gavel.enqueue` span).
   const tracing = startTelemetry({ serviceName: 'gavel-producer' });
@@ -130,6 +142,7 @@ export async function enqueueCommand(files: string[], options: EnqueueOptions): 
     const result = await enqueueRun({
       store: context.store,
       sandbox: context.queues.sandbox,
+      generate: context.queues.generate,
       manifest,
       samples,
       rubrics: [...rubrics.values()],

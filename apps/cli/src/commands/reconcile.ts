@@ -1,7 +1,6 @@
-import type { Stage } from '@gavel/core';
 import { CliError } from '../cli-error.ts';
 import { openContext } from '../context.ts';
-import { lostSamples, restoreJob, stageJobId } from '../reconcile/run-jobs.ts';
+import { restoreLostJobs } from '../reconcile/run-jobs.ts';
 
 /**
  * `gavel reconcile RUN [--dry-run] [--json]`: every sample with neither a verdict nor a failure
@@ -12,27 +11,31 @@ export async function reconcileCommand(runId: string, options: { dryRun: boolean
   const context = openContext();
   try {
     const manifest = await context.store.findManifest(runId);
-    if (!manifest) throw new CliError(`gavel reconcile: no run ${runId} (see gavel runs)`, 1);
-    const { undecided, lost } = await lostSamples(context.store, context.queues, manifest);
-    const restored: Partial<Record<Stage, number>> = {};
-    const stuck: { sample_id: string; reason: string }[] = [];
-    for (const { sampleId, next } of lost) {
-      if (next.kind === 'stuck') stuck.push({ sample_id: sampleId, reason: next.reason });
-      if (next.kind !== 'job') continue;
-      const jobId = stageJobId(next.stage, runId, sampleId, next.attempt);
-      if (!options.dryRun) await restoreJob(context.queues[next.stage], runId, sampleId, jobId);
-      restored[next.stage] = (restored[next.stage] ?? 0) + 1;
+    if (!manifest) {
+      const listed = (await context.store.listRuns()).includes(runId);
+      throw new CliError(
+        listed
+          ? `gavel reconcile: run ${runId} is listed but has no manifest (its producer stopped between listing it and writing it); enqueue it again with --run ${runId}, or remove it with gavel runs rm ${runId}`
+          : `gavel reconcile: no run ${runId} (see gavel runs)`,
+        1,
+      );
     }
+    const { undecided, lost, restored, stuck } = await restoreLostJobs(
+      context.store,
+      context.queues,
+      manifest,
+      options.dryRun,
+    );
     const total = Object.values(restored).reduce((a, b) => a + b, 0);
     if (options.json) {
       process.stdout.write(
-        `${JSON.stringify({ run_id: runId, undecided, without_job: lost.length, restored, stuck, dry_run: options.dryRun })}\n`,
+        `${JSON.stringify({ run_id: runId, undecided, without_job: lost, restored, stuck, dry_run: options.dryRun })}\n`,
       );
     } else {
       const verb = options.dryRun ? 'would restore' : 'restored';
       const perStage = Object.entries(restored).map(([stage, n]) => `${stage} ${n}`);
       process.stderr.write(
-        `run ${runId}: ${undecided} undecided sample(s), ${lost.length} without a job; ${verb} ${total} job(s)${perStage.length ? ` (${perStage.join(', ')})` : ''}\n`,
+        `run ${runId}: ${undecided} undecided sample(s), ${lost} without a job; ${verb} ${total} job(s)${perStage.length ? ` (${perStage.join(', ')})` : ''}\n`,
       );
       for (const s of stuck) process.stderr.write(`  ${s.sample_id}: ${s.reason}\n`);
     }

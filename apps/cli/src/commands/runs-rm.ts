@@ -48,19 +48,11 @@ export async function removeRun(context: CliContext, runId: string, force: boole
     }
   }
   const arb = new ArbiterStore(context.store);
-  let keysRemoved = 0;
-  // Its batches and the duplicates it cancelled: both are in the global claimed set.
+  // Its batches and the duplicates it cancelled leave the global claimed set (their own keys are
+  // under the run's tag, removed with the run's keys), before the run's keys say which they are.
   const batchIds = new Set([...(await arb.runBatches(runId)), ...(await arb.duplicates(runId))]);
-  for (const batchId of batchIds) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await context.redis.scan(cursor, 'MATCH', `${arb.batchKey(batchId)}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) keysRemoved += await context.redis.unlink(...keys);
-    } while (cursor !== '0');
-    await context.redis.srem(arb.claimedKey, batchId);
-  }
-  keysRemoved += await context.store.removeRun(runId);
+  for (const batchId of batchIds) await context.redis.srem(arb.claimedKey, batchId);
+  const keysRemoved = await context.store.removeRun(runId);
   return { run_id: runId, jobs_removed: jobsRemoved, jobs_left_active: leftActive, keys_removed: keysRemoved };
 }
 

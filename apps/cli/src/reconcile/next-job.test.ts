@@ -17,6 +17,22 @@ describe('the job an undecided sample needs, from the run store', () => {
 
   it('sends a sample without facts to the sandbox, with facts but no judgement to the judge', () => {
     expect(nextJob({}, withArbiter)).toEqual({ kind: 'job', stage: 'sandbox', attempt: 0 });
+    // A sample the SUT writes needs its completion first; once stored, it goes on to the sandbox.
+    const slot = { generation: { index: 0, seed: 0 } };
+    expect(nextJob(slot, withArbiter)).toEqual({ kind: 'job', stage: 'generate', attempt: 0 });
+    const completion = {
+      text: 'x',
+      raw: 'x',
+      finish_reason: 'stop',
+      truncated: false,
+      usage: null,
+      model: 'm',
+      via: 'request' as const,
+      requests: 1,
+      cost_usd: null,
+      at: '',
+    };
+    expect(nextJob({ ...slot, completion }, withArbiter)).toEqual({ kind: 'job', stage: 'sandbox', attempt: 0 });
     expect(nextJob({ facts }, withArbiter)).toEqual({ kind: 'job', stage: 'judge', attempt: 0 });
   });
 

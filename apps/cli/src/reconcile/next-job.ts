@@ -1,7 +1,9 @@
 import type { ArbiterSampleState } from '@gavel/arbiter';
 import {
   assertExhaustive,
+  type Completion,
   type Facts,
+  type GenerationSlot,
   type RunManifest,
   type SampleFailure,
   type Stage,
@@ -10,6 +12,9 @@ import {
 
 /** What the run store holds about one sample, as the next-job decision needs it. */
 export interface SampleStanding {
+  /** The sample's generation slot (a sample the SUT writes) and its stored completion, if any. */
+  generation?: GenerationSlot;
+  completion?: Completion;
   facts?: Facts;
   judgement?: Verdict;
   verdict?: Verdict;
@@ -27,7 +32,8 @@ export type NextJob =
   | { kind: 'stuck'; reason: string };
 
 /**
- * The job a sample with neither verdict nor failure needs, from what the run store holds: no facts
+ * The job a sample with neither verdict nor failure needs, from what the run store holds: a sample
+ * the SUT writes without its completion → generate; no facts
  * → sandbox; facts without a judgement → judge; a judgement that is final (or routed on a run
  * without an arbiter) → judge, which records the verdict from the stored judgement without
  * grading again; a routed judgement → arbiter-submit for the attempt still pending (attempt 0 when
@@ -36,6 +42,7 @@ export type NextJob =
  */
 export function nextJob(standing: SampleStanding, manifest: Pick<RunManifest, 'stages'>): NextJob {
   if (standing.verdict || standing.failure) return { kind: 'decided' };
+  if (standing.generation && !standing.completion) return { kind: 'job', stage: 'generate', attempt: 0 };
   if (!standing.facts) return { kind: 'job', stage: 'sandbox', attempt: 0 };
   const judgement = standing.judgement;
   if (!judgement) return { kind: 'job', stage: 'judge', attempt: 0 };

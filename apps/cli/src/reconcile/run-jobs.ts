@@ -78,7 +78,8 @@ export async function lostSamples(
     orphans.forEach((record, i) => {
       const raw = states[i];
       const arbiter: SampleStanding['arbiter'] = raw ? ArbiterSampleState.parse(JSON.parse(raw)) : undefined;
-      lost.push({ sampleId: record.id, next: nextJob({ ...record, arbiter }, manifest) });
+      const generation = record.sample.kind === 'pair' ? undefined : record.sample.generation;
+      lost.push({ sampleId: record.id, next: nextJob({ ...record, generation, arbiter }, manifest) });
     });
   }
   return { undecided, lost };
@@ -91,4 +92,33 @@ export async function lostSamples(
 export async function restoreJob(queue: StageQueue, runId: string, sampleId: string, jobId: string): Promise<void> {
   if ((await queue.getJobState(jobId)) === 'completed') await queue.remove(jobId);
   await addOrRetryJob(queue, { runId, sampleId }, jobId);
+}
+
+/** What {@link restoreLostJobs} found and did. */
+export interface Restored {
+  undecided: number;
+  lost: number;
+  restored: Partial<Record<Stage, number>>;
+  stuck: { sample_id: string; reason: string }[];
+}
+
+/** Gives every lost sample of the run its next job (only counts them with `dryRun`). */
+export async function restoreLostJobs(
+  store: RunStore,
+  queues: Readonly<Record<Stage, StageQueue>>,
+  manifest: RunManifest,
+  dryRun: boolean,
+): Promise<Restored> {
+  const runId = manifest.run_id;
+  const { undecided, lost } = await lostSamples(store, queues, manifest);
+  const restored: Partial<Record<Stage, number>> = {};
+  const stuck: { sample_id: string; reason: string }[] = [];
+  for (const { sampleId, next } of lost) {
+    if (next.kind === 'stuck') stuck.push({ sample_id: sampleId, reason: next.reason });
+    if (next.kind !== 'job') continue;
+    const jobId = stageJobId(next.stage, runId, sampleId, next.attempt);
+    if (!dryRun) await restoreJob(queues[next.stage], runId, sampleId, jobId);
+    restored[next.stage] = (restored[next.stage] ?? 0) + 1;
+  }
+  return { undecided, lost: lost.length, restored, stuck };
 }

@@ -1,0 +1,158 @@
+import { type Completion, ConfigError, InputError, jobIdFor, type Logger, type RunManifest } from '@gavel/core';
+import { addStageJob, type RunStore, type StageProcessor, type StageQueue } from '@gavel/queue';
+import { completionText } from './completion-text.ts';
+import type { SutClient, SutReply } from './sut-client.ts';
+import { sutMessages } from './sut-prompt.ts';
+
+/** Prices of the SUT's tokens in USD per million (the cost booked with each completion). */
+export interface SutPrice {
+  input_per_mtok: number;
+  output_per_mtok: number;
+}
+
+export interface GenerateStageDeps {
+  /** The worker's SUT endpoint; undefined when the worker has none configured. */
+  sut: SutClient | undefined;
+  sandbox: StageQueue;
+  /** The SUT's price, when it has one. */
+  price?: SutPrice;
+  /** Told of each completion obtained (metrics). */
+  onCompletion?: (completion: Completion) => void;
+  /** How often a retry looks again for an answer the server may still be storing. @default 1000 */
+  adoptPollMs?: number;
+}
+
+function pinnedGenerate(manifest: RunManifest, sampleId: string): NonNullable<RunManifest['stages']['generate']> {
+  const pinned = manifest.stages.generate;
+  if (!pinned)
+    throw new InputError(`run ${manifest.run_id}: sample ${sampleId} reached generate, but the run generates nothing`);
+  return pinned;
+}
+
+function checkWorker(sut: SutClient | undefined, pinned: { model: string | null }, runId: string): SutClient {
+  if (!sut) {
+    throw new ConfigError(
+      `run ${runId} generates its outputs with ${pinned.model ?? 'a SUT'}, but this generate worker has no SUT endpoint: set GAVEL_SUT_URL and GAVEL_SUT_MODEL (the run's generate jobs wait in the queue)`,
+    );
+  }
+  if (pinned.model !== null && pinned.model !== sut.model) {
+    throw new ConfigError(
+      `run ${runId} is pinned to SUT model ${pinned.model}, this worker asks ${sut.model}; start a worker with GAVEL_SUT_MODEL=${pinned.model} (the run's generate jobs wait in the queue)`,
+    );
+  }
+  return sut;
+}
+
+function toCompletion(
+  reply: SutReply,
+  via: Completion['via'],
+  requests: number,
+  price: SutPrice | undefined,
+): Completion {
+  const choice = reply.choices[0];
+  const raw = choice?.message.content ?? '';
+  const finish = choice?.finish_reason ?? null;
+  const usage = reply.usage ?? null;
+  return {
+    text: completionText(raw),
+    raw,
+    finish_reason: finish,
+    truncated: finish === 'length',
+    usage,
+    model: reply.model,
+    via,
+    requests,
+    cost_usd:
+      price && usage
+        ? (usage.prompt_tokens * price.input_per_mtok + usage.completion_tokens * price.output_per_mtok) / 1_000_000
+        : null,
+    at: new Date().toISOString(),
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    signal.throwIfAborted();
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Asks for one completion at most once per answer: an intent is recorded before each request; a
+ * retry that finds one (the earlier attempt may have been answered, then lost in a crash before
+ * the store write) first looks for that answer among the server's stored completions — waiting
+ * while it may still be in flight — and adopts it. Only a server that keeps no completions is
+ * asked again, and the completion then says how many requests it took.
+ */
+async function obtainCompletion(
+  store: RunStore,
+  sut: SutClient,
+  manifest: RunManifest,
+  sampleId: string,
+  deps: GenerateStageDeps,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<Completion> {
+  const runId = manifest.run_id;
+  const pinned = pinnedGenerate(manifest, sampleId);
+  const { sample } = await store.loadForStage(runId, sampleId);
+  const slot = sample.kind === 'pair' ? undefined : sample.generation;
+  if (!slot) throw new InputError(`run ${runId}: sample ${sampleId} has no generation slot (index, seed)`);
+  const key = jobIdFor(runId, sampleId);
+  const prior = await store.generation.intent(runId, sampleId);
+  if (prior && sut.storesCompletions) {
+    // The earlier request may still be running on the server: look until its deadline has passed.
+    const deadline = Date.parse(prior.at) + sut.requestTimeoutMs + sut.waitMs;
+    for (;;) {
+      const stored = await sut.findStored(prior.key, signal);
+      if (stored) {
+        log.info({ requests: prior.requests }, 'adopted the stored completion of an earlier attempt');
+        return toCompletion(stored, 'adopted', prior.requests, deps.price);
+      }
+      if (Date.now() >= deadline) break;
+      await sleep(deps.adoptPollMs ?? 1_000, signal);
+    }
+  }
+  const requests = (prior?.requests ?? 0) + 1;
+  if (prior) log.warn({ requests }, 'an earlier attempt asked and its answer is lost: asking again');
+  await store.generation.putIntent(runId, sampleId, { key, requests, at: new Date().toISOString() });
+  const reply = await sut.complete(
+    {
+      messages: sutMessages(sample),
+      temperature: pinned.temperature,
+      seed: slot.seed,
+      maxTokens: pinned.max_tokens,
+      key,
+    },
+    signal,
+  );
+  return toCompletion(reply, 'request', requests, deps.price);
+}
+
+/**
+ * The generate stage: obtains a sample's completion from the system under test once, stores it
+ * (before anything else: the first write wins) and hands the sample on to the sandbox. A sample
+ * whose completion is already stored only goes on.
+ */
+export function createGenerateStage(deps: GenerateStageDeps): StageProcessor {
+  return async (payload, { store, signal, log }) => {
+    const { runId, sampleId } = payload;
+    const [manifest, loaded] = await Promise.all([store.getManifest(runId), store.loadForStage(runId, sampleId)]);
+    if (loaded.verdict) return;
+    if (!loaded.completion) {
+      const sut = checkWorker(deps.sut, pinnedGenerate(manifest, sampleId), runId);
+      const completion = await obtainCompletion(store, sut, manifest, sampleId, deps, signal, log);
+      const stored = await store.generation.putCompletion(runId, sampleId, completion);
+      if (stored === completion) deps.onCompletion?.(completion);
+    }
+    await addStageJob(deps.sandbox, payload);
+  };
+}

@@ -1,0 +1,10 @@
+export { completionText } from './completion-text.ts';
+export type { GenerateStageDeps, SutPrice } from './generate-stage.ts';
+export { createGenerateStage } from './generate-stage.ts';
+export { countWithTokenizer } from './prompt-count.ts';
+export type { SutClient, SutClientOptions, SutRequest } from './sut-client.ts';
+export { createSutClient, REQUEST_METADATA_KEY, SutReply } from './sut-client.ts';
+export type { SutConfig } from './sut-config.ts';
+export { loadSutConfig, SutEnv } from './sut-config.ts';
+export type { SutMessage } from './sut-prompt.ts';
+export { HUMANEVAL_INSTRUCTION, sutMessages } from './sut-prompt.ts';
