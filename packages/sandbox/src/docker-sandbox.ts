@@ -167,7 +167,13 @@ export async function createDockerSandbox(
       tmpfs_mib: limits.tmpfs_mib,
     };
     const spec = () =>
-      containerSpec({ image: digest, name: `gavel-exec-${tag}-${++seq}`, role: 'exec', limits: containerLimits, owner });
+      containerSpec({
+        image: digest,
+        name: `gavel-exec-${tag}-${++seq}`,
+        role: 'exec',
+        limits: containerLimits,
+        owner,
+      });
     const release = await gate.acquire(signal);
     const t = performance.now();
     let removal: Promise<void> | undefined;

@@ -1,5 +1,5 @@
-import type Docker from 'dockerode';
 import type { Logger } from '@gavel/core';
+import type Docker from 'dockerode';
 import type { EngineDeadlines } from './engine-call.ts';
 import { type PreparedContainer, prepareExecContainer, removeExecContainer } from './exec-container.ts';
 
