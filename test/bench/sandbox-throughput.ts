@@ -50,9 +50,11 @@ const rssTimer = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }, 50);
 
-async function sandboxRun(parallel: number) {
+async function sandboxRun(parallel: number, createAhead = true) {
   const sandbox = await createDockerSandbox(
     loadSandboxConfig({ GAVEL_SANDBOX_IMAGE: image, GAVEL_SANDBOX_CONCURRENCY: String(parallel) }),
+    undefined,
+    { createAhead },
   );
   const facts: Facts[] = [];
   let next = 0;
@@ -128,8 +130,19 @@ async function main() {
     > = {};
     for (const p of PARALLEL) {
       const naive = await naiveRun(p, dir);
+      // The same sandbox with each execution container created when its sample's turn comes (before).
+      const onDemand = await sandboxRun(p, false);
       const sandbox = await sandboxRun(p);
       results[p] = { sandbox, naive };
+      emit({
+        figure: 'sandbox_samples_per_s_containers_on_demand',
+        parallel: p,
+        samples: samples.length,
+        value: Number(onDemand.rate.toFixed(3)),
+        wall_s: Number(onDemand.wall.toFixed(2)),
+        passed: onDemand.passed,
+        split_ms_mean: Object.fromEntries(Object.entries(onDemand.split).map(([k, v]) => [k, Number(v.toFixed(1))])),
+      });
       emit({
         figure: 'sandbox_samples_per_s',
         parallel: p,
@@ -151,6 +164,11 @@ async function main() {
         junit_reports: naive.reports,
       });
       emit({ figure: 'sandbox_speedup_vs_naive', parallel: p, value: Number((sandbox.rate / naive.rate).toFixed(2)) });
+      emit({
+        figure: 'sandbox_create_ahead_over_on_demand',
+        parallel: p,
+        value: Number((sandbox.rate / onDemand.rate).toFixed(2)),
+      });
       // The floor, same run: what `docker run` alone costs, and pytest alone (no analysers) in it.
       const empty = await dockerRunLoop(p, dir, EMPTY_SCRIPT);
       const pytest = await dockerRunLoop(p, dir, PYTEST_SCRIPT);

@@ -52,6 +52,11 @@ export interface DockerSandbox {
 export interface DockerSandboxOptions {
   /** Seconds this instance's lease container lives without a heartbeat. @default 60 */
   leaseTtlS?: number;
+  /**
+   * Make execution containers ahead (one per slot) while samples run. Off: each is created when its
+   * sample's turn comes, as before (the benchmark's same-run baseline). @default true
+   */
+  createAhead?: boolean;
 }
 
 /** Bounds on what one sample sends to the analysers (a 50 MB source must not stall them). */
@@ -123,7 +128,12 @@ export async function createDockerSandbox(
   let seq = 0;
   const tag = owner.instance.slice(0, 8);
   // One container made ahead per execution slot: a slot that frees finds its next container created.
-  const ahead = new ExecAhead(docker, { ahead: config.concurrency, outputBytes: RESULT_LINE_BYTES, deadlines, logger });
+  const ahead = new ExecAhead(docker, {
+    ahead: options.createAhead === false ? 0 : config.concurrency,
+    outputBytes: RESULT_LINE_BYTES,
+    deadlines,
+    logger,
+  });
 
   async function describe(): Promise<SandboxDescription> {
     if (described) return described;
