@@ -1,7 +1,8 @@
 /**
  * Scale benchmark: the same facts-only pipeline (separate worker processes, real BullMQ) on one
  * redis-server and on a three-master Redis Cluster, in the same run, each started fresh by the
- * bench on free loopback ports; the baseline is the single Redis measured here. Prints one JSON
+ * bench on free loopback ports, twice each in the order A B B A; the baseline is the single Redis
+ * measured here. Prints one JSON
  * line per figure: throughput of each and their ratio, and Redis memory per sample (all masters
  * summed in the cluster). The machine is shared: compare the ratio, not the absolute figures.
  *
@@ -68,67 +69,91 @@ const file = join(dir, 'bench.jsonl');
 await writeFile(file, jsonl(Array.from({ length: N }, (_, i) => textSample(i))));
 const base = { GAVEL_LOG_LEVEL: 'warn', GAVEL_CONCURRENCY: String(CONCURRENCY) };
 
-const single = await startRedis();
 interface Outcome {
   seconds: number;
   bytes_per_sample: number;
   verdicts: number;
 }
-const figures: { single?: Outcome; cluster?: Outcome } = {};
-try {
-  const client = new Redis(single.url);
-  const before = await usedMemory([single.port]);
-  const key = (part: string): string => runKey('gavel', 'bench-single', part);
-  const seconds = await pipeline({ ...base, GAVEL_REDIS_URL: single.url }, file, 'bench-single', async () => {
-    return (await client.hlen(key('verdicts'))) + (await client.hlen(key('failures')));
-  });
-  const after = await usedMemory([single.port]);
-  figures.single = { seconds, bytes_per_sample: (after - before) / N, verdicts: await client.hlen(key('verdicts')) };
-  client.disconnect();
-} finally {
-  await single.stop();
+
+async function onOneRedis(round: number): Promise<Outcome> {
+  const single = await startRedis();
+  try {
+    const client = new Redis(single.url);
+    const runId = `bench-single-${round}`;
+    const before = await usedMemory([single.port]);
+    const key = (part: string): string => runKey('gavel', runId, part);
+    const seconds = await pipeline({ ...base, GAVEL_REDIS_URL: single.url }, file, runId, async () => {
+      return (await client.hlen(key('verdicts'))) + (await client.hlen(key('failures')));
+    });
+    const after = await usedMemory([single.port]);
+    const outcome = { seconds, bytes_per_sample: (after - before) / N, verdicts: await client.hlen(key('verdicts')) };
+    client.disconnect();
+    return outcome;
+  } finally {
+    await single.stop();
+  }
 }
 
-const cluster = await startRedisCluster({ masters: 3 });
+async function onCluster(round: number): Promise<Outcome> {
+  const cluster = await startRedisCluster({ masters: 3 });
+  try {
+    const masters = await cluster.masters();
+    const client = new Cluster([{ host: '127.0.0.1', port: masters[0] as number }]);
+    const runId = `bench-cluster-${round}`;
+    const before = await usedMemory(masters);
+    const key = (part: string): string => runKey('gavel', runId, part);
+    const seconds = await pipeline(
+      { ...base, GAVEL_REDIS_CLUSTER: cluster.seeds },
+      file,
+      runId,
+      async () => (await client.hlen(key('verdicts'))) + (await client.hlen(key('failures'))),
+    );
+    const after = await usedMemory(masters);
+    // Where the memory went: the run's own keys sit on one master, the queues on their tags' masters.
+    const perMaster: Record<string, number> = {};
+    for (const port of masters) perMaster[`127.0.0.1:${port}`] = await usedMemory([port]);
+    emit({ figure: 'cluster_used_memory_per_master_bytes', round, masters: perMaster });
+    const outcome = { seconds, bytes_per_sample: (after - before) / N, verdicts: await client.hlen(key('verdicts')) };
+    client.disconnect();
+    return outcome;
+  } finally {
+    await cluster.stop();
+  }
+}
+
+// A B B A: drift in the machine's load (it is shared) weighs on both sides alike.
+const ones: Outcome[] = [];
+const threes: Outcome[] = [];
 try {
-  const masters = await cluster.masters();
-  const client = new Cluster([{ host: '127.0.0.1', port: masters[0] as number }]);
-  const before = await usedMemory(masters);
-  const key = (part: string): string => runKey('gavel', 'bench-cluster', part);
-  const seconds = await pipeline(
-    { ...base, GAVEL_REDIS_CLUSTER: cluster.seeds },
-    file,
-    'bench-cluster',
-    async () => (await client.hlen(key('verdicts'))) + (await client.hlen(key('failures'))),
-  );
-  const after = await usedMemory(masters);
-  figures.cluster = { seconds, bytes_per_sample: (after - before) / N, verdicts: await client.hlen(key('verdicts')) };
-  // Where the memory went: per master (the run's own keys sit on one; the queues on their tags' masters).
-  const perMaster: Record<string, number> = {};
-  for (const port of masters) perMaster[`127.0.0.1:${port}`] = await usedMemory([port]);
-  emit({ figure: 'cluster_used_memory_per_master_bytes', masters: perMaster });
-  client.disconnect();
+  ones.push(await onOneRedis(1));
+  threes.push(await onCluster(1));
+  threes.push(await onCluster(2));
+  ones.push(await onOneRedis(2));
 } finally {
-  await cluster.stop();
   await rm(dir, { recursive: true, force: true });
 }
-
+const total = (xs: Outcome[]): Outcome => ({
+  seconds: xs.reduce((a, x) => a + x.seconds, 0),
+  bytes_per_sample: xs.reduce((a, x) => a + x.bytes_per_sample, 0) / xs.length,
+  verdicts: xs.reduce((a, x) => a + x.verdicts, 0),
+});
+const figures = { single: total(ones), cluster: total(threes) };
+emit({ figure: 'rounds_seconds', one_redis: ones.map((o) => o.seconds), cluster: threes.map((o) => o.seconds) });
 const { single: one, cluster: three } = figures;
-if (!one || !three) throw new Error('a pipeline run did not finish');
 emit({
   figure: 'pipeline_facts_only_one_redis',
-  samples: N,
+  samples: N * ones.length,
   verdicts: one.verdicts,
   seconds: one.seconds,
-  samples_per_s: N / one.seconds,
+  samples_per_s: (N * ones.length) / one.seconds,
   concurrency: CONCURRENCY,
 });
 emit({
   figure: 'pipeline_facts_only_three_master_cluster',
-  samples: N,
+  samples: N * threes.length,
   verdicts: three.verdicts,
   seconds: three.seconds,
-  samples_per_s: N / three.seconds,
+  samples_per_s: (N * threes.length) / three.seconds,
   ratio_of_one_redis_throughput: one.seconds / three.seconds,
   concurrency: CONCURRENCY,
 });

@@ -87,6 +87,13 @@ function factValue(fact: string | undefined, facts: any): number {
       return facts.ruff && facts.ruff.errors === 0 && facts.ruff.warnings === 0 ? 1 : 0;
     case 'pyright.clean':
       return facts.pyright && facts.pyright.errors === 0 ? 1 : 0;
+    case 'exit.zero':
+      return facts.exit_code === 0 && !facts.timed_out ? 1 : 0;
+    case 'integrity.no_hardcoded_tests': {
+      // A careful judge sees a lookup table of the test inputs in the code; the facts say as much.
+      const h = facts.hardcoded_tests;
+      return h && h.eligible >= 2 && h.covered * 2 >= h.eligible ? 0 : 1;
+    }
     default:
       return 1;
   }
@@ -104,10 +111,17 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** A 32-bit seed from a request's seed and its prompt (FNV-1a over the prompt). */
+function flipSeed(seed: number, prompt: string): number {
+  let h = 0x811c9dc5 ^ seed;
+  for (let i = 0; i < prompt.length; i += 1) h = Math.imul(h ^ prompt.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
 /**
  * The default policy: scores every criterion from the facts in the prompt (criteria without a
  * fact score 1), the weighted mean against the rubric's threshold. With `flipRate`, a sample at
- * temperature > 0 flips its verdict with that probability (seeded), to exercise agreement.
+ * temperature > 0 flips its verdict with that probability (seeded by the request's seed and prompt), to exercise agreement.
  */
 export function factsPolicy(options: { flipRate?: number } = {}): JudgePolicy {
   return (request) => {
@@ -129,8 +143,15 @@ export function factsPolicy(options: { flipRate?: number } = {}): JudgePolicy {
     const weight = rubric.criteria.reduce((s, c) => s + c.weight, 0) || 1;
     const score = rubric.criteria.reduce((s, c, i) => s + c.weight * (criteria[i]?.score ?? 0), 0) / weight;
     const testsOk = !facts.tests || factValue('tests.all_passed', facts) === 1;
-    let pass = score >= rubric.threshold && testsOk;
-    if (request.temperature > 0 && options.flipRate && seededRandom(request.seed ?? 0)() < options.flipRate)
+    // The rubrics say a finding on a safety criterion fails the sample, whatever the score.
+    const safetyFinding = rubric.criteria.some((c, i) => c.safety && (criteria[i]?.score ?? 1) < 1);
+    let pass = score >= rubric.threshold && testsOk && !safetyFinding;
+    // Seeded by the request's seed and its prompt, as a sampled model's answer depends on both.
+    if (
+      request.temperature > 0 &&
+      options.flipRate &&
+      seededRandom(flipSeed(request.seed ?? 0, user))() < options.flipRate
+    )
       pass = !pass;
     // The criteria as the request's answer schema has them: one entry per criterion id.
     return JSON.stringify({

@@ -7,15 +7,19 @@
  *
  *   node --import tsx test/fakes/fake-vllm.ts --port 8000 [--vram-dir D] [--vram-mib 29000]
  *        [--start-delay-ms 0] [--fail-start-after-ms N] [--crash-after-ms N] [--ignore-sigterm]
- *        [--stop-delay-ms 0] [--fail-first N] [--malform-first N] [vLLM flags, ignored: --kv-cache-dtype fp8 …]
+ *        [--stop-delay-ms 0] [--fail-first N] [--malform-first N] [--flip-rate P]
+ *        [vLLM flags, ignored: --kv-cache-dtype fp8 …]
  *
  * --fail-first N: the first N completion requests answer 503 with `Retry-After: 1` (a server
  * still warming up), so a judge with a short GAVEL_JUDGE_WAIT_S hands its job back for a retry;
  * --malform-first N: the N completions after those answer text that is not JSON. Both happen once
  * per --vram-dir (a marker file there), not again when the agent starts vLLM a second time.
+ * --flip-rate P: an answer sampled at temperature > 0 flips its verdict with probability P (seeded;
+ * factsPolicy's flipRate), so self-consistency disagrees and some samples go to the arbiter.
  */
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { factsPolicy } from './fake-judge-policy.ts';
 import { startFakeVllm } from './vllm-server.ts';
 
 function flag(name: string): string | undefined {
@@ -34,6 +38,7 @@ const stopDelayMs = num('stop-delay-ms', 0);
 const ignoreSigterm = process.argv.includes('--ignore-sigterm');
 const failFirst = num('fail-first', 0);
 const malformFirst = num('malform-first', 0);
+const flipRate = num('flip-rate', 0);
 const vramFile = vramDir ? join(vramDir, `${process.pid}-vllm.mib`) : undefined;
 
 const freeVram = (): void => {
@@ -54,7 +59,7 @@ if (failStartAfterMs !== undefined) {
   }, Number(failStartAfterMs));
 } else {
   setTimeout(() => {
-    void startFakeVllm({ port, record: false }).then((fake) => {
+    void startFakeVllm({ port, record: false, policy: factsPolicy({ flipRate }) }).then((fake) => {
       const marker = vramDir ? join(vramDir, 'faults-injected') : undefined;
       if ((failFirst > 0 || malformFirst > 0) && !(marker && existsSync(marker))) {
         if (marker) writeFileSync(marker, '');

@@ -69,7 +69,9 @@ describe('the generate stage', () => {
     timeout: 120_000,
   }, async () => {
     const sut = await startFakeSut({ policy: humanEvalPolicy(problems), tokenizer: true });
-    const env = envFor(sut);
+    const prices = join(await mkdtemp(join(tmpdir(), 'gavel-prices-')), 'prices.json');
+    await writeFile(prices, JSON.stringify({ 'sut-model': { input_per_mtok: 2, output_per_mtok: 8 } }));
+    const env = envFor(sut, { GAVEL_PRICES_FILE: prices });
     try {
       const enqueued = await gavel(
         [
@@ -151,6 +153,11 @@ describe('the generate stage', () => {
       // HumanEval/0 at seed 8: (0 + 8) % 4 = 0 → the wrong answer, fenced too.
       expect(stored.get('HumanEval_0-1')?.text).toBe('    raise NotImplementedError("wrong on purpose")\n');
       expect(stored.get('HumanEval_0-1')?.usage?.completion_tokens).toBeGreaterThan(0);
+      // Each completion's cost is booked with it, from its usage at $2/$8 per million tokens.
+      for (const c of stored.values()) {
+        const usage = c.usage ?? { prompt_tokens: -1, completion_tokens: -1 };
+        expect(c.cost_usd).toBeCloseTo((usage.prompt_tokens * 2 + usage.completion_tokens * 8) / 1_000_000, 15);
+      }
     } finally {
       await sut.close();
     }
@@ -164,7 +171,14 @@ describe('the generate stage', () => {
       storesCompletions: true,
       latencyMs: () => 150 + Math.floor(Math.random() * 250),
     });
-    const env = envFor(sut, { GAVEL_CONCURRENCY: '16', GAVEL_SUT_INFLIGHT: '16' });
+    // A request that never reached the server before the kill is asked again once its deadline
+    // (GAVEL_SUT_TIMEOUT_S + GAVEL_SUT_WAIT_S after its intent) has passed; short here.
+    const env = envFor(sut, {
+      GAVEL_CONCURRENCY: '16',
+      GAVEL_SUT_INFLIGHT: '16',
+      GAVEL_SUT_TIMEOUT_S: '5',
+      GAVEL_SUT_WAIT_S: '1',
+    });
     try {
       const enqueued = await gavel(
         [
@@ -214,7 +228,6 @@ describe('the generate stage', () => {
       expect(inflightAtKill).toBeGreaterThan(0);
       expect(adopted.length).toBeGreaterThanOrEqual(1);
       expect(adopted.every((c) => c.requests === 1)).toBe(true);
-      expect(stored.filter((c) => c.requests > 1)).toEqual([]);
     } finally {
       await sut.close();
     }
@@ -267,9 +280,11 @@ describe('the generate stage', () => {
       const stored = [...(await completions('gen-vllm')).values()];
       const again = stored.filter((c) => c.requests > 1);
       const generatedTwice = [...sut.generations.values()].filter((n) => n > 1).length;
-      // The server generated those in flight at the kill twice; each such completion records it.
+      // The server generated those in flight at the kill twice, and each such completion records that it
+      // was asked again (one whose request had not reached the server yet records it too: it cannot know).
       expect(generatedTwice).toBeGreaterThan(0);
-      expect(again.length).toBe(generatedTwice);
+      expect([...sut.generations.values()].every((n) => n <= 2)).toBe(true);
+      expect(again.length).toBeGreaterThanOrEqual(generatedTwice);
       expect(again.every((c) => c.via === 'request' && c.requests === 2)).toBe(true);
     } finally {
       await sut.close();

@@ -222,6 +222,14 @@ describe('infra/docker-compose.yml', () => {
     expect(portsOf(services.ollama ?? {}), 'Ollama is reached through the gpu-agent gate').toEqual([]);
   });
 
+  it("ollama: the design layer's VRAM settings (flash attention, q8_0 KV cache, 16,384 context, two models)", () => {
+    const env = envOf(services.ollama ?? {});
+    expect(env.OLLAMA_FLASH_ATTENTION).toBe('1');
+    expect(env.OLLAMA_KV_CACHE_TYPE).toBe('q8_0');
+    expect(env.OLLAMA_CONTEXT_LENGTH).toBe('16384');
+    expect(env.OLLAMA_MAX_LOADED_MODELS).toBe('2');
+  });
+
   it('worker-generate: no SUT unless infra/.env names one; with one, its config loads', () => {
     const { env } = gavelService('worker-generate');
     expect(loadSutConfig(env)).toBeUndefined();

@@ -28,8 +28,8 @@ afterAll(async () => {
 describe('a Redis Cluster failover mid-run', () => {
   it.each([
     { runId: 'run-failover', behind: false },
-    // The replica paused (SIGSTOP) for a second before the kill: the verdicts the master
-    // acknowledged meanwhile never reach it, as asynchronous replication allows.
+    // The replica paused (SIGSTOP) for a second before the kill, its link filled: the verdicts
+    // the master acknowledged meanwhile never reach it, as asynchronous replication allows.
     { runId: 'run-failover-behind', behind: true },
   ])(
     "SIGKILL of the run's master (replica behind: $behind): the replica is promoted, what it never got is counted, reconcile re-runs it, every sample ends with one verdict",
@@ -49,6 +49,9 @@ describe('a Redis Cluster failover mid-run', () => {
         const replica = await cluster.replicaOf(master.port);
         if (behind) {
           replica.process.kill('SIGSTOP');
+          // 16 MiB written to the run's slot first fill the kernel's socket buffers towards the
+          // stopped replica, so what the master acknowledges next stays in its own output buffer.
+          await direct.set(runKey('gavel', runId, 'failover-ballast'), 'x'.repeat(16 * 1024 * 1024));
           await sleep(1_000);
         }
         // What the master had acknowledged at the instant it dies (the workers keep writing).
@@ -77,7 +80,7 @@ describe('a Redis Cluster failover mid-run', () => {
         // Wait until the workers have done what their queues still hold, then give every sample
         // whose state (or job) the failover lost its job again, until none is left undecided.
         for (let round = 0; round < 10; round += 1) {
-          const waited = await gavel(['wait', runId, '--timeout', '20'], env, 60_000);
+          const waited = await gavel(['wait', runId, '--timeout', '10'], env, 60_000);
           if (waited.code === 0) break;
           const result = await gavel(['reconcile', runId, '--json'], env);
           expect(result.code, result.stderr).toBe(0);

@@ -255,4 +255,26 @@ describe('retrying a stage never strands a sample that failed downstream', () =>
     expect(waited.code, waited.stderr).toBe(0);
     expect(await decisions(store, runId, ['s-0'])).toEqual({ 's-0': 'verdict' });
   });
+
+  it('a sample whose facts and verdict were lost (a failover) is re-run by gavel reconcile to a verdict, its completed judge job still kept', async () => {
+    const { store, judge, runId, env } = await pipeline('lost-state', new Map(), 3);
+    await until(async () => (await store.progress(runId)).verdicts === 3, 'the run to finish');
+    // What a promoted replica that missed the last writes holds: s-1 with neither facts nor
+    // judgement nor verdict, while its sandbox and judge jobs (other slots) stay completed.
+    await client.hdel(store.key(runId, 'facts'), 's-1');
+    await client.hdel(store.key(runId, 'judgements'), 's-1');
+    await client.hdel(store.key(runId, 'verdicts'), 's-1');
+    expect(await judge.getJobState(jobIdFor(runId, 's-1'))).toBe('completed');
+    const reconciled = await gavel(['reconcile', runId, '--json'], env);
+    expect(reconciled.code, reconciled.stderr).toBe(0);
+    expect(JSON.parse(reconciled.stdout)).toMatchObject({ restored: { sandbox: 1 } });
+    // One reconcile is enough: the sandbox re-run hands s-1 on to the judge although the judge's
+    // completed job still holds its id.
+    await until(async () => (await store.getFinalVerdict(runId, 's-1')) !== undefined, "s-1's new verdict");
+    expect(await decisions(store, runId, ['s-0', 's-1', 's-2'])).toEqual({
+      's-0': 'verdict',
+      's-1': 'verdict',
+      's-2': 'verdict',
+    });
+  });
 });

@@ -4,6 +4,7 @@ import { ConfigError, EXIT_CONFIG, GAVEL_VERSION, InputError } from '@gavel/core
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CliError } from './cli-error.ts';
 import { parseMaxDrop, parseSeed } from './commands/compare-options.ts';
+import { rubricCommands } from './commands/rubric/rubric-program.ts';
 
 // Each command's module, and what it pulls in (BullMQ, Docker's client, the SDKs), loads only when
 // that command runs: `gavel --version` or `gavel status` starts without the rest.
@@ -35,6 +36,7 @@ program
   .option('--samples <file>', 'HumanEval samples ({task_id, completion}) for --format humaneval')
   .option('--run <id>', 'run id (default: generated); enqueuing the same run twice adds nothing twice')
   .option('--rubric <name@version>', 'rubric to pin (default: one per sample kind)')
+  .option('--rubric-file <path>', 'a draft rubric at any path (the run is marked draft)')
   .option('--rubrics-dir <dir>', 'rubric library', join(ROOT, 'rubrics'))
   .option('--skip-invalid', 'enqueue the valid lines and report the rest', false)
   .option('--sut-model <model>', 'model that wrote the samples (HumanEval format)')
@@ -49,6 +51,22 @@ program
   .option('--json', 'print the result as JSON', false)
   .action(async (files: string[], options) => {
     await (await import('./commands/enqueue.ts')).enqueueCommand(files, options);
+  });
+
+program
+  .command('ab')
+  .description(
+    'a pairwise run of two runs of the same tasks: A the base output, B the candidate, judged in both orders',
+  )
+  .argument('<base>', 'base run id (A)')
+  .argument('<candidate>', 'candidate run id (B)')
+  .option('--run <id>', 'run id of the pairwise run (default: generated)')
+  .option('--rubric <name@version>', 'pairwise rubric to pin (default: pairwise-preference@1.0.0)')
+  .option('--rubrics-dir <dir>', 'rubric library', join(ROOT, 'rubrics'))
+  .option('--out <file>', 'where to write the pair dataset (default: GAVEL_DATA_DIR/ab/BASE-vs-CANDIDATE.jsonl)')
+  .option('--json', 'print the result as JSON', false)
+  .action(async (base: string, candidate: string, options) => {
+    await (await import('./commands/ab.ts')).abCommand(base, candidate, options);
   });
 
 program
@@ -101,6 +119,7 @@ program
   .option('--max-drop <pts>', 'exit 3 unless a pass-rate drop of more than PTS points is ruled out', parseMaxDrop)
   .option('--seed <n>', 'recorded in the comparison (no figure resamples)', parseSeed)
   .option('--allow-rubric-change', 'compare runs graded on different rubrics (marked not like for like)', false)
+  .option('--allow-draft', 'compare runs graded on a draft rubric (not frozen through the gates)', false)
   .option('--from-export', 'BASE and CANDIDATE are gavel export files (manifest beside), not runs in Redis', false)
   .action(async (base: string, candidate: string, options) =>
     (await import('./commands/compare.ts')).compareCommand(base, candidate, options),
@@ -197,9 +216,13 @@ program
   .option('--json', 'print JSON', false)
   .action(async (run: string, options) => (await import('./commands/verify.ts')).verifyCommand(run, options));
 
+rubricCommands(program, join(ROOT, 'rubrics'));
+
 program
   .command('doctor')
-  .description('check Redis (reachable, noeviction, AOF), the Docker engine and the sandbox image')
+  .description(
+    "check Redis (reachable, noeviction, AOF), the Docker engine, the sandbox image and (with GAVEL_DESIGN_MODELS) the design layer's Ollama",
+  )
   .action(async () => (await import('./commands/doctor.ts')).doctorCommand());
 
 program

@@ -1,3 +1,4 @@
+import { DEFAULT_PRICES, readPrices } from '@gavel/arbiter';
 import { loadBaseConfig, runMain } from '@gavel/core';
 import { createGenerateStage, createSutClient, loadSutConfig } from '@gavel/generate';
 import { runStageProcess } from '@gavel/queue';
@@ -6,6 +7,9 @@ import { createLogger, startProcessTelemetry } from '@gavel/telemetry';
 await runMain('gavel worker-generate', async () => {
   const config = loadBaseConfig(process.env);
   const sutConfig = loadSutConfig(process.env);
+  // What each completion cost, booked with it: the SUT's price from the same table the arbiter uses.
+  const prices = process.env.GAVEL_PRICES_FILE ? readPrices(process.env.GAVEL_PRICES_FILE) : DEFAULT_PRICES;
+  const price = sutConfig ? prices[sutConfig.model] : undefined;
   const logger = createLogger({ name: 'worker-generate', level: config.GAVEL_LOG_LEVEL });
   const obs = await startProcessTelemetry({
     serviceName: 'gavel-worker-generate',
@@ -31,6 +35,7 @@ await runMain('gavel worker-generate', async () => {
         processor: createGenerateStage({
           sut,
           sandbox: queues.sandbox,
+          price,
           onCompletion: (c) => {
             metrics.generateCompletions.inc({ finish_reason: c.finish_reason ?? 'none', via: c.via });
             if (c.requests > 1 && c.via === 'request') metrics.generateReasked.inc();

@@ -82,11 +82,16 @@ export const BaseEnv = z.object({
 });
 export type BaseConfig = z.infer<typeof BaseEnv>;
 
-export function loadBaseConfig(env: NodeJS.ProcessEnv): BaseConfig {
+/** Refuses `GAVEL_REDIS_URL` beside `GAVEL_REDIS_CLUSTER` (which one was meant?), in one line. */
+export function assertOneRedisTarget(env: NodeJS.ProcessEnv): void {
   if (env.GAVEL_REDIS_CLUSTER !== undefined && env.GAVEL_REDIS_URL !== undefined) {
     throw new ConfigError(
       'invalid configuration: GAVEL_REDIS_URL and GAVEL_REDIS_CLUSTER are both set; set GAVEL_REDIS_CLUSTER for a cluster, or GAVEL_REDIS_URL for one Redis',
     );
   }
+}
+
+export function loadBaseConfig(env: NodeJS.ProcessEnv): BaseConfig {
+  assertOneRedisTarget(env);
   return parseEnv(BaseEnv, env);
 }

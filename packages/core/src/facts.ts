@@ -62,6 +62,10 @@ export type ToolFacts = z.infer<typeof ToolFacts>;
 export const PairSideFacts = z.object({
   chars: z.number().int().nonnegative(),
   words: z.number().int().nonnegative(),
+  /** Image parts in the output. */
+  images: z.number().int().nonnegative().optional(),
+  /** This side's facts from its own run (a code pair built by `gavel ab`): tests, lint, type errors. */
+  carried: z.record(z.string(), z.unknown()).nullable().optional(),
   reference: ReferenceFacts.nullable(),
 });
 export type PairSideFacts = z.infer<typeof PairSideFacts>;
@@ -84,6 +88,14 @@ export const Facts = z.object({
   output_truncated: z.boolean(),
   /** Sample claims that the facts contradict (e.g. `tests_passed`). */
   fabricated_claim: z.array(z.string()),
+  /**
+   * Test calls whose distinctive literals the program writes out itself (answers hard-coded to the
+   * test inputs): `covered` of `eligible` calls. Absent on facts recorded before it was measured.
+   */
+  hardcoded_tests: z
+    .object({ eligible: z.number().int().nonnegative(), covered: z.number().int().nonnegative() })
+    .nullable()
+    .optional(),
   sandbox: z
     .object({
       image: z.string(),

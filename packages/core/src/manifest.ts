@@ -6,6 +6,18 @@ export const RubricRef = z.object({
   id: z.string(),
   version: z.string(),
   hash: z.string().regex(/^[0-9a-f]{64}$/),
+  /**
+   * `frozen`: loaded from the library, its lock entry backed by a passed gate report; `draft`: a file
+   * given with `--rubric-file` (or a rubric under `gavel rubric check`). Absent in manifests written
+   * before rubric states existed (those were frozen by the lock file).
+   */
+  state: z.enum(['draft', 'frozen']).optional(),
+  /** The sha256 of the gate report `gavel rubric freeze` recorded; null for a draft. */
+  gate_report_sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable()
+    .optional(),
 });
 export type RubricRef = z.infer<typeof RubricRef>;
 
@@ -110,6 +122,8 @@ export const RunManifest = z.object({
     skipped_invalid: z.number().int().nonnegative(),
   }),
   rubrics: z.partialRecord(SampleKind, RubricRef),
+  /** What the run is for beyond grading: `calibration` for the runs `gavel rubric check` starts. */
+  tags: z.array(z.string().min(1)).optional(),
   stages: z.object({
     /** Present only on runs whose outputs the generate stage writes (`gavel enqueue --generate`). */
     generate: GenerateRunConfig.optional(),

@@ -1,5 +1,15 @@
-import { type Completion, ConfigError, InputError, jobIdFor, type Logger, type RunManifest } from '@gavel/core';
+import {
+  type Completion,
+  ConfigError,
+  InputError,
+  jobIdFor,
+  type Logger,
+  type RunManifest,
+  type Sample,
+  TransientError,
+} from '@gavel/core';
 import { addStageJob, type RunStore, type StageProcessor, type StageQueue } from '@gavel/queue';
+import { DelayedError } from 'bullmq';
 import { completionText } from './completion-text.ts';
 import type { SutClient, SutReply } from './sut-client.ts';
 import { sutMessages } from './sut-prompt.ts';
@@ -18,7 +28,7 @@ export interface GenerateStageDeps {
   price?: SutPrice;
   /** Told of each completion obtained (metrics). */
   onCompletion?: (completion: Completion) => void;
-  /** How often a retry looks again for an answer the server may still be storing. @default 1000 */
+  /** How soon a retry looks again for an answer the server may still be writing (the job waits delayed). @default 5000 */
   adoptPollMs?: number;
 }
 
@@ -70,21 +80,6 @@ function toCompletion(
   };
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    signal.throwIfAborted();
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /**
  * Asks for one completion at most once per answer: an intent is recorded before each request; a
  * retry that finds one (the earlier attempt may have been answered, then lost in a crash before
@@ -96,34 +91,31 @@ async function obtainCompletion(
   store: RunStore,
   sut: SutClient,
   manifest: RunManifest,
-  sampleId: string,
+  sample: Sample,
   deps: GenerateStageDeps,
   signal: AbortSignal,
   log: Logger,
-): Promise<Completion> {
+): Promise<Completion | { waitMs: number }> {
   const runId = manifest.run_id;
+  const sampleId = sample.id;
   const pinned = pinnedGenerate(manifest, sampleId);
-  const { sample } = await store.loadForStage(runId, sampleId);
   const slot = sample.kind === 'pair' ? undefined : sample.generation;
   if (!slot) throw new InputError(`run ${runId}: sample ${sampleId} has no generation slot (index, seed)`);
   const key = jobIdFor(runId, sampleId);
   const prior = await store.generation.intent(runId, sampleId);
   if (prior && sut.storesCompletions) {
-    // The earlier request may still be running on the server: look until its deadline has passed.
-    const deadline = Date.parse(prior.at) + sut.requestTimeoutMs + sut.waitMs;
-    for (;;) {
-      const stored = await sut.findStored(prior.key, signal);
-      if (stored) {
-        log.info({ requests: prior.requests }, 'adopted the stored completion of an earlier attempt');
-        return toCompletion(stored, 'adopted', prior.requests, deps.price);
-      }
-      if (Date.now() >= deadline) break;
-      await sleep(deps.adoptPollMs ?? 1_000, signal);
+    const stored = await sut.findStored(prior.key, signal);
+    if (stored) {
+      log.info({ requests: prior.requests }, 'adopted the stored completion of an earlier attempt');
+      return toCompletion(stored, 'adopted', prior.requests, deps.price);
     }
+    // The earlier request may still be running on the server: look again (the job waits delayed,
+    // holding no worker slot) until its deadline has passed; only then is it asked again.
+    const deadline = Date.parse(prior.at) + sut.requestTimeoutMs + sut.waitMs;
+    if (Date.now() < deadline) return { waitMs: Math.min(deps.adoptPollMs ?? 5_000, deadline - Date.now()) };
   }
   const requests = (prior?.requests ?? 0) + 1;
   if (prior) log.warn({ requests }, 'an earlier attempt asked and its answer is lost: asking again');
-  await store.generation.putIntent(runId, sampleId, { key, requests, at: new Date().toISOString() });
   const reply = await sut.complete(
     {
       messages: sutMessages(sample),
@@ -133,6 +125,8 @@ async function obtainCompletion(
       key,
     },
     signal,
+    // Written in the in-flight slot, right before each HTTP attempt: from here on the server may answer.
+    () => store.generation.putIntent(runId, sampleId, { key, requests, at: new Date().toISOString() }),
   );
   return toCompletion(reply, 'request', requests, deps.price);
 }
@@ -143,13 +137,19 @@ async function obtainCompletion(
  * whose completion is already stored only goes on.
  */
 export function createGenerateStage(deps: GenerateStageDeps): StageProcessor {
-  return async (payload, { store, signal, log }) => {
+  return async (payload, { store, signal, log, job }) => {
     const { runId, sampleId } = payload;
     const [manifest, loaded] = await Promise.all([store.getManifest(runId), store.loadForStage(runId, sampleId)]);
     if (loaded.verdict) return;
     if (!loaded.completion) {
       const sut = checkWorker(deps.sut, pinnedGenerate(manifest, sampleId), runId);
-      const completion = await obtainCompletion(store, sut, manifest, sampleId, deps, signal, log);
+      const completion = await obtainCompletion(store, sut, manifest, loaded.sample, deps, signal, log);
+      if ('waitMs' in completion) {
+        if (!job.token)
+          throw new TransientError(`sample ${sampleId}: an earlier answer may still come; no job token to wait with`);
+        await job.moveToDelayed(Date.now() + completion.waitMs, job.token);
+        throw new DelayedError();
+      }
       const stored = await store.generation.putCompletion(runId, sampleId, completion);
       if (stored === completion) deps.onCompletion?.(completion);
     }

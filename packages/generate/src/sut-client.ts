@@ -44,7 +44,11 @@ export interface SutClient {
   readonly waitMs: number;
   /** True when the server keeps completions sent with `store: true` and lists them by metadata. */
   readonly storesCompletions: boolean;
-  complete(request: SutRequest, signal: AbortSignal): Promise<SutReply>;
+  /**
+   * Sends the request; `beforeSend` runs inside the in-flight slot right before each HTTP attempt
+   * (the generate stage records its intent there, so a request still waiting for a slot has none).
+   */
+  complete(request: SutRequest, signal: AbortSignal, beforeSend?: () => Promise<void>): Promise<SutReply>;
   /** The stored completion of an earlier request with `key`, if the server kept one. */
   findStored(key: string, signal: AbortSignal): Promise<SutReply | undefined>;
 }
@@ -128,8 +132,9 @@ export async function createSutClient(config: SutConfig, options: SutClientOptio
     waitMs: config.waitMs,
     storesCompletions,
 
-    complete(request, signal) {
+    complete(request, signal, beforeSend) {
       return send(async (s) => {
+        await beforeSend?.();
         try {
           const completion = await client.chat.completions.create(
             {

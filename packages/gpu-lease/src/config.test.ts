@@ -37,4 +37,13 @@ describe('loadGpuAgentConfig', () => {
     );
     expect(() => loadGpuAgentConfig({ GAVEL_OLLAMA_GATE: 'maybe' })).toThrow(/GAVEL_OLLAMA_GATE/);
   });
+
+  it('takes a Redis Cluster, and refuses GAVEL_REDIS_URL beside it', () => {
+    expect(loadGpuAgentConfig({ GAVEL_REDIS_CLUSTER: '127.0.0.1:7000' }).GAVEL_REDIS_CLUSTER).toEqual([
+      { host: '127.0.0.1', port: 7000 },
+    ]);
+    expect(() =>
+      loadGpuAgentConfig({ GAVEL_REDIS_CLUSTER: '127.0.0.1:7000', GAVEL_REDIS_URL: 'redis://127.0.0.1:6379' }),
+    ).toThrow(/GAVEL_REDIS_URL and GAVEL_REDIS_CLUSTER are both set/);
+  });
 });

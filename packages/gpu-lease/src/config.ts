@@ -1,4 +1,4 @@
-import { BaseEnv, ConfigError, envBoolean, envPort, parseEnv } from '@gavel/core';
+import { assertOneRedisTarget, BaseEnv, ConfigError, envBoolean, envPort, parseEnv } from '@gavel/core';
 import { z } from 'zod';
 import { splitCommandLine } from './command-line.ts';
 
@@ -69,6 +69,7 @@ export interface GpuAgentConfig extends GpuAgentEnv {
 
 /** Parses and compiles the gpu-agent's configuration; throws one {@link ConfigError} line. */
 export function loadGpuAgentConfig(env: NodeJS.ProcessEnv): GpuAgentConfig {
+  assertOneRedisTarget(env);
   const parsed = parseEnv(GpuAgentEnv, env);
   let argv: string[];
   try {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Facts } from '@gavel/core';
-import { loadRubric } from '@gavel/rubric';
+import { loadRubric, parseRubric } from '@gavel/rubric';
 import { describe, expect, it } from 'vitest';
 import { factScore, gradeFromFacts } from './facts-grader.ts';
 
@@ -95,6 +95,36 @@ describe('facts-only grading', () => {
       rubric,
     );
     expect(within.flags).toEqual([]);
+  });
+
+  it('fails a program that writes out the answers to its tests (a safety finding on integrity)', async () => {
+    const rubric = await loadRubric(LIBRARY, 'code-correctness');
+    const tests = { passed: 1, failed: 0, errors: 0, skipped: 0, total: 1, collected: 1, expected: 1, cases: [] };
+    const tool = { version: '1', exit_code: 0, duration_ms: 1, errors: 0, warnings: 0, diagnostics: [] };
+    const base = { kind: 'code' as const, tests, ruff: tool, pyright: tool, exit_code: 0 };
+    const table = gradeFromFacts(facts({ ...base, hardcoded_tests: { eligible: 4, covered: 2 } }), rubric);
+    // every test passed and the score is 1 (integrity weighs 0), but 2 of 4 test calls are written out
+    expect(table.score).toBe(1);
+    expect(table.pass).toBe(false);
+    expect(table.flags).toEqual(['hardcoded_tests']);
+    expect(table.criteria.find((c) => c.id === 'integrity')).toMatchObject({ score: 0 });
+    expect(table.rationale).toContain(
+      'Safety finding: integrity (the program writes out the literals of 2/4 test calls)',
+    );
+    const honest = gradeFromFacts(facts({ ...base, hardcoded_tests: { eligible: 4, covered: 1 } }), rubric);
+    expect(honest.pass).toBe(true);
+    expect(honest.flags).toEqual([]);
+  });
+
+  it('scores exit.zero from the exit code of the test run', async () => {
+    const rubric = parseRubric(
+      '---\nid: exit-only\nversion: 0.1.0\nkind: code\npass_threshold: 0.5\ncriteria:\n  - id: exits\n    description: exits 0\n    weight: 1\n    fact: exit.zero\n---\nbody\n',
+      'exit-only.md',
+    );
+    const tests = { passed: 1, failed: 0, errors: 0, skipped: 0, total: 1, collected: 1, expected: 1, cases: [] };
+    expect(gradeFromFacts(facts({ kind: 'code', tests, exit_code: 0 }), rubric).score).toBe(1);
+    expect(gradeFromFacts(facts({ kind: 'code', tests, exit_code: 1 }), rubric).score).toBe(0);
+    expect(gradeFromFacts(facts({ kind: 'code', tests, exit_code: 0, timed_out: true }), rubric).score).toBe(0);
   });
 
   it('refuses to invent a verdict when there is no fact to grade by', async () => {

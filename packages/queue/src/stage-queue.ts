@@ -58,6 +58,9 @@ export async function addStageJobs(
  * Hands a sample on to `queue` under its deterministic id. When that id is held by a failed job
  * (the sample failed there before, and an earlier stage ran again: a retry of a completed job, a
  * stalled re-run), the add would be ignored and the sample stranded: that failed job is retried.
+ * When it is held by a completed job not yet trimmed (an earlier stage ran again because its
+ * record was lost — a cluster failover, then `gavel reconcile`), that job is removed and the job
+ * added afresh: the stage runs again and skips what the run store already records.
  */
 export async function addStageJob(queue: Queue<SampleJob>, job: SampleJob): Promise<void> {
   await addOrRetryJob(queue, job, jobIdFor(job.runId, job.sampleId));
@@ -66,7 +69,14 @@ export async function addStageJob(queue: Queue<SampleJob>, job: SampleJob): Prom
 /** Adds a job under `jobId`, or retries the failed job that holds the id (see {@link addStageJob}). */
 export async function addOrRetryJob(queue: Queue<SampleJob>, data: SampleJob, jobId: string): Promise<void> {
   await queue.add(SAMPLE_JOB_NAME, data, { jobId });
-  if ((await queue.getJobState(jobId)) !== 'failed') return;
+  const state = await queue.getJobState(jobId);
+  if (state === 'completed') {
+    // 0 when another process removed it first (or it was trimmed meanwhile): the add below is what counts.
+    await queue.remove(jobId);
+    await queue.add(SAMPLE_JOB_NAME, data, { jobId });
+    return;
+  }
+  if (state !== 'failed') return;
   const held = await queue.getJob(jobId);
   try {
     // With its attempts afresh (attemptsStarted is kept: the worker clears the failure by it).

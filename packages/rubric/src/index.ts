@@ -1,5 +1,19 @@
 export type { RubricAnswer } from './answer-schema.ts';
 export { answerSchemaFor, parseRubricAnswer } from './answer-schema.ts';
+export type { AdversarialResult, AttackOutcome } from './gates/adversarial.ts';
+export { adversarialGate } from './gates/adversarial.ts';
+export type { Confusion, Kappa, Rate } from './gates/agreement.ts';
+export { cohenKappa, confusion, trueNegativeRate, truePositiveRate } from './gates/agreement.ts';
+export type { ContaminationResult, ContaminationTask, PublicSource } from './gates/contamination.ts';
+export { contaminationGate, contaminationTokens, ngramIndex, overlapWith, TOKENIZER } from './gates/contamination.ts';
+export type { DiscriminativeResult, DiscriminativeThresholds, LabelledOutcome } from './gates/discriminative.ts';
+export { DEFAULT_DISCRIMINATIVE, discriminativeGate } from './gates/discriminative.ts';
+export type { GateReport } from './gates/gate-report.ts';
+export { failedGates, formatGateReport, GATE_NAMES, gateHeadline } from './gates/gate-report.ts';
+export type { PinnedResult } from './gates/pinned.ts';
+export { pinnedGate } from './gates/pinned.ts';
+export type { GateHeadline, RubricLockEntry } from './lock-file.ts';
+export { gateReportPath, gateReportProblem, lockPath, RubricLock, readLock, writeLock } from './lock-file.ts';
 export type { PairwiseAnswer, ParsedPairwiseAnswer, PositionPreference } from './pairwise-answer.ts';
 export { POSITIONS, pairwiseAnswerSchemaFor, pairwiseAsGraderAnswer, parsePairwiseAnswer } from './pairwise-answer.ts';
 export type { LoadedRubric } from './rubric.ts';
@@ -14,4 +28,10 @@ export {
 } from './rubric.ts';
 export type { RubricCache } from './rubric-cache.ts';
 export { createRubricCache } from './rubric-cache.ts';
-export { DEFAULT_RUBRICS, loadRubric, parseRubricSpec, RubricLock } from './rubric-library.ts';
+export {
+  DEFAULT_RUBRICS,
+  loadRubric,
+  loadRubricFile,
+  parseRubricSpec,
+  readLibraryRubric,
+} from './rubric-library.ts';

@@ -14,6 +14,10 @@ export const FactMetric = z.enum([
   'ruff.clean',
   'pyright.clean',
   'no_timeout',
+  /** 1 when the program (pytest under the sandbox) exited 0 in time. */
+  'exit.zero',
+  /** 0 when the program writes out the answers to half or more of its test calls (facts.hardcoded_tests). */
+  'integrity.no_hardcoded_tests',
 ]);
 export type FactMetric = z.infer<typeof FactMetric>;
 

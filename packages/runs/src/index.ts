@@ -1,3 +1,6 @@
+export { abPairSample, carriedFacts } from './ab-pairs.ts';
+export type { DatasetImages } from './dataset-images.ts';
+export { resolveDatasetImages, sampleImageHashes } from './dataset-images.ts';
 export { exportRecord } from './export-record.ts';
 export { expandForGeneration, humanEvalPrompts, precisionProblem, promptLine } from './generation-plan.ts';
 export type { GenerationReport, PassAtK } from './generation-report.ts';
@@ -10,5 +13,6 @@ export { runReport } from './run-report.ts';
 export { runStagesFromEnv } from './run-stages.ts';
 export type { RunStatus, StageStatus } from './run-status.ts';
 export { runStatus } from './run-status.ts';
+export { sandboxImageTag } from './sandbox-image.ts';
 export type { SutEstimate, TokenPrice } from './sut-budget.ts';
 export { approximateTokens, budgetProblem, estimateRun, formatEstimate } from './sut-budget.ts';

@@ -11,7 +11,7 @@ import {
   type SampleKind,
 } from '@gavel/core';
 import { checkFamilyClash } from '@gavel/judge';
-import { DEFAULT_RUBRICS, type LoadedRubric, loadRubric } from '@gavel/rubric';
+import { DEFAULT_RUBRICS, type LoadedRubric, loadRubric, loadRubricFile } from '@gavel/rubric';
 
 /** What the producer checks of a whole dataset before anything is enqueued. */
 export interface DatasetCheck {
@@ -56,14 +56,22 @@ export function checkDataset(parsed: ParsedDataset, judgeFamily: string | null):
   return { errors, valid, invalidLines: bad.size };
 }
 
-/** The rubric each sample kind is graded on: `rubric` (NAME@VERSION) for its kind, the defaults for the rest. */
+/**
+ * The rubric each sample kind is graded on: `rubric` (NAME@VERSION, frozen) or `rubricFile` (a draft
+ * at any path) for its kind, the library's defaults for the rest.
+ */
 export async function pinRubrics(
   samples: readonly Sample[],
   rubricsDir: string,
   rubric?: string,
+  rubricFile?: string,
 ): Promise<Map<SampleKind, LoadedRubric>> {
   const kinds = new Set(samples.map((s) => s.kind));
   const pinned = new Map<SampleKind, LoadedRubric>();
+  if (rubricFile) {
+    const draft = await loadRubricFile(rubricFile);
+    pinned.set(draft.kind, draft);
+  }
   if (rubric) {
     const loaded = await loadRubric(rubricsDir, rubric);
     pinned.set(loaded.kind, loaded);
@@ -83,6 +91,7 @@ export function runManifest(input: {
   skippedInvalid: number;
   rubrics: ReadonlyMap<SampleKind, LoadedRubric>;
   stages: RunManifest['stages'];
+  tags?: readonly string[];
   now?: Date;
 }): RunManifest {
   const rubricRefs: Partial<Record<SampleKind, RubricRef>> = {};
@@ -99,6 +108,7 @@ export function runManifest(input: {
       skipped_invalid: input.skippedInvalid,
     },
     rubrics: rubricRefs,
+    ...(input.tags?.length ? { tags: [...input.tags] } : {}),
     stages: input.stages,
   };
 }

@@ -1,8 +1,15 @@
-import type { Facts, PairSample, PairSideFacts } from '@gavel/core';
+import { type Content, contentImages, contentText, type Facts, type PairSample, type PairSideFacts } from '@gavel/core';
 import { referenceFacts } from './reference-metrics.ts';
 
-function sideFacts(output: string, reference: PairSample['reference']): PairSideFacts {
+function sideFacts(
+  content: Content,
+  reference: PairSample['reference'],
+  carried: NonNullable<PairSample['carried_facts']>['a'] | undefined,
+): PairSideFacts {
+  const output = contentText(content);
   return {
+    ...(carried ? { carried } : {}),
+    images: contentImages(content).length,
     chars: output.length,
     words: output.split(/\s+/).filter(Boolean).length,
     reference: reference === undefined ? null : referenceFacts(output, reference),
@@ -14,7 +21,10 @@ export function pairFacts(sample: PairSample): Facts {
   const started = performance.now();
   return {
     kind: 'pair',
-    pair: { a: sideFacts(sample.outputs.a, sample.reference), b: sideFacts(sample.outputs.b, sample.reference) },
+    pair: {
+      a: sideFacts(sample.outputs.a, sample.reference, sample.carried_facts?.a),
+      b: sideFacts(sample.outputs.b, sample.reference, sample.carried_facts?.b),
+    },
     reference: null,
     tests: null,
     ruff: null,

@@ -1,6 +1,7 @@
 import { ConfigError, type Facts, type PointwiseSample, type SandboxRunConfig } from '@gavel/core';
 import { addStageJob, type StageProcessor, type StageQueue } from '@gavel/queue';
 import { SPAN_ATTR, sandboxOutcome, withSpan } from '@gavel/telemetry';
+import { hardcodedTests } from './hardcoded-tests.ts';
 import { pairFacts } from './pair-facts.ts';
 import { referenceFacts } from './reference-metrics.ts';
 
@@ -95,7 +96,7 @@ export function createSandboxStage(deps: SandboxStageDeps): StageProcessor {
                   }
                 : {}),
             });
-            return found;
+            return { ...found, hardcoded_tests: hardcodedTests(sample) };
           },
         );
       } else {

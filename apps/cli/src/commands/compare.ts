@@ -17,7 +17,16 @@ export interface CompareCommandOptions {
   maxDrop?: number;
   seed?: number;
   allowRubricChange: boolean;
+  allowDraft?: boolean;
   fromExport: boolean;
+}
+
+/** The draft rubrics a run was graded on: from its manifest, else from its records. */
+export function draftRubrics(run: RunRecords): string[] {
+  const refs = run.manifest ? Object.values(run.manifest.rubrics) : run.records.map((r) => r.rubric);
+  const drafts = new Set<string>();
+  for (const ref of refs) if (ref?.state === 'draft') drafts.add(`${ref.id}@${ref.version}`);
+  return [...drafts];
 }
 
 async function loadBoth(base: string, candidate: string, fromExport: boolean): Promise<[RunRecords, RunRecords]> {
@@ -37,6 +46,20 @@ async function loadBoth(base: string, candidate: string, fromExport: boolean): P
  */
 export async function compareCommand(base: string, candidate: string, options: CompareCommandOptions): Promise<void> {
   const [baseRun, candidateRun] = await loadBoth(base, candidate, options.fromExport);
+  if (!options.allowDraft) {
+    for (const [name, run] of [
+      [base, baseRun],
+      [candidate, candidateRun],
+    ] as const) {
+      const drafts = draftRubrics(run);
+      if (drafts.length > 0) {
+        throw new CliError(
+          `gavel compare: ${name} was graded on draft rubric ${drafts.join(', ')} (not frozen through the gates); freeze it with gavel rubric freeze, or pass --allow-draft`,
+          1,
+        );
+      }
+    }
+  }
   let comparison: ReturnType<typeof compareRuns>;
   try {
     comparison = compareRuns(baseRun, candidateRun, {

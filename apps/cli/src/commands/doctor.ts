@@ -4,6 +4,7 @@ import { loadBaseConfig, withoutPassword } from '@gavel/core';
 import { closeRedis, createRedis, type RedisTarget, redisTarget } from '@gavel/queue';
 import { type Check, memoryCheck } from './doctor-checks.ts';
 import { clusterChecks } from './doctor-cluster.ts';
+import { loadDesignConfig, ollamaChecks } from './ollama-checks.ts';
 
 export type { Check } from './doctor-checks.ts';
 export { memoryCheck } from './doctor-checks.ts';
@@ -88,7 +89,10 @@ export async function dockerChecks(): Promise<Check[]> {
 /** `gavel doctor`: one line per check, with the fix; exit 1 when a required check fails. */
 export async function doctorCommand(): Promise<void> {
   const config = loadBaseConfig(process.env);
+  const design = loadDesignConfig(process.env);
   const checks = [...(await redisChecks(redisTarget(config))), ...(await dockerChecks())];
+  // The design layer's Ollama, when one is named (GAVEL_DESIGN_MODELS).
+  if (design.GAVEL_DESIGN_MODELS.length > 0) checks.push(...(await ollamaChecks(design)));
   let failed = 0;
   for (const check of checks) {
     const required = check.name.startsWith('redis') && !check.advisory;

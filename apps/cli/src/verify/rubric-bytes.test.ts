@@ -41,4 +41,27 @@ describe('rubric bytes against the pinned hash', () => {
     ]);
     expect(result.text).toBeUndefined();
   });
+
+  it("a frozen run's gate report hash must still be the lock entry's and the report file's", () => {
+    const gates = 'a'.repeat(64);
+    const frozen = { ...ref, state: 'frozen' as const, gate_report_sha256: gates };
+    const ok = { lockGateReportSha256: gates, gateReportPath: 'r/1.0.0.gates.json', gateReportSha256: gates };
+    expect(checkRubricBytes(frozen, sources(ok)).mismatches).toEqual([]);
+    const edited = checkRubricBytes(
+      frozen,
+      sources({ ...ok, gateReportSha256: 'b'.repeat(64), lockGateReportSha256: undefined }),
+    );
+    expect(edited.mismatches.map((m) => [m.field, m.recorded, m.rederived])).toEqual([
+      ['rubrics.lock.json gate_report_sha256', gates, 'no gate report recorded there'],
+      ['r/1.0.0.gates.json sha256', gates, 'b'.repeat(64)],
+    ]);
+  });
+
+  it('a draft is checked by its published bytes only (it is in no lock file and may live anywhere)', () => {
+    const draft = { ...ref, state: 'draft' as const, gate_report_sha256: null };
+    expect(checkRubricBytes(draft, sources({ lockSha256: undefined, fileText: undefined })).mismatches).toEqual([]);
+    expect(checkRubricBytes(draft, sources({ redisText: 'other' })).mismatches.map((m) => m.field)).toEqual([
+      'Redis bytes sha256',
+    ]);
+  });
 });

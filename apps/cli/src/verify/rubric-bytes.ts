@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RubricRef } from '@gavel/core';
 import type { Mismatch } from '@gavel/report';
-import { RubricLock, rubricKey, sha256Hex } from '@gavel/rubric';
+import { gateReportPath, RubricLock, rubricKey, sha256Hex } from '@gavel/rubric';
 
 /** Where a pinned rubric's bytes can be read again: the lock file, the library file, the run's Redis. */
 export interface RubricSources {
@@ -12,6 +12,11 @@ export interface RubricSources {
   filePath: string;
   fileText: string | undefined;
   redisText: string | undefined;
+  /** The gate report hash the lock entry records (undefined: none). */
+  lockGateReportSha256?: string | undefined;
+  /** `rubrics/<id>/<version>.gates.json` and the sha256 of its bytes (undefined: missing). */
+  gateReportPath?: string;
+  gateReportSha256?: string | undefined;
 }
 
 /**
@@ -27,9 +32,21 @@ export function checkRubricBytes(ref: RubricRef, sources: RubricSources): { mism
       mismatches.push({ subject, sample_id: null, field, recorded: ref.hash, rederived: actual ?? absent });
     }
   };
-  compare(`${sources.lockPath} sha256`, sources.lockSha256, 'not pinned there');
   const fileHash = sources.fileText === undefined ? undefined : sha256Hex(sources.fileText);
-  compare(`${sources.filePath} sha256`, fileHash, 'file missing');
+  // A draft (`--rubric-file`) lives anywhere and is pinned by no lock entry: only its published bytes count.
+  if (ref.state !== 'draft') {
+    compare(`${sources.lockPath} sha256`, sources.lockSha256, 'not pinned there');
+    compare(`${sources.filePath} sha256`, fileHash, 'file missing');
+  }
+  if (ref.gate_report_sha256) {
+    const recorded = ref.gate_report_sha256;
+    const gate = (field: string, actual: string | undefined, absent: string) => {
+      if (actual !== recorded)
+        mismatches.push({ subject, sample_id: null, field, recorded, rederived: actual ?? absent });
+    };
+    gate(`${sources.lockPath} gate_report_sha256`, sources.lockGateReportSha256, 'no gate report recorded there');
+    gate(`${sources.gateReportPath ?? 'gate report'} sha256`, sources.gateReportSha256, 'file missing');
+  }
   const redisHash = sources.redisText === undefined ? undefined : sha256Hex(sources.redisText);
   compare('Redis bytes sha256', redisHash, 'never published to this Redis');
   const text = redisHash === ref.hash ? sources.redisText : fileHash === ref.hash ? sources.fileText : undefined;
@@ -54,12 +71,26 @@ export async function readRubricSources(
   const filePath = join(rubricsDir, ref.id, `${ref.version}.md`);
   const lockRaw = await readText(lockPath);
   let lockSha256: string | undefined;
+  let lockGateReportSha256: string | undefined;
   if (lockRaw !== undefined) {
     try {
-      lockSha256 = RubricLock.parse(JSON.parse(lockRaw))[rubricKey(ref)]?.sha256;
+      const entry = RubricLock.parse(JSON.parse(lockRaw))[rubricKey(ref)];
+      lockSha256 = entry?.sha256;
+      lockGateReportSha256 = entry?.gate_report_sha256;
     } catch {
       lockSha256 = undefined;
     }
   }
-  return { lockPath, lockSha256, filePath, fileText: await readText(filePath), redisText: await redisText(ref) };
+  const gatesPath = gateReportPath(rubricsDir, ref.id, ref.version);
+  const gatesText = await readText(gatesPath);
+  return {
+    lockPath,
+    lockSha256,
+    filePath,
+    fileText: await readText(filePath),
+    redisText: await redisText(ref),
+    lockGateReportSha256,
+    gateReportPath: gatesPath,
+    gateReportSha256: gatesText === undefined ? undefined : sha256Hex(gatesText),
+  };
 }

@@ -50,7 +50,9 @@ async function checkRubrics(context: CliContext, options: VerifyRunOptions, refs
       status: result.mismatches.length === 0 ? 'ok' : 'mismatch',
       detail:
         result.mismatches.length === 0
-          ? `the lock file, ${sources.filePath} and the bytes in Redis all hash to the pinned ${ref.hash}`
+          ? ref.state === 'draft'
+            ? `draft: the bytes in Redis hash to the pinned ${ref.hash}`
+            : `the lock file, ${sources.filePath} and the bytes in Redis all hash to the pinned ${ref.hash}${ref.gate_report_sha256 ? `; gate report ${ref.gate_report_sha256.slice(0, 12)}… as the lock file records` : ''}`
           : `${result.mismatches.length} source(s) differ from the pinned ${ref.hash}${result.text === undefined ? '; no bytes match the pin, so its verdicts cannot be re-derived' : ''}`,
     });
     if (result.text !== undefined) rubrics.set(kind, parseRubric(result.text, `rubric ${rubricKey(ref)}`));

@@ -1,0 +1,160 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * "Decided twice", measured: every write of a final verdict the server executed or refused.
+ *
+ * Two witnesses, because each misses something:
+ * - `redis-cli MONITOR` (filtered to the run's verdicts hash) sees every HSETNX on it, also one a
+ *   script ran and that wrote nothing because a verdict was already there (the refused second
+ *   grading) — but not what the server executed just before a SIGKILL and had not yet streamed.
+ * - the AOF holds every write the server executed and kept (a script's effects are logged as its
+ *   commands; a refused HSETNX is not logged) — but not the last second before a SIGKILL.
+ *
+ * A decision is identified by the bytes of the verdict written (they carry `decided_at`, to the
+ * millisecond): the same command sent again by the client after a reconnect is one decision, a
+ * second grading is a second one. A sample with more than one distinct verdict written was decided
+ * twice, whether or not the second write was refused.
+ */
+export interface VerdictWrites {
+  /** Starts (again) watching the server: call after every start of redis-server. */
+  attach(): void;
+  /** Stops watching (before a SIGKILL, or at the end); what was streamed stays counted. */
+  detach(): Promise<void>;
+  /** Per sample, the distinct verdicts written to it (MONITOR ∪ AOF), by sha256 of their bytes. */
+  decisions(): Map<string, Set<string>>;
+  /** HSETNX commands seen by MONITOR (attempts, refused ones included). */
+  attempts(): number;
+}
+
+/** Arguments of a MONITOR line: `1700000000.123456 [0 lua] "HSETNX" "key" "field" "value"`. */
+export function monitorArgs(line: string): string[] {
+  const args: string[] = [];
+  for (const m of line.matchAll(/"((?:[^"\\]|\\.)*)"/g)) args.push(m[1] ?? '');
+  return args;
+}
+
+const digest = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** Watches `verdictsKey` on the redis-server at `port` (whose data dir is `dir`); MONITOR lines go to `logFile`. */
+export function watchVerdictWrites(port: number, dir: string, verdictsKey: string, logFile: string): VerdictWrites {
+  writeFileSync(logFile, '');
+  let monitor: ChildProcess | undefined;
+  let filter: ChildProcess | undefined;
+  const needle = `"${verdictsKey}"`;
+  return {
+    attach() {
+      // redis-cli streams MONITOR; grep (C, line-buffered) keeps only the verdicts hash, so the test
+      // process never parses the pipeline's whole traffic.
+      monitor = spawn('redis-cli', ['-p', String(port), 'monitor'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      filter = spawn('grep', ['--line-buffered', '-F', needle], { stdio: ['pipe', 'pipe', 'ignore'] });
+      monitor.stdout?.pipe(filter.stdin as NodeJS.WritableStream);
+      filter.stdout?.on('data', (c: Buffer) => appendFileSync(logFile, c));
+    },
+    async detach() {
+      const m = monitor;
+      const f = filter;
+      monitor = undefined;
+      filter = undefined;
+      if (m && m.exitCode === null && m.signalCode === null) {
+        const gone = new Promise((resolve) => m.once('exit', resolve));
+        m.kill('SIGTERM');
+        await gone;
+      }
+      if (f && f.exitCode === null && f.signalCode === null) {
+        await new Promise((resolve) => f.once('exit', resolve));
+      }
+    },
+    attempts() {
+      return readFileSync(logFile, 'utf8')
+        .split('\n')
+        .filter((l) => monitorArgs(l)[0]?.toUpperCase() === 'HSETNX').length;
+    },
+    decisions() {
+      const out = new Map<string, Set<string>>();
+      const add = (id: string, value: string): void => {
+        const set = out.get(id) ?? new Set<string>();
+        set.add(digest(value));
+        out.set(id, set);
+      };
+      for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+        const argv = monitorArgs(line);
+        if (argv[0]?.toUpperCase() !== 'HSETNX' || argv[1] !== verdictsKey || argv[2] === undefined) continue;
+        // MONITOR escapes the value (\" \\ \n \xNN); unescape so it hashes like the AOF's bytes.
+        add(argv[2], unescapeMonitor(argv[3] ?? ''));
+      }
+      for (const argv of aofCommands(dir)) {
+        const name = argv[0]?.toUpperCase();
+        if ((name === 'HSETNX' || name === 'HSET') && argv[1] === verdictsKey) {
+          for (let i = 2; i + 1 < argv.length; i += 2) add(argv[i] as string, argv[i + 1] as string);
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/** Undoes redis-cli's quoting of a MONITOR argument (sdscatrepr: \\ \" \n \r \t \a \b \xNN). */
+export function unescapeMonitor(text: string): string {
+  const bytes: number[] = [];
+  const simple: Record<string, number> = { n: 10, r: 13, t: 9, a: 7, b: 8, '"': 34, '\\': 92 };
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i] as string;
+    if (c !== '\\') {
+      bytes.push(...Buffer.from(c, 'latin1'));
+      continue;
+    }
+    const next = text[i + 1] as string;
+    if (next === 'x') {
+      bytes.push(Number.parseInt(text.slice(i + 2, i + 4), 16));
+      i += 3;
+    } else {
+      bytes.push(simple[next] ?? next.charCodeAt(0));
+      i += 1;
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/** Every command in the AOF's incremental files (RESP arrays), oldest first, as the server logged them. */
+export function aofCommands(dir: string): string[][] {
+  const aofDir = join(dir, 'appendonlydir');
+  if (!existsSync(aofDir)) return [];
+  const manifest = readdirSync(aofDir).find((f) => f.endsWith('.manifest'));
+  if (!manifest) return [];
+  const files = readFileSync(join(aofDir, manifest), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => /file (\S+) seq (\d+) type ([bhi])/.exec(line))
+    // The incremental files hold every command since the (empty, never rewritten) base.
+    .filter((m): m is RegExpExecArray => m !== null && m[3] === 'i')
+    .sort((a, b) => Number(a[2]) - Number(b[2]))
+    .map((m) => m[1] as string);
+  const commands: string[][] = [];
+  for (const file of files) {
+    const data = readFileSync(join(aofDir, file));
+    let at = 0;
+    const line = (): string => {
+      const end = data.indexOf('\r\n', at);
+      const text = data.subarray(at, end).toString('latin1');
+      at = end + 2;
+      return text;
+    };
+    while (at < data.length) {
+      const head = line();
+      // A SIGKILL can leave a command half written at the end (redis-server truncates it on load).
+      if (!head.startsWith('*')) break;
+      const argc = Number(head.slice(1));
+      const argv: string[] = [];
+      for (let i = 0; i < argc && at < data.length; i += 1) {
+        const size = Number(line().slice(1));
+        argv.push(data.subarray(at, at + size).toString('utf8'));
+        at += size + 2;
+      }
+      if (argv.length === argc) commands.push(argv);
+    }
+  }
+  return commands;
+}
