@@ -225,6 +225,7 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
         const intended = policy({
           model,
           messages,
+          images,
           temperature,
           seed: seed === undefined ? undefined : seed + i,
           index,
