@@ -114,6 +114,8 @@ export const PairSample = z
     outputs: z.object({ a: Content, b: Content }).strict(),
     systems: z.object({ a: Sut, b: Sut }).strict(),
     reference: Reference.optional(),
+    /** A JSON Schema both outputs' structured data must satisfy (checked as a fact, before any judge). */
+    schema: z.record(z.string(), z.unknown()).optional(),
     /** Facts each side already has from its own run (`gavel ab` of code runs): shown to the judge beside the outputs. */
     carried_facts: z.object({ a: CarriedFacts.nullable(), b: CarriedFacts.nullable() }).strict().optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),

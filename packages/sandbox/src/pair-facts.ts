@@ -1,13 +1,17 @@
 import { type Content, contentImages, contentText, type Facts, type PairSample, type PairSideFacts } from '@gavel/core';
 import { referenceFacts } from './reference-metrics.ts';
+import { structuredFacts } from './structured-facts.ts';
 
 function sideFacts(
   content: Content,
   reference: PairSample['reference'],
   carried: NonNullable<PairSample['carried_facts']>['a'] | undefined,
+  schema: PairSample['schema'],
 ): PairSideFacts {
   const output = contentText(content);
+  const structured = structuredFacts(content, schema, reference);
   return {
+    ...(structured ? { structured } : {}),
     ...(carried ? { carried } : {}),
     images: contentImages(content).length,
     chars: output.length,
@@ -22,8 +26,8 @@ export function pairFacts(sample: PairSample): Facts {
   return {
     kind: 'pair',
     pair: {
-      a: sideFacts(sample.outputs.a, sample.reference, sample.carried_facts?.a),
-      b: sideFacts(sample.outputs.b, sample.reference, sample.carried_facts?.b),
+      a: sideFacts(sample.outputs.a, sample.reference, sample.carried_facts?.a, sample.schema),
+      b: sideFacts(sample.outputs.b, sample.reference, sample.carried_facts?.b, sample.schema),
     },
     reference: null,
     tests: null,
