@@ -20,6 +20,7 @@ function segments(content: Content, images: ReadonlyMap<string, Buffer>, sampleI
   return content.map((part): Segment => {
     if (part.type === 'text') return part.text;
     if (part.type === 'json') return ['```json', JSON.stringify(part.data), '```'].join('\n');
+    if (part.type === 'csv') return ['```csv', part.data.replace(/\n$/, ''), '```'].join('\n');
     const bytes = isStoredImage(part) ? images.get(part.sha256) : undefined;
     if (!isStoredImage(part) || !bytes) {
       throw new InputError(`sample ${sampleId}: image ${part.sha256 ?? '(not stored)'} is not in the image store`);

@@ -11,6 +11,10 @@ export type TextPart = z.infer<typeof TextPart>;
 export const JsonPart = z.object({ type: z.literal('json'), data: z.unknown() }).strict();
 export type JsonPart = z.infer<typeof JsonPart>;
 
+/** Tabular data as CSV text (RFC 4180: a header row, comma-separated, `"` quoting), shown to graders as it is. */
+export const CsvPart = z.object({ type: z.literal('csv'), data: z.string() }).strict();
+export type CsvPart = z.infer<typeof CsvPart>;
+
 /**
  * An image. In a dataset: `path` (relative to the dataset file) or `url` (a `data:` URL). The
  * producer checks it, stores its bytes once under their sha256 and keeps only the reference:
@@ -53,13 +57,13 @@ export function isStoredImage(part: ImagePart): part is ImagePart & StoredImage 
   return part.sha256 !== undefined && part.media_type !== undefined;
 }
 
-export const ContentPart = z.discriminatedUnion('type', [TextPart, JsonPart, ImagePart]);
+export const ContentPart = z.discriminatedUnion('type', [TextPart, JsonPart, CsvPart, ImagePart]);
 export type ContentPart = z.infer<typeof ContentPart>;
 
 /** A prompt or an output: a string, or a list of parts (OpenAI's `{type: "text"}` shape and gavel's own). */
 export const Content = z.union([z.string(), z.array(ContentPart).min(1)], {
   error:
-    'must be a string or a list of parts ({"type": "text", "text"}, {"type": "json", "data"}, {"type": "image", "path" | "url"})',
+    'must be a string or a list of parts ({"type": "text", "text"}, {"type": "json", "data"}, {"type": "csv", "data"}, {"type": "image", "path" | "url"})',
 });
 export type Content = z.infer<typeof Content>;
 
@@ -75,6 +79,7 @@ export function contentText(content: Content): string {
     .map((p) => {
       if (p.type === 'text') return p.text;
       if (p.type === 'json') return JSON.stringify(p.data, null, 2);
+      if (p.type === 'csv') return p.data;
       return `[image ${p.sha256 ? p.sha256.slice(0, 12) : (p.path ?? 'inline')}]`;
     })
     .join('\n');

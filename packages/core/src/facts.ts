@@ -81,6 +81,30 @@ export const PairSideFacts = z.object({
     })
     .nullable()
     .optional(),
+  /** Tabular output (a `csv` part): parse error, shape, header and cell match against a CSV or JSON-rows reference. */
+  csv: z
+    .object({
+      parse_error: z.string().nullable(),
+      rows: z.number().int().nonnegative(),
+      columns: z.array(z.string()),
+      header_match: z
+        .object({
+          matched: z.number().int().nonnegative(),
+          total: z.number().int().nonnegative(),
+          missing: z.array(z.string()),
+          extra: z.array(z.string()),
+        })
+        .nullable(),
+      field_match: z
+        .object({
+          matched: z.number().int().nonnegative(),
+          total: z.number().int().nonnegative(),
+          different: z.array(z.string()),
+        })
+        .nullable(),
+    })
+    .nullable()
+    .optional(),
   /** This side's facts from its own run (a code pair built by `gavel ab`): tests, lint, type errors. */
   carried: z.record(z.string(), z.unknown()).nullable().optional(),
   reference: ReferenceFacts.nullable(),

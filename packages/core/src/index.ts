@@ -4,6 +4,7 @@ export type { StoredImage } from './content.ts';
 export {
   Content,
   ContentPart,
+  CsvPart,
   contentImages,
   contentParts,
   contentText,

@@ -18,6 +18,7 @@ function segments(content: Content, images: ImageBytes, sampleId: string): Segme
   return content.map((part): Segment => {
     if (part.type === 'text') return part.text;
     if (part.type === 'json') return ['```json', canonicalJson(part.data), '```'].join('\n');
+    if (part.type === 'csv') return ['```csv', part.data.replace(/\n$/, ''), '```'].join('\n');
     if (!isStoredImage(part)) {
       throw new InputError(`sample ${sampleId}: an image part was not stored at enqueue (no sha256)`);
     }

@@ -1,4 +1,5 @@
 import { type Content, contentImages, contentText, type Facts, type PairSample, type PairSideFacts } from '@gavel/core';
+import { csvFacts } from './csv-facts.ts';
 import { referenceFacts } from './reference-metrics.ts';
 import { structuredFacts } from './structured-facts.ts';
 
@@ -10,8 +11,10 @@ function sideFacts(
 ): PairSideFacts {
   const output = contentText(content);
   const structured = structuredFacts(content, schema, reference);
+  const csv = csvFacts(content, reference);
   return {
     ...(structured ? { structured } : {}),
+    ...(csv ? { csv } : {}),
     ...(carried ? { carried } : {}),
     images: contentImages(content).length,
     chars: output.length,
