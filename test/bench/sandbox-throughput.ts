@@ -6,7 +6,10 @@
 // are reported as samples/s. One JSON line per figure.
 // Parallelism P = execution containers at once (the sandbox's concurrency gate; xargs -P for the
 // naive one). The stage keeps --in-flight samples in flight (as the worker's BullMQ concurrency does),
-// so pyright checks them in batches in the warm analysis container.
+// so pyright checks them in batches in the warm analysis container. Beside them, the floor of the same
+// run: `docker run --rm` of an empty container, and of pytest alone, per sample at the same parallelism.
+// split_ms_mean says where a sample's time goes: container (engine time on its path: waiting for its
+// container, start, inspect; creation is hidden when the container was made ahead), analysis, execution.
 //   node --conditions=@gavel/source --import tsx test/bench/sandbox-throughput.ts [--naive-n 24] [--parallel 1,2,4] [--in-flight 32]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,9 +50,11 @@ const rssTimer = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }, 50);
 
-async function sandboxRun(parallel: number) {
+async function sandboxRun(parallel: number, createAhead = true) {
   const sandbox = await createDockerSandbox(
     loadSandboxConfig({ GAVEL_SANDBOX_IMAGE: image, GAVEL_SANDBOX_CONCURRENCY: String(parallel) }),
+    undefined,
+    { createAhead },
   );
   const facts: Facts[] = [];
   let next = 0;
@@ -83,13 +88,22 @@ const NAIVE_SCRIPT = [
   'grep -c "<testcase" /tmp/junit.xml',
 ].join('\n');
 
-async function naiveRun(parallel: number, dir: string) {
+/** The floor's scripts: a container that does nothing, and pytest alone on the sample's tests. */
+const EMPTY_SCRIPT = 'true';
+const PYTEST_SCRIPT = [
+  'set -e; cd /scratch; tar xf - ; cd in 2>/dev/null || true',
+  'PYTHONPATH=/scratch/solution python3 -m pytest -q -p no:cacheprovider --junitxml=/tmp/junit.xml tests/ > /dev/null || true',
+  'grep -c "<testcase" /tmp/junit.xml',
+].join('\n');
+
+/** `docker run --rm` of `script` once per sample tar in `dir`, `parallel` at a time (xargs -P). */
+async function dockerRunLoop(parallel: number, dir: string, script: string) {
   const t0 = performance.now();
   const r = spawnSync(
     'sh',
     [
       '-c',
-      `ls ${dir}/*.tar | xargs -P ${parallel} -I{} sh -c 'docker run --rm -i --network none --read-only --tmpfs /scratch:exec,size=64m --tmpfs /tmp:size=64m --user 65534 --cap-drop ALL --security-opt no-new-privileges --memory 1536m --label gavel=sandbox --entrypoint sh ${image} -c "$0" < {}' '${NAIVE_SCRIPT.replaceAll("'", "'\\''")}'`,
+      `ls ${dir}/*.tar | xargs -P ${parallel} -I{} sh -c 'docker run --rm -i --network none --read-only --tmpfs /scratch:exec,size=64m --tmpfs /tmp:size=64m --user 65534 --cap-drop ALL --security-opt no-new-privileges --memory 1536m --label gavel=sandbox --entrypoint sh ${image} -c "$0" < {}' '${script.replaceAll("'", "'\\''")}'`,
     ],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
@@ -98,6 +112,8 @@ async function naiveRun(parallel: number, dir: string) {
   if (r.status !== 0) process.stderr.write(r.stderr.slice(0, 2000));
   return { wall, rate: NAIVE_N / wall, reports };
 }
+
+const naiveRun = (parallel: number, dir: string) => dockerRunLoop(parallel, dir, NAIVE_SCRIPT);
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'gavel-naive-'));
@@ -114,8 +130,19 @@ async function main() {
     > = {};
     for (const p of PARALLEL) {
       const naive = await naiveRun(p, dir);
+      // The same sandbox with each execution container created when its sample's turn comes (before).
+      const onDemand = await sandboxRun(p, false);
       const sandbox = await sandboxRun(p);
       results[p] = { sandbox, naive };
+      emit({
+        figure: 'sandbox_samples_per_s_containers_on_demand',
+        parallel: p,
+        samples: samples.length,
+        value: Number(onDemand.rate.toFixed(3)),
+        wall_s: Number(onDemand.wall.toFixed(2)),
+        passed: onDemand.passed,
+        split_ms_mean: Object.fromEntries(Object.entries(onDemand.split).map(([k, v]) => [k, Number(v.toFixed(1))])),
+      });
       emit({
         figure: 'sandbox_samples_per_s',
         parallel: p,
@@ -137,6 +164,24 @@ async function main() {
         junit_reports: naive.reports,
       });
       emit({ figure: 'sandbox_speedup_vs_naive', parallel: p, value: Number((sandbox.rate / naive.rate).toFixed(2)) });
+      emit({
+        figure: 'sandbox_create_ahead_over_on_demand',
+        parallel: p,
+        value: Number((sandbox.rate / onDemand.rate).toFixed(2)),
+      });
+      // The floor, same run: what `docker run` alone costs, and pytest alone (no analysers) in it.
+      const empty = await dockerRunLoop(p, dir, EMPTY_SCRIPT);
+      const pytest = await dockerRunLoop(p, dir, PYTEST_SCRIPT);
+      emit({
+        figure: 'floor_docker_run_per_s',
+        parallel: p,
+        samples: NAIVE_N,
+        empty_container_per_s: Number(empty.rate.toFixed(3)),
+        pytest_alone_per_s: Number(pytest.rate.toFixed(3)),
+        pytest_junit_reports: pytest.reports,
+        sandbox_over_pytest_alone: Number((sandbox.rate / pytest.rate).toFixed(2)),
+        sandbox_over_empty_container: Number((sandbox.rate / empty.rate).toFixed(2)),
+      });
     }
     clearInterval(rssTimer);
     emit({

@@ -30,7 +30,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { createFakeMessages, DEFAULT_FAKE_ANSWER, type Params, type Usage } from './anthropic-messages-model.ts';
+import {
+  createFakeMessages,
+  DEFAULT_FAKE_ANSWER,
+  imageProblem,
+  type Params,
+  type Usage,
+} from './anthropic-messages-model.ts';
 
 export type FakeOutcome = 'succeeded' | 'errored' | 'invalid_request' | 'expired' | 'canceled';
 
@@ -132,6 +138,17 @@ export async function startFakeAnthropicBatches(options: FakeBatchesOptions): Pr
       const bodyKey = createHash('sha256').update(JSON.stringify(r.params)).digest('hex');
       const seen = seenBodies.get(bodyKey) ?? 0;
       seenBodies.set(bodyKey, seen + 1);
+      const badImage = imageProblem(r.params);
+      if (!canceled && badImage) {
+        // Inside a batch a request the API refuses is an errored result, not a refused batch.
+        return {
+          custom_id: r.custom_id,
+          result: {
+            type: 'errored',
+            error: { type: 'error', error: { type: 'invalid_request_error', message: badImage }, request_id: null },
+          },
+        };
+      }
       const fate = canceled ? 'canceled' : outcome({ custom_id: r.custom_id, index, seen });
       switch (fate) {
         case 'succeeded':
@@ -256,7 +273,7 @@ export async function startFakeAnthropicBatches(options: FakeBatchesOptions): Pr
     const path = u.pathname;
     if (req.method === 'POST' && path === '/v1/messages') {
       const body = await readBody(req);
-      const problem = validateParams(body, '');
+      const problem = validateParams(body, '') ?? imageProblem(body as Params);
       if (problem) return error(res, 400, 'invalid_request_error', problem);
       counts.messages += 1;
       return send(res, 200, message(body as Params, 'standard', Date.now()));

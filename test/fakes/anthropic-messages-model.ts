@@ -6,10 +6,12 @@
  * counted as ceil(characters / 4).
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { type ReceivedImage, sniffImage } from './fake-images.ts';
 
 export interface Block {
   type: string;
   text?: string;
+  source?: { type?: string; media_type?: string; data?: string; url?: string };
   cache_control?: { type: string; ttl?: '5m' | '1h' };
 }
 
@@ -39,8 +41,60 @@ export interface Usage {
 }
 
 const tokens = (text: string): number => Math.ceil(text.length / 4);
+
+/** The Messages API's limits on one image: 5 MB of base64 and 8000 px a side. */
+export const IMAGE_MAX_BASE64 = 5 * 1024 * 1024;
+export const IMAGE_MAX_SIDE = 8000;
+const MEDIA_TYPES: Record<string, ReceivedImage['format']> = {
+  'image/jpeg': 'jpeg',
+  'image/png': 'png',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
+};
+
+/** The images of a request's messages, decoded from their base64 sources. */
+export function requestImages(params: Params): ReceivedImage[] {
+  return params.messages.flatMap((m) =>
+    typeof m.content === 'string'
+      ? []
+      : m.content.flatMap((b) =>
+          b.type === 'image' && typeof b.source?.data === 'string'
+            ? [sniffImage(Buffer.from(b.source.data, 'base64'))]
+            : [],
+        ),
+  );
+}
+
+/** Why the API refuses a request's image blocks (source, media type against the bytes, size), if it does. */
+export function imageProblem(params: Params): string | undefined {
+  for (const [i, m] of params.messages.entries()) {
+    if (typeof m.content === 'string') continue;
+    for (const [k, b] of m.content.entries()) {
+      if (b.type !== 'image') continue;
+      const at = `messages.${i}.content.${k}.image.source`;
+      if (b.source?.type !== 'base64' || typeof b.source.data !== 'string')
+        return `${at}: this fake takes base64 sources only`;
+      const expected = MEDIA_TYPES[b.source.media_type ?? ''];
+      if (!expected) return `${at}.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'`;
+      if (b.source.data.length > IMAGE_MAX_BASE64) {
+        return `${at}.base64: image exceeds 5 MB maximum: ${b.source.data.length} bytes > ${IMAGE_MAX_BASE64} bytes`;
+      }
+      const image = sniffImage(Buffer.from(b.source.data, 'base64'));
+      if (image.format !== expected)
+        return `${at}.base64: Image does not match the provided media type ${b.source.media_type}`;
+      if (image.width > IMAGE_MAX_SIDE || image.height > IMAGE_MAX_SIDE) {
+        return `${at}.base64: image dimensions exceed max allowed size: ${IMAGE_MAX_SIDE} pixels`;
+      }
+    }
+  }
+  return undefined;
+}
 export const blockText = (content: string | Block[] | undefined): string =>
   content === undefined ? '' : typeof content === 'string' ? content : content.map((b) => b.text ?? '').join('');
+
+/** Image tokens as the vision docs estimate them: width × height / 750 per image. */
+const imageTokens = (params: Params): number =>
+  requestImages(params).reduce((s, i) => s + Math.ceil((i.width * i.height) / 750), 0);
 
 const criterionIds = (tool: Tool | undefined): string[] => {
   const criteria = tool?.input_schema.properties?.criteria as { properties?: Record<string, unknown> } | undefined;
@@ -86,13 +140,14 @@ export function createFakeMessages(options: {
   function usageOf(params: Params, outputTokens: number, tier: Usage['service_tier'], now: number): Usage {
     const system = typeof params.system === 'string' ? [{ type: 'text', text: params.system }] : (params.system ?? []);
     const breakAt = system.findIndex((b) => b.cache_control?.type === 'ephemeral');
-    const rest = tokens(
-      blockText(
-        params.messages.flatMap((m) =>
-          typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content,
+    const rest =
+      tokens(
+        blockText(
+          params.messages.flatMap((m) =>
+            typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content,
+          ),
         ),
-      ),
-    );
+      ) + imageTokens(params);
     const usage: Usage = {
       input_tokens: 0,
       output_tokens: outputTokens,

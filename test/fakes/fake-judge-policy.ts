@@ -5,6 +5,7 @@
  * criteria from the system message and the facts from the prompt, so its verdicts follow the
  * facts the grader sent.
  */
+import type { ReceivedImage } from './fake-images.ts';
 
 export interface FakeMessage {
   role: string;
@@ -18,6 +19,8 @@ export interface PolicyRequest {
   seed: number | undefined;
   /** Which request this is on the server (0-based). */
   index: number;
+  /** The images the request carried (decoded from the wire), each where its `<image sha256>` marker stands. */
+  images?: readonly ReceivedImage[];
 }
 
 /**

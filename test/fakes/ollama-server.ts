@@ -8,9 +8,11 @@
  * A prompt longer than the loaded window is cut silently and `prompt_eval_count` reports the cut
  * size, as Ollama does. Loading a model with another `num_ctx` reloads it.
  */
+
 import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { fakeImageTokens, flattenOllamaMessages, flattenOpenAiMessages, type ReceivedImage } from './fake-images.ts';
 import { type FakeMessage, factsPolicy, fakePromptTokens, type JudgePolicy } from './fake-judge-policy.ts';
 import { type DecodingMode, decodeUnderSchema, requestSchema } from './schema-decoding.ts';
 
@@ -24,6 +26,8 @@ export interface FakeOllamaModel {
   quantization?: string;
   /** Bytes in memory when loaded (`size` and `size_vram` in /api/ps). @default 5e9 */
   sizeBytes?: number;
+  /** A vision model: `vision` among its /api/show capabilities, and it takes images. @default false */
+  vision?: boolean;
 }
 
 export interface FakeOllamaOptions {
@@ -67,6 +71,8 @@ export interface LoadedModel {
 export interface RecordedOllamaChat {
   path: '/api/chat' | '/v1/chat/completions';
   body: Record<string, unknown>;
+  /** The images the request carried, decoded, in order. */
+  images: ReceivedImage[];
   promptTokens: number;
   reportedPromptTokens: number;
   contextLength: number;
@@ -192,12 +198,25 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
     body: Record<string, unknown>,
     model: FakeOllamaModel,
     numCtx: number | undefined,
-  ): Promise<{ content: string; reported: number; evalCount: number }> {
+  ): Promise<{ content: string; reported: number; evalCount: number } | { problem: string }> {
+    const raw = (body.messages ?? []) as { role: string; content: unknown; images?: unknown }[];
+    const flat = path === '/api/chat' ? flattenOllamaMessages(raw) : flattenOpenAiMessages(raw);
+    if ('problem' in flat) return flat;
+    if (flat.images.length > 0 && !model.vision) return { problem: `${model.name} does not support images` };
+    const gif = flat.images.find((i) => i.format === 'gif');
+    if (gif) return { problem: 'unsupported image format gif (png, jpeg or webp)' };
     const entry = load(model, numCtx);
-    const messages = (body.messages ?? []) as FakeMessage[];
-    const full = fakePromptTokens(messages);
+    const messages: FakeMessage[] = flat.messages;
+    const full = fakePromptTokens(messages) + flat.images.reduce((s, i) => s + fakeImageTokens(i), 0);
     const reported = Math.min(full, entry.contextLength);
-    chats.push({ path, body, promptTokens: full, reportedPromptTokens: reported, contextLength: entry.contextLength });
+    chats.push({
+      path,
+      body,
+      images: flat.images,
+      promptTokens: full,
+      reportedPromptTokens: reported,
+      contextLength: entry.contextLength,
+    });
     const opts = (body.options ?? {}) as Record<string, unknown>;
     const temperature =
       typeof (opts.temperature ?? body.temperature) === 'number' ? Number(opts.temperature ?? body.temperature) : 0.8;
@@ -289,7 +308,7 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
           'general.parameter_count': 8e9,
           [`${arch}.context_length`]: model.trainedContext ?? 131_072,
         },
-        capabilities: ['completion'],
+        capabilities: model.vision ? ['completion', 'vision'] : ['completion'],
         modified_at: now,
       });
       return;
@@ -317,6 +336,10 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
         body.messages = [{ role: 'user', content: String(body.prompt) }];
       }
       const answer = await generateAnswer('/api/chat', body, model, numCtx);
+      if ('problem' in answer) {
+        sendJson(res, 400, { error: answer.problem });
+        return;
+      }
       if (isZero(body.keep_alive)) unload(model);
       const payload = (content: string, done: boolean): Record<string, unknown> => ({
         model: withTag(model.name),
@@ -362,6 +385,17 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
       }
       // No `options` on this path: any num_ctx in the body is ignored and the server default applies.
       const answer = await generateAnswer('/v1/chat/completions', body, model, undefined);
+      if ('problem' in answer) {
+        sendJson(res, 400, {
+          error: {
+            message: `invalid image input: ${answer.problem}`,
+            type: 'invalid_request_error',
+            param: null,
+            code: null,
+          },
+        });
+        return;
+      }
       sendJson(res, 200, {
         id: `chatcmpl-${index}`,
         object: 'chat.completion',

@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { fakeImageTokens, flattenOpenAiMessages, type ReceivedImage } from './fake-images.ts';
 import { type FakeMessage, factsPolicy, fakePromptTokens, type JudgePolicy } from './fake-judge-policy.ts';
 import {
   assertSupportedSchema,
@@ -43,6 +44,13 @@ export interface FakeVllmOptions {
    * just `{ tokens }` (llama.cpp's server), `no-choices` a chat completion without `choices`.
    */
   wrongShape?: WrongShape;
+  /**
+   * The served model takes images (`image_url` parts with data URLs); a text-only model answers
+   * any image with HTTP 400. @default false
+   */
+  vision?: boolean;
+  /** Images one prompt may carry (`--limit-mm-per-prompt '{"image": N}'`). @default 1 */
+  imageLimit?: number;
   /** Keep every completion request body (off for benchmarks). @default true */
   record?: boolean;
   port?: number;
@@ -50,7 +58,10 @@ export interface FakeVllmOptions {
 
 export interface RecordedCompletion {
   body: Record<string, unknown>;
+  /** Text of each message, every image replaced by `<image SHA256>`. */
   messages: FakeMessage[];
+  /** The images the request carried, decoded from their data URLs, in order. */
+  images: ReceivedImage[];
   promptTokens: number;
 }
 
@@ -119,6 +130,19 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
   const timeline: FakeVllm['timeline'] = { firstCompletionAt: undefined, lastAnswerAt: undefined };
   const created = Math.floor(Date.now() / 1000);
 
+  const vision = options.vision ?? false;
+  const imageLimit = options.imageLimit ?? 1;
+  /** What vLLM refuses of a request's images: any on a text-only model, more than the per-prompt limit. */
+  function checkImages(images: readonly ReceivedImage[]): string | undefined {
+    if (images.length === 0) return undefined;
+    if (!vision) return `${model} is not a multimodal model: it does not accept image inputs`;
+    if (images.length > imageLimit)
+      return `At most ${imageLimit} image(s) may be provided in one prompt (--limit-mm-per-prompt)`;
+    const bad = images.find((i) => i.format === 'unknown');
+    if (bad) return 'cannot identify image file';
+    return undefined;
+  }
+
   async function chat(body: Record<string, unknown>, res: ServerResponse): Promise<void> {
     if (body.model !== model) {
       sendJson(res, 404, errorBody(404, `The model \`${String(body.model)}\` does not exist.`, 'NotFoundError'));
@@ -128,7 +152,18 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
       sendJson(res, 400, errorBody(400, 'this fake does not stream', 'BadRequestError'));
       return;
     }
-    const messages = (body.messages ?? []) as FakeMessage[];
+    const flat = flattenOpenAiMessages((body.messages ?? []) as { role: string; content: unknown }[]);
+    if ('problem' in flat) {
+      sendJson(res, 400, errorBody(400, flat.problem, 'BadRequestError'));
+      return;
+    }
+    const imageProblem = checkImages(flat.images);
+    if (imageProblem) {
+      sendJson(res, 400, errorBody(400, imageProblem, 'BadRequestError'));
+      return;
+    }
+    const messages = flat.messages;
+    const images = flat.images;
     const schema = requestSchema(body);
     if (schema) {
       try {
@@ -139,7 +174,7 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
         return;
       }
     }
-    const full = fakePromptTokens(messages);
+    const full = fakePromptTokens(messages) + images.reduce((s, i) => s + fakeImageTokens(i), 0);
     const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : 16;
     if (truncateTo === undefined && full + maxTokens > maxModelLen) {
       sendJson(
@@ -159,7 +194,7 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
     const system = messages[0]?.content ?? '';
     const hash = createHash('sha256').update(system, 'utf8').digest('hex');
     systemPrefixes.set(hash, (systemPrefixes.get(hash) ?? 0) + 1);
-    if (record) completions.push({ body, messages, promptTokens });
+    if (record) completions.push({ body, messages, images, promptTokens });
     const fault = faults.shift();
     inflight += 1;
     peak = Math.max(peak, inflight);
@@ -190,6 +225,7 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
         const intended = policy({
           model,
           messages,
+          images,
           temperature,
           seed: seed === undefined ? undefined : seed + i,
           index,
@@ -259,10 +295,17 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
     }
     if (req.method === 'POST' && path === '/tokenize') {
       counts.tokenize += 1;
-      const body = (await readBody(req)) as { messages?: FakeMessage[]; prompt?: string };
-      const count = body.messages
-        ? fakePromptTokens(body.messages)
-        : fakePromptTokens([{ role: 'user', content: body.prompt ?? '' }]);
+      const body = (await readBody(req)) as { messages?: { role: string; content: unknown }[]; prompt?: string };
+      let count: number;
+      if (body.messages) {
+        const flat = flattenOpenAiMessages(body.messages);
+        const problem = 'problem' in flat ? flat.problem : checkImages(flat.images);
+        if (problem || 'problem' in flat) {
+          sendJson(res, 400, errorBody(400, problem ?? 'bad messages', 'BadRequestError'));
+          return;
+        }
+        count = fakePromptTokens(flat.messages) + flat.images.reduce((s, i) => s + fakeImageTokens(i), 0);
+      } else count = fakePromptTokens([{ role: 'user', content: body.prompt ?? '' }]);
       if (wrongShape === 'tokens-only') {
         sendJson(res, 200, { tokens: Array.from({ length: count }, (_, i) => i % 32_000) });
         return;

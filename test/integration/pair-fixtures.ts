@@ -7,7 +7,10 @@ export function pairRubric(): Promise<LoadedRubric> {
 }
 
 /** A pair whose candidate (b) is right and baseline (a) wrong, or the other way round. */
-export function pairCase(i: number, better: 'a' | 'b'): { sample: PairSample; facts: Facts } {
+/** A pair sample whose prompt and outputs are plain text. */
+export type TextPairSample = PairSample & { prompt: string; outputs: { a: string; b: string } };
+
+export function pairCase(i: number, better: 'a' | 'b'): { sample: TextPairSample; facts: Facts } {
   const right = `Paris is the capital of France (${i}).`;
   const wrong = `Lyon is the capital of France (${i}).`;
   const outputs = better === 'b' ? { a: wrong, b: right } : { a: right, b: wrong };

@@ -80,7 +80,7 @@ describe('a Redis Cluster failover mid-run', () => {
         // Wait until the workers have done what their queues still hold, then give every sample
         // whose state (or job) the failover lost its job again, until none is left undecided.
         for (let round = 0; round < 10; round += 1) {
-          const waited = await gavel(['wait', runId, '--timeout', '20'], env, 60_000);
+          const waited = await gavel(['wait', runId, '--timeout', '10'], env, 60_000);
           if (waited.code === 0) break;
           const result = await gavel(['reconcile', runId, '--json'], env);
           expect(result.code, result.stderr).toBe(0);

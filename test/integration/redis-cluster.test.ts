@@ -9,7 +9,9 @@ import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi } from '../support/api-server.ts';
 import { GAVEL_CLI, gavel, jsonl, ROOT, startWorkers, textSample } from '../support/gavel.ts';
+import { freePort } from '../support/redis.ts';
 import { type RedisCluster, startRedisCluster } from '../support/redis-cluster.ts';
+import { startStageProcess } from '../support/stage-process.ts';
 
 /**
  * The bounded form runs in `npm test`; GAVEL_TEST_CLUSTER_SAMPLES=2000 runs the full 2,000-sample
@@ -77,6 +79,10 @@ describe('gavel on a three-master Redis Cluster', () => {
       await workers.stop();
     }
     const seconds = (Date.now() - started) / 1000;
+    const status = await gavel(['status', runId, '--json'], env);
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ run_id: runId });
+    expect(status.stdout).toContain(`"verdicts":${SAMPLES}`);
     const exported = await gavel(['export', runId], env);
     expect(exported.code, exported.stderr).toBe(0);
     const records = exported.stdout
@@ -156,4 +162,13 @@ describe('gavel on a three-master Redis Cluster', () => {
       }
     }
   }, 120_000);
+
+  it('a worker pointed at a cluster that does not answer stops with one line (exit 78)', async () => {
+    const port = await freePort();
+    const worker = startStageProcess('judge', { GAVEL_REDIS_CLUSTER: `127.0.0.1:${port}`, GAVEL_LOG_LEVEL: 'silent' });
+    const exit = await worker.exited;
+    expect(exit.code).toBe(78);
+    expect(worker.stderr()).toContain(`cannot reach the Redis Cluster at 127.0.0.1:${port}`);
+    expect(worker.stderr()).toContain('set GAVEL_REDIS_CLUSTER');
+  }, 60_000);
 });

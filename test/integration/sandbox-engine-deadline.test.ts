@@ -32,11 +32,14 @@ describe('a hung Docker engine', () => {
 
   it("one that hangs creating the sample's container: the sample fails as transient, naming the call", async () => {
     hung = await startHungDockerEngine(/^POST \S*\/containers\/create\?name=gavel-exec-/);
-    sandbox = await createDockerSandbox(config(hung.url));
+    const settings = { ...config(hung.url), concurrency: 1 };
+    sandbox = await createDockerSandbox(settings);
     const run = sandbox.codeFacts(sample(), limits({ wall_s: 10 }), AbortSignal.timeout(120_000));
     await expect(run).rejects.toBeInstanceOf(TransientError);
     await expect(run).rejects.toThrow(/Docker engine did not answer create within 2000 ms/);
-    expect(hung.swallowed).toHaveLength(1);
+    // The sample's own create, and the one made ahead for the next sample (one execution slot).
+    expect(hung.swallowed).toHaveLength(2);
+    expect(hung.swallowed.every((request) => /containers\/create\?name=gavel-exec-/.test(request))).toBe(true);
   });
 
   it("one that never reports the sample's container exiting: after the wall limit and the grace, transient — not graded as timed out", async () => {

@@ -100,7 +100,8 @@ describe('the orphan sweep across instances sharing one engine', () => {
     const dead = await startInstance(deadPid, 3);
     const live = await startInstance(livePid, 60);
     expect([dead.pid, live.pid]).toEqual([deadPid, livePid]);
-    // Each ran a sample: its analysis container (and its lease) are there.
+    // Each ran a sample: its analysis container (and its lease, and the execution containers it made
+    // ahead for its next samples) are there; the dead one's go with the rest.
     expect(containersOf(dead.pid).some((row) => row.startsWith('gavel-analysis-'))).toBe(true);
     expect(containersOf(live.pid).some((row) => row.startsWith('gavel-analysis-'))).toBe(true);
 
@@ -119,7 +120,9 @@ describe('the orphan sweep across instances sharing one engine', () => {
     expect(containersOf(dead.pid)).toEqual([]);
     const kept = containersOf(live.pid);
     expect(kept.filter((row) => row.startsWith('gavel-analysis-'))).toHaveLength(1);
-    expect(kept.every((row) => row.endsWith(' running'))).toBe(true);
+    // Its analysis and lease containers run; its execution containers made ahead wait, never started.
+    expect(kept.filter((row) => !row.startsWith('gavel-exec-')).every((row) => row.endsWith(' running'))).toBe(true);
+    expect(kept.filter((row) => row.startsWith('gavel-exec-')).every((row) => row.endsWith(' created'))).toBe(true);
   });
 
   it('a live instance whose lease container goes away starts it again, and removes it on close', async () => {

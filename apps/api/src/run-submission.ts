@@ -8,7 +8,7 @@ import {
   type SampleJob,
 } from '@gavel/core';
 import { enqueueRun, type RunStore } from '@gavel/queue';
-import { checkDataset, newRunId, pinRubrics, runManifest } from '@gavel/runs';
+import { checkDataset, newRunId, pinRubrics, resolveDatasetImages, runManifest, sampleImageHashes } from '@gavel/runs';
 import type { Queue } from 'bullmq';
 import { BodyTooLargeError, readBody, readBodyLines } from './body-reader.ts';
 import type { IdempotencyStore } from './idempotency.ts';
@@ -157,6 +157,8 @@ export async function submitRun(request: Request, deps: SubmissionDeps): Promise
       });
     }
     if (parsed instanceof Response) return parsed;
+    // A body has no file beside it: its images come as data: URLs.
+    const images = await resolveDatasetImages(parsed.parsed, false);
     const check = checkDataset(parsed.parsed, deps.stages.judge.family);
     if (check.errors.length > 0 || check.valid.length === 0) {
       const errors = bodyProblems(parsed.format, check.errors);
@@ -183,6 +185,10 @@ export async function submitRun(request: Request, deps: SubmissionDeps): Promise
       rubrics,
       stages: deps.stages,
     });
+    for (const sha256 of sampleImageHashes(check.valid)) {
+      const bytes = images.get(sha256);
+      if (bytes) await deps.store.images.put(sha256, bytes);
+    }
     const result = await enqueueRun({
       store: deps.store,
       sandbox: deps.sandbox,

@@ -54,6 +54,22 @@ program
   });
 
 program
+  .command('ab')
+  .description(
+    'a pairwise run of two runs of the same tasks: A the base output, B the candidate, judged in both orders',
+  )
+  .argument('<base>', 'base run id (A)')
+  .argument('<candidate>', 'candidate run id (B)')
+  .option('--run <id>', 'run id of the pairwise run (default: generated)')
+  .option('--rubric <name@version>', 'pairwise rubric to pin (default: pairwise-preference@1.0.0)')
+  .option('--rubrics-dir <dir>', 'rubric library', join(ROOT, 'rubrics'))
+  .option('--out <file>', 'where to write the pair dataset (default: GAVEL_DATA_DIR/ab/BASE-vs-CANDIDATE.jsonl)')
+  .option('--json', 'print the result as JSON', false)
+  .action(async (base: string, candidate: string, options) => {
+    await (await import('./commands/ab.ts')).abCommand(base, candidate, options);
+  });
+
+program
   .command('status')
   .description('where each stage of a run stands')
   .argument('<run>')

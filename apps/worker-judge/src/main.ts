@@ -86,10 +86,11 @@ await runMain('gavel worker-judge', async () => {
         processor = gatedProcessor(judgeGate.gate, processor);
         gate = judgeGate.gate;
       }
-      // More jobs than request slots (each job sends 1 + k requests), so all slots stay busy.
+      // More jobs than request slots (each job sends 1 + k requests), so all slots stay busy; a lower
+      // GAVEL_CONCURRENCY (say `gavel workers --concurrency` meant for the sandbox) is raised to it.
       const concurrency =
         judgeConfig.mode === 'facts' ? undefined : Math.ceil((2 * judgeConfig.inflight) / (judgeConfig.k + 1)) + 8;
-      return { processor, concurrency };
+      return { processor, concurrency, minConcurrency: concurrency };
     },
   });
   obs.watchStage({

@@ -1,6 +1,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { InputError } from '@gavel/core';
-import type { RunStore } from '@gavel/queue';
+import { type RunStore, sampleImageBytes } from '@gavel/queue';
 import { SPAN_ATTR, withSpan } from '@gavel/telemetry';
 import { errorFromApi } from './api-errors.ts';
 import type { ArbiterDeps } from './arbiter-deps.ts';
@@ -46,6 +46,7 @@ export async function reaskAlone(
     sample,
     facts,
     judgement,
+    images: await sampleImageBytes(store.images, sample),
   });
   const message = await withSpan(
     'gavel.arbiter.request',

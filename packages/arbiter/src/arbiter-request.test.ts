@@ -38,7 +38,7 @@ describe('buildArbiterRequest', () => {
     });
     expect(req.system[0]).toEqual({ type: 'text', text: rubricText, cache_control: { type: 'ephemeral', ttl: '1h' } });
     expect(req.system.slice(1).every((b) => b.cache_control === undefined)).toBe(true);
-    const content = req.messages[0]?.content ?? '';
+    const content = (req.messages[0]?.content ?? '') as string;
     const expected = [
       '## Facts',
       '"exact_match":false',

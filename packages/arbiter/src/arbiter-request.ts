@@ -1,5 +1,6 @@
-import type { Facts, PairSample, Sample, Verdict } from '@gavel/core';
+import type { Facts, Sample, Verdict } from '@gavel/core';
 import { answerSchemaFor, type LoadedRubric } from '@gavel/rubric';
+import { type ArbiterContentBlock, pairContent } from './pair-arbiter-content.ts';
 
 /** What a request needs of the rubric; with `kind: "pair"` the verdict tool asks for a preference. */
 export type ArbiterRubric = Pick<LoadedRubric, 'text' | 'criteria'> & Partial<Pick<LoadedRubric, 'kind'>>;
@@ -30,7 +31,8 @@ export interface ArbiterRequestParams {
   tools: ArbiterTool[];
   tool_choice: { type: 'tool'; name: string };
   system: SystemBlock[];
-  messages: { role: 'user'; content: string }[];
+  /** Text, or blocks when the sample shows images (base64 `image` blocks after the cached prefix). */
+  messages: { role: 'user'; content: string | ArbiterContentBlock[] }[];
 }
 
 export interface ArbiterRequestInput {
@@ -41,6 +43,8 @@ export interface ArbiterRequestInput {
   sample: Sample;
   facts: Facts | undefined;
   judgement: Verdict;
+  /** The bytes of the images the sample shows, by sha256. */
+  images?: ReadonlyMap<string, Buffer>;
 }
 
 export const ARBITER_INSTRUCTIONS = [
@@ -82,7 +86,7 @@ export function buildArbiterRequest(input: ArbiterRequestInput): ArbiterRequestP
   const reasons = judgement.route_reasons.length > 0 ? judgement.route_reasons.join(', ') : 'none given';
   const content =
     sample.kind === 'pair'
-      ? pairContent(sample, facts, judgement, reasons)
+      ? pairContent(sample, facts, judgement, reasons, input.images)
       : [
           '## Facts',
           facts ? JSON.stringify(facts) : '(no facts recorded)',
@@ -108,36 +112,6 @@ export function buildArbiterRequest(input: ArbiterRequestInput): ArbiterRequestP
     system: arbiterSystem(input.rubric.text, input.cacheTtl),
     messages: [{ role: 'user', content }],
   };
-}
-
-/**
- * A routed pair, shown once with A as output 1 and B as output 2 (the verdict tool's preference is
- * read that way): each output's facts, both of the judge's orders and rationales, the task, the two outputs.
- */
-function pairContent(sample: PairSample, facts: Facts | undefined, judgement: Verdict, reasons: string): string {
-  const orders = judgement.pairwise?.orders ?? [];
-  return [
-    '## Facts',
-    facts?.pair ? JSON.stringify({ output_1: facts.pair.a, output_2: facts.pair.b }) : '(no facts recorded)',
-    '',
-    `## The judge's two readings (routed: ${reasons})`,
-    ...orders.map(
-      (o) =>
-        `- shown ${o.first === 'a' ? 'output 1' : 'output 2'} first: preferred ${o.preference === 'tie' ? 'neither (tie)' : o.preference === 'a' ? 'output 1' : 'output 2'} (margin ${o.margin}): ${o.rationale}`,
-    ),
-    '',
-    `## Task${sample.task_id ? ` (${sample.task_id})` : ''}`,
-    sample.prompt,
-    '',
-    '## Output 1',
-    sample.outputs.a,
-    '',
-    '## Output 2',
-    sample.outputs.b,
-    '',
-    '## Your decision',
-    `This is a pairwise comparison. Call the ${VERDICT_TOOL} tool once with your preference (output_1, output_2 or tie), its margin, each criterion's preference and finding, and your rationale.`,
-  ].join('\n');
 }
 
 /** The priming request: the same tools and system blocks (the whole cached prefix), a one-token answer. */

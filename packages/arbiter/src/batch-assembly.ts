@@ -1,5 +1,5 @@
 import { InputError } from '@gavel/core';
-import type { RunStore } from '@gavel/queue';
+import { type RunStore, sampleImageBytes } from '@gavel/queue';
 import type { LoadedRubric } from '@gavel/rubric';
 import type { ArbiterDeps } from './arbiter-deps.ts';
 import { type ArbiterRequestParams, buildArbiterRequest } from './arbiter-request.ts';
@@ -61,6 +61,7 @@ export async function assembleBatch(
       sample,
       facts,
       judgement,
+      images: await sampleImageBytes(store.images, sample),
     });
     const request = { custom_id: state.custom_id, params };
     const size = requestBytes(request);

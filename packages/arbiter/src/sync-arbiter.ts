@@ -1,5 +1,5 @@
 import { type Facts, InputError, type Sample, TransientError, type Verdict } from '@gavel/core';
-import type { RunStore } from '@gavel/queue';
+import { type RunStore, sampleImageBytes } from '@gavel/queue';
 import { answerSchemaFor } from '@gavel/rubric';
 import { SPAN_ATTR, withSpan } from '@gavel/telemetry';
 import { errorFromApi } from './api-errors.ts';
@@ -38,6 +38,7 @@ export async function arbitrateSync(
     sample: input.sample,
     facts: input.facts,
     judgement: input.judgement,
+    images: await sampleImageBytes(store.images, input.sample),
   });
   const request = () =>
     client.chat.completions.create(
@@ -45,7 +46,24 @@ export async function arbitrateSync(
         model: config.model,
         temperature: 0,
         max_tokens: config.maxTokens,
-        messages: [...params.system.map((b) => ({ role: 'system' as const, content: b.text })), ...params.messages],
+        messages: [
+          ...params.system.map((b) => ({ role: 'system' as const, content: b.text })),
+          ...params.messages.map((m) => ({
+            role: m.role,
+            // Images go as OpenAI `image_url` parts with data URLs on this wire.
+            content:
+              typeof m.content === 'string'
+                ? m.content
+                : m.content.map((b) =>
+                    b.type === 'text'
+                      ? { type: 'text' as const, text: b.text }
+                      : {
+                          type: 'image_url' as const,
+                          image_url: { url: `data:${b.source.media_type};base64,${b.source.data}` },
+                        },
+                  ),
+          })),
+        ],
         response_format: {
           type: 'json_schema',
           json_schema: { name: 'grader_answer', schema: answerSchemaFor(rubric), strict: true },

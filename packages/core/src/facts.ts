@@ -62,6 +62,27 @@ export type ToolFacts = z.infer<typeof ToolFacts>;
 export const PairSideFacts = z.object({
   chars: z.number().int().nonnegative(),
   words: z.number().int().nonnegative(),
+  /** Image parts in the output. */
+  images: z.number().int().nonnegative().optional(),
+  /** Structured output: parse error, JSON Schema validity against the sample's `schema`, field match to the reference. */
+  structured: z
+    .object({
+      parse_error: z.string().nullable(),
+      schema_valid: z.boolean().nullable(),
+      schema_errors: z.array(z.string()),
+      field_match: z
+        .object({
+          matched: z.number().int().nonnegative(),
+          total: z.number().int().nonnegative(),
+          missing: z.array(z.string()),
+          different: z.array(z.string()),
+        })
+        .nullable(),
+    })
+    .nullable()
+    .optional(),
+  /** This side's facts from its own run (a code pair built by `gavel ab`): tests, lint, type errors. */
+  carried: z.record(z.string(), z.unknown()).nullable().optional(),
   reference: ReferenceFacts.nullable(),
 });
 export type PairSideFacts = z.infer<typeof PairSideFacts>;

@@ -1,5 +1,18 @@
 export type { BaseConfig } from './config.ts';
 export { assertOneRedisTarget, BaseEnv, loadBaseConfig } from './config.ts';
+export type { StoredImage } from './content.ts';
+export {
+  Content,
+  ContentPart,
+  contentImages,
+  contentParts,
+  contentText,
+  ImageMediaType,
+  ImagePart,
+  isStoredImage,
+  JsonPart,
+  TextPart,
+} from './content.ts';
 export type { DatasetError, DatasetFile, NativeJsonlParser, ParsedDataset } from './dataset.ts';
 export {
   datasetHash,
@@ -28,6 +41,8 @@ export {
 } from './facts.ts';
 export { Completion, CompletionUsage, GenerationIntent, GenerationSlot } from './generation.ts';
 export { ID_PATTERN, Id, jobIdFor, parseJobId, toIdSafe } from './ids.ts';
+export type { ImageHeader } from './image-format.ts';
+export { base64Length, checkImage, IMAGE_LIMITS, readImageHeader } from './image-format.ts';
 export { SampleJob } from './job.ts';
 export type { Logger } from './logger.ts';
 export { silentLogger } from './logger.ts';
@@ -48,6 +63,7 @@ export {
   arbiterRunKey,
   embeddingKey,
   gpuLeaseKeyBase,
+  imageKey,
   legacyKeys,
   rubricTextKey,
   runKey,
@@ -59,6 +75,7 @@ export {
   storeLayoutKey,
 } from './redis-keys.ts';
 export {
+  CarriedFacts,
   Claims,
   PairSample,
   PairSide,

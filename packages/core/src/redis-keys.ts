@@ -58,6 +58,11 @@ export function rubricTextKey(prefix: string, hash: string): string {
   return `${prefix}:rubric:sha256:${hash}`;
 }
 
+/** An image's bytes, by content hash (global: shared by every run and sample that shows it). */
+export function imageKey(prefix: string, sha256: string): string {
+  return `${prefix}:image:sha256:${sha256}`;
+}
+
 /** Batch ids already committed by some run (intent recovery never adopts one twice). Global. */
 export function arbiterClaimedKey(prefix: string): string {
   return `${prefix}:arb:claimed`;

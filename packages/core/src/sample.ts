@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Content } from './content.ts';
 import { GenerationSlot } from './generation.ts';
 import { Id } from './ids.ts';
 
@@ -79,6 +80,26 @@ export const PointwiseSample = z
   });
 export type PointwiseSample = z.infer<typeof PointwiseSample>;
 
+/** The deterministic facts of a sample graded in another run, as a pair carries them (`gavel ab`). */
+export const CarriedFacts = z
+  .object({
+    tests: z
+      .object({
+        passed: z.number().int().nonnegative(),
+        total: z.number().int().nonnegative(),
+        expected: z.number().int().nonnegative(),
+      })
+      .nullable(),
+    ruff_errors: z.number().int().nonnegative().nullable(),
+    pyright_errors: z.number().int().nonnegative().nullable(),
+    timed_out: z.boolean(),
+    oom_killed: z.boolean(),
+    exit_code: z.number().int().nullable(),
+    reference_f1: z.number().min(0).max(1).nullable(),
+  })
+  .strict();
+export type CarriedFacts = z.infer<typeof CarriedFacts>;
+
 /**
  * A `pair` line: one prompt, two outputs (`a` the baseline, `b` the candidate), each written by its
  * own system. The judge sees them in both orders; the outcome is `a`, `b`, `tie` or `inconsistent`.
@@ -88,17 +109,24 @@ export const PairSample = z
     id: Id,
     kind: z.literal('pair'),
     task_id: z.string().min(1).max(200).optional(),
-    prompt: z.string(),
-    outputs: z.object({ a: z.string(), b: z.string() }).strict(),
+    /** A string, or a list of parts: text, structured data (`json`), images. */
+    prompt: Content,
+    outputs: z.object({ a: Content, b: Content }).strict(),
     systems: z.object({ a: Sut, b: Sut }).strict(),
     reference: Reference.optional(),
+    /** A JSON Schema both outputs' structured data must satisfy (checked as a fact, before any judge). */
+    schema: z.record(z.string(), z.unknown()).optional(),
+    /** Facts each side already has from its own run (`gavel ab` of code runs): shown to the judge beside the outputs. */
+    carried_facts: z.object({ a: CarriedFacts.nullable(), b: CarriedFacts.nullable() }).strict().optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
 export type PairSample = z.infer<typeof PairSample>;
 
 /** One line of a native JSONL dataset, told apart by `kind`. */
-export const Sample = z.discriminatedUnion('kind', [PointwiseSample, PairSample]);
+export const Sample = z.discriminatedUnion('kind', [PointwiseSample, PairSample], {
+  error: () => `Invalid option: expected one of ${SampleKind.options.map((k) => `"${k}"`).join('|')}`,
+});
 export type Sample = z.infer<typeof Sample>;
 
 /** Every system whose output a sample holds (one for a pointwise sample, two for a pair). */

@@ -1,4 +1,4 @@
-import type { Sample } from '@gavel/core';
+import { contentText, type Sample } from '@gavel/core';
 
 export interface SutMessage {
   role: 'system' | 'user';
@@ -15,11 +15,12 @@ export const HUMANEVAL_INSTRUCTION =
  * the same messages (the manifest pins everything else).
  */
 export function sutMessages(sample: Pick<Sample, 'prompt' | 'metadata'>): SutMessage[] {
+  const prompt = contentText(sample.prompt);
   if (sample.metadata?.format === 'humaneval') {
     return [
       { role: 'system', content: HUMANEVAL_INSTRUCTION },
-      { role: 'user', content: sample.prompt },
+      { role: 'user', content: prompt },
     ];
   }
-  return [{ role: 'user', content: sample.prompt }];
+  return [{ role: 'user', content: prompt }];
 }

@@ -1,3 +1,4 @@
+import { type ChatMessage, messageText } from './prompt-layout.ts';
 /** The context window a server offers, checked against what the judge needs. */
 export function contextWindowProblem(server: string, window: number | undefined, needed: number): string | undefined {
   if (window === undefined || !Number.isFinite(window)) {
@@ -39,7 +40,7 @@ export function truncationProblem(
  * A conservative lower bound on a prompt's tokens when the server has no tokenizer endpoint
  * (Ollama): BPE tokenizers average 3–5 UTF-8 bytes per token on prose and code, so 8 leaves room.
  */
-export function minimumTokens(messages: readonly { content: string }[]): number {
-  const bytes = messages.reduce((sum, m) => sum + Buffer.byteLength(m.content, 'utf8'), 0);
+export function minimumTokens(messages: readonly ChatMessage[]): number {
+  const bytes = messages.reduce((sum, m) => sum + Buffer.byteLength(messageText(m), 'utf8'), 0);
   return Math.floor(bytes / 8);
 }

@@ -6,6 +6,8 @@ export interface GradeInput {
   facts: Facts;
   rubric: LoadedRubric;
   manifest: RunManifest;
+  /** The bytes of the images the sample shows, by sha256 (loaded from the image store by the judge stage). */
+  images?: ReadonlyMap<string, Buffer>;
 }
 
 /** Turns a sample and its facts into a verdict (facts-only, a local LLM, …). */

@@ -34,6 +34,11 @@ export interface JudgeBackend {
    * configured one (the silent-truncation trap is refused at start-up).
    */
   checkContextWindow(signal: AbortSignal): Promise<number>;
+  /**
+   * Throws a `ConfigError` when the served model does not take images (checked at start-up with
+   * `GAVEL_JUDGE_VISION=1`, so an image pair never meets a text-only judge).
+   */
+  checkVision(signal: AbortSignal): Promise<void>;
   countPrompt(messages: ChatMessage[], signal: AbortSignal): Promise<PromptCount>;
   complete(request: JudgeRequest, signal: AbortSignal): Promise<JudgeReply>;
 }

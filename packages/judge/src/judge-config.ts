@@ -1,4 +1,4 @@
-import { parseEnv } from '@gavel/core';
+import { envBoolean, parseEnv } from '@gavel/core';
 import { z } from 'zod';
 
 /** The judge's environment (`GAVEL_JUDGE_*`, `GAVEL_ROUTE_*`), parsed in the worker's main. */
@@ -34,6 +34,8 @@ export const JudgeEnv = z
     GAVEL_JUDGE_WAIT_S: z.coerce.number().min(0).default(120),
     /** How long start-up waits for the server to come up. @default 120 */
     GAVEL_JUDGE_STARTUP_WAIT_S: z.coerce.number().min(0).default(120),
+    /** Check at start-up that the served model takes images (runs with image pairs need it). @default false */
+    GAVEL_JUDGE_VISION: envBoolean.default(false),
     GAVEL_ROUTE_MIN_AGREEMENT: z.coerce.number().min(0).max(1).default(0.8),
     GAVEL_ROUTE_MARGIN: z.coerce.number().min(0).max(1).default(0.05),
     /** A consistent pair preference with a mean margin below this goes to the arbiter. @default 0.2 */
@@ -65,6 +67,8 @@ interface LlmJudgeConfig {
   invalidRetries: number;
   waitMs: number;
   startupWaitMs: number;
+  /** The served model takes images (checked at start-up). */
+  vision?: boolean;
   routing: { min_agreement: number; threshold_margin: number; pair_min_margin?: number };
 }
 
@@ -94,6 +98,7 @@ export function loadJudgeConfig(env: NodeJS.ProcessEnv): JudgeConfig {
     invalidRetries: e.GAVEL_JUDGE_INVALID_RETRIES,
     waitMs: e.GAVEL_JUDGE_WAIT_S * 1000,
     startupWaitMs: e.GAVEL_JUDGE_STARTUP_WAIT_S * 1000,
+    vision: e.GAVEL_JUDGE_VISION,
     routing: {
       min_agreement: e.GAVEL_ROUTE_MIN_AGREEMENT,
       threshold_margin: e.GAVEL_ROUTE_MARGIN,

@@ -1,5 +1,5 @@
 import { ConfigError, InputError, type RunManifest, type Verdict } from '@gavel/core';
-import { addStageJob, type StageProcessor, type StageQueue } from '@gavel/queue';
+import { addStageJob, type StageProcessor, type StageQueue, sampleImageBytes } from '@gavel/queue';
 import type { RubricCache } from '@gavel/rubric';
 import { createFactsGrader } from './facts-grader.ts';
 import type { Grader } from './grader.ts';
@@ -46,8 +46,9 @@ export function createJudgeStage(deps: JudgeStageDeps): StageProcessor {
       const ref = manifest.rubrics[sample.kind];
       if (!ref) throw new InputError(`run ${runId}: no rubric pinned for ${sample.kind} samples`);
       const rubric = await deps.rubrics.get(ref);
+      const images = await sampleImageBytes(store.images, sample);
       const graded = await graderForRun(manifest, deps.grader, factsGrader).grade(
-        { sample, facts, rubric, manifest },
+        { sample, facts, rubric, manifest, ...(images.size > 0 ? { images } : {}) },
         signal,
       );
       if (graded.route === 'final') {

@@ -69,6 +69,7 @@ export async function createLlmGrader(
   const log = logger.child({ judge: config.mode, model: config.model });
   const started = new AbortController();
   const contextWindow = await backend.checkContextWindow(started.signal);
+  if (config.vision) await backend.checkVision(started.signal);
   log.info({ contextWindow, inflight: limiter.limit, url: config.url }, 'judge server checked');
   // The answer schema comes from the rubric (one property per criterion id); one per rubric version.
   const schemas = new Map<string, Record<string, unknown>>();
@@ -234,6 +235,11 @@ export async function createLlmGrader(
       const seeds = temperatures.map((_, i) => seed + i);
 
       if (sample.kind === 'pair') {
+        if (input.images && input.images.size > 0 && !config.vision) {
+          throw new ConfigError(
+            `run ${manifest.run_id}: sample ${sample.id} shows images, and this judge worker was not started for images: start it with GAVEL_JUDGE_VISION=1 and a vision model (the run's judge jobs wait in the queue)`,
+          );
+        }
         // A pair is judged once in each order, both at the primary temperature and seed.
         return gradePairBothOrders(
           {
@@ -242,6 +248,7 @@ export async function createLlmGrader(
             rubric,
             routing: run.routing,
             judge: { model: config.model, family: config.family, path: backend.path },
+            ...(input.images ? { images: input.images } : {}),
           },
           async (messages, s) => {
             const count = await send((c) => backend.countPrompt(messages, c), s, counter);

@@ -4,6 +4,7 @@ import { endpointReply, OllamaChatReply } from './endpoint-reply.ts';
 import { requestJson } from './http-json.ts';
 import type { JudgeBackend, JudgeReply, JudgeRequest, PromptCount } from './judge-backend.ts';
 import { withServerRetry } from './server-failure.ts';
+import { ollamaMessages } from './wire-messages.ts';
 
 export interface OllamaBackendOptions {
   /** Server root, e.g. `http://127.0.0.1:11434`. */
@@ -74,6 +75,18 @@ export function createOllamaBackend(options: OllamaBackendOptions): JudgeBackend
       return window;
     },
 
+    async checkVision(signal) {
+      const show = (await requestJson('POST', `${options.url}/api/show`, { model: options.model }, http(signal))) as {
+        capabilities?: unknown;
+      };
+      const capabilities = Array.isArray(show.capabilities) ? show.capabilities.map(String) : [];
+      if (!capabilities.includes('vision')) {
+        throw new ConfigError(
+          `${server}: the model does not accept images (/api/show capabilities: ${capabilities.join(', ') || 'none'}); set GAVEL_JUDGE_MODEL to a vision model, or unset GAVEL_JUDGE_VISION`,
+        );
+      }
+    },
+
     async countPrompt(messages): Promise<PromptCount> {
       return { tokens: minimumTokens(messages), exact: false, window };
     },
@@ -84,7 +97,7 @@ export function createOllamaBackend(options: OllamaBackendOptions): JudgeBackend
         `${options.url}/api/chat`,
         {
           model: options.model,
-          messages: request.messages,
+          messages: ollamaMessages(request.messages),
           stream: false,
           format: request.schema,
           options: {

@@ -3,7 +3,7 @@ import type { Facts, PairSample, PairSide, RoutingConfig, Verdict } from '@gavel
 import { type LoadedRubric, type PairwiseAnswer, pairwiseAnswerSchemaFor, parsePairwiseAnswer } from '@gavel/rubric';
 import type { JudgeReply } from './judge-backend.ts';
 import { decidePair, orderJudgement, pairRationale } from './pairwise-outcome.ts';
-import { buildPairPrompt } from './pairwise-prompt.ts';
+import { buildPairPrompt, type ImageBytes } from './pairwise-prompt.ts';
 import type { ChatMessage } from './prompt-layout.ts';
 import { isCompressedPrecision } from './sut-precision.ts';
 
@@ -30,6 +30,8 @@ export interface PairGradeInput {
   rubric: LoadedRubric;
   routing: RoutingConfig;
   judge: { model: string; family: string; path: string };
+  /** The bytes of the images the pair shows, by sha256. */
+  images?: ImageBytes;
 }
 
 /** Sends one order's prompt and returns its validated answer (server retries and re-asks inside). */
@@ -54,7 +56,7 @@ export async function gradePairBothOrders(input: PairGradeInput, ask: AskPair, s
   try {
     answered = await Promise.all(
       ORDERS.map((first) =>
-        ask(buildPairPrompt(rubric, sample, facts, first), groupSignal).catch((error: unknown) => {
+        ask(buildPairPrompt(rubric, sample, facts, first, input.images), groupSignal).catch((error: unknown) => {
           group.abort(error);
           throw error;
         }),

@@ -1,29 +1,78 @@
-import type { Facts, PairSample, PairSide } from '@gavel/core';
+import { type Content, type Facts, InputError, isStoredImage, type PairSample, type PairSide } from '@gavel/core';
 import { assertRubricBytes, type LoadedRubric } from '@gavel/rubric';
-import { type ChatMessage, canonicalJson, referenceText } from './prompt-layout.ts';
+import { type ChatMessage, type ChatPart, canonicalJson, referenceText } from './prompt-layout.ts';
 
 /** The other side of a pair. */
 export function otherSide(side: PairSide): PairSide {
   return side === 'a' ? 'b' : 'a';
 }
 
+/** Image bytes by sha256, loaded from the image store for one sample. */
+export type ImageBytes = ReadonlyMap<string, Buffer>;
+
+type Segment = string | Extract<ChatPart, { type: 'image' }>;
+
+/** Content as prompt segments: text as it is, structured data as canonical JSON, images by their bytes. */
+function segments(content: Content, images: ImageBytes, sampleId: string): Segment[] {
+  if (typeof content === 'string') return [content];
+  return content.map((part): Segment => {
+    if (part.type === 'text') return part.text;
+    if (part.type === 'json') return ['```json', canonicalJson(part.data), '```'].join('\n');
+    if (!isStoredImage(part)) {
+      throw new InputError(`sample ${sampleId}: an image part was not stored at enqueue (no sha256)`);
+    }
+    const bytes = images.get(part.sha256);
+    if (!bytes) {
+      throw new InputError(`sample ${sampleId}: image ${part.sha256} is not in the image store (enqueue stores it)`);
+    }
+    return { type: 'image', media_type: part.media_type, base64: bytes.toString('base64'), sha256: part.sha256 };
+  });
+}
+
+/**
+ * Joins segments into a message's content: one string without images, else text and image parts
+ * in order — the same text as the string would be, each image on a line of its own.
+ */
+function messageContent(all: Segment[]): ChatMessage['content'] {
+  if (all.every((s) => typeof s === 'string')) return all.join('\n');
+  const parts: ChatPart[] = [];
+  let text: string[] = [];
+  let afterImage = false;
+  const flush = (end: string) => {
+    parts.push({ type: 'text', text: `${afterImage ? '\n' : ''}${text.join('\n')}${end}` });
+    text = [];
+  };
+  for (const s of all) {
+    if (typeof s === 'string') text.push(s);
+    else {
+      flush('\n');
+      parts.push(s);
+      afterImage = true;
+    }
+  }
+  flush('');
+  return parts;
+}
+
 /**
  * One order of a pair's prompt: the rubric file, byte for byte, is the whole system message — the
  * same prefix for both orders and every pair, so the server's prefix cache serves it — then each
- * output's facts, the task, and the two outputs with `first` shown as output 1. Nothing in the
- * prompt names a side or a system, so the judge cannot tell which order it is reading.
+ * output's facts, the task, and the two outputs with `first` shown as output 1 (text, structured
+ * data as JSON, images where they stand). Nothing in the prompt names a side or a system, so the
+ * judge cannot tell which order it is reading.
  */
 export function buildPairPrompt(
   rubric: LoadedRubric,
   sample: PairSample,
   facts: Facts,
   first: PairSide,
+  images: ImageBytes = new Map(),
 ): ChatMessage[] {
   assertRubricBytes(rubric.text, rubric.ref);
   const second = otherSide(first);
   const reference = referenceText(sample.reference);
   const sideFacts = facts.pair ? { output_1: facts.pair[first], output_2: facts.pair[second] } : {};
-  const parts = [
+  const all: Segment[] = [
     '## Facts',
     '',
     '```json',
@@ -32,19 +81,19 @@ export function buildPairPrompt(
     '',
     '## Task',
     '',
-    sample.prompt,
+    ...segments(sample.prompt, images, sample.id),
     '',
     ...(reference ? ['## Reference answers', '', reference, ''] : []),
     '## Output 1',
     '',
     '<output_1>',
-    sample.outputs[first],
+    ...segments(sample.outputs[first], images, sample.id),
     '</output_1>',
     '',
     '## Output 2',
     '',
     '<output_2>',
-    sample.outputs[second],
+    ...segments(sample.outputs[second], images, sample.id),
     '</output_2>',
     '',
     '## Your answer',
@@ -53,6 +102,6 @@ export function buildPairPrompt(
   ];
   return [
     { role: 'system', content: rubric.text },
-    { role: 'user', content: parts.join('\n') },
+    { role: 'user', content: messageContent(all) },
   ];
 }

@@ -1,11 +1,31 @@
-import type { Facts, PointwiseSample, Sample } from '@gavel/core';
+import type { Facts, ImageMediaType, PointwiseSample, Sample } from '@gavel/core';
 import { assertRubricBytes, type LoadedRubric } from '@gavel/rubric';
 
-/** A chat message as both vLLM (OpenAI) and Ollama take it. */
+/** One part of a message with images: text, or an image's bytes (base64) with its media type. */
+export type ChatPart =
+  | { type: 'text'; text: string }
+  | { type: 'image'; media_type: ImageMediaType; base64: string; sha256: string };
+
+/**
+ * A chat message as the judge builds it: text, or parts when it shows images. Each backend puts it
+ * on its own wire (vLLM `image_url` data URLs, Ollama `images` on the message, Anthropic `image` blocks).
+ */
 export interface ChatMessage {
   /** `assistant`: the judge's own earlier answer, in a critique pass. */
   role: 'system' | 'user' | 'assistant';
+  content: string | ChatPart[];
+}
+
+/** A message of text only (every pointwise prompt). */
+export interface TextChatMessage extends ChatMessage {
   content: string;
+}
+
+/** A message's text (its text parts joined), for token estimates and logs. */
+export function messageText(message: ChatMessage): string {
+  return typeof message.content === 'string'
+    ? message.content
+    : message.content.map((p) => (p.type === 'text' ? p.text : '')).join('');
 }
 
 /** JSON with object keys sorted at every level: the same facts always give the same bytes. */
@@ -31,7 +51,7 @@ export function referenceText(reference: Sample['reference']): string | undefine
  * every request — so the server's prefix cache serves it and its sha256 is checked here against
  * the pinned hash — then the deterministic facts, then the task and the output under judgment.
  */
-export function buildJudgePrompt(rubric: LoadedRubric, sample: PointwiseSample, facts: Facts): ChatMessage[] {
+export function buildJudgePrompt(rubric: LoadedRubric, sample: PointwiseSample, facts: Facts): TextChatMessage[] {
   assertRubricBytes(rubric.text, rubric.ref);
   const reference = referenceText(sample.reference);
   const parts = [

@@ -5,8 +5,9 @@ import { ChatCompletionReply, endpointReply, VllmTokenizeReply } from './endpoin
 import { requestJson } from './http-json.ts';
 import type { JudgeBackend, JudgeReply, JudgeRequest, PromptCount } from './judge-backend.ts';
 import { mapOpenAiError } from './openai-sdk-error.ts';
-import type { ChatMessage } from './prompt-layout.ts';
+import { type ChatMessage, messageText } from './prompt-layout.ts';
 import { withServerRetry } from './server-failure.ts';
+import { openAiMessages } from './wire-messages.ts';
 
 export interface VllmBackendOptions {
   /** Server root, e.g. `http://127.0.0.1:8000` (the OpenAI API is under `/v1`). */
@@ -17,6 +18,9 @@ export interface VllmBackendOptions {
   requestTimeoutMs: number;
   startupWaitMs: number;
 }
+
+/** A 1×1 PNG: the start-up probe of whether the served model takes images. */
+const PROBE_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
 
 /** Distinct prompt prefixes (rubric texts) whose exact token count is kept. */
 const PREFIX_COUNTS_KEPT = 64;
@@ -49,7 +53,7 @@ export function createVllmBackend(options: VllmBackendOptions): JudgeBackend {
     const body = await requestJson(
       'POST',
       `${options.url}/tokenize`,
-      { model: options.model, messages, add_generation_prompt: generationPrompt },
+      { model: options.model, messages: openAiMessages(messages), add_generation_prompt: generationPrompt },
       { signal, timeoutMs: options.requestTimeoutMs, headers },
     );
     const { count, max_model_len } = endpointReply(VllmTokenizeReply, body, `${server}: POST /tokenize`);
@@ -62,13 +66,14 @@ export function createVllmBackend(options: VllmBackendOptions): JudgeBackend {
    * own timeout does).
    */
   function prefixCount(system: ChatMessage): Promise<PromptCount> {
-    let counted = prefixCounts.get(system.content);
+    const text = messageText(system);
+    let counted = prefixCounts.get(text);
     if (!counted) {
       counted = tokenize([system], false, new AbortController().signal);
       // A failed count is not kept: the next prompt with this prefix asks again.
-      counted.catch(() => prefixCounts.delete(system.content));
+      counted.catch(() => prefixCounts.delete(text));
       if (prefixCounts.size >= PREFIX_COUNTS_KEPT) prefixCounts.delete(prefixCounts.keys().next().value as string);
-      prefixCounts.set(system.content, counted);
+      prefixCounts.set(text, counted);
     }
     return counted;
   }
@@ -107,6 +112,36 @@ export function createVllmBackend(options: VllmBackendOptions): JudgeBackend {
       return window as number;
     },
 
+    async checkVision(signal) {
+      // One tiny image: a text-only model (or one served without room for images) answers 400.
+      try {
+        await client.chat.completions.create(
+          {
+            model: options.model,
+            max_tokens: 1,
+            messages: [
+              {
+                role: 'user',
+                content: [
+                  { type: 'text', text: 'OK?' },
+                  { type: 'image_url', image_url: { url: `data:image/png;base64,${PROBE_PNG}` } },
+                ],
+              },
+            ],
+          },
+          { signal, timeout: options.requestTimeoutMs },
+        );
+      } catch (error) {
+        if (error instanceof OpenAI.APIError && (error.status === 400 || error.status === 422)) {
+          throw new ConfigError(
+            `${server}: the served model does not accept images (${error.message}); serve a vision model with room for every image of a pair prompt, e.g. vllm serve MODEL --limit-mm-per-prompt '{"image": 4}', or unset GAVEL_JUDGE_VISION`,
+            { cause: error },
+          );
+        }
+        return mapOpenAiError(error, signal, `POST ${options.url}/v1/chat/completions (vision check)`);
+      }
+    },
+
     async countPrompt(messages: ChatMessage[], signal): Promise<PromptCount> {
       const [first, ...rest] = messages;
       if (first?.role !== 'system' || rest.length === 0) return tokenize(messages, true, signal);
@@ -120,7 +155,7 @@ export function createVllmBackend(options: VllmBackendOptions): JudgeBackend {
         const completion = await client.chat.completions.create(
           {
             model: options.model,
-            messages: request.messages,
+            messages: openAiMessages(request.messages) as OpenAI.Chat.ChatCompletionMessageParam[],
             temperature: request.temperature,
             seed: request.seed,
             max_tokens: request.maxOutputTokens,

@@ -1,4 +1,5 @@
 export { GAVEL_BACKOFF, gavelBackoff } from './backoff.ts';
+export { ImageStore, sampleImageBytes } from './image-store.ts';
 export type { StageJobPolicy } from './job-catalog.ts';
 export { DEFAULT_POLICY, jobOptionsFor } from './job-catalog.ts';
 export type { EnqueueRunInput, EnqueueRunResult } from './producer.ts';

@@ -12,6 +12,7 @@ import {
   Verdict,
 } from '@gavel/core';
 import { GenerationRecords } from './generation-records.ts';
+import { ImageStore } from './image-store.ts';
 import type { RedisClient } from './redis.ts';
 import { readSampleRecords, type SampleRecord, withCompletion } from './run-export-page.ts';
 import { type RunListPage, readRunsPage } from './run-list-page.ts';
@@ -36,6 +37,8 @@ export class RunStore {
   private readonly manifests = new Map<string, RunManifest>();
   private readonly observers = new ObserverList();
   private readonly failures: SampleFailures;
+  /** Images, content-addressed (see {@link ImageStore}). */
+  readonly images: ImageStore;
   /** Refuses data of the layout before per-run hash tags (see {@link StoreLayout}). */
   readonly layout: StoreLayout;
   /** The generate stage's completions and request intents (see {@link GenerationRecords}). */
@@ -45,6 +48,7 @@ export class RunStore {
     this.prefix = prefix;
     this.redis = withStoreScripts(redis);
     this.failures = new SampleFailures(this.redis, (runId, part) => this.key(runId, part));
+    this.images = new ImageStore(this.redis, prefix);
     this.layout = new StoreLayout(this.redis, prefix);
     this.generation = new GenerationRecords(this.redis, (runId, part) => this.key(runId, part));
   }

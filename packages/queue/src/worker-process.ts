@@ -12,6 +12,7 @@ import {
 import type { Queue, Telemetry } from 'bullmq';
 import { closeRedis, createRedis, describeRedisTarget, pingWithin, redisTarget, redisTargetVariable } from './redis.ts';
 import { RunStore, type RunStoreObserver } from './run-store.ts';
+import { stageConcurrency } from './stage-concurrency.ts';
 import { stageQueue } from './stage-queue.ts';
 import { type StageHooks, type StageProcessor, type StageWorker, startStageWorker } from './stage-worker.ts';
 
@@ -31,7 +32,13 @@ export interface StageProcessOptions {
   logger: Logger;
   /** Concurrency when `GAVEL_CONCURRENCY` is unset. */
   defaultConcurrency: number;
-  build: (context: StageBuildContext) => Promise<{ processor: StageProcessor; concurrency?: number }>;
+  /**
+   * `concurrency`: the stage's own (GAVEL_CONCURRENCY overrides it); `minConcurrency`: the jobs it needs
+   * at once to keep its own bound busy — a GAVEL_CONCURRENCY below it is raised to it (logged).
+   */
+  build: (
+    context: StageBuildContext,
+  ) => Promise<{ processor: StageProcessor; concurrency?: number; minConcurrency?: number }>;
   hooks?: StageHooks;
   /** Told of each sample's first facts, judgement and final verdict (metrics). */
   storeObserver?: RunStoreObserver;
@@ -101,7 +108,17 @@ export async function runStageProcess(options: StageProcessOptions): Promise<{
   // Data of the key layout before per-run hash tags: stop with how to migrate it, not fail each job.
   await store.layout.assertCurrent();
   const built = await options.build({ config, logger, store, queues, shutdown });
-  const concurrency = config.GAVEL_CONCURRENCY ?? built.concurrency ?? options.defaultConcurrency;
+  const { concurrency, raised } = stageConcurrency({
+    configured: config.GAVEL_CONCURRENCY,
+    stage: built.concurrency,
+    floor: built.minConcurrency,
+    fallback: options.defaultConcurrency,
+  });
+  if (raised)
+    logger.warn(
+      { stage, configured: config.GAVEL_CONCURRENCY, concurrency },
+      'GAVEL_CONCURRENCY is below what this stage needs to keep its own bound busy: raised',
+    );
   const worker = startStageWorker({
     stage,
     queue: { ...queueContext, connection: workerConnection },

@@ -13,6 +13,8 @@ export { junitXml } from './junit-xml.ts';
 export { Z_975 } from './normal.ts';
 export type { PairObservation } from './pair-observations.ts';
 export { pairObservations } from './pair-observations.ts';
+export type { Pairing } from './pairing.ts';
+export { pairRuns } from './pairing.ts';
 export type { PairwiseSummary } from './pairwise-summary.ts';
 export { formatPairwiseSummary, pairwiseSummary } from './pairwise-summary.ts';
 export type { TaskPassCounts } from './pass-at-k.ts';

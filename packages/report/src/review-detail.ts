@@ -1,4 +1,5 @@
 import type { Diagnostic, TestCase } from '@gavel/core';
+import { contentText } from '@gavel/core';
 import type { ChangedFact } from './flips.ts';
 import { arbiterDecision, verdictLabel } from './review-matrix.ts';
 import type { ExportRecord } from './run-records.ts';
@@ -23,6 +24,16 @@ export interface SampleDetail {
   arbiter_rationale: string | null;
   arbiter: string;
   consistency: Array<[string, string]>;
+  /** A pair: both outputs side by side (images as their markers), the outcome and both orders' readings. */
+  pair: {
+    outcome: string;
+    decided_by: string;
+    consistent: boolean;
+    margin: number;
+    a: { system: string; text: string };
+    b: { system: string; text: string };
+    orders: Array<{ first: string; preference: string; margin: number; rationale: string }>;
+  } | null;
   base: {
     sample_id: string;
     verdict: string;
@@ -57,6 +68,27 @@ function factLines(record: ExportRecord): Array<[string, string]> {
   if (f.fabricated_claim.length > 0) lines.push(['fabricated claims', f.fabricated_claim.join(', ')]);
   if (f.sandbox) lines.push(['sandbox image', `${f.sandbox.image} (${f.sandbox.image_digest})`]);
   return lines;
+}
+
+const system = (s: { model: string; family: string }) => `${s.model} (${s.family})`;
+
+function pairDetail(record: ExportRecord): SampleDetail['pair'] {
+  const pairwise = record.verdict?.pairwise ?? record.judge_verdict?.pairwise;
+  if (record.kind !== 'pair' || !record.outputs || !record.systems) return null;
+  return {
+    outcome: pairwise?.outcome ?? 'pending',
+    decided_by: pairwise?.decided_by ?? '–',
+    consistent: pairwise?.consistent ?? false,
+    margin: pairwise?.margin ?? 0,
+    a: { system: system(record.systems.a), text: contentText(record.outputs.a) },
+    b: { system: system(record.systems.b), text: contentText(record.outputs.b) },
+    orders: (pairwise?.orders ?? []).map((o) => ({
+      first: o.first,
+      preference: o.preference,
+      margin: o.margin,
+      rationale: o.rationale,
+    })),
+  };
 }
 
 /** The detail of one sample: prompt, output, facts, tests, diagnostics, rationales, self-consistency. */
@@ -100,6 +132,7 @@ export function sampleDetail(record: ExportRecord, base?: ExportRecord, changed:
           ['temperatures', consistency.temperatures.join(', ')],
         ]
       : [],
+    pair: pairDetail(record),
     base: base
       ? {
           sample_id: base.sample_id,

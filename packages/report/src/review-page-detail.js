@@ -116,6 +116,34 @@ window.gavelDom = (() => {
           ),
         ),
       );
+    if (d.pair) {
+      const p = d.pair;
+      const sides = el('div', 'pair-sides');
+      for (const [label, side] of [
+        ['A', p.a],
+        ['B', p.b],
+      ]) {
+        const column = el('div', 'pair-side');
+        column.append(el('h4', '', `${label} · ${side.system}`), codeBlock(side.text));
+        sides.append(column);
+      }
+      parts.push(
+        section(
+          `Pair: outcome ${p.outcome}`,
+          el(
+            'p',
+            '',
+            `decided by ${p.decided_by} · the two orders ${p.consistent ? 'agreed' : 'disagreed'} · margin ${p.margin.toFixed(2)}`,
+          ),
+          sides,
+          table(
+            ['shown first', 'preferred', 'margin', 'rationale'],
+            p.orders.map((o) => [o.first.toUpperCase(), o.preference, o.margin.toFixed(2), o.rationale]),
+            ['', '', '', 'msg'],
+          ),
+        ),
+      );
+    }
     if (d.output !== null) parts.push(section('Output', codeBlock(d.output)));
     if (d.prompt !== null) parts.push(section('Prompt', textBlock(d.prompt)));
     if (d.facts.length > 0) parts.push(section('Facts', keyValues(d.facts)));

@@ -1,5 +1,6 @@
 import {
   Completion,
+  Content,
   Facts,
   GenerationSlot,
   RubricRef,
@@ -36,7 +37,7 @@ export const ExportRecord = z.object({
   prompt: z.string().optional(),
   output: z.string().optional(),
   /** A pair's two outputs and systems (`sut` is then the candidate, `b`). */
-  outputs: z.object({ a: z.string(), b: z.string() }).optional(),
+  outputs: z.object({ a: Content, b: Content }).optional(),
   systems: z.object({ a: Sut, b: Sut }).optional(),
   /**
    * On a generate run: which completion this is (index, seed) and how the SUT wrote it — finish

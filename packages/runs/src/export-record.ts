@@ -1,6 +1,7 @@
 import type { RequestCost } from '@gavel/arbiter';
 import {
   type Completion,
+  contentText,
   type Facts,
   primarySystem,
   type RunManifest,
@@ -42,7 +43,7 @@ export function exportRecord(
     rubric: manifest.rubrics[entry.sample.kind] ?? null,
     arbiter_cost: entry.verdict?.arbiter ? (ledger.get(entry.verdict.arbiter.custom_id) ?? null) : null,
     trace_id: entry.traceId ?? null,
-    prompt: entry.sample.prompt,
+    prompt: entry.sample.kind === 'pair' ? contentText(entry.sample.prompt) : entry.sample.prompt,
     ...(entry.sample.kind === 'pair'
       ? { outputs: entry.sample.outputs, systems: entry.sample.systems }
       : { output: entry.sample.output }),

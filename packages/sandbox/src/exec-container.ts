@@ -17,24 +17,31 @@ export interface ExecResult {
 }
 
 /**
- * Runs one disposable container: create → attach → start → write the workspace tar to stdin → wait
- * (wall-clock limit enforced here: kill) → inspect (OOM) → remove. The container is removed in
- * every outcome, including an abort and an engine error half-way. Every engine call has a deadline
- * ({@link EngineDeadlines}): a hung engine fails the run with a TransientError, never holds it for ever
- * (a container the engine created but never reported is left to the orphan sweep).
+ * A disposable container created and attached (its stdin, stdout and stderr), never started: nothing
+ * of a sample is in it until {@link runPreparedContainer} starts it and writes the workspace to stdin.
  */
-export async function runExecContainer(
+export interface PreparedContainer {
+  readonly container: Docker.Container;
+  readonly image: string | undefined;
+  readonly stream: NodeJS.ReadWriteStream;
+  readonly out: CappedSink;
+  readonly err: CappedSink;
+  readonly ended: Promise<void>;
+}
+
+/**
+ * Creates and attaches one container (no start). A container the engine created but whose attach
+ * failed is removed before the error is thrown.
+ */
+export async function prepareExecContainer(
   docker: Docker,
   spec: Docker.ContainerCreateOptions,
-  stdin: Buffer,
-  opts: { wallMs: number; outputBytes: number; signal: AbortSignal; deadlines?: EngineDeadlines },
-): Promise<ExecResult> {
+  opts: { outputBytes: number; signal: AbortSignal | null; deadlines?: EngineDeadlines },
+): Promise<PreparedContainer> {
   const d = opts.deadlines ?? DEFAULT_ENGINE_DEADLINES;
   let container: Docker.Container | undefined;
-  let runStart = 0;
-  let runEnd = 0;
   try {
-    opts.signal.throwIfAborted();
+    opts.signal?.throwIfAborted();
     container = await engineCall('create', opts.signal, d.callMs, (abortSignal) =>
       docker.createContainer({ ...spec, abortSignal }),
     );
@@ -61,11 +68,31 @@ export async function runExecContainer(
       stream.on('error', () => resolve());
     });
     docker.modem.demuxStream(stream, out, err);
-    await engineCall('start', opts.signal, d.callMs, (abortSignal) => created.start({ abortSignal }));
-    runStart = performance.now();
+    return { container, image: spec.Image, stream, out, err, ended };
+  } catch (error) {
+    if (container) await removeExecContainer(container, d);
+    throw classifyDockerError(error, spec.Image);
+  }
+}
+
+/**
+ * Runs a prepared container once: start → write the workspace tar to stdin → wait (wall-clock limit
+ * enforced here: kill) → inspect (OOM). It does not remove the container: the caller does, in every
+ * outcome ({@link removeExecContainer}).
+ */
+export async function runPreparedContainer(
+  prepared: PreparedContainer,
+  stdin: Buffer,
+  opts: { wallMs: number; signal: AbortSignal; deadlines?: EngineDeadlines },
+): Promise<ExecResult> {
+  const d = opts.deadlines ?? DEFAULT_ENGINE_DEADLINES;
+  const { container: c, stream, out, err, ended } = prepared;
+  try {
+    opts.signal.throwIfAborted();
+    await engineCall('start', opts.signal, d.callMs, (abortSignal) => c.start({ abortSignal }));
+    const runStart = performance.now();
     stream.end(stdin);
     let timedOut = false;
-    const c = container;
     // The wait has no job signal: an abort kills the container (below) and the wait then sees it exit.
     const waited = engineCall(
       'wait',
@@ -91,7 +118,7 @@ export async function runExecContainer(
       // The kill is confirmed by the wait: an engine that never confirms it fails the run (transient).
       await waited;
     }
-    runEnd = performance.now();
+    const runEnd = performance.now();
     await Promise.race([ended, new Promise((r) => setTimeout(r, 1000))]);
     const info = await engineCall('inspect', null, d.callMs, (abortSignal) => c.inspect({ abortSignal }));
     opts.signal.throwIfAborted();
@@ -106,13 +133,36 @@ export async function runExecContainer(
       run_ms: runEnd - runStart,
     };
   } catch (error) {
-    throw classifyDockerError(error, spec.Image);
+    throw classifyDockerError(error, prepared.image);
+  }
+}
+
+/** Removes a container (and its anonymous volumes), on its own deadline; never throws. */
+export async function removeExecContainer(container: Docker.Container, deadlines?: EngineDeadlines): Promise<void> {
+  const d = deadlines ?? DEFAULT_ENGINE_DEADLINES;
+  await engineCall('remove', null, d.removeMs, (abortSignal) =>
+    container.remove({ force: true, v: true, abortSignal }),
+  ).catch(() => {});
+}
+
+/**
+ * Runs one disposable container: create → attach → start → write the workspace tar to stdin → wait
+ * (wall-clock limit enforced here: kill) → inspect (OOM) → remove. The container is removed in
+ * every outcome, including an abort and an engine error half-way. Every engine call has a deadline
+ * ({@link EngineDeadlines}): a hung engine fails the run with a TransientError, never holds it for ever
+ * (a container the engine created but never reported is left to the orphan sweep).
+ */
+export async function runExecContainer(
+  docker: Docker,
+  spec: Docker.ContainerCreateOptions,
+  stdin: Buffer,
+  opts: { wallMs: number; outputBytes: number; signal: AbortSignal; deadlines?: EngineDeadlines },
+): Promise<ExecResult> {
+  const prepared = await prepareExecContainer(docker, spec, opts);
+  try {
+    return await runPreparedContainer(prepared, stdin, opts);
   } finally {
-    const c = container;
-    if (c)
-      await engineCall('remove', null, d.removeMs, (abortSignal) =>
-        c.remove({ force: true, v: true, abortSignal }),
-      ).catch(() => {});
+    await removeExecContainer(prepared.container, opts.deadlines);
   }
 }
 

@@ -1,8 +1,19 @@
-import type { Facts, PairSample, PairSideFacts } from '@gavel/core';
+import { type Content, contentImages, contentText, type Facts, type PairSample, type PairSideFacts } from '@gavel/core';
 import { referenceFacts } from './reference-metrics.ts';
+import { structuredFacts } from './structured-facts.ts';
 
-function sideFacts(output: string, reference: PairSample['reference']): PairSideFacts {
+function sideFacts(
+  content: Content,
+  reference: PairSample['reference'],
+  carried: NonNullable<PairSample['carried_facts']>['a'] | undefined,
+  schema: PairSample['schema'],
+): PairSideFacts {
+  const output = contentText(content);
+  const structured = structuredFacts(content, schema, reference);
   return {
+    ...(structured ? { structured } : {}),
+    ...(carried ? { carried } : {}),
+    images: contentImages(content).length,
     chars: output.length,
     words: output.split(/\s+/).filter(Boolean).length,
     reference: reference === undefined ? null : referenceFacts(output, reference),
@@ -14,7 +25,10 @@ export function pairFacts(sample: PairSample): Facts {
   const started = performance.now();
   return {
     kind: 'pair',
-    pair: { a: sideFacts(sample.outputs.a, sample.reference), b: sideFacts(sample.outputs.b, sample.reference) },
+    pair: {
+      a: sideFacts(sample.outputs.a, sample.reference, sample.carried_facts?.a, sample.schema),
+      b: sideFacts(sample.outputs.b, sample.reference, sample.carried_facts?.b, sample.schema),
+    },
     reference: null,
     tests: null,
     ruff: null,

@@ -11,7 +11,15 @@ import {
   Sut,
 } from '@gavel/core';
 import { enqueueRun } from '@gavel/queue';
-import { checkDataset, newRunId, pinRubrics, runManifest, runStagesFromEnv } from '@gavel/runs';
+import {
+  checkDataset,
+  newRunId,
+  pinRubrics,
+  resolveDatasetImages,
+  runManifest,
+  runStagesFromEnv,
+  sampleImageHashes,
+} from '@gavel/runs';
 import { startTelemetry } from '@gavel/telemetry';
 import { CliError } from '../cli-error.ts';
 import { openContext } from '../context.ts';
@@ -109,6 +117,7 @@ export async function enqueueCommand(files: string[], options: EnqueueOptions): 
       ? undefined
       : await prepareGeneration(files, { ...options, generate: options.generate, baseline: options.baseline ?? false });
   const { parsed, read } = generation ?? (await readInput(files, options));
+  const images = await resolveDatasetImages(parsed);
   const check = checkDataset(parsed, stages.judge.family);
   if (check.errors.length > 0) {
     for (const error of check.errors.slice(0, MAX_ERRORS_SHOWN)) process.stderr.write(`${formatDatasetError(error)}\n`);
@@ -143,6 +152,11 @@ export async function enqueueCommand(files: string[], options: EnqueueOptions): 
   const context = openContext();
   const bar = progressBar('enqueue');
   try {
+    // Images first (once each, by content hash): no sample is enqueued before what it shows is stored.
+    for (const sha256 of sampleImageHashes(samples)) {
+      const bytes = images.get(sha256);
+      if (bytes) await context.store.images.put(sha256, bytes);
+    }
     const result = await enqueueRun({
       store: context.store,
       sandbox: context.queues.sandbox,

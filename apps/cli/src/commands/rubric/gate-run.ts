@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isAbsolute, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type DatasetFile, GAVEL_VERSION, loadBaseConfig, type RunManifest } from '@gavel/core';
+import { contentText, type DatasetFile, GAVEL_VERSION, loadBaseConfig, type RunManifest } from '@gavel/core';
 import { enqueueRun } from '@gavel/queue';
 import type { ExportRecord } from '@gavel/report';
 import {
@@ -197,7 +197,7 @@ function uniqueTasks(samples: readonly LabelledSample[]): { task_id: string; tex
   const seen = new Map<string, string>();
   for (const s of samples) {
     const id = s.sample.task_id ?? s.sample.id;
-    if (!seen.has(id)) seen.set(id, s.sample.prompt);
+    if (!seen.has(id)) seen.set(id, contentText(s.sample.prompt));
   }
   return [...seen].map(([task_id, text]) => ({ task_id, text }));
 }
