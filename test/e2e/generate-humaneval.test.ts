@@ -89,8 +89,8 @@ describe('gavel enqueue --generate 5 on HumanEval', () => {
       .filter((o) => o === 'cut').length;
     const pass1 = correct.reduce((s, c) => s + c / N, 0) / problems.length;
     const pass5 = correct.filter((c) => c > 0).length / problems.length;
-    expect(pass1).toBeGreaterThan(0.3);
-    expect(pass5).toBeLessThan(1);
+    // Under the policy every task has a right answer among its five seeds, so pass@5 = 1 > pass@1.
+    expect(pass5).toBeGreaterThan(pass1);
 
     const report = await gavel(['report', 'he-gen', '--json'], env);
     expect(report.code, report.stderr).toBe(0);
