@@ -62,6 +62,18 @@ export function gavelContainers(owner: number | 'orphans' = process.pid): string
     .map(([name]) => name as string);
 }
 
+/**
+ * This process's execution containers by state. With containers made ahead, a live sandbox keeps one
+ * per execution slot `created` and never started; every container that ran a sample is removed.
+ */
+export function execContainerStates(owner: number = process.pid): string[] {
+  const exec = gavelContainers(owner).filter((name) => name.startsWith('gavel-exec'));
+  if (exec.length === 0) return [];
+  return execFileSync('docker', ['inspect', '--format', '{{.State.Status}}', ...exec], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
+}
+
 /** The first `count` HumanEval problems as code samples `code-<i>`: even i the canonical solution (passes), odd i `return None` (fails). */
 export function passFailCodeSamples(count: number): Sample[] {
   return humanEvalProblems()
