@@ -1,11 +1,12 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { ExportRecord } from '@gavel/report';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { humanEvalOutcome, humanEvalPolicy } from '../fakes/humaneval-sut-policy.ts';
 import { type FakeSut, startFakeSut } from '../fakes/openai-sut-server.ts';
-import { gavelContainers, HUMANEVAL, humanEvalProblems, sandboxImage } from '../integration/sandbox-fixtures.ts';
+import { gavelContainers, humanEvalProblems, sandboxImage } from '../integration/sandbox-fixtures.ts';
 import { gavel, startWorkers } from '../support/gavel.ts';
 import { type RedisServer, startRedis } from '../support/redis.ts';
 
@@ -13,9 +14,16 @@ import { type RedisServer, startRedis } from '../support/redis.ts';
 // file alone, against the fake SUT, every completion run in the real Docker sandbox and graded, and
 // `gavel report` giving pass@1 and pass@5 — checked against values counted by hand from what the
 // fake answers (humaneval-sut-policy.ts: canonical, wrong, or cut by the token limit per task and seed).
+//
+// Inside `npm test` it runs on the first GAVEL_TEST_GENERATE_PROBLEMS problems of the file (24 by
+// default: 120 completions, about a minute of sandbox time); the whole file, 164 × 5 = 820 samples, is
+// `GAVEL_TEST_GENERATE_PROBLEMS=164 npx vitest run test/e2e/generate-humaneval.test.ts`.
 
-const problems = humanEvalProblems();
+const P = Number(process.env.GAVEL_TEST_GENERATE_PROBLEMS ?? 24);
+const problems = humanEvalProblems().slice(0, P);
 const N = 5;
+const total = P * N;
+let problemsFile: string;
 let redis: RedisServer;
 let sut: FakeSut;
 let dir: string;
@@ -25,6 +33,8 @@ beforeAll(async () => {
   redis = await startRedis();
   sut = await startFakeSut({ policy: humanEvalPolicy(problems), storesCompletions: true, latencyMs: 5 });
   dir = await mkdtemp(join(tmpdir(), 'gavel-generate-'));
+  problemsFile = join(dir, 'HumanEval-first.jsonl.gz');
+  await writeFile(problemsFile, gzipSync(`${problems.map((p) => JSON.stringify(p)).join('\n')}\n`));
   env = {
     GAVEL_REDIS_URL: redis.url,
     GAVEL_LOG_LEVEL: 'warn',
@@ -46,7 +56,7 @@ afterAll(async () => {
 });
 
 describe('gavel enqueue --generate 5 on HumanEval', () => {
-  it('grades 820 generated samples in the Docker sandbox and reports pass@1 and pass@5', {
+  it(`grades ${total} generated samples (${P} problems × ${N}) in the Docker sandbox and reports pass@1 and pass@5`, {
     timeout: 4_000_000,
   }, async () => {
     const enqueued = await gavel(
@@ -55,7 +65,7 @@ describe('gavel enqueue --generate 5 on HumanEval', () => {
         '--format',
         'humaneval',
         '--problems',
-        HUMANEVAL,
+        problemsFile,
         '--generate',
         String(N),
         '--sut-family',
@@ -67,7 +77,9 @@ describe('gavel enqueue --generate 5 on HumanEval', () => {
     );
     expect(enqueued.code, enqueued.stderr).toBe(0);
     expect(enqueued.stderr).toMatch(
-      /estimate: 164 prompts × 5 = 820 completions of sut-model; \d+ prompt tokens \(approximated: 4 characters a token\)/,
+      new RegExp(
+        `estimate: ${P} prompts × 5 = ${total} completions of sut-model; \\d+ prompt tokens \\(approximated: 4 characters a token\\)`,
+      ),
     );
     const workers = startWorkers(env);
     try {
@@ -76,7 +88,7 @@ describe('gavel enqueue --generate 5 on HumanEval', () => {
     } finally {
       await workers.stop();
     }
-    expect(sut.generations.size).toBe(820);
+    expect(sut.generations.size).toBe(total);
     expect([...sut.generations.values()].every((n) => n === 1)).toBe(true);
 
     // By hand: c_t = completions of task t (seeds 0..4) the fake answered correctly.
@@ -95,17 +107,17 @@ describe('gavel enqueue --generate 5 on HumanEval', () => {
     const report = await gavel(['report', 'he-gen', '--json'], env);
     expect(report.code, report.stderr).toBe(0);
     const figures = JSON.parse(report.stdout);
-    expect(figures).toMatchObject({ samples: 820, verdicts: 820, failed_samples: 0 });
+    expect(figures).toMatchObject({ samples: total, verdicts: total, failed_samples: 0 });
     expect(figures.passed).toBe(correct.reduce((s, c) => s + c, 0));
-    expect(figures.generation).toMatchObject({ completions: 820, truncated: cut, n: 5, temperature: 0.8 });
+    expect(figures.generation).toMatchObject({ completions: total, truncated: cut, n: 5, temperature: 0.8 });
     const at = (k: number) => figures.generation.pass_at_k.find((p: { k: number }) => p.k === k);
     expect(at(1).value).toBeCloseTo(pass1, 12);
     expect(at(5).value).toBeCloseTo(pass5, 12);
-    expect(at(1).tasks).toBe(164);
+    expect(at(1).tasks).toBe(P);
     const text = await gavel(['report', 'he-gen'], env);
-    expect(text.stdout).toContain(`pass@1: ${pass1.toFixed(4)} over 164 tasks`);
-    expect(text.stdout).toContain(`pass@5: ${pass5.toFixed(4)} over 164 tasks`);
-    expect(text.stdout).toMatch(new RegExp(`820 completions, ${cut} cut by the token limit`));
+    expect(text.stdout).toContain(`pass@1: ${pass1.toFixed(4)} over ${P} tasks`);
+    expect(text.stdout).toContain(`pass@5: ${pass5.toFixed(4)} over ${P} tasks`);
+    expect(text.stdout).toMatch(new RegExp(`${total} completions, ${cut} cut by the token limit`));
 
     // The export carries each completion's slot, finish reason and usage; a cut one is flagged.
     const out = join(dir, 'he-gen.jsonl');
@@ -114,7 +126,7 @@ describe('gavel enqueue --generate 5 on HumanEval', () => {
       .trim()
       .split('\n')
       .map((l) => ExportRecord.parse(JSON.parse(l)));
-    expect(records).toHaveLength(820);
+    expect(records).toHaveLength(total);
     for (const r of records) {
       const t = Number(r.task_id?.split('/')[1]);
       const slot = r.generation?.slot;
