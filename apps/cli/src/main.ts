@@ -16,6 +16,12 @@ function positiveNumber(value: string): number {
   return n;
 }
 
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number ≥ 0');
+  return n;
+}
+
 function positiveInteger(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
@@ -51,6 +57,22 @@ program
   .option('--json', 'print the result as JSON', false)
   .action(async (files: string[], options) => {
     await (await import('./commands/enqueue.ts')).enqueueCommand(files, options);
+  });
+
+program
+  .command('best-of-n')
+  .description(
+    'best-of-n per task of a graded run: rank candidates by score, judge the close top ones pairwise (a RUN-tournament run), write the choice',
+  )
+  .argument('<run>', 'a graded pointwise run with several samples per task (e.g. from kind: candidates lines)')
+  .option('--margin <points>', 'candidates within this score of the best contend', nonNegativeNumber, 0.1)
+  .option('--top <n>', 'at most this many contenders per task', positiveInteger, 3)
+  .option('--rubric <name@version>', 'pairwise rubric of the tournament (default: pairwise-preference@1.0.0)')
+  .option('--rubrics-dir <dir>', 'rubric library', join(ROOT, 'rubrics'))
+  .option('--timeout <seconds>', 'give up waiting for the tournament after this long (exit 124)', positiveNumber)
+  .option('--out <file>', 'where to write the choices (default: GAVEL_DATA_DIR/best-of-n/RUN.jsonl)')
+  .action(async (run: string, options) => {
+    await (await import('./commands/best-of-n.ts')).bestOfNCommand(run, options);
   });
 
 program

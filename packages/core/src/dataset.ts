@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
+import { CandidatesLine, expandCandidates } from './candidates.ts';
 import { toIdSafe } from './ids.ts';
 import { type PointwiseSample, Sample, type Sut } from './sample.ts';
 
@@ -124,6 +125,18 @@ export function nativeJsonlParser(path: string): NativeJsonlParser {
           field: '(line)',
           message: `not valid JSON (${(error as Error).message})`,
         });
+        return;
+      }
+      if (value && typeof value === 'object' && (value as { kind?: unknown }).kind === 'candidates') {
+        const set = CandidatesLine.safeParse(value);
+        if (!set.success) {
+          parsed.errors.push(...issuesToErrors(path, line, set.error.issues));
+          return;
+        }
+        for (const sample of expandCandidates(set.data)) {
+          parsed.samples.push(sample);
+          parsed.lines.push({ file: path, line });
+        }
         return;
       }
       const result = Sample.safeParse(value);

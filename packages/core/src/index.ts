@@ -1,3 +1,4 @@
+export { type CandidateOrigin, CandidatesLine, expandCandidates } from './candidates.ts';
 export type { BaseConfig } from './config.ts';
 export { assertOneRedisTarget, BaseEnv, loadBaseConfig } from './config.ts';
 export type { StoredImage } from './content.ts';

@@ -125,7 +125,8 @@ export type PairSample = z.infer<typeof PairSample>;
 
 /** One line of a native JSONL dataset, told apart by `kind`. */
 export const Sample = z.discriminatedUnion('kind', [PointwiseSample, PairSample], {
-  error: () => `Invalid option: expected one of ${SampleKind.options.map((k) => `"${k}"`).join('|')}`,
+  error: () =>
+    `Invalid option: expected one of ${[...SampleKind.options, 'candidates'].map((k) => `"${k}"`).join('|')}`,
 });
 export type Sample = z.infer<typeof Sample>;
 

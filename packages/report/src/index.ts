@@ -1,3 +1,5 @@
+export type { BestOfNChoice, BestOfNOptions, Candidate, Match, MatchOutcome, Plan } from './best-of-n.ts';
+export { BEST_OF_N_DEFAULTS, chooseBestOfN, planBestOfN } from './best-of-n.ts';
 export type { BootstrapOptions } from './bootstrap.ts';
 export type { Battle, BradleyTerryFit, BradleyTerryRating } from './bradley-terry.ts';
 export { bradleyTerry, bradleyTerryRatings, eloScale } from './bradley-terry.ts';
