@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { STAGES } from '@gavel/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeBatchesServer, startFakeAnthropicBatches } from '../fakes/anthropic-batches-server.ts';
 import { batchArbiterEnv } from '../integration/arbiter-fixtures.ts';
@@ -175,8 +176,10 @@ describe('Prometheus scrapes every gavel process found through file_sd', () => {
       ).catch((error: Error) => {
         throw new Error(`${error.message}\n${workers.output().slice(-4000)}\n${agent.output().slice(-4000)}`);
       });
-      // no stage worker died and was restarted on the way (the judge worker included)
-      expect(workers.output().match(/worker-[a-z-]+ started \(pid \d+\)/g)?.length, workers.output()).toBe(4);
+      // no stage worker died and was restarted on the way (the judge worker included): one start per stage
+      expect(workers.output().match(/worker-[a-z-]+ started \(pid \d+\)/g)?.length, workers.output()).toBe(
+        STAGES.length,
+      );
       const status = JSON.parse((await gavel(['status', RUN, '--json'], env)).stdout);
       const exported = await gavel(['export', RUN], env);
       const records = exported.stdout
