@@ -4,6 +4,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Stage, stageQueuePrefix } from '@gavel/core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,9 +67,9 @@ function send(method: string, path: string, host?: string): Promise<{ status: nu
   });
 }
 
-async function withQueue<T>(name: string, use: (q: Queue) => Promise<T>): Promise<T> {
+async function withQueue<T>(name: Stage, use: (q: Queue) => Promise<T>): Promise<T> {
   const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-  const queue = new Queue(name, { connection, prefix: '{gavel}' });
+  const queue = new Queue(name, { connection, prefix: stageQueuePrefix('gavel', name) });
   try {
     return await use(queue);
   } finally {
