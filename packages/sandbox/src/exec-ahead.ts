@@ -36,8 +36,13 @@ export class ExecAhead {
     if (key !== this.key) this.drop(key);
     const early = this.ready.shift();
     this.refill(spec);
-    const prepared = early ? await early : undefined;
-    // Made ahead, or (when none was ready, or making it failed) made now, for this sample.
+    let prepared = early ? await early : undefined;
+    // One whose attach stream is gone (the engine restarted while it waited) can never get its workspace.
+    if (prepared?.detached()) {
+      await this.discard(Promise.resolve(prepared));
+      prepared = undefined;
+    }
+    // Made ahead, or (when none was ready, or making it failed, or it went stale) made now, for this sample.
     return (
       prepared ??
       prepareExecContainer(this.docker, spec(), {

@@ -1,3 +1,4 @@
+import { TransientError } from '@gavel/core';
 import type Docker from 'dockerode';
 import { CappedSink } from './capped-sink.ts';
 import { classifyDockerError } from './docker-errors.ts';
@@ -27,6 +28,12 @@ export interface PreparedContainer {
   readonly out: CappedSink;
   readonly err: CappedSink;
   readonly ended: Promise<void>;
+  /**
+   * True once the attach stream has ended, closed or failed. Before start that means the container can
+   * never receive its workspace (an engine restarted since it was made ahead keeps the created container
+   * but drops the connection): starting it would run the runner on empty stdin and grade that.
+   */
+  readonly detached: () => boolean;
 }
 
 /**
@@ -62,13 +69,18 @@ export async function prepareExecContainer(
     )) as NodeJS.ReadWriteStream;
     const out = new CappedSink(opts.outputBytes);
     const err = new CappedSink(64 * 1024);
+    let gone = false;
     const ended = new Promise<void>((resolve) => {
-      stream.on('end', resolve);
-      stream.on('close', resolve);
-      stream.on('error', () => resolve());
+      const end = () => {
+        gone = true;
+        resolve();
+      };
+      stream.on('end', end);
+      stream.on('close', end);
+      stream.on('error', end);
     });
     docker.modem.demuxStream(stream, out, err);
-    return { container, image: spec.Image, stream, out, err, ended };
+    return { container, image: spec.Image, stream, out, err, ended, detached: () => gone };
   } catch (error) {
     if (container) await removeExecContainer(container, d);
     throw classifyDockerError(error, spec.Image);
@@ -89,6 +101,11 @@ export async function runPreparedContainer(
   const { container: c, stream, out, err, ended } = prepared;
   try {
     opts.signal.throwIfAborted();
+    if (prepared.detached()) {
+      throw new TransientError('the execution container lost its attach stream before start (engine restarted?)', {
+        retryAfterMs: 2000,
+      });
+    }
     await engineCall('start', opts.signal, d.callMs, (abortSignal) => c.start({ abortSignal }));
     const runStart = performance.now();
     stream.end(stdin);
