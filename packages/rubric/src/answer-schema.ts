@@ -1,5 +1,6 @@
 import type { GraderAnswer } from '@gavel/core';
 import { z } from 'zod';
+import { criteriaSchema } from './criteria-schema.ts';
 import { pairwiseAnswerSchemaFor, pairwiseAsGraderAnswer, parsePairwiseAnswer } from './pairwise-answer.ts';
 import type { RubricHeader } from './rubric.ts';
 
@@ -17,33 +18,12 @@ const score = { type: 'number', minimum: 0, maximum: 1 } as const;
  */
 export function answerSchemaFor(rubric: RubricCriteria): Record<string, unknown> {
   if (rubric.kind === 'pair') return pairwiseAnswerSchemaFor(rubric);
-  const ids = rubric.criteria.map((c) => c.id);
   return {
     type: 'object',
     properties: {
       pass: { type: 'boolean', description: 'whether the output passes the rubric' },
       score: { ...score, description: 'overall score, 0 to 1' },
-      criteria: {
-        type: 'object',
-        description: 'one entry per rubric criterion',
-        properties: Object.fromEntries(
-          rubric.criteria.map((c) => [
-            c.id,
-            {
-              type: 'object',
-              description: c.description,
-              properties: {
-                score,
-                finding: { type: ['string', 'null'], description: 'the problem found, or null' },
-              },
-              required: ['score', 'finding'],
-              additionalProperties: false,
-            },
-          ]),
-        ),
-        required: ids,
-        additionalProperties: false,
-      },
+      criteria: criteriaSchema(rubric, { score }, 'the problem found, or null'),
       rationale: { type: 'string', minLength: 1 },
     },
     required: ['pass', 'score', 'criteria', 'rationale'],

@@ -1,5 +1,6 @@
 import type { GraderAnswer } from '@gavel/core';
 import { z } from 'zod';
+import { criteriaSchema } from './criteria-schema.ts';
 import type { RubricHeader } from './rubric.ts';
 
 type RubricCriteria = Pick<RubricHeader, 'criteria'>;
@@ -29,27 +30,7 @@ export function pairwiseAnswerSchemaFor(rubric: RubricCriteria): Record<string, 
     properties: {
       preference: { ...preference, description: 'the better output on balance, or tie' },
       margin: { type: 'number', minimum: 0, maximum: 1, description: 'how clear the preference is; 0 for a tie' },
-      criteria: {
-        type: 'object',
-        description: 'one entry per rubric criterion',
-        properties: Object.fromEntries(
-          rubric.criteria.map((c) => [
-            c.id,
-            {
-              type: 'object',
-              description: c.description,
-              properties: {
-                preference,
-                finding: { type: ['string', 'null'], description: 'what made the difference, or null' },
-              },
-              required: ['preference', 'finding'],
-              additionalProperties: false,
-            },
-          ]),
-        ),
-        required: rubric.criteria.map((c) => c.id),
-        additionalProperties: false,
-      },
+      criteria: criteriaSchema(rubric, { preference }, 'what made the difference, or null'),
       rationale: { type: 'string', minLength: 1 },
     },
     required: ['preference', 'margin', 'criteria', 'rationale'],
