@@ -253,6 +253,7 @@ export async function createDockerSandbox(
           split_ms: {
             container: Math.max(0, executed.total - (out?.duration_ms ?? r.run_ms)),
             analysis: analysed.ms,
+            analysis_queue: analysed.a.queued_ms,
             execution: out?.duration_ms ?? r.run_ms,
           },
           limits,
