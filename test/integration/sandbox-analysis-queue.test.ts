@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { type Logger, silentLogger } from '@gavel/core';
+import { type Logger, silentLogger, TransientError } from '@gavel/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Analysis, AnalysisContainer } from '../../packages/sandbox/src/analysis-container.ts';
 import { dockerClient } from '../../packages/sandbox/src/docker-client.ts';
@@ -28,8 +28,9 @@ const warnings: string[] = [];
 const logger: Logger = { ...silentLogger, warn: (_obj, msg) => warnings.push(msg ?? '') };
 let containers: AnalysisContainer[] = [];
 
-function analysisContainer(requestTimeoutMs: number): AnalysisContainer {
+function analysisContainer(requestTimeoutMs: number, env: string[] = []): AnalysisContainer {
   const c = new AnalysisContainer(docker, {
+    env,
     image: config.image as string,
     limits: { cpus: 1, memory_mib: config.analysisMemoryMib, pids: 256, tmpfs_mib: 2 },
     requestTimeoutMs,
@@ -89,5 +90,29 @@ describe('the analysis deadline', () => {
     const analysisLeft = () => gavelContainers().filter((n) => n.startsWith('gavel-analysis'));
     for (let i = 0; i < 100 && analysisLeft().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(analysisLeft()).toEqual([]);
+  });
+
+  it('a pyright run that times out on a batch of several samples fails them as transient: no report is not a clean one', async () => {
+    // pyright killed 1 ms after it starts: the first request is a batch alone, the two sent while it
+    // runs are the next batch, together.
+    const server = analysisContainer(600_000, ['GAVEL_PYRIGHT_TIMEOUT_MS=1']);
+    await server.analyse({ 'solution.py': 'x = 1\n' }, AbortSignal.timeout(120_000));
+    const [alone, ...together] = await Promise.allSettled(
+      [1, 2, 3].map((i) => server.analyse({ 'solution.py': `x = ${i}\n` }, AbortSignal.timeout(120_000))),
+    );
+    expect(alone?.status).toBe('fulfilled');
+    const own = (alone as PromiseFulfilledResult<Analysis>).value.pyright;
+    expect({ timed_out: own.timed_out, report: own.report, batch_size: own.batch_size }).toEqual({
+      timed_out: true,
+      report: null,
+      batch_size: 1,
+    });
+    expect(together.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    for (const r of together) {
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(TransientError);
+      expect(String((r as PromiseRejectedResult).reason)).toMatch(
+        /pyright timed out on a batch of 2 samples; not graded/,
+      );
+    }
   });
 });

@@ -62,6 +62,8 @@ export class AnalysisContainer {
       owner: ContainerOwner;
       logger: Logger;
       deadlines?: EngineDeadlines;
+      /** Extra environment of the analysis server (tests: GAVEL_PYRIGHT_TIMEOUT_MS). */
+      env?: string[];
     },
   ) {
     this.clock = new BatchClock(opts.requestTimeoutMs, (ranMs) => {
@@ -95,6 +97,7 @@ export class AnalysisContainer {
       `GAVEL_ANALYSIS_MAX_REQUEST_FILES=${caps.maxRequestFiles}`,
       `GAVEL_ANALYSIS_BATCH_BYTES=${Math.floor((this.opts.limits.tmpfs_mib * 1024 * 1024) / 2)}`,
       `GAVEL_ANALYSIS_BATCH_INODES=${Math.floor(TMPFS_INODES / 2)}`,
+      ...(this.opts.env ?? []),
     ];
     const callMs = this.deadlines.callMs;
     try {
@@ -228,6 +231,12 @@ export class AnalysisContainer {
       this.waiters.set(id, {
         resolve: (r) => {
           signal.removeEventListener('abort', onAbort);
+          const batch = r.pyright.batch_size ?? 1;
+          if (r.pyright.timed_out && r.pyright.report === null && batch > 1) {
+            // Not this sample's doing (a load, or another sample of the batch): no report is not "clean".
+            reject(new TransientError(`analysis: pyright timed out on a batch of ${batch} samples; not graded`));
+            return;
+          }
           const refused = r.skipped.map((file) => ({ file, reason: 'refused by the analysis server' }));
           const queued = Math.max(0, performance.now() - sentAt - r.pyright.duration_ms);
           if (queued > this.opts.requestTimeoutMs) {
