@@ -49,7 +49,6 @@ export class AnalysisContainer {
   private starting: Promise<void> | null = null;
   private readonly waiters = new Map<string, Waiter>();
   private seq = 0;
-  private buffered = '';
   private readonly clock: BatchClock;
 
   constructor(
@@ -105,6 +104,8 @@ export class AnalysisContainer {
         this.docker.createContainer({ ...spec, abortSignal }),
       );
       this.container = c;
+      // Each container's own partial line: a replaced one's late output never mixes with the next's.
+      let buffered = '';
       const stream = (await engineCall(
         'attach',
         null,
@@ -128,13 +129,14 @@ export class AnalysisContainer {
         ready = r;
       });
       out.on('data', (chunk: Buffer) => {
-        this.buffered += chunk.toString('utf8');
-        let nl = this.buffered.indexOf('\n');
+        buffered += chunk.toString('utf8');
+        let nl = buffered.indexOf('\n');
         while (nl >= 0) {
-          const line = this.buffered.slice(0, nl);
-          this.buffered = this.buffered.slice(nl + 1);
-          this.onLine(line, ready);
-          nl = this.buffered.indexOf('\n');
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          // A line of a container already replaced (its late output) is not this server's progress.
+          if (this.container === c) this.onLine(line, ready);
+          nl = buffered.indexOf('\n');
         }
       });
       const died = () => this.onDeath(c);
