@@ -5,8 +5,12 @@
  * with `--inflight` requests in flight. The judge phase (first completion request to last answer, as
  * the server saw them) is compared with the Little's-law bound of the same run (requests × latency /
  * in-flight), and, as the same-run baseline, with the judge stage alone on the same samples (the
- * sandbox stage run to the end first, then the judge). Beside each figure: CPU seconds of every
- * process over the phase, so the time can be placed. Prints one JSON line per figure.
+ * sandbox stage run to the end first, then the judge). Beside each figure, so the time can be placed:
+ * CPU seconds of every process over the phase; the judge worker's event-loop delay
+ * (`monitorEventLoopDelay`, preloaded by test/support/loop-delay.mjs); the server's mean requests in
+ * flight and mean time per answer (of_bound = mean in flight / in-flight × latency / mean answer
+ * time); and when the last sample's facts were recorded (a judge waiting on the sandbox stage).
+ * Prints one JSON line per figure.
  *
  *   npm run build && node --conditions=@gavel/source --import tsx test/bench/judge-pipeline.ts \
  *     [--samples 10000] [--latency-ms 200] [--inflight 64] [--k 0] [--concurrency N] [--cpu-prof-dir DIR]
@@ -44,6 +48,7 @@ const INFLIGHT = Number(values.inflight);
 const K = Number(values.k);
 const run = promisify(execFile);
 const CLOCK_TICKS = 100; // USER_HZ on Linux
+const LOOP_DELAY = join(ROOT, 'test/support/loop-delay.mjs');
 
 function emit(figure: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(figure)}\n`);
@@ -65,7 +70,7 @@ async function cpuSeconds(pid: number): Promise<number> {
 interface FakeReport {
   counts: { completions: number; tokenize: number };
   peakInflight: number;
-  timeline: { firstCompletionAt?: number; lastAnswerAt?: number };
+  timeline: { firstCompletionAt?: number; lastAnswerAt?: number; servedMs: number };
 }
 
 async function startFake(): Promise<{ url: string; child: ChildProcess; stop(): Promise<FakeReport> }> {
@@ -96,9 +101,12 @@ const dir = await mkdtemp(join(tmpdir(), 'gavel-bench-judge-'));
 const file = join(dir, 'samples.jsonl');
 await writeFile(file, jsonl(Array.from({ length: N }, (_, i) => textSample(i))));
 
-async function until(runId: string, done: (p: Awaited<ReturnType<RunStore['progress']>>) => boolean): Promise<void> {
+type Progress = Awaited<ReturnType<RunStore['progress']>>;
+
+async function until(runId: string, done: (p: Progress) => boolean, seen?: (p: Progress) => void): Promise<void> {
   for (;;) {
     const progress = await store.progress(runId);
+    seen?.(progress);
     if (done(progress)) return;
     if (progress.failed > 0) throw new Error(`${runId}: ${progress.failed} sample(s) failed`);
     await sleep(100);
@@ -125,7 +133,14 @@ async function phase(name: 'pipeline' | 'judge_alone'): Promise<number> {
     stage === 'judge' && values['cpu-prof-dir']
       ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof-dir']}/${name}`]
       : [];
-  const start = (stage: Stage) => startStageProcess(stage, env, { compiled: true, nodeArgs: profile(stage) });
+  const loopDelayFile = join(dir, `loop-delay-${name}.json`);
+  const start = (stage: Stage) =>
+    startStageProcess(stage, stage === 'judge' ? { ...env, BENCH_LOOP_DELAY_OUT: loopDelayFile } : env, {
+      compiled: true,
+      nodeArgs: [...profile(stage), ...(stage === 'judge' ? ['--import', LOOP_DELAY] : [])],
+    });
+  // The judge's loop delay counts from here (the preload resets its histogram on SIGUSR2).
+  const resetLoopDelay = () => processes.get('judge')?.child.kill('SIGUSR2');
   const processes = new Map<string, StageProcess>();
   const cpuAtStart = new Map<string, number>();
   const track = async (label: string, p: StageProcess) => {
@@ -141,6 +156,7 @@ async function phase(name: 'pipeline' | 'judge_alone'): Promise<number> {
   };
   const callsBefore = await commandCalls();
   const started = performance.now();
+  resetLoopDelay();
   await run(process.execPath, [...COMPILED_GAVEL_CLI, 'enqueue', file, '--run', runId], {
     env: { ...process.env, ...env },
   });
@@ -150,8 +166,17 @@ async function phase(name: 'pipeline' | 'judge_alone'): Promise<number> {
     await processes.get('sandbox')?.stop();
     processes.delete('sandbox');
     for (const stage of ['judge', 'arbiter-submit', 'arbiter-collect'] as const) await track(stage, start(stage));
+    await sleep(1000);
+    resetLoopDelay();
   }
-  await until(runId, (p) => p.ended === N);
+  let factsDoneAt: number | undefined;
+  await until(
+    runId,
+    (p) => p.ended === N,
+    (p) => {
+      if (p.facts === N) factsDoneAt ??= Date.now();
+    },
+  );
   const wallS = (performance.now() - started) / 1000;
   const callsAfter = await commandCalls();
   const perSample: Record<string, number> = {};
@@ -166,9 +191,11 @@ async function phase(name: 'pipeline' | 'judge_alone'): Promise<number> {
   cpu.fake_vllm = (await cpuSeconds(fake.child.pid as number)) - other.fake;
   for (const p of processes.values()) await p.stop();
   const server = await fake.stop();
-  const { firstCompletionAt = 0, lastAnswerAt = 0 } = server.timeline;
+  const loopDelay = JSON.parse(await readFile(loopDelayFile, 'utf8')) as Record<string, number>;
+  const { firstCompletionAt = 0, lastAnswerAt = 0, servedMs } = server.timeline;
   const judgePhaseS = (lastAnswerAt - firstCompletionAt) / 1000;
   const boundS = (server.counts.completions * LATENCY_MS) / 1000 / INFLIGHT;
+  const round = (x: number, places = 2) => Math.round(x * 10 ** places) / 10 ** places;
   emit({
     figure: `judge_${name}`,
     samples: N,
@@ -181,8 +208,14 @@ async function phase(name: 'pipeline' | 'judge_alone'): Promise<number> {
     server_peak_inflight: server.peakInflight,
     judge_phase_s: Math.round(judgePhaseS * 100) / 100,
     littles_law_bound_s: Math.round(boundS * 100) / 100,
-    of_bound: Math.round((boundS / judgePhaseS) * 1000) / 1000,
-    run_wall_s: Math.round(wallS * 100) / 100,
+    of_bound: round(boundS / judgePhaseS, 3),
+    server_mean_inflight: round(servedMs / 1000 / judgePhaseS, 1),
+    server_mean_answer_ms: round(servedMs / server.counts.completions, 1),
+    // When the sandbox stage had recorded every sample's facts, from the judge phase's start.
+    facts_done_s: factsDoneAt === undefined ? null : round((factsDoneAt - firstCompletionAt) / 1000),
+    judge_loop_delay: loopDelay,
+    judge_cpu_ms_per_sample: round(((cpu.judge ?? 0) * 1000) / N, 3),
+    run_wall_s: round(wallS),
     redis_calls_per_sample: perSample,
     cpu_s: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Math.round(v * 100) / 100])),
   });
