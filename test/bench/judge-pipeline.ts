@@ -26,8 +26,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs, promisify } from 'node:util';
-import type { Stage } from '@gavel/core';
+import { QUEUE_NAMES, type Stage, stageQueuePrefix } from '@gavel/core';
 import { createRedis, RunStore } from '@gavel/queue';
+import { Queue } from 'bullmq';
 import { COMPILED_GAVEL_CLI, jsonl, ROOT, SOURCE_NODE_ARGS, textSample } from '../support/gavel.ts';
 import { startRedis } from '../support/redis.ts';
 import { type StageProcess, startStageProcess } from '../support/stage-process.ts';
@@ -97,6 +98,7 @@ async function startFake(): Promise<{ url: string; child: ChildProcess; stop(): 
 const redis = await startRedis({ appendonly: false });
 const client = createRedis(redis.url, { role: 'client' });
 const store = new RunStore(client, 'gavel');
+const judgeQueue = new Queue(QUEUE_NAMES.judge, { connection: client, prefix: stageQueuePrefix('gavel', 'judge') });
 const dir = await mkdtemp(join(tmpdir(), 'gavel-bench-judge-'));
 const file = join(dir, 'samples.jsonl');
 await writeFile(file, jsonl(Array.from({ length: N }, (_, i) => textSample(i))));
@@ -170,11 +172,19 @@ async function phase(name: 'pipeline' | 'judge_alone'): Promise<number> {
     resetLoopDelay();
   }
   let factsDoneAt: number | undefined;
+  // The judge's active jobs, polled while every sample still waits for the judge (fewer active jobs
+  // than request slots would leave slots idle).
+  const active: number[] = [];
   await until(
     runId,
     (p) => p.ended === N,
     (p) => {
       if (p.facts === N) factsDoneAt ??= Date.now();
+      if (p.judged > 0 && p.judged < N - 2 * INFLIGHT)
+        void judgeQueue.getActiveCount().then(
+          (n) => active.push(n),
+          () => undefined,
+        );
     },
   );
   const wallS = (performance.now() - started) / 1000;
@@ -214,6 +224,14 @@ async function phase(name: 'pipeline' | 'judge_alone'): Promise<number> {
     // When the sandbox stage had recorded every sample's facts, from the judge phase's start.
     facts_done_s: factsDoneAt === undefined ? null : round((factsDoneAt - firstCompletionAt) / 1000),
     judge_loop_delay: loopDelay,
+    judge_active_jobs:
+      active.length === 0
+        ? null
+        : {
+            mean: round(active.reduce((a, b) => a + b, 0) / active.length, 1),
+            min: Math.min(...active),
+            polls: active.length,
+          },
     judge_cpu_ms_per_sample: round(((cpu.judge ?? 0) * 1000) / N, 3),
     run_wall_s: round(wallS),
     redis_calls_per_sample: perSample,
@@ -232,6 +250,7 @@ try {
     ratio: pipeline / alone,
   });
 } finally {
+  await judgeQueue.close();
   client.disconnect();
   await redis.stop();
   await rm(dir, { recursive: true, force: true });
