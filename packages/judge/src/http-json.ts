@@ -8,6 +8,11 @@ export interface HttpJsonOptions {
   headers?: Record<string, string>;
 }
 
+/** A request body already serialised as JSON: sent as it is. */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 /**
  * Keep-alive connections to the judge servers (one pool per origin). undici's own deadlines are off:
  * each request has the caller's `timeoutMs` (GAVEL_JUDGE_TIMEOUT_S may exceed undici's 300 s default).
@@ -26,6 +31,7 @@ const dispatcher = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
 export async function requestJson(
   method: 'GET' | 'POST',
   url: string,
+  /** Sent as JSON (a {@link JsonText} as it is). */
   body: unknown,
   options: HttpJsonOptions,
 ): Promise<unknown> {
@@ -73,7 +79,7 @@ async function send(
       method,
       dispatcher,
       headers: { 'content-type': 'application/json', accept: 'application/json', ...options.headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : body instanceof JsonText ? body.text : JSON.stringify(body),
       signal,
     });
   } catch (error) {
