@@ -38,11 +38,6 @@ export interface RedisOptions {
   role?: RedisRole;
   connectionName?: string;
   commandTimeoutMs?: number;
-  /**
-   * ioredis auto-pipelining: the commands issued in one event-loop iteration go out in one write.
-   * Only for connections no BullMQ object uses (the run store's): BullMQ does not support it.
-   */
-  autoPipelining?: boolean;
 }
 
 /** True for an ioredis `Cluster` connection. */
@@ -72,7 +67,6 @@ export function createRedis(target: string | RedisTarget, options: RedisOptions 
     ...(options.commandTimeoutMs === undefined ? {} : { commandTimeout: options.commandTimeoutMs }),
     maxRetriesPerRequest: role === 'worker' ? null : 2,
     connectionName: options.connectionName,
-    ...(options.autoPipelining ? { enableAutoPipelining: true } : {}),
   };
   if (resolved.kind === 'cluster') {
     return new Cluster(

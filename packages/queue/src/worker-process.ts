@@ -66,15 +66,8 @@ export async function runStageProcess(options: StageProcessOptions): Promise<{
   // backoff for ever) instead of failing every write, recordFailure included.
   const client = createRedis(redisTarget(config), { role: 'worker', connectionName: `gavel-${stage}-client` });
   const workerConnection = createRedis(redisTarget(config), { role: 'worker', connectionName: `gavel-${stage}` });
-  // The run store's own connection, auto-pipelined: a busy stage's reads and writes of many jobs go
-  // out in a few writes per event-loop iteration instead of one each (fewer syscalls, fewer wakeups).
-  const storeConnection = createRedis(redisTarget(config), {
-    role: 'worker',
-    connectionName: `gavel-${stage}-store`,
-    autoPipelining: true,
-  });
   let lastRedisError = '';
-  for (const connection of [client, workerConnection, storeConnection]) {
+  for (const connection of [client, workerConnection]) {
     connection.on('error', (error: Error) => {
       // ioredis reconnects by itself; say so once per distinct error, not on every retry.
       if (error.message === lastRedisError) return;
@@ -86,9 +79,9 @@ export async function runStageProcess(options: StageProcessOptions): Promise<{
     });
   }
   shutdown.register('redis', async () => {
-    await Promise.all([closeRedis(client), closeRedis(workerConnection), closeRedis(storeConnection)]);
+    await Promise.all([closeRedis(client), closeRedis(workerConnection)]);
   });
-  const store = new RunStore(storeConnection, config.GAVEL_STORE_PREFIX);
+  const store = new RunStore(client, config.GAVEL_STORE_PREFIX);
   if (options.storeObserver) store.observe(options.storeObserver);
   const queueContext = {
     connection: client,
