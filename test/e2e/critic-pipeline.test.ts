@@ -141,15 +141,17 @@ describe('a configured critic of another family', () => {
     await writeFile(file, jsonl(Array.from({ length: 6 }, (_, i) => textSample(i))));
     expect((await gavel(['enqueue', file, '--run', 'run-critic'], env())).code).toBe(0);
     const workers = startWorkers(env(), ['--stages', 'sandbox,judge,arbiter-submit,arbiter-collect']);
+    let output = '';
     try {
       const waited = await gavel(['wait', 'run-critic', '--timeout', '180'], env(), 200_000);
-      expect(waited.code, waited.stderr + workers.output()).toBe(0);
+      output = waited.stdout + waited.stderr + workers.output();
+      expect(waited.code, output).toBe(0);
     } finally {
       await workers.stop();
     }
     // The judge answered each sample once and critiqued nothing; the critic made both passes of all 6.
-    expect(judgeServer.counts.completions).toBe(6);
-    expect(criticServer.counts.completions).toBe(12);
+    expect(judgeServer.counts.completions, output).toBe(6);
+    expect(criticServer.counts.completions, output).toBe(12);
     const out = join(dir, 'out.jsonl');
     expect((await gavel(['export', 'run-critic', '--out', out], env())).code).toBe(0);
     const records = (await readFile(out, 'utf8'))
