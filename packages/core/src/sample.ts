@@ -76,7 +76,11 @@ export const PointwiseSample = z
   .strict()
   .superRefine((s, ctx) => {
     if (s.anchors !== undefined && s.kind !== 'text') {
-      ctx.addIssue({ code: 'custom', path: ['anchors'], message: 'anchor answers are compared with text outputs only' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['anchors'],
+        message: 'anchor answers are compared with text outputs only',
+      });
     } else if (s.anchors !== undefined && s.reference === undefined) {
       ctx.addIssue({
         code: 'custom',

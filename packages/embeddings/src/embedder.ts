@@ -122,15 +122,15 @@ export function createEmbedder(options: EmbedderOptions): Embedder {
   const similarities = async (output: string, others: readonly string[], signal: AbortSignal): Promise<number[]> => {
     if (others.length === 0) throw new Error('embedding similarity: no texts to compare the output with');
     const texts = [output, ...others];
-      const cached = await Promise.all(
-        texts.map((t) => options.redis.get(embeddingCacheKey(options.prefix, options.model, t))),
-      );
-      const vectors = await Promise.all(
-        texts.map((text, i) => {
-          const hit = cached[i];
-          return hit ? Promise.resolve(decode(hit)) : vectorOf(text, signal);
-        }),
-      );
+    const cached = await Promise.all(
+      texts.map((t) => options.redis.get(embeddingCacheKey(options.prefix, options.model, t))),
+    );
+    const vectors = await Promise.all(
+      texts.map((text, i) => {
+        const hit = cached[i];
+        return hit ? Promise.resolve(decode(hit)) : vectorOf(text, signal);
+      }),
+    );
     const [first, ...rest] = vectors;
     return rest.map((v) => cosine(first as number[], v));
   };
