@@ -28,11 +28,11 @@ const warnings: string[] = [];
 const logger: Logger = { ...silentLogger, warn: (_obj, msg) => warnings.push(msg ?? '') };
 let containers: AnalysisContainer[] = [];
 
-function analysisContainer(requestTimeoutMs: number, env: string[] = []): AnalysisContainer {
+function analysisContainer(requestTimeoutMs: number, env: string[] = [], tmpfsMib = 2): AnalysisContainer {
   const c = new AnalysisContainer(docker, {
     env,
     image: config.image as string,
-    limits: { cpus: 1, memory_mib: config.analysisMemoryMib, pids: 256, tmpfs_mib: 2 },
+    limits: { cpus: 1, memory_mib: config.analysisMemoryMib, pids: 256, tmpfs_mib: tmpfsMib },
     requestTimeoutMs,
     caps,
     owner,
@@ -93,26 +93,30 @@ describe('the analysis deadline', () => {
   });
 
   it('a pyright run that times out on a batch of several samples fails them as transient: no report is not a clean one', async () => {
-    // pyright killed 1 ms after it starts: the first request is a batch alone, the two sent while it
-    // runs are the next batch, together.
-    const server = analysisContainer(600_000, ['GAVEL_PYRIGHT_TIMEOUT_MS=1']);
+    // pyright killed 1 ms after it starts (a killed run still takes the server hundreds of ms to reap).
+    // Three requests sent at once to an idle server: the first is a batch alone, the two after it
+    // normally arrive while it runs and make the next batch together. Which batch each request was in is
+    // the server's doing, so every answer is checked against its own batch, and the scenario is run
+    // again (at most three times) until a batch of two has happened.
+    const server = analysisContainer(600_000, ['GAVEL_PYRIGHT_TIMEOUT_MS=1'], 256);
     await server.analyse({ 'solution.py': 'x = 1\n' }, AbortSignal.timeout(120_000));
-    const [alone, ...together] = await Promise.allSettled(
-      [1, 2, 3].map((i) => server.analyse({ 'solution.py': `x = ${i}\n` }, AbortSignal.timeout(120_000))),
-    );
-    expect(alone?.status).toBe('fulfilled');
-    const own = (alone as PromiseFulfilledResult<Analysis>).value.pyright;
-    expect({ timed_out: own.timed_out, report: own.report, batch_size: own.batch_size }).toEqual({
-      timed_out: true,
-      report: null,
-      batch_size: 1,
-    });
-    expect(together.map((r) => r.status)).toEqual(['rejected', 'rejected']);
-    for (const r of together) {
-      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(TransientError);
-      expect(String((r as PromiseRejectedResult).reason)).toMatch(
-        /pyright timed out on a batch of 2 samples; not graded/,
-      );
+    let batchedTogether = 0;
+    for (let attempt = 0; attempt < 3 && batchedTogether === 0; attempt++) {
+      const results = await Promise.allSettled([
+        ...[1, 2, 3].map((i) => server.analyse({ 'solution.py': `x = ${i}\n` }, AbortSignal.timeout(120_000))),
+      ]);
+      for (const r of results) {
+        if (r.status === 'fulfilled') {
+          // Alone in its batch: the timeout is its own, recorded as such (no report, timed_out).
+          const { timed_out, report, batch_size } = r.value.pyright;
+          expect({ timed_out, report, batch_size }).toEqual({ timed_out: true, report: null, batch_size: 1 });
+        } else {
+          expect(r.reason).toBeInstanceOf(TransientError);
+          expect(String(r.reason)).toMatch(/pyright timed out on a batch of [2-9]\d* samples; not graded/);
+          batchedTogether += 1;
+        }
+      }
     }
+    expect(batchedTogether).toBeGreaterThanOrEqual(2);
   });
 });
