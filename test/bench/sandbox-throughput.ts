@@ -13,7 +13,7 @@
 // analysis_queue: queued behind other pyright batches), execution. cpu_ms_per_sample says where the
 // machine's CPU goes (cpu-account.ts), and two_idle_cores_ceiling_per_s what 2 idle cores would give
 // at that cost: on a loaded machine the rate itself mostly measures the other load.
-//   node --conditions=@gavel/source --import tsx test/bench/sandbox-throughput.ts [--naive-n 24] [--parallel 1,2,4] [--in-flight 32] [--samples 164]
+//   node --conditions=@gavel/source --import tsx test/bench/sandbox-throughput.ts [--naive-n 24] [--parallel 1,2,4] [--in-flight 32] [--samples 164] [--no-on-demand]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,6 +37,8 @@ const NAIVE_N = Number(arg('naive-n', '24'));
 const PARALLEL = arg('parallel', '1,2,4').split(',').map(Number);
 /** Samples in flight in the stage (as BullMQ concurrency would give): execution containers are gated at P. */
 const IN_FLIGHT = Number(arg('in-flight', '32'));
+/** --no-on-demand: skip the same-run baseline of containers created on demand (a shorter run). */
+const ON_DEMAND = !process.argv.includes('--no-on-demand');
 const image = execFileSync('bash', ['sandbox/image-tag'], { encoding: 'utf8' }).trim();
 const problems = gunzipSync(readFileSync(new URL('../../datasets/humaneval/HumanEval.jsonl.gz', import.meta.url)))
   .toString('utf8')
@@ -159,20 +161,21 @@ async function main() {
     for (const p of PARALLEL) {
       const naive = await naiveRun(p, dir);
       // The same sandbox with each execution container created when its sample's turn comes (before).
-      const onDemand = await sandboxRun(p, false);
+      const onDemand = ON_DEMAND ? await sandboxRun(p, false) : null;
       const sandbox = await sandboxRun(p);
       results[p] = { sandbox, naive };
-      emit({
-        figure: 'sandbox_samples_per_s_containers_on_demand',
-        parallel: p,
-        samples: samples.length,
-        value: Number(onDemand.rate.toFixed(3)),
-        wall_s: Number(onDemand.wall.toFixed(2)),
-        passed: onDemand.passed,
-        split_ms_mean: Object.fromEntries(Object.entries(onDemand.split).map(([k, v]) => [k, Number(v.toFixed(1))])),
-        cpu_ms_per_sample: onDemand.cpu_ms_per_sample,
-        two_idle_cores_ceiling_per_s: onDemand.two_idle_cores_ceiling_per_s,
-      });
+      if (onDemand)
+        emit({
+          figure: 'sandbox_samples_per_s_containers_on_demand',
+          parallel: p,
+          samples: samples.length,
+          value: Number(onDemand.rate.toFixed(3)),
+          wall_s: Number(onDemand.wall.toFixed(2)),
+          passed: onDemand.passed,
+          split_ms_mean: Object.fromEntries(Object.entries(onDemand.split).map(([k, v]) => [k, Number(v.toFixed(1))])),
+          cpu_ms_per_sample: onDemand.cpu_ms_per_sample,
+          two_idle_cores_ceiling_per_s: onDemand.two_idle_cores_ceiling_per_s,
+        });
       emit({
         figure: 'sandbox_samples_per_s',
         parallel: p,
@@ -196,11 +199,12 @@ async function main() {
         junit_reports: naive.reports,
       });
       emit({ figure: 'sandbox_speedup_vs_naive', parallel: p, value: Number((sandbox.rate / naive.rate).toFixed(2)) });
-      emit({
-        figure: 'sandbox_create_ahead_over_on_demand',
-        parallel: p,
-        value: Number((sandbox.rate / onDemand.rate).toFixed(2)),
-      });
+      if (onDemand)
+        emit({
+          figure: 'sandbox_create_ahead_over_on_demand',
+          parallel: p,
+          value: Number((sandbox.rate / onDemand.rate).toFixed(2)),
+        });
       // The floor, same run: what `docker run` alone costs, and pytest alone (no analysers) in it.
       const empty = await dockerRunLoop(p, dir, EMPTY_SCRIPT);
       const pytest = await dockerRunLoop(p, dir, PYTEST_SCRIPT);
