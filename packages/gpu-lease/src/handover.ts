@@ -31,7 +31,10 @@ export type VramProbe = (signal: AbortSignal) => Promise<number | 'absent'>;
 export interface HandoverDeps {
   lease: GpuLease;
   ollama: OllamaController;
+  /** The judge's vLLM (owner `vllm`). */
   vllm: VllmController;
+  /** The SUT's vLLM (owner `sut`), when the agent serves the system under test on this card. */
+  sut?: VllmController;
   vram: VramProbe;
   vramFreeMiB: number;
   timeouts: { unloadMs: number; vramMs: number; vllmStartMs: number; vllmStopMs: number };
@@ -104,6 +107,13 @@ async function waitOllamaEmpty(deps: HandoverDeps, signal: AbortSignal, progress
 
 const MIB = 1024 * 1024;
 
+/** The vLLM server of a vLLM owner: the judge's, or the SUT's. */
+function serverOf(deps: HandoverDeps, owner: 'vllm' | 'sut'): VllmController {
+  if (owner === 'vllm') return deps.vllm;
+  if (!deps.sut) throw new Error('no SUT vLLM is configured on this agent (GAVEL_SUT_VLLM_COMMAND)');
+  return deps.sut;
+}
+
 /**
  * Waits until the VRAM in use, less what Ollama itself reports holding (`size_vram` in
  * `/api/ps`) when `besideOllama`, is below the threshold. Handing to vLLM nothing may be left;
@@ -157,21 +167,27 @@ function finish(result: Omit<HandoverResult, 'durationMs'>, started: number, log
 }
 
 /**
- * Ollama → vLLM: take the card for vLLM (new token; the Ollama gate refuses loads from here on),
+ * Ollama → vLLM (`to`: the judge's, or the SUT's): take the card for it (new token; the Ollama gate refuses loads from here on),
  * unload every Ollama model, wait until `/api/ps` is empty and VRAM is below the threshold,
  * start vLLM, wait for `/health`, then open the card to judge jobs (phase `ready`). Any failure
  * stops vLLM and gives the card back to Ollama under a new token, so the card always ends with
  * a known owner.
  */
-export async function handToVllm(deps: HandoverDeps, grant: LeaseGrant, signal: AbortSignal): Promise<HandoverResult> {
-  const log = deps.logger.child({ handover: 'ollama→vllm' });
+export async function handToVllm(
+  deps: HandoverDeps,
+  grant: LeaseGrant,
+  signal: AbortSignal,
+  to: 'vllm' | 'sut' = 'vllm',
+): Promise<HandoverResult> {
+  const log = deps.logger.child({ handover: `ollama→${to}` });
   const started = performance.now();
   const timeline: TimelineEntry[] = [];
   const t = deps.timeouts;
+  const server = serverOf(deps, to);
   let current = grant;
   try {
-    await step(timeline, log, 'grant-vllm', 10_000, signal, async () => {
-      current = await deps.lease.transfer(current, 'vllm', 'handover');
+    await step(timeline, log, `grant-${to}`, 10_000, signal, async () => {
+      current = await deps.lease.transfer(current, to, 'handover');
       deps.onGrant?.(current);
       return { detail: `token ${current.token}` };
     });
@@ -189,20 +205,20 @@ export async function handToVllm(deps: HandoverDeps, grant: LeaseGrant, signal: 
       waitVramFree(deps, s, progress, false),
     );
     await step(timeline, log, 'start-vllm', 10_000, signal, async () => {
-      await deps.lease.fence(current, 'start vLLM');
-      await deps.vllm.start();
-      return { detail: `pid ${deps.vllm.pid()}` };
+      await deps.lease.fence(current, `start the ${to === 'sut' ? 'SUT' : 'judge'} vLLM`);
+      await server.start();
+      return { detail: `pid ${server.pid()}` };
     });
     await step(timeline, log, 'wait-vllm-health', t.vllmStartMs, signal, async (s) => {
-      await deps.vllm.waitHealthy(s);
+      await server.waitHealthy(s);
       return undefined;
     });
-    await step(timeline, log, 'open-judge', 10_000, signal, async () => {
+    await step(timeline, log, to === 'sut' ? 'open-generate' : 'open-judge', 10_000, signal, async () => {
       current = await deps.lease.setPhase(current, 'ready');
       deps.onGrant?.(current);
       return { detail: `token ${current.token}` };
     });
-    return finish({ from: 'ollama', to: 'vllm', outcome: 'ok', grant: current, timeline }, started, log);
+    return finish({ from: 'ollama', to, outcome: 'ok', grant: current, timeline }, started, log);
   } catch (error) {
     const message = (error as Error).message;
     await step(
@@ -212,18 +228,14 @@ export async function handToVllm(deps: HandoverDeps, grant: LeaseGrant, signal: 
       t.vllmStopMs + 5_000,
       AbortSignal.timeout(t.vllmStopMs + 10_000),
       async () => {
-        const stopped = await deps.vllm.stop(t.vllmStopMs);
+        const stopped = await server.stop(t.vllmStopMs);
         return stopped.signal === 'none'
           ? { skipped: true, detail: 'not running' }
           : { detail: `stopped with ${stopped.signal}` };
       },
     ).catch(() => {});
     if (error instanceof LeaseLostError) {
-      return finish(
-        { from: 'ollama', to: 'vllm', outcome: 'lost', grant: undefined, timeline, error: message },
-        started,
-        log,
-      );
+      return finish({ from: 'ollama', to, outcome: 'lost', grant: undefined, timeline, error: message }, started, log);
     }
     try {
       await step(timeline, log, 'rollback:grant-ollama', 10_000, AbortSignal.timeout(15_000), async () => {
@@ -235,7 +247,7 @@ export async function handToVllm(deps: HandoverDeps, grant: LeaseGrant, signal: 
       return finish(
         {
           from: 'ollama',
-          to: 'vllm',
+          to,
           outcome: 'lost',
           grant: undefined,
           timeline,
@@ -245,16 +257,12 @@ export async function handToVllm(deps: HandoverDeps, grant: LeaseGrant, signal: 
         log,
       );
     }
-    return finish(
-      { from: 'ollama', to: 'vllm', outcome: 'failed', grant: current, timeline, error: message },
-      started,
-      log,
-    );
+    return finish({ from: 'ollama', to, outcome: 'failed', grant: current, timeline, error: message }, started, log);
   }
 }
 
 /**
- * vLLM → Ollama: close the card to judge jobs (phase `draining`), stop vLLM (SIGTERM, SIGKILL
+ * vLLM (the judge's or the SUT's, whichever owns the card) → Ollama: close the card to its jobs (phase `draining`), stop that vLLM (SIGTERM, SIGKILL
  * after the stop timeout), wait for VRAM to be freed, then grant the card to Ollama under a new
  * token. vLLM is always gone after the stop step, so the card goes to Ollama even when VRAM is
  * not freed in time (reported as `failed`).
@@ -264,30 +272,32 @@ export async function handToOllama(
   grant: LeaseGrant,
   signal: AbortSignal,
 ): Promise<HandoverResult> {
-  const log = deps.logger.child({ handover: 'vllm→ollama' });
+  const from = grant.owner === 'sut' ? 'sut' : 'vllm';
+  const log = deps.logger.child({ handover: `${from}→ollama` });
   const started = performance.now();
   const timeline: TimelineEntry[] = [];
   const t = deps.timeouts;
+  const server = serverOf(deps, from);
   let current = grant;
   let failure: string | undefined;
   try {
-    await step(timeline, log, 'close-judge', 10_000, signal, async () => {
+    await step(timeline, log, from === 'sut' ? 'close-generate' : 'close-judge', 10_000, signal, async () => {
       current = await deps.lease.setPhase(current, 'draining');
       deps.onGrant?.(current);
       return { detail: `token ${current.token}` };
     });
   } catch (error) {
-    await deps.vllm.stop(t.vllmStopMs);
+    await server.stop(t.vllmStopMs);
     return finish(
-      { from: 'vllm', to: 'ollama', outcome: 'lost', grant: undefined, timeline, error: (error as Error).message },
+      { from, to: 'ollama', outcome: 'lost', grant: undefined, timeline, error: (error as Error).message },
       started,
       log,
     );
   }
   try {
     await step(timeline, log, 'stop-vllm', t.vllmStopMs + 5_000, signal, async () => {
-      await deps.lease.fence(current, 'stop vLLM');
-      const stopped = await deps.vllm.stop(t.vllmStopMs);
+      await deps.lease.fence(current, `stop the ${from === 'sut' ? 'SUT' : 'judge'} vLLM`);
+      const stopped = await server.stop(t.vllmStopMs);
       return stopped.signal === 'none'
         ? { skipped: true, detail: 'not running' }
         : { detail: `stopped with ${stopped.signal} (exit ${stopped.code})` };
@@ -298,14 +308,10 @@ export async function handToOllama(
   } catch (error) {
     failure = (error as Error).message;
     if (error instanceof LeaseLostError) {
-      await deps.vllm.stop(t.vllmStopMs);
-      return finish(
-        { from: 'vllm', to: 'ollama', outcome: 'lost', grant: undefined, timeline, error: failure },
-        started,
-        log,
-      );
+      await server.stop(t.vllmStopMs);
+      return finish({ from, to: 'ollama', outcome: 'lost', grant: undefined, timeline, error: failure }, started, log);
     }
-    if (deps.vllm.running()) await deps.vllm.stop(t.vllmStopMs);
+    if (server.running()) await server.stop(t.vllmStopMs);
   }
   try {
     await step(timeline, log, 'grant-ollama', 10_000, AbortSignal.timeout(15_000), async () => {
@@ -315,14 +321,14 @@ export async function handToOllama(
     });
   } catch (error) {
     return finish(
-      { from: 'vllm', to: 'ollama', outcome: 'lost', grant: undefined, timeline, error: (error as Error).message },
+      { from, to: 'ollama', outcome: 'lost', grant: undefined, timeline, error: (error as Error).message },
       started,
       log,
     );
   }
   return finish(
     {
-      from: 'vllm',
+      from,
       to: 'ollama',
       outcome: failure ? 'failed' : 'ok',
       grant: current,
