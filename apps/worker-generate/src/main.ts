@@ -50,7 +50,7 @@ await runMain('gavel worker-generate', async () => {
           if (c.cost_usd !== null) metrics.generateCost.inc(c.cost_usd);
         },
       });
-      if (!gateConfig.GAVEL_SUT_GPU_GATE || !sutConfig) {
+      if (!sutConfig?.gpuGate) {
         // Without an endpoint the worker idles; a generate job it takes stops it with one line (exit 78).
         const sut = sutConfig ? await createSutClient(sutConfig, { logger }) : undefined;
         if (!sut) logger.warn({}, 'no GAVEL_SUT_URL: this generate worker cannot answer generate jobs');

@@ -1,4 +1,4 @@
-import { parseEnv } from '@gavel/core';
+import { envBoolean, parseEnv } from '@gavel/core';
 import { z } from 'zod';
 
 /** An unset variable, or one set to the empty string (compose's `${VAR:-}`), is absent. */
@@ -20,6 +20,12 @@ export const SutEnv = z.object({
   GAVEL_SUT_WAIT_S: z.coerce.number().min(0).default(120),
   /** How long start-up waits for the server to come up. @default 60 */
   GAVEL_SUT_STARTUP_WAIT_S: z.coerce.number().min(0).default(60),
+  /**
+   * The SUT is served on gavel's own card by a gpu-agent (GAVEL_SUT_VLLM_COMMAND): generate jobs run
+   * only while its vLLM holds the GPU lease (GAVEL_GPU_ID), and the producer, finding it down, approximates
+   * the token count. @default false
+   */
+  GAVEL_SUT_GPU_GATE: envBoolean.default(false),
 });
 
 /** The SUT client's compiled configuration; `undefined` when no endpoint is configured. */
@@ -31,6 +37,8 @@ export interface SutConfig {
   requestTimeoutMs: number;
   waitMs: number;
   startupWaitMs: number;
+  /** Served on gavel's own card: gate on the GPU lease (owner `sut`). */
+  gpuGate: boolean;
 }
 
 /** Parses the SUT's environment: no `GAVEL_SUT_URL` means no endpoint (a `ConfigError` names every bad variable). */
@@ -52,5 +60,6 @@ export function loadSutConfig(env: NodeJS.ProcessEnv): SutConfig | undefined {
     requestTimeoutMs: e.GAVEL_SUT_TIMEOUT_S * 1000,
     waitMs: e.GAVEL_SUT_WAIT_S * 1000,
     startupWaitMs: e.GAVEL_SUT_STARTUP_WAIT_S * 1000,
+    gpuGate: e.GAVEL_SUT_GPU_GATE,
   };
 }

@@ -2,10 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { loadJudgeGateConfig } from './judge-gate-config.ts';
 
 describe('loadJudgeGateConfig', () => {
-  it('leaves the judge and the generate worker ungated unless asked, so neither stalls without a gpu-agent', () => {
+  it('leaves the judge ungated unless asked, so a judge without a gpu-agent never stalls', () => {
     expect(loadJudgeGateConfig({})).toEqual({
       GAVEL_JUDGE_GPU_GATE: false,
-      GAVEL_SUT_GPU_GATE: false,
       GAVEL_GPU_ID: '0',
       GAVEL_GPU_POLL_MS: 1000,
     });
@@ -13,7 +12,6 @@ describe('loadJudgeGateConfig', () => {
       GAVEL_JUDGE_GPU_GATE: true,
       GAVEL_GPU_ID: '1',
     });
-    expect(loadJudgeGateConfig({ GAVEL_SUT_GPU_GATE: '1' })).toMatchObject({ GAVEL_SUT_GPU_GATE: true });
   });
 
   it('names a bad value', () => {

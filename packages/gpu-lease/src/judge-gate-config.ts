@@ -8,11 +8,6 @@ export const JudgeGateEnv = z.object({
    * Off for a judge pointed at an always-on server. @default false
    */
   GAVEL_JUDGE_GPU_GATE: envBoolean.default(false),
-  /**
-   * Run generate jobs only while the SUT's vLLM holds this host's GPU lease (a gpu-agent with
-   * GAVEL_SUT_VLLM_COMMAND serves the system under test on the card). @default false
-   */
-  GAVEL_SUT_GPU_GATE: envBoolean.default(false),
   /** The GPU whose lease gates the judge (as the agent's GAVEL_GPU_ID). @default 0 */
   GAVEL_GPU_ID: z
     .string()
