@@ -73,28 +73,29 @@ if (failStartAfterMs !== undefined) {
     const policy: JudgePolicy = (request) => {
       if (requestsLog) {
         const prompt = request.messages.at(-1)?.content ?? '';
-        appendFileSync(requestsLog, `${JSON.stringify({ model: request.model, seed: request.seed, prompt, at: Date.now() })}\n`);
+        appendFileSync(
+          requestsLog,
+          `${JSON.stringify({ model: request.model, seed: request.seed, prompt, at: Date.now() })}\n`,
+        );
       }
       return base(request);
     };
-    void startFakeVllm({ port, record: false, policy, ...(model ? { model } : {}) }).then(
-      (fake) => {
-        const marker = vramDir ? join(vramDir, 'faults-injected') : undefined;
-        if ((failFirst > 0 || malformFirst > 0) && !(marker && existsSync(marker))) {
-          if (marker) writeFileSync(marker, '');
-          if (failFirst > 0) fake.failNext(failFirst, 503, 1);
-          if (malformFirst > 0) fake.malformNext(malformFirst);
-        }
-        log(`serving on 127.0.0.1:${port}`);
-        if (crashAfterMs !== undefined) {
-          setTimeout(() => {
-            log('crashed (simulated CUDA error)');
-            freeVram();
-            process.exit(134);
-          }, Number(crashAfterMs));
-        }
-      },
-    );
+    void startFakeVllm({ port, record: false, policy, ...(model ? { model } : {}) }).then((fake) => {
+      const marker = vramDir ? join(vramDir, 'faults-injected') : undefined;
+      if ((failFirst > 0 || malformFirst > 0) && !(marker && existsSync(marker))) {
+        if (marker) writeFileSync(marker, '');
+        if (failFirst > 0) fake.failNext(failFirst, 503, 1);
+        if (malformFirst > 0) fake.malformNext(malformFirst);
+      }
+      log(`serving on 127.0.0.1:${port}`);
+      if (crashAfterMs !== undefined) {
+        setTimeout(() => {
+          log('crashed (simulated CUDA error)');
+          freeVram();
+          process.exit(134);
+        }, Number(crashAfterMs));
+      }
+    });
   }, startDelayMs);
 }
 
