@@ -1,9 +1,6 @@
 import { coerceError, type Logger } from '@gavel/core';
 import {
   decideOwner,
-  EMPTY_ENERGY,
-  type EnergyState,
-  energyCostUsd,
   findGpu,
   type GpuAgentConfig,
   type GpuLease,
@@ -12,7 +9,6 @@ import {
   type HandoverResult,
   handToOllama,
   handToVllm,
-  integratePower,
   type LeaseGrant,
   LeaseLostError,
   type LeaseWatch,
@@ -21,6 +17,7 @@ import {
   sleep,
   type VllmController,
 } from '@gavel/gpu-lease';
+import { sampleGpuTelemetry } from './gpu-telemetry.ts';
 
 /** The judge queue as the agent reads it (a BullMQ `Queue`). */
 export interface JudgeDemand {
@@ -139,32 +136,16 @@ export function startGpuAgent(deps: GpuAgentDeps): GpuAgent {
     Math.max(10, Math.floor(config.leaseTtlMs / 3)),
   );
 
-  let energy: EnergyState = EMPTY_ENERGY;
-  const telemetry = (async () => {
-    while (!signal.aborted) {
-      try {
-        const snapshot = await deps.smi.read(signal);
-        const reading = findGpu(snapshot, config.GAVEL_GPU_ID);
-        deps.metrics.observeSnapshot(snapshot, reading);
-        const before = energy.joules;
-        energy = integratePower(
-          energy,
-          reading?.powerDrawW === undefined ? undefined : { at: snapshot.at, watts: reading.powerDrawW },
-          // A reader down for longer than this adds nothing rather than a guess.
-          Math.max(config.GAVEL_NVIDIA_SMI_INTERVAL_MS * 3, 30_000),
-        );
-        const joules = energy.joules - before;
-        deps.metrics.addEnergy(
-          joules,
-          energyCostUsd(joules, config.GAVEL_ELECTRICITY_USD_PER_KWH),
-          deps.watch.current()?.owner ?? 'none',
-        );
-      } catch (error) {
-        if (!signal.aborted) log.warn({ err: coerceError(error) }, 'GPU telemetry failed');
-      }
-      await sleep(config.GAVEL_NVIDIA_SMI_INTERVAL_MS, signal).catch(() => {});
-    }
-  })();
+  const telemetry = sampleGpuTelemetry({
+    smi: deps.smi,
+    metrics: deps.metrics,
+    watch: deps.watch,
+    gpuId: config.GAVEL_GPU_ID,
+    intervalMs: config.GAVEL_NVIDIA_SMI_INTERVAL_MS,
+    usdPerKwh: config.GAVEL_ELECTRICITY_USD_PER_KWH,
+    signal,
+    log,
+  });
 
   deps.metrics.observeLease(deps.watch.current());
   const unwatch = deps.watch.onChange((record) => deps.metrics.observeLease(record));

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { HandoverResult } from './handover.ts';
+import type { HandoverResult } from './handover-steps.ts';
 import type { GpuOwner, LeaseRecord } from './lease.ts';
 import type { GpuReading, GpuSnapshot } from './nvidia-smi.ts';
 
