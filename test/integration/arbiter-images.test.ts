@@ -44,17 +44,21 @@ beforeAll(async () => {
   anthropic = await startFakeAnthropicBatches({
     apiKey: API_KEY,
     processingMs: 200,
-    answer: () => ({
-      preference: 'output_2',
-      margin: 0.9,
-      criteria: {
-        correctness: { preference: 'output_2', finding: 'output 1 mislabels the y axis' },
-        completeness: { preference: 'tie', finding: null },
-        clarity: { preference: 'tie', finding: null },
-        safety: { preference: 'tie', finding: null },
-      },
-      rationale: 'Output 2 labels both axes correctly.',
-    }),
+    // The arbiter looks at the images: it prefers the position that shows the correctly labelled chart.
+    answer: (params) => {
+      const preference = requestImages(params as never)[0]?.sha256 === sha(GOOD) ? 'output_1' : 'output_2';
+      return {
+        preference,
+        margin: 0.9,
+        criteria: {
+          correctness: { preference, finding: 'the other output mislabels the y axis' },
+          completeness: { preference: 'tie', finding: null },
+          clarity: { preference: 'tie', finding: null },
+          safety: { preference: 'tie', finding: null },
+        },
+        rationale: `The ${preference === 'output_1' ? 'first' : 'second'} output labels both axes correctly.`,
+      };
+    },
   });
 });
 
@@ -177,20 +181,29 @@ describe('an image pair through the Anthropic batch arbiter', () => {
 
     const verdict = await store.getFinalVerdict(runId, sample.id);
     expect(verdict?.pairwise).toMatchObject({ outcome: 'b', decided_by: 'arbiter' });
-    const [request] = [...anthropic.batches.values()].flatMap((b) => b.requests);
-    const system = request?.params.system as { text: string; cache_control?: unknown }[];
-    expect(system[0]).toMatchObject({ text: rubric.text, cache_control: { type: 'ephemeral' } });
-    const blocks = request?.params.messages[0]?.content as { type: string; source?: { media_type: string } }[];
-    expect(blocks.filter((b) => b.type === 'image').map((b) => b.source?.media_type)).toEqual([
-      'image/png',
-      'image/png',
+    expect(verdict?.pairwise?.arbiter_consistent).toBe(true);
+    // Two requests, one per order, behind the same cached rubric prefix.
+    const requests = [...anthropic.batches.values()].flatMap((b) => b.requests);
+    expect(requests).toHaveLength(2);
+    for (const request of requests) {
+      const system = request.params.system as { text: string; cache_control?: unknown }[];
+      expect(system[0]).toMatchObject({ text: rubric.text, cache_control: { type: 'ephemeral' } });
+      const blocks = request.params.messages[0]?.content as { type: string; source?: { media_type: string } }[];
+      expect(blocks.filter((b) => b.type === 'image').map((b) => b.source?.media_type)).toEqual([
+        'image/png',
+        'image/png',
+      ]);
+    }
+    // A as output 1 and B as output 2, then the other way round, byte for byte.
+    expect(requests.map((r) => requestImages(r.params as never).map((i) => i.sha256))).toEqual([
+      [sha(BAD), sha(GOOD)],
+      [sha(GOOD), sha(BAD)],
     ]);
-    // A as output 1, B as output 2, byte for byte.
-    expect(requestImages(request?.params as never).map((i) => i.sha256)).toEqual([sha(BAD), sha(GOOD)]);
-    // The verdict books the usage the API returned, image tokens (2 × 7) included.
-    const usage = anthropic.usages.find((u) => u.kind === 'batch')?.usage;
-    expect(verdict?.usage?.input).toBe(usage?.input_tokens);
-    expect(usage?.input_tokens ?? 0).toBeGreaterThan(14);
+    // The verdict books the usage the API returned for both requests, image tokens (2 × 7 each) included.
+    const usages = anthropic.usages.filter((u) => u.kind === 'batch').map((u) => u.usage);
+    expect(usages).toHaveLength(2);
+    expect(verdict?.usage?.input).toBe(usages.reduce((s, u) => s + u.input_tokens, 0));
+    for (const u of usages) expect(u.input_tokens).toBeGreaterThan(14);
     await Promise.all([submitQueue.close(), collectQueue.close()]);
   });
 
