@@ -220,13 +220,51 @@ describe('an image pair through the Anthropic batch arbiter', () => {
       });
     const huge = await post({ media_type: 'image/png', data: 'A'.repeat(5 * 1024 * 1024 + 4) });
     expect(huge.status).toBe(400);
-    expect(await huge.text()).toMatch(/image exceeds 5 MB maximum: 5242884 bytes > 5242880 bytes/);
+    expect(await huge.text()).toMatch(
+      /"messages\.0\.content\.0\.image\.source\.base64: image exceeds 5 MB maximum: 5242884 bytes > 5242880 bytes"/,
+    );
     const wide = await post({ media_type: 'image/png', data: encodePng(8001, 1, () => [0, 0, 0]).toString('base64') });
     expect(wide.status).toBe(400);
-    expect(await wide.text()).toMatch(/image dimensions exceed max allowed size: 8000 pixels/);
+    expect(await wide.text()).toMatch(
+      /"messages\.0\.content\.0\.image\.source\.base64\.data: At least one of the image dimensions exceed max allowed size: 8000 pixels"/,
+    );
+    // More than 20 images in one request: 2000 px a side.
+    const manyImages = await fetch(`${anthropic.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': API_KEY, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: ARBITER_MODEL,
+        max_tokens: 16,
+        messages: [
+          {
+            role: 'user',
+            content: [
+              ...Array.from({ length: 20 }, () => ({
+                type: 'image',
+                source: { type: 'base64', media_type: 'image/png', data: GOOD.toString('base64') },
+              })),
+              {
+                type: 'image',
+                source: {
+                  type: 'base64',
+                  media_type: 'image/png',
+                  data: encodePng(2001, 1, () => [0, 0, 0]).toString('base64'),
+                },
+              },
+            ],
+          },
+        ],
+      }),
+    });
+    expect(manyImages.status).toBe(400);
+    expect(await manyImages.text()).toMatch(
+      /messages\.0\.content\.20\.image\.source\.base64\.data: At least one of the image dimensions exceed max allowed size for many-image requests: 2000 pixels/,
+    );
     const mislabelled = await post({ media_type: 'image/jpeg', data: GOOD.toString('base64') });
     expect(mislabelled.status).toBe(400);
-    expect(await mislabelled.text()).toMatch(/does not match the provided media type image\/jpeg/);
+    expect(await mislabelled.text()).toMatch(
+      /The image was specified using the image\/jpeg media type, but the image appears to be a image\/png image/,
+    );
     const fine = await post({ media_type: 'image/png', data: GOOD.toString('base64') });
     expect(fine.status).toBe(200);
     // The 80×60 image is billed as ceil(80 · 60 / 750) = 7 input tokens (an image block has no text).
