@@ -202,7 +202,7 @@ export function flattenOllamaMessages(
 ): { messages: FlatMessage[]; images: ReceivedImage[] } | MessageProblem {
   const all: ReceivedImage[] = [];
   const flat: FlatMessage[] = [];
-  for (const [i, m] of messages.entries()) {
+  for (const m of messages) {
     let content = typeof m.content === 'string' ? m.content : '';
     if (m.images !== undefined) {
       if (m.images !== null && !Array.isArray(m.images)) {
