@@ -14,7 +14,11 @@ import { createRubricCache } from '@gavel/rubric';
 import { exportRecord } from '@gavel/runs';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeBatchesServer, startFakeAnthropicBatches } from '../fakes/anthropic-batches-server.ts';
+import {
+  type FakeBatchesServer,
+  type FakeOutcome,
+  startFakeAnthropicBatches,
+} from '../fakes/anthropic-batches-server.ts';
 import type { Params } from '../fakes/anthropic-messages-model.ts';
 import { firstPositionPolicy } from '../fakes/fake-judge-policy.ts';
 import { type FakeVllm, startFakeVllm } from '../fakes/vllm-server.ts';
@@ -35,7 +39,8 @@ let judgeServer: FakeVllm;
 let anthropic: FakeBatchesServer;
 let grader: LlmGrader;
 const workers: StageWorker[] = [];
-let arbiterAnswer: (params: Params) => unknown = () => ({});
+let arbiterOutcome: (request: { index: number; seen: number }) => FakeOutcome = () => 'succeeded';
+let arbiterAnswer: (params: Params, info: { where: 'batch' | 'message' }) => unknown = () => ({});
 
 const textOf = (params: Params) => (typeof params.messages[0]?.content === 'string' ? params.messages[0].content : '');
 const output = (text: string, n: 1 | 2) => new RegExp(`## Output ${n}\\n(.*)\\n`).exec(text)?.[1] ?? '';
@@ -63,7 +68,8 @@ beforeAll(async () => {
   anthropic = await startFakeAnthropicBatches({
     apiKey: API_KEY,
     processingMs: 200,
-    answer: (params) => arbiterAnswer(params),
+    answer: (params, info) => arbiterAnswer(params, info),
+    outcome: (request) => arbiterOutcome(request),
   });
 });
 
@@ -81,10 +87,17 @@ afterAll(async () => {
 async function arbitrate(
   runId: string,
   cases: { sample: TextPairSample; facts: Parameters<RunStore['putFacts']>[2] }[],
+  arbiterEnv: Record<string, string> = {
+    GAVEL_ARBITER: 'anthropic-batch',
+    GAVEL_ARBITER_MODEL: ARBITER_MODEL,
+    GAVEL_ARBITER_API_KEY: API_KEY,
+    GAVEL_ARBITER_URL: anthropic.url,
+  },
 ) {
   const rubric = await pairRubric();
   const run = { ...manifest(rubric), run_id: runId };
-  run.stages.arbiter = { mode: 'anthropic-batch', model: ARBITER_MODEL, family: 'claude' };
+  const mode = arbiterEnv.GAVEL_ARBITER as 'anthropic-batch' | 'openai-compatible';
+  run.stages.arbiter = { mode, model: arbiterEnv.GAVEL_ARBITER_MODEL ?? '', family: 'claude' };
   const store = new RunStore(client, 'gavel');
   const queue = { connection: client, prefix: `{${runId}}` };
   const judgeQueue = stageQueue('judge', queue);
@@ -98,10 +111,7 @@ async function arbitrate(
   );
   for (const c of cases) await store.putFacts(runId, c.sample.id, c.facts);
   const config = loadArbiterConfig({
-    GAVEL_ARBITER: 'anthropic-batch',
-    GAVEL_ARBITER_MODEL: ARBITER_MODEL,
-    GAVEL_ARBITER_API_KEY: API_KEY,
-    GAVEL_ARBITER_URL: anthropic.url,
+    ...arbiterEnv,
     GAVEL_ARBITER_POLL_S: '0.2',
     GAVEL_ARBITER_BATCH_WINDOW_S: '1',
   });
@@ -245,5 +255,86 @@ describe('the batch arbiter on contested pairs, in both orders', () => {
       }
     }
     expect([...ledger.keys()].filter((k) => sent.some((r) => r.custom_id === k))).toHaveLength(12);
+  });
+
+  it('the synchronous openai-compatible arbiter asks both orders too: a first-position local model leaves every pair inconsistent', async () => {
+    const local = await startFakeVllm({
+      model: 'big-local',
+      policy: () => JSON.stringify(answerPreferring('output_1')),
+    });
+    try {
+      const runId = 'run-pair-arbiter-sync';
+      const cases = Array.from({ length: 3 }, (_, i) => pairCase(20 + i, 'b'));
+      const { store } = await arbitrate(runId, cases, {
+        GAVEL_ARBITER: 'openai-compatible',
+        GAVEL_ARBITER_MODEL: 'big-local',
+        GAVEL_ARBITER_URL: `${local.url}/v1`,
+      });
+      expect(local.counts.completions).toBe(6);
+      for (const c of cases) {
+        const verdict = await store.getFinalVerdict(runId, c.sample.id);
+        expect(verdict).toMatchObject({ source: 'arbiter', pass: false, arbiter: { path: 'openai-compatible' } });
+        expect(verdict?.pairwise).toMatchObject({ outcome: 'inconsistent', arbiter_consistent: false });
+        const mine = local.completions
+          .map((r) => (r.messages.at(-1)?.content ?? '') as string)
+          .filter((t) => t.includes(c.sample.prompt));
+        expect(mine.map((t) => [output(t, 1), output(t, 2)])).toEqual([
+          [c.sample.outputs.a, c.sample.outputs.b],
+          [c.sample.outputs.b, c.sample.outputs.a],
+        ]);
+      }
+    } finally {
+      await local.stop();
+    }
+  });
+
+  it('an order whose batch answer does not validate is asked again alone; the pair then settles on both orders', async () => {
+    // Every pair here has B right; the B-first order (Paris shown first) answers without a margin in the batch.
+    arbiterAnswer = (params, info) => {
+      const first = output(textOf(params), 1);
+      if (info.where === 'batch' && first.startsWith('Paris')) return { preference: 'output_1' };
+      return answerPreferring(first.startsWith('Paris') ? 'output_1' : 'output_2');
+    };
+    const messagesBefore = anthropic.counts.messages;
+    const runId = 'run-pair-arbiter-reask';
+    const cases = Array.from({ length: 2 }, (_, i) => pairCase(30 + i, 'b'));
+    const { store, sent } = await arbitrate(runId, cases);
+    expect(sent).toHaveLength(4);
+    // One re-ask per pair, for its B-first order only (on demand, not in a batch).
+    expect(anthropic.counts.messages - messagesBefore).toBe(2);
+    const ledger = await new ArbiterStore(store).ledger(runId);
+    for (const c of cases) {
+      const verdict = await store.getFinalVerdict(runId, c.sample.id);
+      expect(verdict?.pairwise).toMatchObject({ outcome: 'b', arbiter_consistent: true });
+      const bFirst = verdict?.pairwise?.arbiter_orders?.[1]?.custom_id ?? '';
+      expect(ledger.get(`${bFirst}:reask`)).toMatchObject({ kind: 'sync' });
+      expect(ledger.get(bFirst)).toMatchObject({ kind: 'batch' });
+    }
+  });
+
+  it('an order that errors sends both orders again in a later batch; the succeeded one of the first batch is still booked', async () => {
+    arbiterAnswer = (params) =>
+      answerPreferring(output(textOf(params), 1).startsWith('Paris') ? 'output_1' : 'output_2');
+    // Requests go A first, B first per pair: the A-first one (even index) errors the first time its body is
+    // seen, so the pair is sent again before the B-first answer of the same batch is read.
+    arbiterOutcome = ({ index, seen }) => (index % 2 === 0 && seen === 0 ? 'errored' : 'succeeded');
+    try {
+      const runId = 'run-pair-arbiter-errored';
+      const cases = [pairCase(40, 'a')];
+      const { store, batches } = await arbitrate(runId, cases);
+      expect(batches).toHaveLength(2);
+      expect(batches.map((b) => b.requests.length)).toEqual([2, 2]);
+      const verdict = await store.getFinalVerdict(runId, cases[0]?.sample.id ?? '');
+      expect(verdict?.pairwise).toMatchObject({ outcome: 'a', arbiter_consistent: true });
+      const ledger = await new ArbiterStore(store).ledger(runId);
+      const [first, second] = batches;
+      // Booked: the first batch's B-first answer (read after its pair was sent again: paid for all the
+      // same) and both answers of the second batch; the errored request cost nothing.
+      for (const id of [first?.requests[1]?.custom_id, ...(second?.requests.map((r) => r.custom_id) ?? [])])
+        expect(ledger.get(id ?? '')).toMatchObject({ kind: 'batch' });
+      expect(ledger.has(first?.requests[0]?.custom_id ?? '')).toBe(false);
+    } finally {
+      arbiterOutcome = () => 'succeeded';
+    }
   });
 });
