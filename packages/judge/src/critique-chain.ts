@@ -11,12 +11,13 @@ export interface CritiqueChain {
 }
 
 /**
- * The self-critique chain: `passes` times, the critic reads the last answer behind the same
+ * The self-critique chain: `passes` times, the critic (the judge itself or the configured critic
+ * of another family) reads the last answer behind the same
  * prompt (and rubric prefix) and confirms or revises it in the same structured format, at
  * temperature 0 and the primary seed. Every pass is kept.
  */
 export async function runCritiqueChain(
-  critic: JudgeRequester,
+  critic: JudgeRequester & { readonly by: { model: string; family: string; path: string } },
   prompt: ChatMessage[],
   first: Answered,
   passes: number,
@@ -40,6 +41,7 @@ export async function runCritiqueChain(
         ? critiqueRecord(
             first.answer,
             done.map((d): GraderAnswer => d.answer),
+            critic.by,
           )
         : undefined,
   };

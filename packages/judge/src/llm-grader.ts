@@ -5,7 +5,7 @@ import type { GradeInput, Grader } from './grader.ts';
 import { InflightLimiter } from './inflight-limiter.ts';
 import type { JudgeBackend } from './judge-backend.ts';
 import type { LlmJudgeSettings } from './judge-config.ts';
-import { type Answered, createJudgeRequester } from './judge-requester.ts';
+import { type Answered, createJudgeRequester, type JudgeRequester } from './judge-requester.ts';
 import { createOllamaBackend } from './ollama-backend.ts';
 import { gradePairBothOrders, pairReader } from './pairwise-grading.ts';
 import { pointwiseVerdict } from './pointwise-verdict.ts';
@@ -23,6 +23,8 @@ export interface LlmGrader extends Grader {
 export interface LlmGraderOptions {
   /** Use this backend instead of one built from `config` (another server flavour). */
   backend?: JudgeBackend;
+  /** Use this backend for the configured critic instead of one built from `config.critic`. */
+  criticBackend?: JudgeBackend;
   /** Share one in-flight bound between several graders in a process. */
   limiter?: InflightLimiter;
 }
@@ -37,7 +39,9 @@ export async function createLlmGrader(
   logger: Logger = silentLogger,
   options: LlmGraderOptions = {},
 ): Promise<LlmGrader> {
-  const backend = options.backend ?? (config.mode === 'vllm' ? createVllmBackend(config) : createOllamaBackend(config));
+  const backendFor = (c: LlmJudgeSettings): JudgeBackend =>
+    c.mode === 'vllm' ? createVllmBackend(c) : createOllamaBackend(c);
+  const backend = options.backend ?? backendFor(config);
   const limiter = options.limiter ?? new InflightLimiter(config.inflight);
   const log = logger.child({ judge: config.mode, model: config.model });
   const started = new AbortController();
@@ -46,6 +50,8 @@ export async function createLlmGrader(
   log.info({ contextWindow, inflight: limiter.limit, url: config.url }, 'judge server checked');
   const judge = createJudgeRequester(backend, config, limiter, log);
   const grader = { model: config.model, family: config.family, path: backend.path };
+  const critic = await startCritic(config, log, started.signal, options.criticBackend, backendFor);
+  const critiquer = critic ?? { ...judge, by: grader };
 
   return {
     name: `${config.mode}:${config.model}`,
@@ -111,7 +117,15 @@ export async function createLlmGrader(
         throw signal.aborted ? signal.reason : group.signal.aborted ? group.signal.reason : error;
       }
       const critiques = pinned?.critique ?? config.critique ?? 0;
-      const chain = await runCritiqueChain(judge, messages, answered[0] as Answered, critiques, input, seed, signal);
+      const chain = await runCritiqueChain(
+        critiquer,
+        messages,
+        answered[0] as Answered,
+        critiques,
+        input,
+        seed,
+        signal,
+      );
       return pointwiseVerdict({
         sample,
         facts,
@@ -129,4 +143,26 @@ export async function createLlmGrader(
       started.abort();
     },
   };
+}
+
+/**
+ * The configured critic of another family (GAVEL_CRITIC_*): its own server, checked at start-up like
+ * the judge's (context window), with its own in-flight bound; undefined when the judge critiques itself.
+ */
+async function startCritic(
+  config: LlmJudgeSettings,
+  logger: Logger,
+  signal: AbortSignal,
+  given: JudgeBackend | undefined,
+  backendFor: (c: LlmJudgeSettings) => JudgeBackend,
+): Promise<(JudgeRequester & { by: { model: string; family: string; path: string } }) | undefined> {
+  const c = config.critic;
+  if (!c) return undefined;
+  const settings: LlmJudgeSettings = { ...config, ...c, critic: undefined, vision: false };
+  const backend = given ?? backendFor(settings);
+  const log = logger.child({ critic: c.mode, criticModel: c.model });
+  const contextWindow = await backend.checkContextWindow(signal);
+  log.info({ contextWindow, url: c.url, family: c.family }, 'critic server checked');
+  const requester = createJudgeRequester(backend, settings, new InflightLimiter(config.inflight), log);
+  return { ...requester, by: { model: c.model, family: c.family, path: backend.path } };
 }

@@ -94,6 +94,7 @@ export async function runGates(input: GateRunInput): Promise<GateReport> {
       errors: [],
     },
     stages.judge.family,
+    stages.judge.critic?.family ?? null,
   );
   if (check.errors.length > 0) {
     const e = check.errors[0];
