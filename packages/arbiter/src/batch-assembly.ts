@@ -1,10 +1,9 @@
 import { InputError } from '@gavel/core';
-import { type RunStore, sampleImageBytes } from '@gavel/queue';
+import { BATCH_BODY_OVERHEAD, type RunStore, requestBytes, sampleImageBytes } from '@gavel/queue';
 import type { LoadedRubric } from '@gavel/rubric';
 import type { ArbiterDeps } from './arbiter-deps.ts';
 import { type ArbiterRequestParams, buildArbiterRequest } from './arbiter-request.ts';
 import type { ArbiterStore } from './arbiter-store.ts';
-import { BATCH_BODY_OVERHEAD, requestBytes } from './batch-policy.ts';
 
 /** One request of a batch being sent, with the sample it decides. */
 export interface BatchMember {

@@ -1,5 +1,5 @@
 import { type Facts, InputError, type Sample, TransientError, type Verdict } from '@gavel/core';
-import { type RunStore, sampleImageBytes } from '@gavel/queue';
+import { customIdFor, type RunStore, sampleImageBytes } from '@gavel/queue';
 import { answerSchemaFor } from '@gavel/rubric';
 import { SPAN_ATTR, withSpan } from '@gavel/telemetry';
 import { errorFromApi } from './api-errors.ts';
@@ -10,7 +10,6 @@ import { buildArbiterRequest } from './arbiter-request.ts';
 import { ArbiterStore } from './arbiter-store.ts';
 import { arbiterVerdict } from './arbiter-verdict.ts';
 import { requestCost } from './cost-ledger.ts';
-import { customIdFor } from './custom-id.ts';
 
 /**
  * The air-gapped arbiter: the same request (rubric first, then facts, the judge's verdict, task and

@@ -1,3 +1,4 @@
+export { BatchRecord, BatchSampleState, SubmitIntent } from './batch-records.ts';
 export { type CandidateOrigin, CandidatesLine, expandCandidates } from './candidates.ts';
 export type { BaseConfig } from './config.ts';
 export { assertOneRedisTarget, BaseEnv, loadBaseConfig } from './config.ts';
@@ -63,6 +64,9 @@ export {
   arbiterClaimedKey,
   arbiterPrimedKey,
   arbiterRunKey,
+  batchBatchKey,
+  batchClaimedKey,
+  batchRunKey,
   embeddingKey,
   gpuLeaseKeyBase,
   imageKey,
