@@ -47,6 +47,8 @@ export interface EnqueueOptions {
   maxTokens?: number;
   maxCost?: number;
   baseline?: boolean;
+  /** Generate through the SUT endpoint's Batch API. */
+  batch?: boolean;
   json: boolean;
 }
 
@@ -115,7 +117,12 @@ export async function enqueueCommand(files: string[], options: EnqueueOptions): 
   const generation =
     options.generate === undefined
       ? undefined
-      : await prepareGeneration(files, { ...options, generate: options.generate, baseline: options.baseline ?? false });
+      : await prepareGeneration(files, {
+          ...options,
+          generate: options.generate,
+          baseline: options.baseline ?? false,
+          batch: options.batch ?? false,
+        });
   const { parsed, read } = generation ?? (await readInput(files, options));
   const images = await resolveDatasetImages(parsed);
   const check = checkDataset(parsed, stages.judge.family);

@@ -104,9 +104,12 @@ export interface ListedBatch {
   createdAt: number;
   /** Its requests' results can be read (the custom_ids checked). */
   ended: boolean;
-  /** Requests in the batch. */
+  /** Requests in the batch (read only for a batch without an intent key). */
   total: number;
-  /** The intent key the batch was created with, where the provider keeps metadata (OpenAI); else undefined. */
+  /**
+   * The intent key the batch was created with, where the provider keeps metadata (OpenAI: `''`
+   * for a batch without it); undefined where it keeps none (Anthropic).
+   */
   intentKey?: string;
 }
 
@@ -136,8 +139,11 @@ async function candidatesFor(r: RecoverIntents, intent: SubmitIntent): Promise<L
   for await (const batch of r.api.list(r.signal)) {
     if (batch.createdAt < intent.at - INTENT_SKEW_MS) break;
     if (batch.createdAt > intent.at + r.timeoutMs + INTENT_SKEW_MS) continue;
-    if (batch.intentKey !== undefined && batch.intentKey !== intent.key) continue;
-    if (batch.total === intent.custom_ids.length && !(await r.batches.isClaimed(batch.id))) out.push(batch);
+    // Identified by its metadata where the provider keeps it (its counts may not be known yet);
+    // else a candidate by its size, checked by its results once it has ended.
+    if (batch.intentKey !== undefined ? batch.intentKey !== intent.key : batch.total !== intent.custom_ids.length)
+      continue;
+    if (!(await r.batches.isClaimed(batch.id))) out.push(batch);
   }
   return out.sort((a, b) => a.createdAt - b.createdAt);
 }
