@@ -192,6 +192,50 @@ describe('batch mode of the generate stage', () => {
     expect(generation.via).toEqual({ batch: 328 });
   });
 
+  it('a failed validation that names a line fails that sample with the reason; the rest of the batch goes again', {
+    timeout: 120_000,
+  }, async () => {
+    const sut = await startFakeSut({
+      policy: humanEvalPolicy(problems),
+      batches: {
+        failValidation: (batchIndex) =>
+          batchIndex === 0
+            ? { code: 'invalid_request', message: "Invalid value for 'max_tokens': too large for this model.", line: 2 }
+            : undefined,
+      },
+    });
+    const env = envFor(sut);
+    const enqueued = await gavel(enqueueArgs('genb-invalid', 1, ['--batch']), env);
+    expect(enqueued.code, enqueued.stderr).toBe(0);
+    const worker = startStageProcess('generate', env);
+    try {
+      await waitFor(
+        async () =>
+          (await client.hlen(store.key('genb-invalid', 'completions'))) === 163 &&
+          (await store.getFailures('genb-invalid')).size === 1,
+        90_000,
+        '163 completions and 1 failure',
+      );
+    } finally {
+      await worker.stop();
+      await sut.close();
+    }
+    expect(sut.batches?.batches.map((b) => [b.status, b.request_counts.total])).toEqual([
+      ['failed', 0],
+      ['completed', 163],
+    ]);
+    const failures = [...(await store.getFailures('genb-invalid')).entries()];
+    expect(failures).toHaveLength(1);
+    const [failedId, failure] = failures[0] as (typeof failures)[number];
+    expect(failure.stage).toBe('generate');
+    expect(failure.reason).toContain(
+      "failed validation: invalid_request: Invalid value for 'max_tokens': too large for this model. (line 2)",
+    );
+    expect(await store.generation.completion('genb-invalid', failedId)).toBeUndefined();
+    expect(sut.generations.size).toBe(163);
+    expect([...sut.generations.values()].every((n) => n === 1)).toBe(true);
+  });
+
   it('a worker SIGKILLed between the batch create and its record adopts that batch on restart: no second batch', {
     timeout: 120_000,
   }, async () => {
