@@ -291,6 +291,28 @@ describe('batch mode of the generate stage', () => {
     }
   });
 
+  it('an endpoint without the Batch API stops the worker with one line (exit 78), the jobs left for a worker that has one', {
+    timeout: 90_000,
+  }, async () => {
+    const sut = await startFakeSut({ policy: humanEvalPolicy(problems) }); // chat completions only
+    const env = envFor(sut);
+    try {
+      const enqueued = await gavel(enqueueArgs('genb-nobatch', 1, ['--batch']), env);
+      expect(enqueued.code, enqueued.stderr).toBe(0);
+      const worker = startStageProcess('generate', env);
+      const exit = await worker.exited;
+      expect(exit.code).toBe(78);
+      expect(worker.stderr()).toMatch(
+        /SUT batch API at http:\/\/127\.0\.0\.1:\d+: HTTP 404 .*check GAVEL_SUT_URL and GAVEL_SUT_API_KEY/,
+      );
+      expect(await store.generation.all('genb-nobatch')).toEqual(new Map());
+      expect(await store.getFailures('genb-nobatch')).toEqual(new Map());
+      expect(sut.counts.completions).toBe(0);
+    } finally {
+      await sut.close();
+    }
+  });
+
   it('--max-cost prices a batch run at the batch share: refused above it with the estimate printed, nothing sent', {
     timeout: 60_000,
   }, async () => {
