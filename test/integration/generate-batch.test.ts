@@ -289,6 +289,13 @@ describe('batch mode of the generate stage', () => {
     for (const problem of problems.slice(0, 3)) {
       expect(sut.generations.get(generationKey(humanEvalMessages(problem.prompt), 0))).toBe(1);
     }
+    // `gavel runs rm` takes the run's batch out of the global claimed set with the rest of the run.
+    const adoptedId = sut.batches?.batches[0]?.id as string;
+    expect(await batches.isClaimed(adoptedId)).toBe(true);
+    const removed = await gavel(['runs', 'rm', 'genb-kill', '--force'], env);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(await batches.isClaimed(adoptedId)).toBe(false);
+    expect(await batches.runBatches('genb-kill')).toEqual([]);
   });
 
   it('an endpoint without the Batch API stops the worker with one line (exit 78), the jobs left for a worker that has one', {

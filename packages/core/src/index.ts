@@ -70,6 +70,7 @@ export {
   batchClaimedKey,
   batchRunKey,
   embeddingKey,
+  GENERATE_BATCH_NS,
   gpuLeaseKeyBase,
   imageKey,
   legacyKeys,

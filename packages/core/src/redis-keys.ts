@@ -33,6 +33,9 @@ export function runKeyPrefix(prefix: string, runId: string): string {
   return `${prefix}:${runTag(runId)}:`;
 }
 
+/** The batch-store namespace of the generate stage's batch mode (the arbiter's is `arb`). */
+export const GENERATE_BATCH_NS = 'genb';
+
 /**
  * The per-run records of one user of the shared batch machinery (`arb`: the arbiter, `genb`: the
  * generate stage's batch mode): `<prefix>:{run:<runId>}:<ns>:<part>`.

@@ -1,4 +1,4 @@
-import { ConfigError, InputError, type Logger, type RunManifest, TransientError } from '@gavel/core';
+import { ConfigError, GENERATE_BATCH_NS, InputError, type Logger, type RunManifest, TransientError } from '@gavel/core';
 import { BatchStore, customIdFor, pollDelayMs, type RunStore } from '@gavel/queue';
 import OpenAI from 'openai';
 import { collectGenerateBatch } from './batch-collect.ts';
@@ -6,9 +6,6 @@ import { flushGenerateBatch } from './batch-flush.ts';
 import type { SutPrice } from './completion-record.ts';
 import { FINAL_STATUSES, type SutBatchApi } from './openai-batch-api.ts';
 import type { SutBatchConfig } from './sut-config.ts';
-
-/** The batch store namespace of the generate stage (`<prefix>:{run:<id>}:genb:…`). */
-export const GENERATE_BATCH_NS = 'genb';
 
 export interface BatchSampleDeps {
   api: SutBatchApi;

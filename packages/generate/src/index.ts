@@ -1,4 +1,4 @@
-export { GENERATE_BATCH_NS } from './batch-stage.ts';
+export { GENERATE_BATCH_NS } from '@gavel/core';
 export type { SutPrice } from './completion-record.ts';
 export { toCompletion } from './completion-record.ts';
 export { completionText } from './completion-text.ts';
