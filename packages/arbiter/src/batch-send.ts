@@ -55,10 +55,18 @@ export async function sendBatch(ctx: SendContext, members: readonly SendMember[]
       model: deps.config.model,
       lock: ctx.lock,
       log,
-      members: members.map((m) => ({ sampleId: m.sampleId, attempt: m.attempt, customId: m.request.custom_id })),
+      // A pair sends two requests (its orders); the first's custom_id is the one its state holds.
+      members: members.map((m) => ({
+        sampleId: m.sampleId,
+        attempt: m.attempt,
+        customId: m.requests[0]?.custom_id as string,
+        requestIds: m.requests.map((r) => r.custom_id),
+      })),
       create: async () => {
         const batch = await client.messages.batches.create(
-          { requests: members.map((m) => m.request) as Anthropic.Messages.Batches.BatchCreateParams['requests'] },
+          {
+            requests: members.flatMap((m) => m.requests) as Anthropic.Messages.Batches.BatchCreateParams['requests'],
+          },
           // Not aborted when the lock is lost: a batch the API already created must come back to be
           // committed or cancelled, never be left running unseen.
           { signal: ctx.signal, timeout: deps.config.timeoutMs, maxRetries: 0 },
@@ -82,7 +90,7 @@ export async function sendBatch(ctx: SendContext, members: readonly SendMember[]
         ctx.store,
         arb,
         runId,
-        { sampleId: only.sampleId, attempt: only.attempt, customId: only.request.custom_id },
+        { sampleId: only.sampleId, attempt: only.attempt, customId: only.requests[0]?.custom_id as string },
         `sample ${only.sampleId}'s arbiter request (${only.bytes} bytes) was refused as too large (413) on its own`,
       );
       return;

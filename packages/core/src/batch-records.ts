@@ -23,6 +23,11 @@ export const SubmitIntent = z.object({
   batch_id: z.string().nullable(),
   /** A token of the flusher that wrote it: only that flusher (or a recovery that read it) commits it. */
   owner: z.string().optional(),
+  /**
+   * Every request's custom_id when a sample sends more than one (a pair: both orders); absent when
+   * they are `custom_ids` (one request a sample). Recovery matches a batch against these.
+   */
+  request_ids: z.array(z.string()).optional(),
 });
 export type SubmitIntent = z.infer<typeof SubmitIntent>;
 

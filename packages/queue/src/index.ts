@@ -22,6 +22,8 @@ export {
   halves,
   holdLock,
   intentKeyFor,
+  intentRequestIds,
+  orderCustomIdFor,
   pollDelayMs,
   recoverIntents,
   requestBytes,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@gavel/core';
 import type { BatchRecord, SubmitIntent } from './batch-records.ts';
-import { submittedStates } from './batch-records.ts';
+import { intentRequestIds, submittedStates } from './batch-records.ts';
 import type { BatchStore } from './batch-store.ts';
 import { intentKeyFor } from './custom-id.ts';
 import type { HeldLock } from './held-lock.ts';
@@ -9,11 +9,13 @@ import type { HeldLock } from './held-lock.ts';
 /** Clock skew allowed between this host and the API when matching a batch to an intent. */
 const INTENT_SKEW_MS = 60_000;
 
-/** One request of a batch being sent: the sample it is for, its attempt and custom_id. */
+/** A sample's requests in a batch being sent: the sample, its attempt and custom_id (the one its state holds). */
 export interface IntentMember {
   sampleId: string;
   attempt: number;
   customId: string;
+  /** Every request's custom_id where the sample sends more than one (a pair's two orders); else `[customId]`. */
+  requestIds?: readonly string[];
 }
 
 /** A batch the provider created: its id and creation time (ms). */
@@ -57,8 +59,9 @@ export interface SendWithIntent {
 export async function sendWithIntent(s: SendWithIntent): Promise<SendOutcome> {
   const { batches, runId, log } = s;
   const customIds = s.members.map((m) => m.customId);
+  const requestIds = s.members.flatMap((m) => m.requestIds ?? [m.customId]);
   const intent: SubmitIntent = {
-    key: intentKeyFor(runId, customIds),
+    key: intentKeyFor(runId, requestIds),
     run_id: runId,
     sample_ids: s.members.map((m) => m.sampleId),
     custom_ids: customIds,
@@ -66,6 +69,7 @@ export async function sendWithIntent(s: SendWithIntent): Promise<SendOutcome> {
     at: Date.now(),
     batch_id: null,
     owner: randomUUID(),
+    ...(requestIds.length > customIds.length ? { request_ids: requestIds } : {}),
   };
   await batches.writeIntent(intent);
   if (!(await s.lock.stillHeld())) {
@@ -86,7 +90,7 @@ export async function sendWithIntent(s: SendWithIntent): Promise<SendOutcome> {
     run_id: runId,
     model: s.model,
     intent: intent.key,
-    custom_ids: customIds,
+    custom_ids: requestIds,
     created_at: created.createdAt,
   };
   if (await batches.commitIfOpen(intent, record, submittedStates(intent, created.id)))
@@ -141,7 +145,9 @@ async function candidatesFor(r: RecoverIntents, intent: SubmitIntent): Promise<L
     if (batch.createdAt > intent.at + r.timeoutMs + INTENT_SKEW_MS) continue;
     // Identified by its metadata where the provider keeps it (its counts may not be known yet);
     // else a candidate by its size, checked by its results once it has ended.
-    if (batch.intentKey !== undefined ? batch.intentKey !== intent.key : batch.total !== intent.custom_ids.length)
+    if (
+      batch.intentKey !== undefined ? batch.intentKey !== intent.key : batch.total !== intentRequestIds(intent).length
+    )
       continue;
     if (!(await r.batches.isClaimed(batch.id))) out.push(batch);
   }
@@ -153,7 +159,7 @@ async function candidatesFor(r: RecoverIntents, intent: SubmitIntent): Promise<L
  * custom_id, a hash of run, sample and attempt, so a batch of anyone else never matches.
  */
 async function holdsExactly(r: RecoverIntents, batchId: string, intent: SubmitIntent): Promise<boolean> {
-  const expected = new Set(intent.custom_ids);
+  const expected = new Set(intentRequestIds(intent));
   const seen = new Set<string>();
   for await (const id of r.api.resultIds(batchId, r.signal)) {
     if (!expected.has(id) || seen.has(id)) return false;
@@ -189,7 +195,7 @@ export async function recoverIntents(r: RecoverIntents): Promise<Set<string>> {
         run_id: r.runId,
         model: r.model,
         intent: intent.key,
-        custom_ids: intent.custom_ids,
+        custom_ids: intentRequestIds(intent),
         created_at: batch.createdAt,
       };
       if (await r.batches.commitIfOpen(intent, record, submittedStates(intent, batch.id))) {

@@ -142,9 +142,13 @@ export class BatchStore {
     return true;
   }
 
-  async lookupCustomId(runId: string, customId: string): Promise<{ sample_id: string; attempt: number } | undefined> {
+  /** The sample and attempt a custom_id was sent for (and, for one order of a pair, which side went first). */
+  async lookupCustomId(
+    runId: string,
+    customId: string,
+  ): Promise<{ sample_id: string; attempt: number; first?: 'a' | 'b' } | undefined> {
     const raw = await this.redis.hget(this.runKey(runId, 'cid'), customId);
-    return raw === null ? undefined : (JSON.parse(raw) as { sample_id: string; attempt: number });
+    return raw === null ? undefined : (JSON.parse(raw) as { sample_id: string; attempt: number; first?: 'a' | 'b' });
   }
 
   async pending(runId: string, limit: number): Promise<{ sampleId: string; since: number }[]> {
