@@ -25,6 +25,8 @@ export { reviewComparisonView } from './review-comparison.ts';
 export { reviewCsv } from './review-csv.ts';
 export type { ReviewComparisonView, ReviewPageInput } from './review-html.ts';
 export { reviewHtml } from './review-html.ts';
+export type { ReviewImageBytes, ReviewImageProblem } from './review-images.ts';
+export { recordImageHashes, reviewImageUrls } from './review-images.ts';
 export type { MatrixColumn, ReviewMatrix, RowTag } from './review-matrix.ts';
 export { reviewMatrix } from './review-matrix.ts';
 export { RubricMismatchError } from './rubric-check.ts';

@@ -1,6 +1,6 @@
 export { abPairSample, carriedFacts } from './ab-pairs.ts';
 export type { DatasetImages } from './dataset-images.ts';
-export { resolveDatasetImages, sampleImageHashes } from './dataset-images.ts';
+export { datasetImageHashes, resolveDatasetImages, sampleImageHashes, shownImages } from './dataset-images.ts';
 export { exportRecord } from './export-record.ts';
 export { expandForGeneration, humanEvalPrompts, precisionProblem, promptLine } from './generation-plan.ts';
 export type { GenerationReport, PassAtK } from './generation-report.ts';
