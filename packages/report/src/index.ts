@@ -1,5 +1,14 @@
 export type { BestOfNChoice, BestOfNOptions, Candidate, Match, MatchOutcome, Plan } from './best-of-n.ts';
 export { BEST_OF_N_DEFAULTS, chooseBestOfN, planBestOfN } from './best-of-n.ts';
+export type { BestOfNSummary } from './best-of-n-record.ts';
+export {
+  BestOfNRunInfo,
+  BestOfNTaskChoice,
+  bestOfNSummary,
+  formatBestOfNSummary,
+  SampleBestOfN,
+  sampleBestOfN,
+} from './best-of-n-record.ts';
 export type { BootstrapOptions } from './bootstrap.ts';
 export type { Battle, BradleyTerryFit, BradleyTerryRating } from './bradley-terry.ts';
 export { bradleyTerry, bradleyTerryRatings, eloScale } from './bradley-terry.ts';

@@ -1,5 +1,6 @@
 import type { Content, Diagnostic, TestCase } from '@gavel/core';
 import { contentParts, contentText } from '@gavel/core';
+import type { SampleBestOfN } from './best-of-n-record.ts';
 import type { ChangedFact } from './flips.ts';
 import { arbiterDecision, verdictLabel } from './review-matrix.ts';
 import type { ExportRecord } from './run-records.ts';
@@ -54,6 +55,8 @@ export interface SampleDetail {
     }>;
     criteria: Array<{ id: string; outcome: string }>;
   } | null;
+  /** A candidate of a run `gavel best-of-n` ranked: its side of its task's choice. */
+  best_of_n: SampleBestOfN | null;
   base: {
     sample_id: string;
     verdict: string;
@@ -183,6 +186,7 @@ export function sampleDetail(record: ExportRecord, base?: ExportRecord, changed:
         ]
       : [],
     pair: pairDetail(record),
+    best_of_n: record.best_of_n ?? null,
     base: base
       ? {
           sample_id: base.sample_id,

@@ -186,6 +186,29 @@ window.gavelDom = (() => {
         ),
       );
     if (d.pair) parts.push(pairSection(d.pair, imageSrc));
+    if (d.best_of_n) {
+      const b = d.best_of_n;
+      parts.push(
+        section(
+          `Best-of-n: ${b.chosen ? 'chosen' : b.contender ? 'contender, not chosen' : 'not a contender'}`,
+          keyValues([
+            ['rank by score', String(b.rank)],
+            ['score', b.score === null ? '–' : b.score.toFixed(3)],
+            ['tournament points', b.points === null ? '–' : String(b.points)],
+            ['decided by', b.decided_by],
+            ['tournament run', b.tournament_run ?? '–'],
+          ]),
+          ...(b.matches.length > 0
+            ? [
+                table(
+                  ['opponent', 'result'],
+                  b.matches.map((m) => [m.opponent, m.result]),
+                ),
+              ]
+            : []),
+        ),
+      );
+    }
     if (d.output !== null) parts.push(section('Output', codeBlock(d.output)));
     if (d.prompt !== null) parts.push(section('Prompt', textBlock(d.prompt)));
     if (d.facts.length > 0) parts.push(section('Facts', keyValues(d.facts)));

@@ -1,4 +1,5 @@
 export { abPairSample, carriedFacts } from './ab-pairs.ts';
+export { loadBestOfN, saveBestOfN } from './best-of-n-store.ts';
 export type { DatasetImages } from './dataset-images.ts';
 export { datasetImageHashes, resolveDatasetImages, sampleImageHashes, shownImages } from './dataset-images.ts';
 export { exportRecord } from './export-record.ts';
