@@ -15,5 +15,6 @@ export { runStagesFromEnv } from './run-stages.ts';
 export type { RunStatus, StageStatus } from './run-status.ts';
 export { runStatus } from './run-status.ts';
 export { sandboxImageTag } from './sandbox-image.ts';
+export { storedImages } from './stored-images.ts';
 export type { SutEstimate, TokenPrice } from './sut-budget.ts';
 export { approximateTokens, budgetProblem, estimateRun, formatEstimate } from './sut-budget.ts';

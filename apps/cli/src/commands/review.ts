@@ -4,12 +4,12 @@ import {
   junitXml,
   RubricMismatchError,
   type RunRecords,
-  recordImageHashes,
   reviewComparisonView,
   reviewCsv,
   reviewHtml,
   reviewMatrix,
 } from '@gavel/report';
+import { storedImages } from '@gavel/runs';
 import { CliError } from '../cli-error.ts';
 import { type CliContext, openContext } from '../context.ts';
 import { loadRunRecords, readExportFile } from '../run-records-source.ts';
@@ -23,16 +23,6 @@ export interface ReviewOptions {
   /** With `fromExport`: read the pairs' images from the image store all the same. */
   imagesFromStore?: boolean;
   allowRubricChange: boolean;
-}
-
-/** The bytes of every image the run's pairs show, from the image store (a missing one is left out: its marker shows). */
-async function storedImages(context: CliContext, run: RunRecords): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  for (const sha256 of recordImageHashes(run.records)) {
-    const bytes = await context.store.images.get(sha256);
-    if (bytes) out.set(sha256, bytes);
-  }
-  return out;
 }
 
 /**
@@ -70,7 +60,7 @@ export async function reviewCommand(run: string, options: ReviewOptions): Promis
     let images: Map<string, Buffer> | undefined;
     if (!options.fromExport || options.imagesFromStore) {
       context ??= openContext();
-      images = await storedImages(context, candidate);
+      images = await storedImages(context.store, candidate.records);
     }
     const html = reviewHtml({ run: candidate, ...(comparison ? { comparison } : {}), ...(images ? { images } : {}) });
     writeFileSync(out, html);
