@@ -159,7 +159,7 @@ export async function submitRun(request: Request, deps: SubmissionDeps): Promise
     if (parsed instanceof Response) return parsed;
     // A body has no file beside it: its images come as data: URLs.
     const images = await resolveDatasetImages(parsed.parsed, false);
-    const check = checkDataset(parsed.parsed, deps.stages.judge.family);
+    const check = checkDataset(parsed.parsed, deps.stages.judge.family, deps.stages.judge.critic?.family ?? null);
     if (check.errors.length > 0 || check.valid.length === 0) {
       const errors = bodyProblems(parsed.format, check.errors);
       return problemResponse(

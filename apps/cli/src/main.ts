@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { CliError } from './cli-error.ts';
 import { parseMaxDrop, parseSeed } from './commands/compare-options.ts';
 import { rubricCommands } from './commands/rubric/rubric-program.ts';
+import { asUnreachable } from './redis-reach.ts';
 
 // Each command's module, and what it pulls in (BullMQ, Docker's client, the SDKs), loads only when
 // that command runs: `gavel --version` or `gavel status` starts without the rest.
@@ -261,7 +262,8 @@ program
 
 try {
   await program.parseAsync(process.argv);
-} catch (error) {
+} catch (thrown) {
+  const error = asUnreachable(thrown) ?? thrown;
   if (error instanceof CliError) {
     process.stderr.write(`${error.message}\n`);
     process.exit(error.exitCode);

@@ -28,6 +28,7 @@ export {
   parseNativeJsonl,
   readDatasetFile,
 } from './dataset.ts';
+export { endpointDiffers, normaliseEndpoint } from './endpoint.ts';
 export { envBoolean, envPort, parseEnv, withoutPassword } from './env.ts';
 export { ConfigError, coerceError, InputError, TransientError } from './errors.ts';
 export { EXIT_CONFIG, runMain } from './exit-on-config-error.ts';
@@ -50,6 +51,7 @@ export type { Logger } from './logger.ts';
 export { silentLogger } from './logger.ts';
 export {
   ArbiterRunConfig,
+  CriticRunConfig,
   GenerateRunConfig,
   JudgeRunConfig,
   RoutingConfig,

@@ -105,7 +105,15 @@ const CritiqueAnswer = z.object({
  */
 export const Critique = z.object({
   original: CritiqueAnswer,
-  passes: z.array(CritiqueAnswer.extend({ changed: z.boolean() })).min(1),
+  passes: z
+    .array(
+      CritiqueAnswer.extend({
+        changed: z.boolean(),
+        /** Who critiqued: the judge itself, or the configured critic of another family (GAVEL_CRITIC_*). */
+        by: z.object({ model: z.string(), family: z.string(), path: z.string() }).optional(),
+      }),
+    )
+    .min(1),
   flipped: z.boolean(),
 });
 export type Critique = z.infer<typeof Critique>;

@@ -1,9 +1,11 @@
 import {
   type Completion,
   ConfigError,
+  endpointDiffers,
   InputError,
   jobIdFor,
   type Logger,
+  normaliseEndpoint,
   type RunManifest,
   type Sample,
   TransientError,
@@ -39,7 +41,11 @@ function pinnedGenerate(manifest: RunManifest, sampleId: string): NonNullable<Ru
   return pinned;
 }
 
-function checkWorker(sut: SutClient | undefined, pinned: { model: string | null }, runId: string): SutClient {
+function checkWorker(
+  sut: SutClient | undefined,
+  pinned: { model: string | null; endpoint: string | null },
+  runId: string,
+): SutClient {
   if (!sut) {
     throw new ConfigError(
       `run ${runId} generates its outputs with ${pinned.model ?? 'a SUT'}, but this generate worker has no SUT endpoint: set GAVEL_SUT_URL and GAVEL_SUT_MODEL (the run's generate jobs wait in the queue)`,
@@ -48,6 +54,11 @@ function checkWorker(sut: SutClient | undefined, pinned: { model: string | null 
   if (pinned.model !== null && pinned.model !== sut.model) {
     throw new ConfigError(
       `run ${runId} is pinned to SUT model ${pinned.model}, this worker asks ${sut.model}; start a worker with GAVEL_SUT_MODEL=${pinned.model} (the run's generate jobs wait in the queue)`,
+    );
+  }
+  if (endpointDiffers(pinned.endpoint, sut.url)) {
+    throw new ConfigError(
+      `run ${runId} is pinned to the SUT endpoint ${pinned.endpoint}, this worker asks ${normaliseEndpoint(sut.url)}; start a worker with GAVEL_SUT_URL=${pinned.endpoint} (the run's generate jobs wait in the queue)`,
     );
   }
   return sut;

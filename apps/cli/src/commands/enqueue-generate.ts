@@ -3,6 +3,7 @@ import {
   type DatasetError,
   type DatasetFile,
   type GenerateRunConfig,
+  type JudgeRunConfig,
   nativeJsonlParser,
   type ParsedDataset,
   parseHumanEvalProblems,
@@ -11,6 +12,7 @@ import {
   Sut,
 } from '@gavel/core';
 import { countWithTokenizer, loadSutConfig, type SutConfig, sutMessages } from '@gavel/generate';
+import { checkFamilyClash } from '@gavel/judge';
 import {
   approximateTokens,
   budgetProblem,
@@ -36,6 +38,8 @@ export interface GenerateOptions {
   baseline: boolean;
   sutFamily?: string;
   sutPrecision?: string;
+  /** The run's judge and critic: one of the SUT's family refuses the whole run with one line. */
+  judge?: Pick<JudgeRunConfig, 'family' | 'critic'>;
 }
 
 /** The SUT a generate run asks: the endpoint from GAVEL_SUT_*, its family and precision from the flags. */
@@ -48,6 +52,11 @@ function sutOf(options: GenerateOptions): { config: SutConfig; sut: Sut } {
     throw new CliError('gavel enqueue --generate needs --sut-family (the model family of GAVEL_SUT_MODEL)', 2);
   const problem = precisionProblem(sut.data, options.baseline);
   if (problem) throw new CliError(`gavel enqueue: ${problem}`, 1);
+  // Every sample of a generate run has this SUT: a clash is the run's, said once, not line by line.
+  const clash =
+    checkFamilyClash(options.judge?.family, sut.data) ??
+    checkFamilyClash(options.judge?.critic?.family, sut.data, 'critic');
+  if (clash) throw new CliError(`gavel enqueue: ${clash}`, 1);
   return { config, sut: sut.data };
 }
 

@@ -115,10 +115,15 @@ export async function enqueueCommand(files: string[], options: EnqueueOptions): 
   const generation =
     options.generate === undefined
       ? undefined
-      : await prepareGeneration(files, { ...options, generate: options.generate, baseline: options.baseline ?? false });
+      : await prepareGeneration(files, {
+          ...options,
+          generate: options.generate,
+          baseline: options.baseline ?? false,
+          judge: stages.judge,
+        });
   const { parsed, read } = generation ?? (await readInput(files, options));
   const images = await resolveDatasetImages(parsed);
-  const check = checkDataset(parsed, stages.judge.family);
+  const check = checkDataset(parsed, stages.judge.family, stages.judge.critic?.family ?? null);
   if (check.errors.length > 0) {
     for (const error of check.errors.slice(0, MAX_ERRORS_SHOWN)) process.stderr.write(`${formatDatasetError(error)}\n`);
     if (check.errors.length > MAX_ERRORS_SHOWN) {
