@@ -79,8 +79,11 @@ export interface FakeVllm {
   readonly counts: { completions: number; tokenize: number; models: number; failed: number };
   /** Most completions in flight at once. */
   readonly peakInflight: number;
-  /** When (Date.now()) the first completion request arrived and the last one was answered. */
-  readonly timeline: { firstCompletionAt: number | undefined; lastAnswerAt: number | undefined };
+  /**
+   * When (Date.now()) the first completion request arrived and the last one was answered, and the
+   * sum of every completion's time in flight (arrival to answer, ms): over the phase, its mean in flight.
+   */
+  readonly timeline: { firstCompletionAt: number | undefined; lastAnswerAt: number | undefined; servedMs: number };
   /** The next `times` completion requests fail with `status` (and `Retry-After` seconds). */
   failNext(times: number, status: number, retryAfterS?: number): void;
   /** The next `times` completions answer `content` (default: not JSON) instead of the policy's. */
@@ -127,7 +130,7 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
   const counts = { completions: 0, tokenize: 0, models: 0, failed: 0 };
   let inflight = 0;
   let peak = 0;
-  const timeline: FakeVllm['timeline'] = { firstCompletionAt: undefined, lastAnswerAt: undefined };
+  const timeline: FakeVllm['timeline'] = { firstCompletionAt: undefined, lastAnswerAt: undefined, servedMs: 0 };
   const created = Math.floor(Date.now() / 1000);
 
   const vision = options.vision ?? false;
@@ -198,6 +201,7 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
     const fault = faults.shift();
     inflight += 1;
     peak = Math.max(peak, inflight);
+    const arrived = performance.now();
     try {
       if (latency > 0) await new Promise((r) => setTimeout(r, latency));
       if (fault?.kind === 'status') {
@@ -261,6 +265,7 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
     } finally {
       inflight -= 1;
       timeline.lastAnswerAt = Date.now();
+      timeline.servedMs += performance.now() - arrived;
     }
   }
 
