@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { arbiterBatchKey, arbiterClaimedKey, arbiterRunKey } from '@gavel/core';
 import type { RunStore } from '@gavel/queue';
-import { ArbiterSampleState, BatchRecord, SubmitIntent } from './arbiter-records.ts';
+import { ArbiterSampleState, BatchRecord, StoredPairOrder, SubmitIntent } from './arbiter-records.ts';
 import { COMMIT_IF_OPEN, ENSURE_PENDING, RELEASE_LOCK, RENEW_LOCK, SET_STATE_IF } from './arbiter-scripts.ts';
 import { RequestCost } from './cost-ledger.ts';
 
@@ -33,7 +33,8 @@ type ArbRedis = RunStore['redis'] & {
  * `state` (hash sample → {@link ArbiterSampleState}), `entered` (set of samples that reached
  * the submit stage), `pending` (zset sample → ms it started
  * waiting), `cid` (hash custom_id → sample/attempt), `intent:<key>` + `intents` (open submit
- * intents), `batches` (zset batch id → created ms), `ledger` (hash custom_id or overhead key →
+ * intents), `pair-orders` (hash [sample, attempt, first] → {@link StoredPairOrder}: a pair's answers
+ * per order until both are in), `batches` (zset batch id → created ms), `ledger` (hash custom_id or overhead key →
  * {@link RequestCost}, HSETNX), `batch-records` (hash batch id → {@link BatchRecord}), `duplicates`
  * (zset of batches created for an intent that was no longer open: cancelled, drained for cost).
  * Per batch, under its run's tag (`<prefix>:{run:<runId>}:arb:batch:<id>:…`): its `polls`,
@@ -144,9 +145,40 @@ export class ArbiterStore {
     return true;
   }
 
-  async lookupCustomId(runId: string, customId: string): Promise<{ sample_id: string; attempt: number } | undefined> {
+  async lookupCustomId(
+    runId: string,
+    customId: string,
+  ): Promise<{ sample_id: string; attempt: number; first?: 'a' | 'b' } | undefined> {
     const raw = await this.redis.hget(this.runKey(runId, 'cid'), customId);
-    return raw === null ? undefined : (JSON.parse(raw) as { sample_id: string; attempt: number });
+    return raw === null ? undefined : (JSON.parse(raw) as { sample_id: string; attempt: number; first?: 'a' | 'b' });
+  }
+
+  /**
+   * Maps one order's request of a pair to its sample, attempt and order, before the batch is created
+   * (the A-first id already maps to its sample and attempt: this adds the order, the same content).
+   */
+  async mapOrderCustomId(runId: string, customId: string, sampleId: string, attempt: number, first: 'a' | 'b') {
+    await this.redis.hset(this.runKey(runId, 'cid'), customId, JSON.stringify({ sample_id: sampleId, attempt, first }));
+  }
+
+  // ── a pair's two orders ─────────────────────────────────────────────────────
+  /** Keeps one order's answer of a pair's attempt (the same order again overwrites: a re-read). */
+  async putPairOrder(runId: string, sampleId: string, attempt: number, order: StoredPairOrder): Promise<void> {
+    await this.redis.hset(
+      this.runKey(runId, 'pair-orders'),
+      JSON.stringify([sampleId, attempt, order.first]),
+      JSON.stringify(order),
+    );
+  }
+
+  /** The orders of a pair's attempt answered so far (A first, then B first; absent ones left out). */
+  async pairOrders(runId: string, sampleId: string, attempt: number): Promise<StoredPairOrder[]> {
+    const raw = await this.redis.hmget(
+      this.runKey(runId, 'pair-orders'),
+      JSON.stringify([sampleId, attempt, 'a']),
+      JSON.stringify([sampleId, attempt, 'b']),
+    );
+    return raw.flatMap((r) => (r === null ? [] : [StoredPairOrder.parse(JSON.parse(r))]));
   }
 
   async pending(runId: string, limit: number): Promise<{ sampleId: string; since: number }[]> {

@@ -62,9 +62,11 @@ export async function failUnsendable(
  */
 export async function sendBatch(ctx: SendContext, members: readonly SendMember[]): Promise<void> {
   const { deps, arb, runId, client, log } = ctx;
-  const customIds = members.map((m) => m.request.custom_id);
+  const customIds = members.map((m) => m.requests[0]?.custom_id as string);
+  const requests = members.flatMap((m) => m.requests);
+  const requestIds = requests.map((r) => r.custom_id);
   const intent: SubmitIntent = {
-    key: intentKeyFor(runId, customIds),
+    key: intentKeyFor(runId, requestIds),
     run_id: runId,
     sample_ids: members.map((m) => m.sampleId),
     custom_ids: customIds,
@@ -72,6 +74,7 @@ export async function sendBatch(ctx: SendContext, members: readonly SendMember[]
     at: Date.now(),
     batch_id: null,
     owner: randomUUID(),
+    ...(requestIds.length > customIds.length ? { request_ids: requestIds } : {}),
   };
   await arb.writeIntent(intent);
   if (!(await ctx.lock.stillHeld())) {
@@ -82,7 +85,7 @@ export async function sendBatch(ctx: SendContext, members: readonly SendMember[]
   let batch: Anthropic.Messages.Batches.MessageBatch;
   try {
     batch = await client.messages.batches.create(
-      { requests: members.map((m) => m.request) as Anthropic.Messages.Batches.BatchCreateParams['requests'] },
+      { requests: requests as Anthropic.Messages.Batches.BatchCreateParams['requests'] },
       // Not aborted when the lock is lost: a batch the API already created must come back to be
       // committed or cancelled, never be left running unseen.
       { signal: ctx.signal, timeout: deps.config.timeoutMs, maxRetries: 0 },
@@ -99,7 +102,7 @@ export async function sendBatch(ctx: SendContext, members: readonly SendMember[]
         ctx.store,
         arb,
         runId,
-        { sampleId: only.sampleId, attempt: only.attempt, customId: only.request.custom_id },
+        { sampleId: only.sampleId, attempt: only.attempt, customId: customIds[0] as string },
         `sample ${only.sampleId}'s arbiter request (${only.bytes} bytes) was refused as too large (413) on its own`,
       );
       return;
@@ -113,7 +116,7 @@ export async function sendBatch(ctx: SendContext, members: readonly SendMember[]
     run_id: runId,
     model: deps.config.model,
     intent: intent.key,
-    custom_ids: customIds,
+    custom_ids: requestIds,
     created_at: Date.parse(batch.created_at),
   };
   if (!(await arb.commitIfOpen(intent, record, submittedStates(intent, batch.id)))) {

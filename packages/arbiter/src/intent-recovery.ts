@@ -2,7 +2,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { Logger } from '@gavel/core';
 import { errorFromApi } from './api-errors.ts';
 import type { ArbiterDeps } from './arbiter-deps.ts';
-import type { SubmitIntent } from './arbiter-records.ts';
+import { intentRequestIds, type SubmitIntent } from './arbiter-records.ts';
 import type { ArbiterStore } from './arbiter-store.ts';
 import { handOver, submittedStates } from './hand-over.ts';
 
@@ -28,7 +28,7 @@ async function candidatesFor(
       if (created > intent.at + config.timeoutMs + INTENT_SKEW_MS) continue;
       const c = batch.request_counts;
       const total = c.processing + c.succeeded + c.errored + c.canceled + c.expired;
-      if (total === intent.custom_ids.length && !(await arb.isClaimed(batch.id))) out.push(batch);
+      if (total === intentRequestIds(intent).length && !(await arb.isClaimed(batch.id))) out.push(batch);
     }
   } catch (e) {
     throw errorFromApi(e, 'listing batches to recover a submit intent');
@@ -47,7 +47,7 @@ async function holdsExactly(
   intent: SubmitIntent,
   signal: AbortSignal,
 ): Promise<boolean> {
-  const expected = new Set(intent.custom_ids);
+  const expected = new Set(intentRequestIds(intent));
   const seen = new Set<string>();
   try {
     for await (const line of await client.messages.batches.results(batch.id, {}, { signal })) {
@@ -92,7 +92,7 @@ export async function recoverIntents(
         run_id: runId,
         model: deps.config.model,
         intent: intent.key,
-        custom_ids: intent.custom_ids,
+        custom_ids: intentRequestIds(intent),
         created_at: Date.parse(batch.created_at),
       };
       if (await arb.commitIfOpen(intent, record, submittedStates(intent, batch.id))) {

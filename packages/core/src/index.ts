@@ -98,6 +98,7 @@ export { createShutdown } from './shutdown.ts';
 export type { Stage } from './stage.ts';
 export { assertExhaustive, isStage, QUEUE_NAMES, STAGES } from './stage.ts';
 export {
+  ArbiterPairOrder,
   Consistency,
   CriterionScore,
   Critique,
