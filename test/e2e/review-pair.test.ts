@@ -39,6 +39,7 @@ let redis: RedisServer;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
 let url: string;
 let html: string;
+let env: Record<string, string>;
 
 const systems = { a: { model: 'base-7b', family: 'acme' }, b: { model: 'cand-8b', family: 'acme' } };
 
@@ -137,7 +138,7 @@ async function open(hash: string): Promise<{ page: Page; requests: string[]; err
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gavel-review-pair-'));
   redis = await startRedis({ appendonly: false });
-  const env = { GAVEL_REDIS_URL: redis.url, GAVEL_LOG_LEVEL: 'warn' };
+  env = { GAVEL_REDIS_URL: redis.url, GAVEL_LOG_LEVEL: 'warn' };
   // The two charts reach the image store as a real enqueue stores them (from paths beside the dataset).
   await writeFile(join(dir, 'a.png'), A_PNG);
   await writeFile(join(dir, 'b.png'), B_PNG);
@@ -270,6 +271,25 @@ describe('the review matrix pair view in headless Chromium', () => {
     expect(await page.locator('#detail a, #detail script, #detail svg, #detail iframe').count()).toBe(0);
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  it('an SVG data URL never gets as far as the image store: gavel enqueue refuses its line', async () => {
+    const file = join(dir, 'svg.jsonl');
+    await writeFile(
+      file,
+      jsonl([
+        {
+          id: 'svg',
+          kind: 'pair',
+          prompt: 'p',
+          outputs: { a: 'x', b: [{ type: 'image', url: SVG_DATA_URL }] },
+          systems,
+        },
+      ]),
+    );
+    const refused = await gavel(['enqueue', file, '--run', 'svg-run'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`${file}:1: outputs.b.0: not a PNG, JPEG or WebP image`);
   });
 
   it('loads nothing but the file itself, and a search finds the pair by its output text', async () => {
