@@ -130,6 +130,11 @@ program
   .option('--csv <file>', 'also write the matrix as CSV')
   .option('--junit <file>', 'also write the run as JUnit XML (one testcase per sample)')
   .option('--from-export', 'RUN and BASE are gavel export files (JSONL, manifest beside), not runs in Redis', false)
+  .option(
+    '--images-from-store',
+    "with --from-export: embed the pairs' images from the image store in Redis (an export holds only their sha256)",
+    false,
+  )
   .option('--allow-rubric-change', 'compare runs graded on different rubrics (marked not like for like)', false)
   .action(async (run: string, options) => (await import('./commands/review.ts')).reviewCommand(run, options));
 

@@ -79,9 +79,23 @@ export function rubricTextKey(prefix: string, hash: string): string {
   return `${prefix}:rubric:sha256:${hash}`;
 }
 
-/** An image's bytes, by content hash (global: shared by every run and sample that shows it). */
+/**
+ * An image's bytes, by content hash (global: shared by every run and sample that shows it), under
+ * the image's own hash tag, beside {@link imageRefsKey}: the script that releases a run's reference
+ * and deletes the last one's bytes touches both in one slot.
+ */
 export function imageKey(prefix: string, sha256: string): string {
-  return `${prefix}:image:sha256:${sha256}`;
+  return `${prefix}:{image:${sha256}}:bytes`;
+}
+
+/** The ids of the runs that show an image (a set): the image is deleted when the last one goes. */
+export function imageRefsKey(prefix: string, sha256: string): string {
+  return `${prefix}:{image:${sha256}}:refs`;
+}
+
+/** The sha256 of every image a run shows (a set, under the run's tag): what its removal releases. */
+export function runImagesKey(prefix: string, runId: string): string {
+  return runKey(prefix, runId, 'images');
 }
 
 /** Batch ids already committed by some run (intent recovery never adopts one twice). Global. */
@@ -118,6 +132,8 @@ export function stageQueuePrefix(base: string, stage: Stage): string {
  * `<prefix>:arb:batch:<batchId>[:<part>]`): read only by the migration and the check that refuses them.
  */
 export const legacyKeys = {
+  /** An image stored before reference counting (`<prefix>:image:sha256:<hex>`): read, never deleted. */
+  image: (prefix: string, sha256: string): string => `${prefix}:image:sha256:${sha256}`,
   runPattern: (prefix: string): string => `${prefix}:run:*`,
   manifest: (prefix: string, runId: string): string => `${prefix}:run:${runId}:manifest`,
   batchPattern: (prefix: string): string => `${prefix}:arb:batch:*`,

@@ -18,7 +18,7 @@ import {
   resolveDatasetImages,
   runManifest,
   runStagesFromEnv,
-  sampleImageHashes,
+  shownImages,
 } from '@gavel/runs';
 import { startTelemetry } from '@gavel/telemetry';
 import { CliError } from '../cli-error.ts';
@@ -150,6 +150,7 @@ export async function enqueueCommand(files: string[], options: EnqueueOptions): 
     runId,
     format: options.format,
     files: read,
+    images: images.keys(),
     samples: samples.length,
     skippedInvalid: check.invalidLines,
     rubrics,
@@ -160,17 +161,13 @@ export async function enqueueCommand(files: string[], options: EnqueueOptions): 
   const context = openContext();
   const bar = progressBar('enqueue');
   try {
-    // Images first (once each, by content hash): no sample is enqueued before what it shows is stored.
-    for (const sha256 of sampleImageHashes(samples)) {
-      const bytes = images.get(sha256);
-      if (bytes) await context.store.images.put(sha256, bytes);
-    }
     const result = await enqueueRun({
       store: context.store,
       sandbox: context.queues.sandbox,
       generate: context.queues.generate,
       manifest,
       samples,
+      images: shownImages(samples, images),
       rubrics: [...rubrics.values()],
       onProgress: (done, total) => bar.update(done, total),
     });
