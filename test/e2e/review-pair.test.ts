@@ -8,6 +8,7 @@ import { createRedis, RunStore } from '@gavel/queue';
 import type { ExportRecord } from '@gavel/report';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApi } from '../support/api-server.ts';
 import { launchChromium } from '../support/chromium.ts';
 import { gavel, jsonl } from '../support/gavel.ts';
 import { encodePng } from '../support/png.ts';
@@ -271,6 +272,31 @@ describe('the review matrix pair view in headless Chromium', () => {
     expect(await page.locator('#detail a, #detail script, #detail svg, #detail iframe').count()).toBe(0);
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  it("GET /v1/runs/{id}/review embeds the run's images from the image store too, and Chromium decodes them", async () => {
+    const api = await startApi({ ...env, GAVEL_SANDBOX: 'none', GAVEL_JUDGE: 'facts' });
+    try {
+      const response = await fetch(`${api.url}/v1/runs/chart-pairs/review`);
+      expect(response.status, api.output()).toBe(200);
+      const page = join(dir, 'api-review.html');
+      await writeFile(page, await response.text());
+      const tab = await browser.context.newPage();
+      await tab.goto(`${pathToFileURL(page).href}#sample=chart`);
+      await tab.waitForSelector('#detail:not([hidden]) .pair-sides img');
+      const decoded = await tab.evaluate(`(async () => {
+        const imgs = [...document.querySelectorAll('#detail .pair-side img')];
+        await Promise.all(imgs.map((img) => img.decode()));
+        return imgs.map((img) => [img.dataset.sha256, img.naturalWidth, img.naturalHeight]);
+      })()`);
+      expect(decoded).toEqual([
+        [sha(A_PNG), 64, 48],
+        [sha(B_PNG), 48, 32],
+      ]);
+      await tab.close();
+    } finally {
+      await api.stop();
+    }
   });
 
   it('an SVG data URL never gets as far as the image store: gavel enqueue refuses its line', async () => {
