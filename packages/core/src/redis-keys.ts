@@ -33,14 +33,35 @@ export function runKeyPrefix(prefix: string, runId: string): string {
   return `${prefix}:${runTag(runId)}:`;
 }
 
+/** The batch-store namespace of the generate stage's batch mode (the arbiter's is `arb`). */
+export const GENERATE_BATCH_NS = 'genb';
+
+/**
+ * The per-run records of one user of the shared batch machinery (`arb`: the arbiter, `genb`: the
+ * generate stage's batch mode): `<prefix>:{run:<runId>}:<ns>:<part>`.
+ */
+export function batchRunKey(prefix: string, ns: string, runId: string, part: string): string {
+  return runKey(prefix, runId, `${ns}:${part}`);
+}
+
+/** One batch's keys (its polls, collected mark, locks), under its run's tag. */
+export function batchBatchKey(prefix: string, ns: string, runId: string, batchId: string, part = ''): string {
+  return runKey(prefix, runId, `${ns}:batch:${batchId}${part ? `:${part}` : ''}`);
+}
+
+/** Batch ids some run of this namespace already committed (recovery never adopts one twice). Global. */
+export function batchClaimedKey(prefix: string, ns: string): string {
+  return `${prefix}:${ns}:claimed`;
+}
+
 /** The arbiter's per-run records: `<prefix>:{run:<runId>}:arb:<part>`. */
 export function arbiterRunKey(prefix: string, runId: string, part: string): string {
-  return runKey(prefix, runId, `arb:${part}`);
+  return batchRunKey(prefix, 'arb', runId, part);
 }
 
 /** One arbiter batch's keys (its polls, collected mark, locks), under its run's tag. */
 export function arbiterBatchKey(prefix: string, runId: string, batchId: string, part = ''): string {
-  return runKey(prefix, runId, `arb:batch:${batchId}${part ? `:${part}` : ''}`);
+  return batchBatchKey(prefix, 'arb', runId, batchId, part);
 }
 
 /** The run list: a sorted set of run ids scored by creation time (ms). Global, its own slot. */
@@ -79,7 +100,7 @@ export function runImagesKey(prefix: string, runId: string): string {
 
 /** Batch ids already committed by some run (intent recovery never adopts one twice). Global. */
 export function arbiterClaimedKey(prefix: string): string {
-  return `${prefix}:arb:claimed`;
+  return batchClaimedKey(prefix, 'arb');
 }
 
 /** Marks a model's rubric prefix as warm in the provider's prompt cache. Global. */

@@ -47,6 +47,8 @@ export interface EnqueueOptions {
   maxTokens?: number;
   maxCost?: number;
   baseline?: boolean;
+  /** Generate through the SUT endpoint's Batch API. */
+  batch?: boolean;
   json: boolean;
 }
 
@@ -119,6 +121,7 @@ export async function enqueueCommand(files: string[], options: EnqueueOptions): 
           ...options,
           generate: options.generate,
           baseline: options.baseline ?? false,
+          batch: options.batch ?? false,
           judge: stages.judge,
         });
   const { parsed, read } = generation ?? (await readInput(files, options));

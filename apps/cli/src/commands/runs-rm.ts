@@ -1,5 +1,6 @@
 import { ArbiterStore } from '@gavel/arbiter';
-import { STAGES } from '@gavel/core';
+import { GENERATE_BATCH_NS, STAGES } from '@gavel/core';
+import { BatchStore } from '@gavel/queue';
 import type { JobType } from 'bullmq';
 import { CliError } from '../cli-error.ts';
 import type { CliContext } from '../context.ts';
@@ -49,11 +50,13 @@ export async function removeRun(context: CliContext, runId: string, force: boole
       else leftActive += 1;
     }
   }
-  const arb = new ArbiterStore(context.store);
-  // Its batches and the duplicates it cancelled leave the global claimed set (their own keys are
-  // under the run's tag, removed with the run's keys), before the run's keys say which they are.
-  const batchIds = new Set([...(await arb.runBatches(runId)), ...(await arb.duplicates(runId))]);
-  for (const batchId of batchIds) await context.redis.srem(arb.claimedKey, batchId);
+  // Its batches and the duplicates it cancelled (the arbiter's, and the generate stage's batch
+  // mode's) leave their global claimed set (their own keys are under the run's tag, removed with
+  // the run's keys), before the run's keys say which they are.
+  for (const batches of [new ArbiterStore(context.store), new BatchStore(context.store, GENERATE_BATCH_NS)]) {
+    const batchIds = new Set([...(await batches.runBatches(runId)), ...(await batches.duplicates(runId))]);
+    for (const batchId of batchIds) await context.redis.srem(batches.claimedKey, batchId);
+  }
   const removed = await context.store.removeRun(runId);
   return {
     run_id: runId,
