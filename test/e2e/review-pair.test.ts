@@ -170,7 +170,8 @@ beforeAll(async () => {
   const out = join(dir, 'review.html');
   const result = await gavel(['review', '--from-export', exportFile, '--images-from-store', '--out', out], env);
   expect(result.code, result.stderr).toBe(0);
-  expect(result.stderr).toContain('1 sample(s) of run hostile-pairs (3 image(s) embedded)');
+  expect(result.stderr).toContain('1 sample(s) of run hostile-pairs (3 image(s) from the image store)');
+  expect(result.stderr).toContain(`gavel review: image ${sha(SVG)} not embedded: not a PNG, JPEG or WebP image`);
   html = await readFile(out, 'utf8');
   url = pathToFileURL(out).href;
   browser = await launchChromium();

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { escapeHtml, jsonForScriptElement } from './html-text.ts';
 import { type SampleDetail, sampleDetail } from './review-detail.ts';
 import { manifestItems, summaryFigures } from './review-header.ts';
-import { type ReviewImageBytes, reviewImageUrls } from './review-images.ts';
+import { type ReviewImageBytes, type ReviewImageProblem, reviewImageUrls } from './review-images.ts';
 import { type MatrixBase, type ReviewMatrix, reviewMatrix } from './review-matrix.ts';
 import { runSummary } from './review-summary.ts';
 import type { ExportRecord, RunRecords } from './run-records.ts';
@@ -50,6 +50,8 @@ export interface ReviewPageInput {
    * once as a data URL (see {@link reviewImageUrls}); an image absent here shows as its marker.
    */
   images?: ReviewImageBytes;
+  /** Told which images were left out and why (not a PNG/JPEG/WebP, a hash mismatch, over the budget). */
+  onImageProblems?: (problems: ReviewImageProblem[]) => void;
 }
 
 /**
@@ -94,7 +96,8 @@ export function reviewHtml(input: ReviewPageInput): string {
   const matrix = reviewMatrix(run, { base: comparison?.base });
   const summary = runSummary(run);
   const data = reviewData(run, matrix, comparison?.base);
-  const { urls } = reviewImageUrls(input.images ?? new Map());
+  const { urls, problems } = reviewImageUrls(input.images ?? new Map());
+  input.onImageProblems?.(problems);
   const runId = run.manifest?.run_id ?? run.records[0]?.run_id ?? 'run';
   const title = comparison ? comparison.title : `gavel review — run ${runId}`;
   const csp = [

@@ -54,4 +54,16 @@ describe('the images a review page embeds', () => {
     } as unknown as ExportRecord;
     expect([...recordImageHashes([record])]).toEqual([stored]);
   });
+
+  it('embeds images up to the budget and leaves the rest as markers', () => {
+    const images = new Map<string, Uint8Array>([
+      [sha(PNG), PNG],
+      [sha(JPEG), JPEG],
+    ]);
+    const { urls, problems } = reviewImageUrls(images, PNG.length + JPEG.length - 1);
+    expect(Object.keys(urls)).toEqual([sha(PNG)]);
+    expect(problems).toEqual([
+      { sha256: sha(JPEG), problem: `over the page's image budget (${PNG.length + JPEG.length - 1} bytes in all)` },
+    ]);
+  });
 });

@@ -31,18 +31,26 @@ export function recordImageHashes(records: readonly ExportRecord[]): Set<string>
   return out;
 }
 
+/** The most image bytes one review page embeds (before base64): past it, images show as their markers. */
+export const REVIEW_IMAGE_BUDGET_BYTES = 64 * 1024 * 1024;
+
 /**
  * The `data:` URL of each image the page may show, by sha256. The media type comes from the bytes'
  * own magic (PNG, JPEG or WebP: what the judges took; never from any text in a record), and the bytes
  * must hash to the sha256 they are filed under. Anything else — SVG, GIF, HTML, a hash mismatch — is
- * left out with its reason, and the page shows a marker in its place.
+ * left out with its reason, and the page shows a marker in its place; so is every image past
+ * `budgetBytes` in all (the file stays openable: a run over many large images shows the first ones).
  */
-export function reviewImageUrls(images: ReviewImageBytes): {
+export function reviewImageUrls(
+  images: ReviewImageBytes,
+  budgetBytes = REVIEW_IMAGE_BUDGET_BYTES,
+): {
   urls: Record<string, string>;
   problems: ReviewImageProblem[];
 } {
   const urls: Record<string, string> = {};
   const problems: ReviewImageProblem[] = [];
+  let embedded = 0;
   for (const [sha256, bytes] of images) {
     if (!SHA256.test(sha256)) {
       problems.push({ sha256, problem: 'not a sha256' });
@@ -58,6 +66,11 @@ export function reviewImageUrls(images: ReviewImageBytes): {
       problems.push({ sha256, problem: header.problem });
       continue;
     }
+    if (embedded + bytes.length > budgetBytes) {
+      problems.push({ sha256, problem: `over the page's image budget (${budgetBytes} bytes in all)` });
+      continue;
+    }
+    embedded += bytes.length;
     urls[sha256] = `data:${header.media_type};base64,${Buffer.from(bytes).toString('base64')}`;
   }
   return { urls, problems };

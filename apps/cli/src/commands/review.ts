@@ -62,7 +62,16 @@ export async function reviewCommand(run: string, options: ReviewOptions): Promis
       context ??= openContext();
       images = await storedImages(context.store, candidate.records);
     }
-    const html = reviewHtml({ run: candidate, ...(comparison ? { comparison } : {}), ...(images ? { images } : {}) });
+    const html = reviewHtml({
+      run: candidate,
+      ...(comparison ? { comparison } : {}),
+      ...(images ? { images } : {}),
+      onImageProblems: (problems) => {
+        for (const p of problems.slice(0, 20))
+          process.stderr.write(`gavel review: image ${p.sha256} not embedded: ${p.problem}\n`);
+        if (problems.length > 20) process.stderr.write(`gavel review: … and ${problems.length - 20} more\n`);
+      },
+    });
     writeFileSync(out, html);
     const written = [`${out} (${(Buffer.byteLength(html) / 1024).toFixed(0)} KiB)`];
     if (options.csv) {
@@ -73,7 +82,7 @@ export async function reviewCommand(run: string, options: ReviewOptions): Promis
       writeFileSync(options.junit, junitXml(candidate));
       written.push(options.junit);
     }
-    const embedded = images && images.size > 0 ? ` (${images.size} image(s) embedded)` : '';
+    const embedded = images && images.size > 0 ? ` (${images.size} image(s) from the image store)` : '';
     process.stderr.write(
       `gavel review: ${candidate.records.length} sample(s) of run ${runId}${embedded}: ${written.join(', ')}\n`,
     );
