@@ -192,7 +192,7 @@ describe('batch mode of the generate stage', () => {
     expect(generation.via).toEqual({ batch: 328 });
   });
 
-  it('a failed validation that names a line fails that sample with the reason; the rest of the batch goes again', {
+  it('a failed validation that names a line fails that sample with the reason; the rest go again; gavel retry sends it anew', {
     timeout: 120_000,
   }, async () => {
     const sut = await startFakeSut({
@@ -216,23 +216,41 @@ describe('batch mode of the generate stage', () => {
         90_000,
         '163 completions and 1 failure',
       );
+      expect(sut.batches?.batches.map((b) => [b.status, b.request_counts.total])).toEqual([
+        ['failed', 0],
+        ['completed', 163],
+      ]);
+      const failures = [...(await store.getFailures('genb-invalid')).entries()];
+      expect(failures).toHaveLength(1);
+      const [failedId, failure] = failures[0] as (typeof failures)[number];
+      expect(failure.stage).toBe('generate');
+      expect(failure.reason).toContain(
+        "failed validation: invalid_request: Invalid value for 'max_tokens': too large for this model. (line 2)",
+      );
+      expect(await store.generation.completion('genb-invalid', failedId)).toBeUndefined();
+      expect(sut.generations.size).toBe(163);
+
+      // `gavel retry` sends the failed request again, in a batch of its own, under a new attempt.
+      const retried = await gavel(['retry', 'genb-invalid', '--stage', 'generate'], env);
+      expect(retried.code, retried.stderr).toBe(0);
+      expect(retried.stderr).toContain('generate: retried 1 failed job(s)');
+      await waitFor(
+        async () => (await client.hlen(store.key('genb-invalid', 'completions'))) === 164,
+        60_000,
+        'the retried completion',
+      );
+      expect(await store.getFailures('genb-invalid')).toEqual(new Map());
+      expect(sut.batches?.batches.map((b) => [b.status, b.request_counts.total])).toEqual([
+        ['failed', 0],
+        ['completed', 163],
+        ['completed', 1],
+      ]);
+      expect((await store.generation.completion('genb-invalid', failedId))?.requests).toBe(2);
     } finally {
       await worker.stop();
       await sut.close();
     }
-    expect(sut.batches?.batches.map((b) => [b.status, b.request_counts.total])).toEqual([
-      ['failed', 0],
-      ['completed', 163],
-    ]);
-    const failures = [...(await store.getFailures('genb-invalid')).entries()];
-    expect(failures).toHaveLength(1);
-    const [failedId, failure] = failures[0] as (typeof failures)[number];
-    expect(failure.stage).toBe('generate');
-    expect(failure.reason).toContain(
-      "failed validation: invalid_request: Invalid value for 'max_tokens': too large for this model. (line 2)",
-    );
-    expect(await store.generation.completion('genb-invalid', failedId)).toBeUndefined();
-    expect(sut.generations.size).toBe(163);
+    expect(sut.generations.size).toBe(164);
     expect([...sut.generations.values()].every((n) => n === 1)).toBe(true);
   });
 
