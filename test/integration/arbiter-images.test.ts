@@ -79,8 +79,13 @@ describe('an image pair through the Anthropic batch arbiter', () => {
     const store = new RunStore(client, 'gavel');
     await store.createRun(run);
     await store.putRubricText(rubric.ref, rubric.text);
-    await store.images.put(sha(GOOD), GOOD);
-    await store.images.put(sha(BAD), BAD);
+    await store.images.retainForRun(
+      runId,
+      new Map([
+        [sha(GOOD), GOOD],
+        [sha(BAD), BAD],
+      ]),
+    );
     const sample: PairSample = {
       id: 'chart-1',
       kind: 'pair',

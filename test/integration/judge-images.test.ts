@@ -96,8 +96,13 @@ describe('image pairs on each backend wire', () => {
     const arbiterQueue = stageQueue('arbiter-submit', queue);
     await store.createRun(run);
     await store.putRubricText(rubric.ref, rubric.text);
-    await store.images.put(sha(GOOD), GOOD);
-    await store.images.put(sha(BAD), BAD);
+    await store.images.retainForRun(
+      run.run_id,
+      new Map([
+        [sha(GOOD), GOOD],
+        [sha(BAD), BAD],
+      ]),
+    );
     const cases = [imagePair('img-1'), imagePair('img-2')];
     await store.putSamples(
       run.run_id,

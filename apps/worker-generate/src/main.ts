@@ -1,6 +1,12 @@
 import { DEFAULT_PRICES, readPrices } from '@gavel/arbiter';
 import { ConfigError, coerceError, loadBaseConfig, runMain, TransientError } from '@gavel/core';
-import { createGenerateStage, createSutClient, type GenerateStageDeps, loadSutConfig } from '@gavel/generate';
+import {
+  createGenerateStage,
+  createSutBatchApi,
+  createSutClient,
+  type GenerateStageDeps,
+  loadSutConfig,
+} from '@gavel/generate';
 import { gatedProcessor, type JudgeGate, loadJudgeGateConfig, startJudgeGate } from '@gavel/gpu-lease';
 import { closeRedis, createRedis, redisTarget, runStageProcess, type StageProcessor } from '@gavel/queue';
 import { createLogger, startProcessTelemetry } from '@gavel/telemetry';
@@ -39,7 +45,12 @@ await runMain('gavel worker-generate', async () => {
       const deps = (sut: GenerateStageDeps['sut']): GenerateStageDeps => ({
         sut,
         sandbox: queues.sandbox,
+        generate: queues.generate,
         price,
+        // Runs enqueued with --batch go through the endpoint's Batch API (no network until one does).
+        batch: sutConfig
+          ? { api: createSutBatchApi(sutConfig), config: sutConfig.batch, lockTtlMs: config.GAVEL_LOCK_DURATION_MS }
+          : undefined,
         onCompletion: (c) => {
           metrics.generateCompletions.inc({ finish_reason: c.finish_reason ?? 'none', via: c.via });
           if (c.requests > 1 && c.via === 'request') metrics.generateReasked.inc();

@@ -1,6 +1,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { InputError } from '@gavel/core';
-import { type RunStore, sampleImageBytes } from '@gavel/queue';
+import { orderCustomIdFor, type RunStore, sampleImageBytes } from '@gavel/queue';
 import { SPAN_ATTR, withSpan } from '@gavel/telemetry';
 import { errorFromApi } from './api-errors.ts';
 import type { ArbiterDeps } from './arbiter-deps.ts';
@@ -9,7 +9,6 @@ import type { ArbiterSampleState } from './arbiter-records.ts';
 import { buildArbiterRequest } from './arbiter-request.ts';
 import type { ArbiterStore } from './arbiter-store.ts';
 import { requestCost } from './cost-ledger.ts';
-import { orderCustomIdFor } from './custom-id.ts';
 import { settlePairIfComplete, storedOrder } from './pair-arbiter-settle.ts';
 import { recordAnswer, rubricOf } from './record-answer.ts';
 import { failSample } from './result-settle.ts';

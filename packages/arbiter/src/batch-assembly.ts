@@ -1,11 +1,9 @@
 import { InputError } from '@gavel/core';
-import { type RunStore, sampleImageBytes } from '@gavel/queue';
+import { BATCH_BODY_OVERHEAD, orderCustomIdFor, type RunStore, requestBytes, sampleImageBytes } from '@gavel/queue';
 import type { LoadedRubric } from '@gavel/rubric';
 import type { ArbiterDeps } from './arbiter-deps.ts';
 import { type ArbiterRequestParams, arbiterOrders, buildArbiterRequest } from './arbiter-request.ts';
 import type { ArbiterStore } from './arbiter-store.ts';
-import { BATCH_BODY_OVERHEAD, requestBytes } from './batch-policy.ts';
-import { orderCustomIdFor } from './custom-id.ts';
 
 /** A sample's requests in a batch being sent: one, or a pair's two orders (A first, then B first). */
 export interface BatchMember {

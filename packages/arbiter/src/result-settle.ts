@@ -1,13 +1,12 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Logger } from '@gavel/core';
-import type { RunStore } from '@gavel/queue';
+import { failBatchSample, type RunStore, resubmitOrFail as resubmitWith } from '@gavel/queue';
 import { type activeSpanLink, jobTraceMetadata, SPAN_ATTR, withSpan } from '@gavel/telemetry';
 import type { ArbiterDeps } from './arbiter-deps.ts';
 import type { ArbiterMetrics } from './arbiter-metrics.ts';
 import type { ArbiterSampleState, BatchRecord } from './arbiter-records.ts';
 import type { ArbiterStore } from './arbiter-store.ts';
 import { requestCost } from './cost-ledger.ts';
-import { customIdFor } from './custom-id.ts';
 import { jobTraceParent } from './job-traces.ts';
 import { recordPairOrder, storedOrder } from './pair-arbiter-settle.ts';
 import { recordAnswer } from './record-answer.ts';
@@ -18,7 +17,7 @@ export type BatchResult = Anthropic.Messages.Batches.MessageBatchIndividualRespo
 export type Resubmitted = { sampleId: string; attempt: number; metadata: string | undefined }[];
 
 /** Fails a sample for good (once: a compare-and-set on its state), recording the reason. */
-export async function failSample(
+export function failSample(
   store: RunStore,
   arb: ArbiterStore,
   runId: string,
@@ -26,14 +25,7 @@ export async function failSample(
   state: ArbiterSampleState,
   reason: string,
 ): Promise<void> {
-  if (await arb.transition(runId, sampleId, state, { ...state, status: 'failed', reason })) {
-    await store.recordFailure(runId, sampleId, {
-      stage: 'arbiter-collect',
-      code: 'input',
-      reason,
-      at: new Date().toISOString(),
-    });
-  }
+  return failBatchSample(store, arb, runId, sampleId, state, reason, 'arbiter-collect');
 }
 
 /**
@@ -54,16 +46,13 @@ export function createResultSettler(deps: ArbiterDeps, metrics: ArbiterMetrics) 
     reason: string,
     resubmitted: Resubmitted,
   ) {
-    if (state.attempt >= config.maxResubmits) {
-      const why = `${reason}; gave up after ${state.attempt + 1} attempts (GAVEL_ARBITER_MAX_RESUBMITS=${config.maxResubmits})`;
-      await failSample(store, arb, runId, sampleId, state, why);
-      return;
-    }
-    const next = state.attempt + 1;
-    if (await arb.resubmit(runId, sampleId, state, customIdFor(runId, sampleId, next), Date.now())) {
-      // Runs inside the sample's own collect span: the next attempt stays in the sample's trace.
-      resubmitted.push({ sampleId, attempt: next, metadata: jobTraceMetadata() });
-    }
+    const next = await resubmitWith(store, arb, runId, sampleId, state, reason, {
+      maxResubmits: config.maxResubmits,
+      setting: 'GAVEL_ARBITER_MAX_RESUBMITS',
+      stage: 'arbiter-collect',
+    });
+    // Runs inside the sample's own collect span: the next attempt stays in the sample's trace.
+    if (next !== undefined) resubmitted.push({ sampleId, attempt: next, metadata: jobTraceMetadata() });
   }
 
   /** Records one result of a sample whose state is `submitted` in this batch (`first`: a pair's order). */

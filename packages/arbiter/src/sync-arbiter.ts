@@ -1,5 +1,5 @@
 import { type ArbiterPairOrder, type Facts, InputError, type Sample, TransientError, type Verdict } from '@gavel/core';
-import { type RunStore, sampleImageBytes } from '@gavel/queue';
+import { customIdFor, orderCustomIdFor, type RunStore, sampleImageBytes } from '@gavel/queue';
 import { answerSchemaFor, orderJudgement } from '@gavel/rubric';
 import { SPAN_ATTR, withSpan } from '@gavel/telemetry';
 import { errorFromApi } from './api-errors.ts';
@@ -10,7 +10,6 @@ import { buildArbiterRequest } from './arbiter-request.ts';
 import { ArbiterStore } from './arbiter-store.ts';
 import { arbiterVerdict } from './arbiter-verdict.ts';
 import { requestCost } from './cost-ledger.ts';
-import { customIdFor, orderCustomIdFor } from './custom-id.ts';
 import { pairArbiterVerdict } from './pair-arbiter-verdict.ts';
 
 /**
@@ -151,7 +150,8 @@ export async function arbitrateSync(
       total,
       new Date().toISOString(),
     );
-    await store.putFinalVerdict(input.runId, input.sample.id, verdict);
+    if (await store.putFinalVerdict(input.runId, input.sample.id, verdict))
+      (deps.metrics ?? noArbiterMetrics).pairSettled(config.model, verdict.pairwise?.arbiter_consistent === true);
     return;
   }
   const completion = await ask(paramsFor());

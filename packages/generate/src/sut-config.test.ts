@@ -17,6 +17,7 @@ describe('the SUT environment', () => {
       waitMs: 120_000,
       startupWaitMs: 60_000,
       gpuGate: false,
+      batch: { windowMs: 60_000, maxRequests: 50_000, pollMs: 60_000, maxResubmits: 3 },
     });
   });
 

@@ -36,6 +36,8 @@ export interface GenerateOptions {
   maxTokens?: number;
   maxCost?: number;
   baseline: boolean;
+  /** Through the endpoint's OpenAI Batch API: the estimate at the price table's batch share. */
+  batch: boolean;
   sutFamily?: string;
   sutPrecision?: string;
   /** The run's judge and critic: one of the SUT's family refuses the whole run with one line. */
@@ -141,7 +143,7 @@ export async function prepareGeneration(
     n,
     maxTokens,
     price,
-    batch: false,
+    batch: options.batch,
   });
   process.stderr.write(`${formatEstimate(estimate, sutConfig.model, price)}\n`);
   const refusal = budgetProblem(estimate, options.maxCost, sutConfig.model);
@@ -150,7 +152,7 @@ export async function prepareGeneration(
     parsed: expandForGeneration(prompts, n, seed),
     read,
     config: {
-      mode: 'openai-compatible',
+      mode: options.batch ? 'openai-batch' : 'openai-compatible',
       endpoint: sutConfig.url,
       model: sutConfig.model,
       family: sut.family,
