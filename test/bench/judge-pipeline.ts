@@ -9,7 +9,8 @@
  * CPU seconds of every process over the phase; the judge worker's event-loop delay
  * (`monitorEventLoopDelay`, preloaded by test/support/loop-delay.mjs); the server's mean requests in
  * flight and mean time per answer (of_bound = mean in flight / in-flight × latency / mean answer
- * time); and when the last sample's facts were recorded (a judge waiting on the sandbox stage).
+ * time); when the last sample's facts were recorded (a judge waiting on the sandbox stage); and the
+ * judge worker's peak RSS (VmHWM).
  * Prints one JSON line per figure.
  *
  *   npm run build && node --conditions=@gavel/source --import tsx test/bench/judge-pipeline.ts \
@@ -59,6 +60,12 @@ function emit(figure: Record<string, unknown>): void {
 async function commandCalls(): Promise<Map<string, number>> {
   const info = await client.info('commandstats');
   return new Map([...info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1] as string, Number(m[2])]));
+}
+
+/** A process's peak resident memory so far (VmHWM), MiB. */
+async function peakRssMib(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) / 1024);
 }
 
 /** CPU seconds (user + system) a process has used so far. */
@@ -198,6 +205,8 @@ async function phase(name: 'pipeline' | 'judge_alone'): Promise<number> {
   for (const [label, p] of processes)
     cpu[label] = (await cpuSeconds(p.child.pid as number)) - (cpuAtStart.get(label) ?? 0);
   cpu.redis = (await cpuSeconds(redis.process.pid as number)) - other.redis;
+  const judgePid = processes.get('judge')?.child.pid as number;
+  const judgePeakRss = await peakRssMib(judgePid);
   cpu.fake_vllm = (await cpuSeconds(fake.child.pid as number)) - other.fake;
   for (const p of processes.values()) await p.stop();
   const server = await fake.stop();
@@ -233,6 +242,7 @@ async function phase(name: 'pipeline' | 'judge_alone'): Promise<number> {
             polls: active.length,
           },
     judge_cpu_ms_per_sample: round(((cpu.judge ?? 0) * 1000) / N, 3),
+    judge_peak_rss_mib: judgePeakRss,
     run_wall_s: round(wallS),
     redis_calls_per_sample: perSample,
     cpu_s: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Math.round(v * 100) / 100])),

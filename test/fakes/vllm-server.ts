@@ -135,12 +135,20 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
 
   const vision = options.vision ?? false;
   const imageLimit = options.imageLimit ?? 1;
-  /** What vLLM refuses of a request's images: any on a text-only model, more than the per-prompt limit. */
+  /**
+   * What vLLM refuses of a request's images, in its words (each a ValueError, answered as HTTP 400
+   * `BadRequestError`): any image on a text-only model — `MultiModalRegistry.create_processor` in
+   * vllm/multimodal/registry.py raises `f"{model_name} is not a multimodal model"` (the served model
+   * name); more than the per-prompt limit — `BaseProcessingInfo.validate_num_items` in
+   * vllm/multimodal/processing raises `f"At most {limit} {modality}(s) may be provided in one
+   * prompt."`, plus `" Set \`--limit-mm-per-prompt\` to increase this limit."` when the model takes
+   * more (as this fake's vision model does).
+   */
   function checkImages(images: readonly ReceivedImage[]): string | undefined {
     if (images.length === 0) return undefined;
-    if (!vision) return `${model} is not a multimodal model: it does not accept image inputs`;
+    if (!vision) return `${model} is not a multimodal model`;
     if (images.length > imageLimit)
-      return `At most ${imageLimit} image(s) may be provided in one prompt (--limit-mm-per-prompt)`;
+      return `At most ${imageLimit} image(s) may be provided in one prompt. Set \`--limit-mm-per-prompt\` to increase this limit.`;
     const bad = images.find((i) => i.format === 'unknown');
     if (bad) return 'cannot identify image file';
     return undefined;

@@ -8,7 +8,7 @@ import {
   type SampleJob,
 } from '@gavel/core';
 import { enqueueRun, type RunStore } from '@gavel/queue';
-import { checkDataset, newRunId, pinRubrics, resolveDatasetImages, runManifest, sampleImageHashes } from '@gavel/runs';
+import { checkDataset, newRunId, pinRubrics, resolveDatasetImages, runManifest, shownImages } from '@gavel/runs';
 import type { Queue } from 'bullmq';
 import { BodyTooLargeError, readBody, readBodyLines } from './body-reader.ts';
 import type { IdempotencyStore } from './idempotency.ts';
@@ -180,20 +180,18 @@ export async function submitRun(request: Request, deps: SubmissionDeps): Promise
       runId,
       format: parsed.format,
       files: parsed.files,
+      images: images.keys(),
       samples: check.valid.length,
       skippedInvalid: 0,
       rubrics,
       stages: deps.stages,
     });
-    for (const sha256 of sampleImageHashes(check.valid)) {
-      const bytes = images.get(sha256);
-      if (bytes) await deps.store.images.put(sha256, bytes);
-    }
     const result = await enqueueRun({
       store: deps.store,
       sandbox: deps.sandbox,
       manifest,
       samples: check.valid,
+      images: shownImages(check.valid, images),
       rubrics: [...rubrics.values()],
     });
     const answer: SubmittedRun = {

@@ -55,6 +55,7 @@ program
   .option('--max-tokens <n>', 'output token limit of each completion (default 1024)', positiveInteger)
   .option('--max-cost <usd>', 'refuse a generate run whose estimated cost is above this', Number)
   .option('--baseline', 'the SUT is an open-weight baseline (may run compressed, recorded in the manifest)', false)
+  .option('--batch', "generate through the SUT endpoint's OpenAI Batch API (24 h window, batch price)", false)
   .option('--json', 'print the result as JSON', false)
   .action(async (files: string[], options) => {
     await (await import('./commands/enqueue.ts')).enqueueCommand(files, options);
@@ -129,6 +130,11 @@ program
   .option('--csv <file>', 'also write the matrix as CSV')
   .option('--junit <file>', 'also write the run as JUnit XML (one testcase per sample)')
   .option('--from-export', 'RUN and BASE are gavel export files (JSONL, manifest beside), not runs in Redis', false)
+  .option(
+    '--images-from-store',
+    "with --from-export: embed the pairs' images from the image store in Redis (an export holds only their sha256)",
+    false,
+  )
   .option('--allow-rubric-change', 'compare runs graded on different rubrics (marked not like for like)', false)
   .action(async (run: string, options) => (await import('./commands/review.ts')).reviewCommand(run, options));
 

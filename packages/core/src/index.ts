@@ -1,3 +1,4 @@
+export { BatchRecord, BatchSampleState, SubmitIntent } from './batch-records.ts';
 export { type CandidateOrigin, CandidatesLine, expandCandidates } from './candidates.ts';
 export type { BaseConfig } from './config.ts';
 export { assertOneRedisTarget, BaseEnv, loadBaseConfig } from './config.ts';
@@ -65,11 +66,17 @@ export {
   arbiterClaimedKey,
   arbiterPrimedKey,
   arbiterRunKey,
+  batchBatchKey,
+  batchClaimedKey,
+  batchRunKey,
   embeddingKey,
+  GENERATE_BATCH_NS,
   gpuLeaseKeyBase,
   imageKey,
+  imageRefsKey,
   legacyKeys,
   rubricTextKey,
+  runImagesKey,
   runKey,
   runKeyPrefix,
   runsListKey,
@@ -96,6 +103,7 @@ export { createShutdown } from './shutdown.ts';
 export type { Stage } from './stage.ts';
 export { assertExhaustive, isStage, QUEUE_NAMES, STAGES } from './stage.ts';
 export {
+  ArbiterPairOrder,
   Consistency,
   CriterionScore,
   Critique,

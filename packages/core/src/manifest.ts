@@ -132,6 +132,8 @@ export const RunManifest = z.object({
     format: z.enum(['jsonl', 'humaneval']),
     files: z.array(z.object({ path: z.string(), sha256: z.string() })),
     sha256: z.string(),
+    /** The sha256 of every image the dataset shows, sorted (covered by `sha256`); absent without images. */
+    images: z.array(z.string().regex(/^[0-9a-f]{64}$/)).optional(),
     samples: z.number().int().nonnegative(),
     skipped_invalid: z.number().int().nonnegative(),
   }),

@@ -23,7 +23,15 @@ export { pinnedGate } from './gates/pinned.ts';
 export type { GateHeadline, RubricLockEntry } from './lock-file.ts';
 export { gateReportPath, gateReportProblem, lockPath, RubricLock, readLock, writeLock } from './lock-file.ts';
 export type { PairwiseAnswer, ParsedPairwiseAnswer, PositionPreference } from './pairwise-answer.ts';
-export { POSITIONS, pairwiseAnswerSchemaFor, pairwiseAsGraderAnswer, parsePairwiseAnswer } from './pairwise-answer.ts';
+export {
+  agreedOutcome,
+  orderJudgement,
+  POSITIONS,
+  pairwiseAnswerSchemaFor,
+  pairwiseAsGraderAnswer,
+  parsePairwiseAnswer,
+  sideOf,
+} from './pairwise-answer.ts';
 export type { LoadedRubric } from './rubric.ts';
 export {
   assertRubricBytes,

@@ -94,6 +94,8 @@ export function runManifest(input: {
   runId: string;
   format: RunManifest['dataset']['format'];
   files: readonly DatasetFile[];
+  /** The sha256 of every image the dataset shows (see {@link datasetHash}). */
+  images?: Iterable<string>;
   samples: number;
   skippedInvalid: number;
   rubrics: ReadonlyMap<SampleKind, LoadedRubric>;
@@ -103,6 +105,7 @@ export function runManifest(input: {
 }): RunManifest {
   const rubricRefs: Partial<Record<SampleKind, RubricRef>> = {};
   for (const [kind, rubric] of input.rubrics) rubricRefs[kind] = rubric.ref;
+  const images = [...new Set(input.images ?? [])].sort();
   return {
     run_id: input.runId,
     created_at: (input.now ?? new Date()).toISOString(),
@@ -110,7 +113,8 @@ export function runManifest(input: {
     dataset: {
       format: input.format,
       files: input.files.map((f) => ({ path: f.path, sha256: f.sha256 })),
-      sha256: datasetHash(input.files),
+      sha256: datasetHash(input.files, images),
+      ...(images.length > 0 ? { images } : {}),
       samples: input.samples,
       skipped_invalid: input.skippedInvalid,
     },

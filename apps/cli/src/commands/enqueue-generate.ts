@@ -36,6 +36,8 @@ export interface GenerateOptions {
   maxTokens?: number;
   maxCost?: number;
   baseline: boolean;
+  /** Through the endpoint's OpenAI Batch API: the estimate at the price table's batch share. */
+  batch: boolean;
   sutFamily?: string;
   sutPrecision?: string;
   /** The run's judge and critic: one of the SUT's family refuses the whole run with one line. */
@@ -129,7 +131,11 @@ export async function prepareGeneration(
   const temperature = options.temperature ?? (n > 1 ? 0.8 : 0);
   const maxTokens = options.maxTokens ?? 1024;
   const messages = prompts.samples.map((s: Sample) => sutMessages(s));
-  const counted = await countWithTokenizer(sutConfig, messages, { signal: AbortSignal.timeout(300_000) });
+  // A SUT served on gavel's own card runs only while generate jobs wait: it may well be down now.
+  const counted = await countWithTokenizer(sutConfig, messages, {
+    signal: AbortSignal.timeout(300_000),
+    unreachable: sutConfig.gpuGate ? 'approximate' : 'refuse',
+  });
   const price = priceOf(sutConfig.model);
   const estimate = estimateRun({
     promptTokens: counted ?? messages.map((m) => approximateTokens(m)),
@@ -137,7 +143,7 @@ export async function prepareGeneration(
     n,
     maxTokens,
     price,
-    batch: false,
+    batch: options.batch,
   });
   process.stderr.write(`${formatEstimate(estimate, sutConfig.model, price)}\n`);
   const refusal = budgetProblem(estimate, options.maxCost, sutConfig.model);
@@ -146,7 +152,7 @@ export async function prepareGeneration(
     parsed: expandForGeneration(prompts, n, seed),
     read,
     config: {
-      mode: 'openai-compatible',
+      mode: options.batch ? 'openai-batch' : 'openai-compatible',
       endpoint: sutConfig.url,
       model: sutConfig.model,
       family: sut.family,
