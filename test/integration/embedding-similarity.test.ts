@@ -247,5 +247,12 @@ describe('anchor answers for a whole dataset (--anchors FILE)', () => {
     const mine = await factsOf('own');
     expect(mine.reference?.anchor_similarities).toHaveLength(1);
     expect(mine.reference?.anchor_similarity).toBeCloseTo(expectedCosine('London', 'Madrid'), 10);
+    // gavel verify takes the anchors file beside the dataset: the dataset hash holds; without it, it does not.
+    const check = async (...paths: string[]) => {
+      const verify = await gavel(['verify', 'emb-dsanchors', ...paths.flatMap((p) => ['--dataset', p]), '--json'], env);
+      return JSON.parse(verify.stdout).checks.find((c: { name: string }) => c.name === 'dataset').status;
+    };
+    expect(await check(file, anchorsFile)).toBe('ok');
+    expect(await check(file)).toBe('mismatch');
   });
 });
