@@ -1,17 +1,22 @@
 /**
  * Foundation benchmark: 10k text samples through the real pipeline (separate worker processes,
- * facts-only judge) beside raw BullMQ pushing the same 10k jobs through four no-op queues, both
- * on the same fresh redis-server in the same run. Prints one JSON line per figure.
+ * facts-only judge), untraced and traced, beside raw BullMQ pushing the same 10k jobs through the
+ * same number of no-op queues (one per stage a text sample passes: sandbox, judge; a process per
+ * queue), measured before and after the pipeline on the same fresh redis-server in the same run.
+ * Prints one JSON line per figure, with Redis's own command counts per sample for each phase.
  *
  *   node --conditions=@gavel/source --import tsx test/bench/pipeline-10k.ts [--samples 10000] [--concurrency 50]
  */
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { runKey } from '@gavel/core';
+import { jobOptionsFor } from '@gavel/queue';
 import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { COMPILED_GAVEL_CLI, jsonl, startWorkers, textSample } from '../support/gavel.ts';
@@ -24,6 +29,7 @@ const { values } = parseArgs({
 const N = Number(values.samples);
 const CONCURRENCY = Number(values.concurrency);
 const run = promisify(execFile);
+const RAW_WORKER = join(dirname(fileURLToPath(import.meta.url)), 'raw-bullmq-worker.ts');
 
 function emit(figure: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(figure)}\n`);
@@ -34,8 +40,8 @@ async function memory(client: Redis): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
 }
 
-/** Raw BullMQ: addBulk 10k no-op jobs to q1; each of four workers moves a job to the next queue. */
-async function rawBullmq(url: string): Promise<number> {
+/** Raw BullMQ, one process: addBulk 10k no-op jobs to q1; each of four workers moves a job to the next queue. */
+async function rawBullmqOneProcess(url: string): Promise<number> {
   const prefix = '{raw}';
   const names = ['q1', 'q2', 'q3', 'q4'];
   const connection = new Redis(url, { maxRetriesPerRequest: null });
@@ -74,6 +80,89 @@ async function rawBullmq(url: string): Promise<number> {
   connection.disconnect();
   for (const c of workerConnections) c.disconnect();
   return seconds;
+}
+
+/** Waits until a child process prints `line` on stdout. */
+function printed(child: ChildProcess, line: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.split('\n').includes(line)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`raw worker exited (${code}) before printing ${line}`)));
+  });
+}
+
+/**
+ * Raw BullMQ with the pipeline's topology: one no-op queue per stage a facts-only text sample
+ * passes through (sandbox, judge), each worker in its own process as `gavel workers` runs them, the
+ * jobs with gavel's job options and ids; 10k jobs added in chunks of 1000 (addBulk), as `gavel
+ * enqueue` does. Timed from the first add to the last queue's last job.
+ */
+async function rawBullmq(url: string, queueCount: number, tag: string): Promise<number> {
+  const prefix = `raw-${tag}`;
+  const names = Array.from({ length: queueCount }, (_, i) => `q${i + 1}`);
+  const children = names.map((name, i) =>
+    spawn(process.execPath, ['--conditions=@gavel/source', '--import', 'tsx', RAW_WORKER], {
+      env: {
+        ...process.env,
+        RAW_REDIS_URL: url,
+        RAW_PREFIX: prefix,
+        RAW_QUEUE: name,
+        ...(names[i + 1] ? { RAW_NEXT: names[i + 1] } : {}),
+        RAW_CONCURRENCY: String(CONCURRENCY),
+        RAW_EXPECT: String(N),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
+  try {
+    await Promise.all(children.map((child) => printed(child, 'ready')));
+    const done = printed(children[children.length - 1] as ChildProcess, 'done');
+    const connection = new Redis(url, { maxRetriesPerRequest: null });
+    const first = new Queue(names[0] as string, { connection, prefix, defaultJobOptions: jobOptionsFor('sandbox') });
+    const started = performance.now();
+    for (let i = 0; i < N; i += 1000) {
+      const chunk = Array.from({ length: Math.min(1000, N - i) }, (_, k) => ({
+        name: 'sample',
+        data: { runId: tag, sampleId: `s-${i + k}` },
+        opts: { jobId: `${tag}~s-${i + k}` },
+      }));
+      await first.addBulk(chunk);
+    }
+    await done;
+    const seconds = (performance.now() - started) / 1000;
+    await first.close();
+    connection.disconnect();
+    return seconds;
+  } finally {
+    await Promise.all(
+      children.map(async (child) => {
+        if (child.exitCode !== null) return;
+        const exited = once(child, 'exit');
+        child.kill('SIGTERM');
+        await exited;
+      }),
+    );
+  }
+}
+
+/** Redis's own per-command counts since the last reset, per sample, and its CPU time per sample. */
+async function commandStats(client: Redis, samples: number): Promise<Record<string, unknown>> {
+  const info = await client.info('commandstats');
+  const perSample: Record<string, number> = {};
+  let calls = 0;
+  let usec = 0;
+  for (const match of info.matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g)) {
+    const [, name, c, u] = match;
+    if (!name || name === 'info' || name === 'config') continue;
+    perSample[name] = Math.round((Number(c) / samples) * 100) / 100;
+    calls += Number(c);
+    usec += Number(u);
+  }
+  await client.config('RESETSTAT');
+  return { redis_calls_per_sample: calls / samples, redis_usec_per_sample: usec / samples, by_command: perSample };
 }
 
 const redis = await startRedis();
@@ -129,9 +218,18 @@ try {
   });
   await client.flushall();
 
+  // Raw BullMQ first (the same topology, no gavel), then gavel end to end, untraced and traced,
+  // then raw BullMQ again: the machine's load moves, so the baseline is the mean of both.
+  const QUEUES = 2; // sandbox, judge: the stages a facts-only text sample passes through
+  await client.config('RESETSTAT');
+  const rawBefore = await rawBullmq(redis.url, QUEUES, 'raw-a');
+  const rawStats = await commandStats(client, N);
+  await client.flushall();
+
   // End to end: workers already up, then enqueue; done when every sample has a verdict.
   const workers = startWorkers(env, [], COMPILED_GAVEL_CLI);
   await sleep(3000);
+  await client.config('RESETSTAT');
   const e2eStarted = performance.now();
   await run(process.execPath, [cli, 'enqueue', file, '--run', 'bench-e2e'], { env: { ...process.env, ...env } });
   while (
@@ -142,34 +240,10 @@ try {
     await sleep(50);
   }
   const e2eSeconds = (performance.now() - e2eStarted) / 1000;
+  const e2eStats = await commandStats(client, N);
   await workers.stop();
   const memoryAfter = await memory(client);
   const verdicts = await client.hlen(runKey('gavel', 'bench-e2e', 'verdicts'));
-
-  const rawSeconds = await rawBullmq(redis.url);
-  emit({
-    figure: 'raw_bullmq_4_noop_queues_seconds',
-    jobs: N,
-    seconds: rawSeconds,
-    jobs_per_s: N / rawSeconds,
-    concurrency: CONCURRENCY,
-  });
-  emit({
-    figure: 'pipeline_facts_only_end_to_end_seconds',
-    samples: N,
-    verdicts,
-    seconds: e2eSeconds,
-    samples_per_s: N / e2eSeconds,
-    ratio_of_raw_bullmq_throughput: rawSeconds / e2eSeconds,
-    target_ratio: 0.5,
-    concurrency: CONCURRENCY,
-  });
-  emit({
-    figure: 'redis_used_memory_bytes',
-    before: memoryBefore,
-    after_run: memoryAfter,
-    per_sample_bytes: (memoryAfter - memoryBefore) / N,
-  });
 
   // The same run with tracing on in every process (the SDK's default batch processor settings),
   // exporting to a receiver in this process: throughput against the untraced run, and how many of
@@ -206,14 +280,58 @@ try {
     (names) => names.has('gavel.enqueue') && names.has('process sandbox') && names.has('process judge'),
   ).length;
   await traceReceiver.close();
+  await client.flushall();
+
+  const rawAfter = await rawBullmq(redis.url, QUEUES, 'raw-b');
+  const rawSeconds = (rawBefore + rawAfter) / 2;
+  emit({
+    figure: 'raw_bullmq_noop_queues_seconds',
+    jobs: N,
+    queues: QUEUES,
+    process_per_queue: true,
+    seconds_before: rawBefore,
+    seconds_after: rawAfter,
+    seconds: rawSeconds,
+    jobs_per_s: N / rawSeconds,
+    concurrency: CONCURRENCY,
+    ...rawStats,
+  });
+  emit({
+    figure: 'pipeline_facts_only_end_to_end_seconds',
+    samples: N,
+    verdicts,
+    seconds: e2eSeconds,
+    samples_per_s: N / e2eSeconds,
+    ratio_of_raw_bullmq_throughput: rawSeconds / e2eSeconds,
+    target_ratio: 0.8,
+    concurrency: CONCURRENCY,
+    ...e2eStats,
+  });
   emit({
     figure: 'pipeline_facts_only_traced_end_to_end_seconds',
     samples: N,
     seconds: tracedE2eSeconds,
     samples_per_s: N / tracedE2eSeconds,
     ratio_of_untraced_throughput: e2eSeconds / tracedE2eSeconds,
+    target_ratio: 0.9,
     spans_received: traceReceiver.spans.length,
     whole_sample_traces: whole,
+  });
+  emit({
+    figure: 'redis_used_memory_bytes',
+    before: memoryBefore,
+    after_run: memoryAfter,
+    per_sample_bytes: (memoryAfter - memoryBefore) / N,
+  });
+
+  // The figure of earlier runs, for comparison: four no-op queues, every worker in this one process.
+  const oneProcessSeconds = await rawBullmqOneProcess(redis.url);
+  emit({
+    figure: 'raw_bullmq_4_noop_queues_one_process_seconds',
+    jobs: N,
+    seconds: oneProcessSeconds,
+    jobs_per_s: N / oneProcessSeconds,
+    pipeline_ratio_to_it: oneProcessSeconds / e2eSeconds,
   });
 } finally {
   client.disconnect();
