@@ -9,6 +9,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,7 +20,7 @@ import { runKey } from '@gavel/core';
 import { jobOptionsFor } from '@gavel/queue';
 import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { COMPILED_GAVEL_CLI, jsonl, startWorkers, textSample } from '../support/gavel.ts';
+import { COMPILED_GAVEL_CLI, jsonl, startWorkers, textSample, workerPids } from '../support/gavel.ts';
 import { startOtlpReceiver } from '../support/otlp-receiver.ts';
 import { startRedis } from '../support/redis.ts';
 
@@ -29,6 +30,7 @@ const { values } = parseArgs({
 const N = Number(values.samples);
 const CONCURRENCY = Number(values.concurrency);
 const run = promisify(execFile);
+const CLOCK_TICKS = 100; // USER_HZ: /proc/<pid>/stat counts CPU in 1/100 s on Linux
 const RAW_WORKER = join(dirname(fileURLToPath(import.meta.url)), 'raw-bullmq-worker.ts');
 
 function emit(figure: Record<string, unknown>): void {
@@ -82,6 +84,51 @@ async function rawBullmqOneProcess(url: string): Promise<number> {
   return seconds;
 }
 
+/**
+ * CPU seconds (user + system) from /proc/<pid>/stat (Linux): the process's own, or (`reaped`)
+ * only that of its children already waited for; 0 once the process is gone.
+ */
+function processCpuSeconds(pid: number, part: 'own' | 'reaped' | 'both' = 'own'): number {
+  try {
+    // The fields after the command name, 0-based: utime 11, stime 12, cutime 13, cstime 14.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const [from, to] = part === 'own' ? [11, 13] : part === 'reaped' ? [13, 15] : [11, 15];
+    const ticks = fields.slice(from, to).reduce((sum, f) => sum + Number(f), 0);
+    return ticks / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** Redis's own CPU seconds so far (INFO cpu). */
+async function redisCpuSeconds(client: Redis): Promise<number> {
+  const info = await client.info('cpu');
+  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
+  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
+  return user + sys;
+}
+
+/**
+ * The CPU a phase used: its processes', this process's children reaped meanwhile (the enqueue CLI)
+ * or (`both`) also this process's own (the raw producer), plus Redis's. On a loaded machine wall time moves with the others' load; CPU per sample much
+ * less, so both are printed.
+ */
+async function cpuMeter(
+  client: Redis,
+  pids: () => readonly number[],
+  self: 'both' | 'reaped',
+): Promise<() => Promise<number>> {
+  const selfCpu = (): number => processCpuSeconds(process.pid, self);
+  const start = pids().map((pid) => processCpuSeconds(pid));
+  const selfStart = selfCpu();
+  const redisStart = await redisCpuSeconds(client);
+  return async () => {
+    const now = pids().map((pid, i) => processCpuSeconds(pid) - (start[i] ?? 0));
+    return now.reduce((a, b) => a + b, 0) + (selfCpu() - selfStart) + ((await redisCpuSeconds(client)) - redisStart);
+  };
+}
+
 /** Waits until a child process prints `line` on stdout. */
 function printed(child: ChildProcess, line: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -100,7 +147,12 @@ function printed(child: ChildProcess, line: string): Promise<void> {
  * jobs with gavel's job options and ids; 10k jobs added in chunks of 1000 (addBulk), as `gavel
  * enqueue` does. Timed from the first add to the last queue's last job.
  */
-async function rawBullmq(url: string, queueCount: number, tag: string): Promise<number> {
+async function rawBullmq(
+  url: string,
+  client: Redis,
+  queueCount: number,
+  tag: string,
+): Promise<{ seconds: number; cpuSeconds: number }> {
   const prefix = `raw-${tag}`;
   const names = Array.from({ length: queueCount }, (_, i) => `q${i + 1}`);
   const children = names.map((name, i) =>
@@ -122,6 +174,7 @@ async function rawBullmq(url: string, queueCount: number, tag: string): Promise<
     const done = printed(children[children.length - 1] as ChildProcess, 'done');
     const connection = new Redis(url, { maxRetriesPerRequest: null });
     const first = new Queue(names[0] as string, { connection, prefix, defaultJobOptions: jobOptionsFor('sandbox') });
+    const cpu = await cpuMeter(client, () => children.map((child) => child.pid ?? 0), 'both');
     const started = performance.now();
     for (let i = 0; i < N; i += 1000) {
       const chunk = Array.from({ length: Math.min(1000, N - i) }, (_, k) => ({
@@ -133,9 +186,10 @@ async function rawBullmq(url: string, queueCount: number, tag: string): Promise<
     }
     await done;
     const seconds = (performance.now() - started) / 1000;
+    const cpuSeconds = await cpu();
     await first.close();
     connection.disconnect();
-    return seconds;
+    return { seconds, cpuSeconds };
   } finally {
     await Promise.all(
       children.map(async (child) => {
@@ -222,7 +276,7 @@ try {
   // then raw BullMQ again: the machine's load moves, so the baseline is the mean of both.
   const QUEUES = 2; // sandbox, judge: the stages a facts-only text sample passes through
   await client.config('RESETSTAT');
-  const rawBefore = await rawBullmq(redis.url, QUEUES, 'raw-a');
+  const rawBefore = await rawBullmq(redis.url, client, QUEUES, 'raw-a');
   const rawStats = await commandStats(client, N);
   await client.flushall();
 
@@ -230,6 +284,7 @@ try {
   const workers = startWorkers(env, [], COMPILED_GAVEL_CLI);
   await sleep(3000);
   await client.config('RESETSTAT');
+  const e2eCpu = await cpuMeter(client, () => [...workerPids(workers.output()).values()], 'reaped');
   const e2eStarted = performance.now();
   await run(process.execPath, [cli, 'enqueue', file, '--run', 'bench-e2e'], { env: { ...process.env, ...env } });
   while (
@@ -240,6 +295,7 @@ try {
     await sleep(50);
   }
   const e2eSeconds = (performance.now() - e2eStarted) / 1000;
+  const e2eCpuSeconds = await e2eCpu();
   const e2eStats = await commandStats(client, N);
   await workers.stop();
   const memoryAfter = await memory(client);
@@ -257,6 +313,7 @@ try {
   };
   const tracedWorkers = startWorkers(tracedEnv, [], COMPILED_GAVEL_CLI);
   await sleep(3000);
+  const tracedCpu = await cpuMeter(client, () => [...workerPids(tracedWorkers.output()).values()], 'reaped');
   const tracedE2eStarted = performance.now();
   await run(process.execPath, [cli, 'enqueue', file, '--run', 'bench-traced'], {
     env: { ...process.env, ...tracedEnv },
@@ -269,6 +326,7 @@ try {
     await sleep(50);
   }
   const tracedE2eSeconds = (performance.now() - tracedE2eStarted) / 1000;
+  const tracedCpuSeconds = await tracedCpu();
   await tracedWorkers.stop();
   const byTrace = new Map<string, Set<string>>();
   for (const sp of traceReceiver.spans) {
@@ -282,17 +340,19 @@ try {
   await traceReceiver.close();
   await client.flushall();
 
-  const rawAfter = await rawBullmq(redis.url, QUEUES, 'raw-b');
-  const rawSeconds = (rawBefore + rawAfter) / 2;
+  const rawAfter = await rawBullmq(redis.url, client, QUEUES, 'raw-b');
+  const rawSeconds = (rawBefore.seconds + rawAfter.seconds) / 2;
+  const rawCpuSeconds = (rawBefore.cpuSeconds + rawAfter.cpuSeconds) / 2;
   emit({
     figure: 'raw_bullmq_noop_queues_seconds',
     jobs: N,
     queues: QUEUES,
     process_per_queue: true,
-    seconds_before: rawBefore,
-    seconds_after: rawAfter,
+    seconds_before: rawBefore.seconds,
+    seconds_after: rawAfter.seconds,
     seconds: rawSeconds,
     jobs_per_s: N / rawSeconds,
+    cpu_ms_per_job: (rawCpuSeconds * 1000) / N,
     concurrency: CONCURRENCY,
     ...rawStats,
   });
@@ -304,6 +364,8 @@ try {
     samples_per_s: N / e2eSeconds,
     ratio_of_raw_bullmq_throughput: rawSeconds / e2eSeconds,
     target_ratio: 0.8,
+    cpu_ms_per_sample: (e2eCpuSeconds * 1000) / N,
+    ratio_of_raw_bullmq_cpu_per_sample: rawCpuSeconds / e2eCpuSeconds,
     concurrency: CONCURRENCY,
     ...e2eStats,
   });
@@ -314,6 +376,8 @@ try {
     samples_per_s: N / tracedE2eSeconds,
     ratio_of_untraced_throughput: e2eSeconds / tracedE2eSeconds,
     target_ratio: 0.9,
+    cpu_ms_per_sample: (tracedCpuSeconds * 1000) / N,
+    ratio_of_untraced_cpu_per_sample: e2eCpuSeconds / tracedCpuSeconds,
     spans_received: traceReceiver.spans.length,
     whole_sample_traces: whole,
   });
