@@ -116,16 +116,23 @@ async function redisCpuSeconds(client: Redis): Promise<number> {
  */
 async function cpuMeter(
   client: Redis,
-  pids: () => readonly number[],
+  pids: () => ReadonlyMap<string, number>,
   self: 'both' | 'reaped',
-): Promise<() => Promise<number>> {
+): Promise<() => Promise<{ seconds: number; msPerSample: Record<string, number> }>> {
   const selfCpu = (): number => processCpuSeconds(process.pid, self);
-  const start = pids().map((pid) => processCpuSeconds(pid));
+  const start = new Map([...pids()].map(([name, pid]) => [name, processCpuSeconds(pid)]));
   const selfStart = selfCpu();
   const redisStart = await redisCpuSeconds(client);
   return async () => {
-    const now = pids().map((pid, i) => processCpuSeconds(pid) - (start[i] ?? 0));
-    return now.reduce((a, b) => a + b, 0) + (selfCpu() - selfStart) + ((await redisCpuSeconds(client)) - redisStart);
+    const parts: Record<string, number> = {};
+    for (const [name, pid] of pids()) parts[name] = processCpuSeconds(pid) - (start.get(name) ?? 0);
+    parts[self === 'both' ? 'producer' : 'enqueue_cli'] = selfCpu() - selfStart;
+    parts.redis = (await redisCpuSeconds(client)) - redisStart;
+    const seconds = Object.values(parts).reduce((a, b) => a + b, 0);
+    const msPerSample = Object.fromEntries(
+      Object.entries(parts).map(([name, cpu]) => [name, Math.round((cpu * 1e6) / N) / 1000]),
+    );
+    return { seconds, msPerSample };
   };
 }
 
@@ -152,7 +159,7 @@ async function rawBullmq(
   client: Redis,
   queueCount: number,
   tag: string,
-): Promise<{ seconds: number; cpuSeconds: number }> {
+): Promise<{ seconds: number; cpuSeconds: number; cpuParts: Record<string, number> }> {
   const prefix = `raw-${tag}`;
   const names = Array.from({ length: queueCount }, (_, i) => `q${i + 1}`);
   const children = names.map((name, i) =>
@@ -174,7 +181,11 @@ async function rawBullmq(
     const done = printed(children[children.length - 1] as ChildProcess, 'done');
     const connection = new Redis(url, { maxRetriesPerRequest: null });
     const first = new Queue(names[0] as string, { connection, prefix, defaultJobOptions: jobOptionsFor('sandbox') });
-    const cpu = await cpuMeter(client, () => children.map((child) => child.pid ?? 0), 'both');
+    const cpu = await cpuMeter(
+      client,
+      () => new Map(children.map((child, i) => [names[i] as string, child.pid ?? 0])),
+      'both',
+    );
     const started = performance.now();
     for (let i = 0; i < N; i += 1000) {
       const chunk = Array.from({ length: Math.min(1000, N - i) }, (_, k) => ({
@@ -186,10 +197,10 @@ async function rawBullmq(
     }
     await done;
     const seconds = (performance.now() - started) / 1000;
-    const cpuSeconds = await cpu();
+    const used = await cpu();
     await first.close();
     connection.disconnect();
-    return { seconds, cpuSeconds };
+    return { seconds, cpuSeconds: used.seconds, cpuParts: used.msPerSample };
   } finally {
     await Promise.all(
       children.map(async (child) => {
@@ -284,7 +295,7 @@ try {
   const workers = startWorkers(env, [], COMPILED_GAVEL_CLI);
   await sleep(3000);
   await client.config('RESETSTAT');
-  const e2eCpu = await cpuMeter(client, () => [...workerPids(workers.output()).values()], 'reaped');
+  const e2eCpu = await cpuMeter(client, () => workerPids(workers.output()), 'reaped');
   const e2eStarted = performance.now();
   await run(process.execPath, [cli, 'enqueue', file, '--run', 'bench-e2e'], { env: { ...process.env, ...env } });
   while (
@@ -295,7 +306,7 @@ try {
     await sleep(50);
   }
   const e2eSeconds = (performance.now() - e2eStarted) / 1000;
-  const e2eCpuSeconds = await e2eCpu();
+  const { seconds: e2eCpuSeconds, msPerSample: e2eCpuParts } = await e2eCpu();
   const e2eStats = await commandStats(client, N);
   await workers.stop();
   const memoryAfter = await memory(client);
@@ -313,7 +324,7 @@ try {
   };
   const tracedWorkers = startWorkers(tracedEnv, [], COMPILED_GAVEL_CLI);
   await sleep(3000);
-  const tracedCpu = await cpuMeter(client, () => [...workerPids(tracedWorkers.output()).values()], 'reaped');
+  const tracedCpu = await cpuMeter(client, () => workerPids(tracedWorkers.output()), 'reaped');
   const tracedE2eStarted = performance.now();
   await run(process.execPath, [cli, 'enqueue', file, '--run', 'bench-traced'], {
     env: { ...process.env, ...tracedEnv },
@@ -326,7 +337,7 @@ try {
     await sleep(50);
   }
   const tracedE2eSeconds = (performance.now() - tracedE2eStarted) / 1000;
-  const tracedCpuSeconds = await tracedCpu();
+  const { seconds: tracedCpuSeconds, msPerSample: tracedCpuParts } = await tracedCpu();
   await tracedWorkers.stop();
   const byTrace = new Map<string, Set<string>>();
   for (const sp of traceReceiver.spans) {
@@ -353,6 +364,7 @@ try {
     seconds: rawSeconds,
     jobs_per_s: N / rawSeconds,
     cpu_ms_per_job: (rawCpuSeconds * 1000) / N,
+    cpu_ms_per_job_by_process: rawAfter.cpuParts,
     concurrency: CONCURRENCY,
     ...rawStats,
   });
@@ -366,6 +378,7 @@ try {
     target_ratio: 0.8,
     cpu_ms_per_sample: (e2eCpuSeconds * 1000) / N,
     ratio_of_raw_bullmq_cpu_per_sample: rawCpuSeconds / e2eCpuSeconds,
+    cpu_ms_per_sample_by_process: e2eCpuParts,
     concurrency: CONCURRENCY,
     ...e2eStats,
   });
@@ -378,6 +391,7 @@ try {
     target_ratio: 0.9,
     cpu_ms_per_sample: (tracedCpuSeconds * 1000) / N,
     ratio_of_untraced_cpu_per_sample: e2eCpuSeconds / tracedCpuSeconds,
+    cpu_ms_per_sample_by_process: tracedCpuParts,
     spans_received: traceReceiver.spans.length,
     whole_sample_traces: whole,
   });
