@@ -31,7 +31,7 @@ const N = Number(values.samples);
 const CONCURRENCY = Number(values.concurrency);
 const run = promisify(execFile);
 const CLOCK_TICKS = 100; // USER_HZ: /proc/<pid>/stat counts CPU in 1/100 s on Linux
-const RAW_WORKER = join(dirname(fileURLToPath(import.meta.url)), 'raw-bullmq-worker.ts');
+const RAW_WORKER = join(dirname(fileURLToPath(import.meta.url)), '..', 'support', 'raw-bullmq-worker.ts');
 
 function emit(figure: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(figure)}\n`);
@@ -136,6 +136,22 @@ async function cpuMeter(
   };
 }
 
+/**
+ * Waits until processes are idle: their CPU grows by under 20 ms in half a second (start-up, module
+ * loading, is over), so a phase's CPU is its own. A fixed sleep is not enough on a loaded machine.
+ */
+async function settled(pids: () => readonly number[]): Promise<void> {
+  const total = (): number => pids().reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
+  const deadline = Date.now() + 60_000;
+  let last = total();
+  while (Date.now() < deadline) {
+    await sleep(500);
+    const now = total();
+    if (pids().length > 0 && now - last < 0.02) return;
+    last = now;
+  }
+}
+
 /** Waits until a child process prints `line` on stdout. */
 function printed(child: ChildProcess, line: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -178,6 +194,7 @@ async function rawBullmq(
   );
   try {
     await Promise.all(children.map((child) => printed(child, 'ready')));
+    await settled(() => children.map((child) => child.pid ?? 0));
     const done = printed(children[children.length - 1] as ChildProcess, 'done');
     const connection = new Redis(url, { maxRetriesPerRequest: null });
     const first = new Queue(names[0] as string, { connection, prefix, defaultJobOptions: jobOptionsFor('sandbox') });
@@ -293,7 +310,8 @@ try {
 
   // End to end: workers already up, then enqueue; done when every sample has a verdict.
   const workers = startWorkers(env, [], COMPILED_GAVEL_CLI);
-  await sleep(3000);
+  await sleep(1000);
+  await settled(() => [...workerPids(workers.output()).values()]);
   await client.config('RESETSTAT');
   const e2eCpu = await cpuMeter(client, () => workerPids(workers.output()), 'reaped');
   const e2eStarted = performance.now();
@@ -323,7 +341,8 @@ try {
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
   };
   const tracedWorkers = startWorkers(tracedEnv, [], COMPILED_GAVEL_CLI);
-  await sleep(3000);
+  await sleep(1000);
+  await settled(() => [...workerPids(tracedWorkers.output()).values()]);
   const tracedCpu = await cpuMeter(client, () => workerPids(tracedWorkers.output()), 'reaped');
   const tracedE2eStarted = performance.now();
   await run(process.execPath, [cli, 'enqueue', file, '--run', 'bench-traced'], {

@@ -1,5 +1,5 @@
 /**
- * One no-op BullMQ worker process of the raw baseline in `pipeline-10k.ts` (one process per queue,
+ * One no-op BullMQ worker process of the raw baseline in `test/bench/pipeline-10k.ts` (one process per queue,
  * as `gavel workers` runs one process per stage): each job is added to the next queue under the
  * same id with the next queue's options; the last queue's worker prints `done` after `RAW_EXPECT`
  * jobs. Prints `ready` once it takes jobs.
