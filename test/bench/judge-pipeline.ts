@@ -5,8 +5,13 @@
  * with `--inflight` requests in flight. The judge phase (first completion request to last answer, as
  * the server saw them) is compared with the Little's-law bound of the same run (requests × latency /
  * in-flight), and, as the same-run baseline, with the judge stage alone on the same samples (the
- * sandbox stage run to the end first, then the judge). Beside each figure: CPU seconds of every
- * process over the phase, so the time can be placed. Prints one JSON line per figure.
+ * sandbox stage run to the end first, then the judge). Beside each figure, so the time can be placed:
+ * CPU seconds of every process over the phase; the judge worker's event-loop delay
+ * (`monitorEventLoopDelay`, preloaded by test/support/loop-delay.mjs); the server's mean requests in
+ * flight and mean time per answer (of_bound = mean in flight / in-flight × latency / mean answer
+ * time); when the last sample's facts were recorded (a judge waiting on the sandbox stage); and the
+ * judge worker's peak RSS (VmHWM).
+ * Prints one JSON line per figure.
  *
  *   npm run build && node --conditions=@gavel/source --import tsx test/bench/judge-pipeline.ts \
  *     [--samples 10000] [--latency-ms 200] [--inflight 64] [--k 0] [--concurrency N] [--cpu-prof-dir DIR]
@@ -22,8 +27,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs, promisify } from 'node:util';
-import type { Stage } from '@gavel/core';
+import { QUEUE_NAMES, type Stage, stageQueuePrefix } from '@gavel/core';
 import { createRedis, RunStore } from '@gavel/queue';
+import { Queue } from 'bullmq';
 import { COMPILED_GAVEL_CLI, jsonl, ROOT, SOURCE_NODE_ARGS, textSample } from '../support/gavel.ts';
 import { startRedis } from '../support/redis.ts';
 import { type StageProcess, startStageProcess } from '../support/stage-process.ts';
@@ -44,6 +50,7 @@ const INFLIGHT = Number(values.inflight);
 const K = Number(values.k);
 const run = promisify(execFile);
 const CLOCK_TICKS = 100; // USER_HZ on Linux
+const LOOP_DELAY = join(ROOT, 'test/support/loop-delay.mjs');
 
 function emit(figure: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(figure)}\n`);
@@ -53,6 +60,12 @@ function emit(figure: Record<string, unknown>): void {
 async function commandCalls(): Promise<Map<string, number>> {
   const info = await client.info('commandstats');
   return new Map([...info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1] as string, Number(m[2])]));
+}
+
+/** A process's peak resident memory so far (VmHWM), MiB. */
+async function peakRssMib(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) / 1024);
 }
 
 /** CPU seconds (user + system) a process has used so far. */
@@ -65,7 +78,7 @@ async function cpuSeconds(pid: number): Promise<number> {
 interface FakeReport {
   counts: { completions: number; tokenize: number };
   peakInflight: number;
-  timeline: { firstCompletionAt?: number; lastAnswerAt?: number };
+  timeline: { firstCompletionAt?: number; lastAnswerAt?: number; servedMs: number };
 }
 
 async function startFake(): Promise<{ url: string; child: ChildProcess; stop(): Promise<FakeReport> }> {
@@ -92,13 +105,17 @@ async function startFake(): Promise<{ url: string; child: ChildProcess; stop(): 
 const redis = await startRedis({ appendonly: false });
 const client = createRedis(redis.url, { role: 'client' });
 const store = new RunStore(client, 'gavel');
+const judgeQueue = new Queue(QUEUE_NAMES.judge, { connection: client, prefix: stageQueuePrefix('gavel', 'judge') });
 const dir = await mkdtemp(join(tmpdir(), 'gavel-bench-judge-'));
 const file = join(dir, 'samples.jsonl');
 await writeFile(file, jsonl(Array.from({ length: N }, (_, i) => textSample(i))));
 
-async function until(runId: string, done: (p: Awaited<ReturnType<RunStore['progress']>>) => boolean): Promise<void> {
+type Progress = Awaited<ReturnType<RunStore['progress']>>;
+
+async function until(runId: string, done: (p: Progress) => boolean, seen?: (p: Progress) => void): Promise<void> {
   for (;;) {
     const progress = await store.progress(runId);
+    seen?.(progress);
     if (done(progress)) return;
     if (progress.failed > 0) throw new Error(`${runId}: ${progress.failed} sample(s) failed`);
     await sleep(100);
@@ -125,7 +142,14 @@ async function phase(name: 'pipeline' | 'judge_alone'): Promise<number> {
     stage === 'judge' && values['cpu-prof-dir']
       ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof-dir']}/${name}`]
       : [];
-  const start = (stage: Stage) => startStageProcess(stage, env, { compiled: true, nodeArgs: profile(stage) });
+  const loopDelayFile = join(dir, `loop-delay-${name}.json`);
+  const start = (stage: Stage) =>
+    startStageProcess(stage, stage === 'judge' ? { ...env, BENCH_LOOP_DELAY_OUT: loopDelayFile } : env, {
+      compiled: true,
+      nodeArgs: [...profile(stage), ...(stage === 'judge' ? ['--import', LOOP_DELAY] : [])],
+    });
+  // The judge's loop delay counts from here (the preload resets its histogram on SIGUSR2).
+  const resetLoopDelay = () => processes.get('judge')?.child.kill('SIGUSR2');
   const processes = new Map<string, StageProcess>();
   const cpuAtStart = new Map<string, number>();
   const track = async (label: string, p: StageProcess) => {
@@ -141,6 +165,7 @@ async function phase(name: 'pipeline' | 'judge_alone'): Promise<number> {
   };
   const callsBefore = await commandCalls();
   const started = performance.now();
+  resetLoopDelay();
   await run(process.execPath, [...COMPILED_GAVEL_CLI, 'enqueue', file, '--run', runId], {
     env: { ...process.env, ...env },
   });
@@ -150,8 +175,25 @@ async function phase(name: 'pipeline' | 'judge_alone'): Promise<number> {
     await processes.get('sandbox')?.stop();
     processes.delete('sandbox');
     for (const stage of ['judge', 'arbiter-submit', 'arbiter-collect'] as const) await track(stage, start(stage));
+    await sleep(1000);
+    resetLoopDelay();
   }
-  await until(runId, (p) => p.ended === N);
+  let factsDoneAt: number | undefined;
+  // The judge's active jobs, polled while every sample still waits for the judge (fewer active jobs
+  // than request slots would leave slots idle).
+  const active: number[] = [];
+  await until(
+    runId,
+    (p) => p.ended === N,
+    (p) => {
+      if (p.facts === N) factsDoneAt ??= Date.now();
+      if (p.judged > 0 && p.judged < N - 2 * INFLIGHT)
+        void judgeQueue.getActiveCount().then(
+          (n) => active.push(n),
+          () => undefined,
+        );
+    },
+  );
   const wallS = (performance.now() - started) / 1000;
   const callsAfter = await commandCalls();
   const perSample: Record<string, number> = {};
@@ -163,12 +205,16 @@ async function phase(name: 'pipeline' | 'judge_alone'): Promise<number> {
   for (const [label, p] of processes)
     cpu[label] = (await cpuSeconds(p.child.pid as number)) - (cpuAtStart.get(label) ?? 0);
   cpu.redis = (await cpuSeconds(redis.process.pid as number)) - other.redis;
+  const judgePid = processes.get('judge')?.child.pid as number;
+  const judgePeakRss = await peakRssMib(judgePid);
   cpu.fake_vllm = (await cpuSeconds(fake.child.pid as number)) - other.fake;
   for (const p of processes.values()) await p.stop();
   const server = await fake.stop();
-  const { firstCompletionAt = 0, lastAnswerAt = 0 } = server.timeline;
+  const loopDelay = JSON.parse(await readFile(loopDelayFile, 'utf8')) as Record<string, number>;
+  const { firstCompletionAt = 0, lastAnswerAt = 0, servedMs } = server.timeline;
   const judgePhaseS = (lastAnswerAt - firstCompletionAt) / 1000;
   const boundS = (server.counts.completions * LATENCY_MS) / 1000 / INFLIGHT;
+  const round = (x: number, places = 2) => Math.round(x * 10 ** places) / 10 ** places;
   emit({
     figure: `judge_${name}`,
     samples: N,
@@ -181,8 +227,23 @@ async function phase(name: 'pipeline' | 'judge_alone'): Promise<number> {
     server_peak_inflight: server.peakInflight,
     judge_phase_s: Math.round(judgePhaseS * 100) / 100,
     littles_law_bound_s: Math.round(boundS * 100) / 100,
-    of_bound: Math.round((boundS / judgePhaseS) * 1000) / 1000,
-    run_wall_s: Math.round(wallS * 100) / 100,
+    of_bound: round(boundS / judgePhaseS, 3),
+    server_mean_inflight: round(servedMs / 1000 / judgePhaseS, 1),
+    server_mean_answer_ms: round(servedMs / server.counts.completions, 1),
+    // When the sandbox stage had recorded every sample's facts, from the judge phase's start.
+    facts_done_s: factsDoneAt === undefined ? null : round((factsDoneAt - firstCompletionAt) / 1000),
+    judge_loop_delay: loopDelay,
+    judge_active_jobs:
+      active.length === 0
+        ? null
+        : {
+            mean: round(active.reduce((a, b) => a + b, 0) / active.length, 1),
+            min: Math.min(...active),
+            polls: active.length,
+          },
+    judge_cpu_ms_per_sample: round(((cpu.judge ?? 0) * 1000) / N, 3),
+    judge_peak_rss_mib: judgePeakRss,
+    run_wall_s: round(wallS),
     redis_calls_per_sample: perSample,
     cpu_s: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Math.round(v * 100) / 100])),
   });
@@ -199,6 +260,7 @@ try {
     ratio: pipeline / alone,
   });
 } finally {
+  await judgeQueue.close();
   client.disconnect();
   await redis.stop();
   await rm(dir, { recursive: true, force: true });

@@ -1,9 +1,11 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPairRequest, pairPolicy } from '../fakes/fake-judge-policy.ts';
 import { type FakeVllm, startFakeVllm } from '../fakes/vllm-server.ts';
+import { launchChromium } from '../support/chromium.ts';
 import { gavel, jsonl, startWorkers } from '../support/gavel.ts';
 import { type RedisServer, startRedis } from '../support/redis.ts';
 
@@ -138,6 +140,83 @@ describe('kind: candidates through enqueue, the workers and gavel best-of-n', ()
         decided_by: 'tournament',
       });
       expect(bon.stdout).toContain('fr: fr-c2 (m2, score 1.000, rank 2) — tournament over 2 contenders');
+
+      // gavel report: the choices, how each was made and the tournament's outcomes (by hand from the above:
+      // fr and jp by the tournament, it by score; fr's match won by the lower-ranked c2, jp's a tie).
+      const report = await gavel(['report', 'cands'], env);
+      expect(report.code, report.stderr).toBe(0);
+      expect(report.stdout).toContain(
+        'best-of-n (margin 0.1, top 2, tournament run cands-tournament): 3 task(s), 2 decided by the tournament, 1 by pointwise score, 0 without a candidate',
+      );
+      expect(report.stdout).toContain(
+        // m1 for jp and m2 for both fr and it: m2 2, m1 1.
+        'tournament matches: 2 (better-ranked won 0, other won 1, tie 1, inconsistent 0, missing 0); chosen by system: m2 2, m1 1',
+      );
+      expect(report.stdout).toContain('fr: fr-c2 (m2, score 1.000, rank 2) by tournament; points fr-c1 0, fr-c2 1');
+      expect(report.stdout).toContain('it: it-c2 (m2, score 1.000, rank 1) by pointwise');
+
+      // gavel export: each candidate's side of its task's choice.
+      const exported = await gavel(['export', 'cands'], env);
+      const rec = Object.fromEntries(
+        exported.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l))
+          .map((r) => [r.sample_id, r.best_of_n]),
+      );
+      expect(rec['fr-c2']).toEqual({
+        rank: 2,
+        score: 1,
+        contender: true,
+        points: 1,
+        chosen: true,
+        decided_by: 'tournament',
+        matches: [{ opponent: 'fr-c1', result: 'win' }],
+        tournament_run: 'cands-tournament',
+      });
+      expect(rec['fr-c1']).toMatchObject({
+        rank: 1,
+        points: 0,
+        chosen: false,
+        matches: [{ opponent: 'fr-c2', result: 'loss' }],
+      });
+      expect(rec['fr-c3']).toMatchObject({
+        rank: 3,
+        score: 0.2,
+        contender: false,
+        points: null,
+        chosen: false,
+        matches: [],
+      });
+      expect(rec['jp-c1']).toMatchObject({
+        chosen: true,
+        points: 0.5,
+        matches: [{ opponent: 'jp-c2', result: 'tie' }],
+      });
+      expect(rec['jp-c3']).toMatchObject({ rank: 3, contender: false, chosen: false });
+      const csv = await gavel(['export', 'cands', '--format', 'csv'], env);
+      const [header, ...lines] = csv.stdout.trim().split('\r\n');
+      expect(header?.endsWith(',bon_rank,bon_points,bon_choice')).toBe(true);
+      expect(lines.find((l) => l.includes(',fr-c2,'))?.endsWith(',2,1,chosen')).toBe(true);
+      expect(lines.find((l) => l.includes(',fr-c1,'))?.endsWith(',1,0,contender')).toBe(true);
+
+      // The review matrix: the columns, and the candidate's detail in headless Chromium.
+      const html = join(dir, 'cands.html');
+      const review = await gavel(['review', 'cands', '--out', html], env);
+      expect(review.code, review.stderr).toBe(0);
+      const browser = await launchChromium();
+      try {
+        const page = await browser.context.newPage();
+        await page.goto(`${pathToFileURL(html).href}#sample=fr-c2`);
+        await page.waitForSelector('#detail:not([hidden])');
+        const text = await page.locator('#detail').textContent();
+        expect(text).toContain('Best-of-n: chosen');
+        expect(text).toContain('tournament points1');
+        expect(text).toContain('fr-c1win');
+        expect(await page.locator('button[data-col="bon_choice"]').count()).toBe(1);
+      } finally {
+        await browser.close();
+      }
     } finally {
       await workers.stop();
     }

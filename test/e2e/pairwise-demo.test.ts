@@ -2,10 +2,12 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readWords } from '../pairwise-demo/font.ts';
 import { DEMO_EXPECTED, makePairwiseDemo } from '../pairwise-demo/make-dataset.ts';
 import { decodePng, encodePng } from '../pairwise-demo/png.ts';
+import { launchChromium } from '../support/chromium.ts';
 import { ROOT, SOURCE_NODE_ARGS } from '../support/gavel.ts';
 
 let dataDir: string;
@@ -80,5 +82,44 @@ describe('the pairwise demo set', () => {
     expect(result.stdout).toContain('position consistency (judge health): 100.0% (14/14');
     expect(result.stdout).toContain('win rate of demo-writer-1.1 (B) over demo-writer-1.0 (A): 75.0% [95% CI');
     expect(result.stdout).toContain(`sign test p = ${((2 * 67) / 2048).toFixed(4)}`);
+  });
+
+  it("the demo's review matrix shows a chart pair side by side, both charts decoded from the image store's bytes", async () => {
+    // The page `gavel review demo-pairwise` wrote in the test above, from the run in Redis.
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${pathToFileURL(join(dataDir, 'demo-pairwise', 'review.html')).href}#sample=chart-3`);
+      await page.waitForSelector('#detail:not([hidden]) .pair-sides');
+      const images = await page.evaluate(`(async () => {
+        const imgs = [...document.querySelectorAll('#detail .pair-side img')];
+        await Promise.all(imgs.map((img) => img.decode()));
+        return imgs.map((img) => ({
+          side: img.closest('.pair-side').dataset.side,
+          sha256: img.dataset.sha256,
+          width: img.naturalWidth,
+          height: img.naturalHeight,
+        }));
+      })()`);
+      const chart3 = (await readFile(join(dataDir, 'demo-pairwise', 'demo-pairwise.jsonl'), 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .find((r) => r.sample_id === 'chart-3');
+      const shaOf = (side: 'a' | 'b') => chart3.outputs[side].find((p: { type: string }) => p.type === 'image').sha256;
+      // The charts are 220 × 160 px (make-dataset.ts), decoded by Chromium from the embedded bytes.
+      expect(images).toEqual([
+        { side: 'a', sha256: shaOf('a'), width: 220, height: 160 },
+        { side: 'b', sha256: shaOf('b'), width: 220, height: 160 },
+      ]);
+      const text = await page.locator('#detail').textContent();
+      for (const order of chart3.verdict.pairwise.orders) expect(text).toContain(order.rationale);
+      expect(text).toContain(`Pair: outcome ${chart3.verdict.pairwise.outcome}`);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 });

@@ -45,6 +45,9 @@ const tokens = (text: string): number => Math.ceil(text.length / 4);
 /** The Messages API's limits on one image: 5 MB of base64 and 8000 px a side. */
 export const IMAGE_MAX_BASE64 = 5 * 1024 * 1024;
 export const IMAGE_MAX_SIDE = 8000;
+/** More images than this in one request, and each side may be at most {@link MANY_IMAGE_MAX_SIDE}. */
+export const MANY_IMAGES = 20;
+export const MANY_IMAGE_MAX_SIDE = 2000;
 const MEDIA_TYPES: Record<string, ReceivedImage['format']> = {
   'image/jpeg': 'jpeg',
   'image/png': 'png',
@@ -67,6 +70,13 @@ export function requestImages(params: Params): ReceivedImage[] {
 
 /** Why the API refuses a request's image blocks (source, media type against the bytes, size), if it does. */
 export function imageProblem(params: Params): string | undefined {
+  // The API's wording, as its 400 `invalid_request_error` bodies quote it (seen in
+  // anthropics/claude-code#19631 and #10612 for the 5 MB limit, #4778 and can1357/oh-my-pi#10633 for
+  // 8000 px, #9375 and #24630 for the 2000 px limit of many-image requests, #8184 for the media type
+  // enum, home-assistant/core#167208 and BerriAI/litellm#24900 for bytes that are not the declared
+  // type); the limits are the vision guide's: 5 MB of base64 and 8000 px a side per image, 2000 px
+  // a side when a request carries more than 20 images.
+  const many = requestImageCount(params) > MANY_IMAGES;
   for (const [i, m] of params.messages.entries()) {
     if (typeof m.content === 'string') continue;
     for (const [k, b] of m.content.entries()) {
@@ -75,19 +85,31 @@ export function imageProblem(params: Params): string | undefined {
       if (b.source?.type !== 'base64' || typeof b.source.data !== 'string')
         return `${at}: this fake takes base64 sources only`;
       const expected = MEDIA_TYPES[b.source.media_type ?? ''];
-      if (!expected) return `${at}.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'`;
+      if (!expected)
+        return `${at}.base64.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'`;
       if (b.source.data.length > IMAGE_MAX_BASE64) {
         return `${at}.base64: image exceeds 5 MB maximum: ${b.source.data.length} bytes > ${IMAGE_MAX_BASE64} bytes`;
       }
       const image = sniffImage(Buffer.from(b.source.data, 'base64'));
-      if (image.format !== expected)
-        return `${at}.base64: Image does not match the provided media type ${b.source.media_type}`;
-      if (image.width > IMAGE_MAX_SIDE || image.height > IMAGE_MAX_SIDE) {
-        return `${at}.base64: image dimensions exceed max allowed size: ${IMAGE_MAX_SIDE} pixels`;
+      if (image.format !== expected) {
+        const actual = image.format === 'unknown' ? 'unknown' : `image/${image.format}`;
+        return `${at}.base64: The image was specified using the ${b.source.media_type} media type, but the image appears to be a ${actual} image`;
+      }
+      const side = many ? MANY_IMAGE_MAX_SIDE : IMAGE_MAX_SIDE;
+      if (image.width > side || image.height > side) {
+        return `${at}.base64.data: At least one of the image dimensions exceed max allowed size${many ? ' for many-image requests' : ''}: ${side} pixels`;
       }
     }
   }
   return undefined;
+}
+
+/** Image blocks in a request's messages (the many-image rule counts them). */
+function requestImageCount(params: Params): number {
+  return params.messages.reduce(
+    (n, m) => n + (typeof m.content === 'string' ? 0 : m.content.filter((b) => b.type === 'image').length),
+    0,
+  );
 }
 export const blockText = (content: string | Block[] | undefined): string =>
   content === undefined ? '' : typeof content === 'string' ? content : content.map((b) => b.text ?? '').join('');

@@ -76,13 +76,42 @@ export interface FlatMessage {
   content: string;
 }
 
+/** A refusal of a request's messages, with the HTTP status the server answers it with. */
+export interface MessageProblem {
+  problem: string;
+  /** @default 400 */
+  status?: number;
+}
+
+/**
+ * Ollama's OpenAI-compatible `/v1` image check, in its words (`decodeImageURL` in openai/openai.go,
+ * answered by `ChatMiddleware` in middleware/openai.go as HTTP 400 `invalid_request_error`): an
+ * http(s) URL is not fetched — "image URLs are not currently supported, please use base64 encoded
+ * data instead"; anything but a `data:image/{jpeg,jpg,png,webp};base64,` (or `data:;base64,`) URL of
+ * valid base64 is "invalid image input" (a GIF data URL included).
+ */
+function ollamaImageUrl(url: string): { bytes: Buffer } | MessageProblem {
+  if (/^https?:\/\//.test(url)) {
+    return { problem: 'image URLs are not currently supported, please use base64 encoded data instead' };
+  }
+  const m = /^data:(?:image\/(?:jpeg|jpg|png|webp))?;base64,(.*)$/s.exec(url);
+  const data = m?.[1];
+  if (data === undefined || !/^[A-Za-z0-9+/]*={0,2}$/.test(data) || data.length % 4 !== 0) {
+    return { problem: 'invalid image input' };
+  }
+  return { bytes: Buffer.from(data, 'base64') };
+}
+
 /**
  * OpenAI-style messages flattened for a fake: each message's text with every image replaced by its
- * {@link imageMarker}, and the images it carried. A part this wire does not know is refused.
+ * {@link imageMarker}, and the images it carried. A part this wire does not know is refused. `wire`
+ * says whose `image_url` rules apply: vLLM's (data URLs; a real vLLM also fetches http(s) URLs, which
+ * this fake, reaching no network, refuses — its own limit, said so) or Ollama's `/v1` ({@link ollamaImageUrl}).
  */
 export function flattenOpenAiMessages(
   messages: readonly { role: string; content: unknown }[],
-): { messages: FlatMessage[]; images: ReceivedImage[] } | { problem: string } {
+  wire: 'vllm' | 'ollama' = 'vllm',
+): { messages: FlatMessage[]; images: ReceivedImage[] } | MessageProblem {
   const images: ReceivedImage[] = [];
   const flat: FlatMessage[] = [];
   for (const [i, m] of messages.entries()) {
@@ -90,48 +119,109 @@ export function flattenOpenAiMessages(
       flat.push({ role: m.role, content: m.content });
       continue;
     }
-    if (!Array.isArray(m.content)) return { problem: `messages.${i}.content: must be a string or a list of parts` };
+    if (!Array.isArray(m.content)) {
+      return {
+        problem:
+          wire === 'ollama' ? 'invalid message format' : `messages.${i}.content: must be a string or a list of parts`,
+      };
+    }
     let text = '';
     for (const [k, part] of (m.content as Record<string, unknown>[]).entries()) {
       if (part.type === 'text' && typeof part.text === 'string') text += part.text;
       else if (part.type === 'image_url') {
-        const url = (part.image_url as { url?: unknown } | undefined)?.url;
-        if (typeof url !== 'string') return { problem: `messages.${i}.content.${k}.image_url.url: required` };
-        if (/^https?:/.test(url)) return { problem: `messages.${i}.content.${k}: remote image URLs are not fetched` };
-        const decoded = decodeDataUrl(url);
-        if ('problem' in decoded) return { problem: `messages.${i}.content.${k}: ${decoded.problem}` };
-        const image = sniffImage(decoded.bytes);
+        // Ollama also takes `image_url` as the URL string itself.
+        const raw = part.image_url;
+        const url = wire === 'ollama' && typeof raw === 'string' ? raw : (raw as { url?: unknown } | undefined)?.url;
+        if (typeof url !== 'string') {
+          return {
+            problem:
+              wire === 'ollama' ? 'invalid message format' : `messages.${i}.content.${k}.image_url.url: required`,
+          };
+        }
+        let bytes: Buffer;
+        if (wire === 'ollama') {
+          const decoded = ollamaImageUrl(url);
+          if ('problem' in decoded) return decoded;
+          bytes = decoded.bytes;
+        } else {
+          if (/^https?:/.test(url)) {
+            return { problem: `messages.${i}.content.${k}: this fake fetches no remote image URL (a real vLLM would)` };
+          }
+          const decoded = decodeDataUrl(url);
+          if ('problem' in decoded) return { problem: `messages.${i}.content.${k}: ${decoded.problem}` };
+          bytes = decoded.bytes;
+        }
+        const image = sniffImage(bytes);
         images.push(image);
         text += imageMarker(image);
-      } else return { problem: `messages.${i}.content.${k}: unknown content part type ${String(part.type)}` };
+      } else {
+        return {
+          problem:
+            wire === 'ollama'
+              ? 'invalid message format'
+              : `messages.${i}.content.${k}: unknown content part type ${String(part.type)}`,
+        };
+      }
     }
     flat.push({ role: m.role, content: text });
   }
   return { messages: flat, images };
 }
 
+/** A JSON value's kind as Go's encoding/json names it in an `UnmarshalTypeError`. */
+function goJsonKind(value: unknown): string {
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'boolean') return 'bool';
+  return typeof value === 'object' ? 'object' : typeof value;
+}
+
+/** Where Go's `base64.StdEncoding` stops on `text`: the first byte outside the alphabet or padding. */
+function base64ErrorAt(text: string): number | undefined {
+  const bad = /[^A-Za-z0-9+/=]/.exec(text);
+  if (bad) return bad.index;
+  const pad = text.indexOf('=');
+  if (pad >= 0 && !/^={1,2}$/.test(text.slice(pad))) return pad;
+  if (text.length % 4 !== 0) return text.length - (text.length % 4);
+  return undefined;
+}
+
 /**
  * Ollama-native messages (`images`: raw base64 on the message) flattened for a fake: `[image N]` in
- * the text becomes the N-th image's marker. Refused as Ollama refuses them: a data-URL prefix or
- * other non-base64 text, a GIF, or bytes that are no image.
+ * the text becomes the N-th image's marker. Refused as Ollama refuses them, in its words:
+ * - text that is not base64 (a `data:` prefix included): `images` is `[]api.ImageData` (`[]byte`),
+ *   so decoding the request body fails in Go's encoding/json with the `base64.CorruptInputError`
+ *   "illegal base64 data at input byte N", answered HTTP 400 by `ChatHandler` (server/routes.go);
+ * - bytes no registered image decoder reads (a GIF: only PNG, JPEG, WebP and BMP decoders are
+ *   registered; or no image at all): the Go engine's `EncodeMultimodal` fails in `image.Decode` with
+ *   "image: unknown format", which runner/ollamarunner/runner.go answers with HTTP 500 "Failed to
+ *   create new sequence: …" and the server passes on with that status (`api.StatusError`). (Ollama
+ *   since 9db4bdbad runs GGML models through llama-server, whose own decoder may read a GIF.)
  */
 export function flattenOllamaMessages(
   messages: readonly { role: string; content?: unknown; images?: unknown }[],
-): { messages: FlatMessage[]; images: ReceivedImage[] } | { problem: string } {
+): { messages: FlatMessage[]; images: ReceivedImage[] } | MessageProblem {
   const all: ReceivedImage[] = [];
   const flat: FlatMessage[] = [];
-  for (const [i, m] of messages.entries()) {
+  for (const m of messages) {
     let content = typeof m.content === 'string' ? m.content : '';
     if (m.images !== undefined) {
-      if (!Array.isArray(m.images)) return { problem: `messages.${i}.images: must be a list of base64 strings` };
+      if (m.images !== null && !Array.isArray(m.images)) {
+        return {
+          problem: `json: cannot unmarshal ${goJsonKind(m.images)} into Go struct field Message.messages.images of type []api.ImageData`,
+        };
+      }
       const mine: ReceivedImage[] = [];
-      for (const [k, raw] of m.images.entries()) {
-        if (typeof raw !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(raw)) {
-          return { problem: `illegal base64 data in messages.${i}.images.${k} (send raw base64, no data: prefix)` };
+      for (const raw of m.images ?? []) {
+        if (typeof raw !== 'string') {
+          return {
+            problem: `json: cannot unmarshal ${goJsonKind(raw)} into Go struct field Message.messages.images of type api.ImageData`,
+          };
         }
+        const at = base64ErrorAt(raw);
+        if (at !== undefined) return { problem: `illegal base64 data at input byte ${at}` };
         const image = sniffImage(Buffer.from(raw, 'base64'));
         if (image.format === 'gif' || image.format === 'unknown') {
-          return { problem: `messages.${i}.images.${k}: unsupported image format ${image.format} (png, jpeg or webp)` };
+          return { problem: 'Failed to create new sequence: image: unknown format', status: 500 };
         }
         mine.push(image);
       }

@@ -7,7 +7,7 @@
  *
  *   node --import tsx test/fakes/fake-vllm.ts --port 8000 [--vram-dir D] [--vram-mib 29000]
  *        [--start-delay-ms 0] [--fail-start-after-ms N] [--crash-after-ms N] [--ignore-sigterm]
- *        [--stop-delay-ms 0] [--fail-first N] [--malform-first N] [--flip-rate P]
+ *        [--stop-delay-ms 0] [--fail-first N] [--malform-first N] [--flip-rate P] [--model NAME]
  *        [vLLM flags, ignored: --kv-cache-dtype fp8 …]
  *
  * --fail-first N: the first N completion requests answer 503 with `Retry-After: 1` (a server
@@ -16,6 +16,7 @@
  * per --vram-dir (a marker file there), not again when the agent starts vLLM a second time.
  * --flip-rate P: an answer sampled at temperature > 0 flips its verdict with probability P (seeded;
  * factsPolicy's flipRate), so self-consistency disagrees and some samples go to the arbiter.
+ * --model NAME: the served model name (default judge-model).
  */
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,6 +40,7 @@ const ignoreSigterm = process.argv.includes('--ignore-sigterm');
 const failFirst = num('fail-first', 0);
 const malformFirst = num('malform-first', 0);
 const flipRate = num('flip-rate', 0);
+const model = flag('model');
 const vramFile = vramDir ? join(vramDir, `${process.pid}-vllm.mib`) : undefined;
 
 const freeVram = (): void => {
@@ -59,22 +61,24 @@ if (failStartAfterMs !== undefined) {
   }, Number(failStartAfterMs));
 } else {
   setTimeout(() => {
-    void startFakeVllm({ port, record: false, policy: factsPolicy({ flipRate }) }).then((fake) => {
-      const marker = vramDir ? join(vramDir, 'faults-injected') : undefined;
-      if ((failFirst > 0 || malformFirst > 0) && !(marker && existsSync(marker))) {
-        if (marker) writeFileSync(marker, '');
-        if (failFirst > 0) fake.failNext(failFirst, 503, 1);
-        if (malformFirst > 0) fake.malformNext(malformFirst);
-      }
-      log(`serving on 127.0.0.1:${port}`);
-      if (crashAfterMs !== undefined) {
-        setTimeout(() => {
-          log('crashed (simulated CUDA error)');
-          freeVram();
-          process.exit(134);
-        }, Number(crashAfterMs));
-      }
-    });
+    void startFakeVllm({ port, record: false, policy: factsPolicy({ flipRate }), ...(model ? { model } : {}) }).then(
+      (fake) => {
+        const marker = vramDir ? join(vramDir, 'faults-injected') : undefined;
+        if ((failFirst > 0 || malformFirst > 0) && !(marker && existsSync(marker))) {
+          if (marker) writeFileSync(marker, '');
+          if (failFirst > 0) fake.failNext(failFirst, 503, 1);
+          if (malformFirst > 0) fake.malformNext(malformFirst);
+        }
+        log(`serving on 127.0.0.1:${port}`);
+        if (crashAfterMs !== undefined) {
+          setTimeout(() => {
+            log('crashed (simulated CUDA error)');
+            freeVram();
+            process.exit(134);
+          }, Number(crashAfterMs));
+        }
+      },
+    );
   }, startDelayMs);
 }
 

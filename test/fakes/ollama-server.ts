@@ -12,7 +12,13 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { fakeImageTokens, flattenOllamaMessages, flattenOpenAiMessages, type ReceivedImage } from './fake-images.ts';
+import {
+  fakeImageTokens,
+  flattenOllamaMessages,
+  flattenOpenAiMessages,
+  type MessageProblem,
+  type ReceivedImage,
+} from './fake-images.ts';
 import { type FakeMessage, factsPolicy, fakePromptTokens, type JudgePolicy } from './fake-judge-policy.ts';
 import { type DecodingMode, decodeUnderSchema, requestSchema } from './schema-decoding.ts';
 
@@ -198,13 +204,17 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
     body: Record<string, unknown>,
     model: FakeOllamaModel,
     numCtx: number | undefined,
-  ): Promise<{ content: string; reported: number; evalCount: number } | { problem: string }> {
+  ): Promise<{ content: string; reported: number; evalCount: number } | MessageProblem> {
     const raw = (body.messages ?? []) as { role: string; content: unknown; images?: unknown }[];
-    const flat = path === '/api/chat' ? flattenOllamaMessages(raw) : flattenOpenAiMessages(raw);
+    // Each wire's own refusals, in Ollama's words (see fake-images.ts for the sources).
+    const flat = path === '/api/chat' ? flattenOllamaMessages(raw) : flattenOpenAiMessages(raw, 'ollama');
     if ('problem' in flat) return flat;
+    // A text-only model given images: refused here; this wording is the fake's own, not checked
+    // against Ollama's source.
     if (flat.images.length > 0 && !model.vision) return { problem: `${model.name} does not support images` };
-    const gif = flat.images.find((i) => i.format === 'gif');
-    if (gif) return { problem: 'unsupported image format gif (png, jpeg or webp)' };
+    // A GIF that reached this far (a `data:;base64,` URL on /v1) fails in the engine as on /api/chat.
+    if (flat.images.some((i) => i.format === 'gif' || i.format === 'unknown'))
+      return { problem: 'Failed to create new sequence: image: unknown format', status: 500 };
     const entry = load(model, numCtx);
     const messages: FakeMessage[] = flat.messages;
     const full = fakePromptTokens(messages) + flat.images.reduce((s, i) => s + fakeImageTokens(i), 0);
@@ -337,7 +347,7 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
       }
       const answer = await generateAnswer('/api/chat', body, model, numCtx);
       if ('problem' in answer) {
-        sendJson(res, 400, { error: answer.problem });
+        sendJson(res, answer.status ?? 400, { error: answer.problem });
         return;
       }
       if (isZero(body.keep_alive)) unload(model);
@@ -386,10 +396,12 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
       // No `options` on this path: any num_ctx in the body is ignored and the server default applies.
       const answer = await generateAnswer('/v1/chat/completions', body, model, undefined);
       if ('problem' in answer) {
-        sendJson(res, 400, {
+        // openai.NewError (openai/openai.go): 400 is `invalid_request_error`, any other status `api_error`.
+        const status = answer.status ?? 400;
+        sendJson(res, status, {
           error: {
-            message: `invalid image input: ${answer.problem}`,
-            type: 'invalid_request_error',
+            message: answer.problem,
+            type: status === 400 ? 'invalid_request_error' : 'api_error',
             param: null,
             code: null,
           },

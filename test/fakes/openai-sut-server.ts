@@ -12,12 +12,14 @@
  *   kept ones (`{ object: "list", data, first_id, last_id, has_more }`); without it that route is
  *   a 405, as on vLLM.
  * A completion is generated whether or not the client is still connected (the server does not know
- * a client died), so a killed client's answer is kept when it asked for `store: true`. Every
+ * a client died), so a killed client's answer is kept when it asked for `store: true`. With
+ * `batches`, the Batch API is served too, its lines answered by the same code. Every
  * generation is counted per (messages, seed): the count a test asserts "asked once" on.
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { createFakeBatches, type FakeBatches, type FakeBatchesOptions } from './openai-batches.ts';
 
 export interface SutMessage {
   role: string;
@@ -47,6 +49,8 @@ export interface FakeSutOptions {
   apiKey?: string;
   /** Answer vLLM's `POST /tokenize` (`{ count, max_model_len, tokens }`, counting as {@link fakeTokens}). */
   tokenizer?: boolean;
+  /** Serve the Batch API (`/v1/files`, `/v1/batches`; see `openai-batches.ts`), its lines answered as the synchronous route. */
+  batches?: Omit<FakeBatchesOptions, 'answer'>;
 }
 
 interface StoredCompletion {
@@ -64,6 +68,8 @@ export interface FakeSut {
   readonly inflight: number;
   /** The next `times` completion requests fail with `status` (and `retry-after` seconds). */
   failNext(times: number, status: number, retryAfterS?: number): void;
+  /** The Batch API, when served. */
+  readonly batches: FakeBatches | undefined;
   close(): Promise<void>;
 }
 
@@ -109,16 +115,17 @@ export async function startFakeSut(options: FakeSutOptions): Promise<FakeSut> {
   const latency = (): number =>
     typeof options.latencyMs === 'function' ? options.latencyMs() : (options.latencyMs ?? 0);
 
-  async function complete(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let body: Record<string, unknown>;
-    try {
-      body = JSON.parse(await readBody(req)) as Record<string, unknown>;
-    } catch {
-      return error(res, 400, 'We could not parse the JSON body of your request.', 'invalid_request_error');
-    }
+  /** Answers one chat-completions body as `POST /v1/chat/completions` does: its status and JSON body. */
+  async function answer(
+    body: Record<string, unknown>,
+  ): Promise<{ status: number; body: unknown; headers?: Record<string, string> }> {
+    const fail = (status: number, message: string, type: string, headers?: Record<string, string>) => ({
+      status,
+      body: { error: { message, type, param: null, code: null } },
+      headers,
+    });
     if (body.model !== model) {
-      return error(
-        res,
+      return fail(
         404,
         `The model \`${String(body.model)}\` does not exist or you do not have access to it.`,
         'invalid_request_error',
@@ -126,24 +133,20 @@ export async function startFakeSut(options: FakeSutOptions): Promise<FakeSut> {
     }
     const messages = body.messages;
     if (!Array.isArray(messages) || messages.length === 0) {
-      return error(res, 400, "Invalid value for 'messages': expected a non-empty array.", 'invalid_request_error');
+      return fail(400, "Invalid value for 'messages': expected a non-empty array.", 'invalid_request_error');
     }
     const n = body.n ?? 1;
-    if (n !== 1) return error(res, 400, 'this fake answers n = 1 only', 'invalid_request_error');
+    if (n !== 1) return fail(400, 'this fake answers n = 1 only', 'invalid_request_error');
     const maxTokens = (body.max_completion_tokens ?? body.max_tokens) as number | undefined;
     if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < 1)) {
-      return error(res, 400, "Invalid 'max_tokens': integer below minimum value.", 'invalid_request_error');
-    }
-    if (body.metadata !== undefined && body.store !== true) {
-      // OpenAI: metadata is kept only with stored completions; it is accepted either way.
+      return fail(400, "Invalid 'max_tokens': integer below minimum value.", 'invalid_request_error');
     }
     const fault = faults.shift();
     if (fault) {
       counts.failed += 1;
       const headers: Record<string, string> =
         fault.retryAfterS !== undefined ? { 'retry-after': String(fault.retryAfterS) } : {};
-      return error(
-        res,
+      return fail(
         fault.status,
         fault.status === 429 ? 'Rate limit reached' : 'The server had an error',
         fault.status === 429 ? 'requests' : 'server_error',
@@ -161,9 +164,9 @@ export async function startFakeSut(options: FakeSutOptions): Promise<FakeSut> {
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const key = generationKey(msgs, seed);
       generations.set(key, (generations.get(key) ?? 0) + 1);
-      const answer = options.policy({ messages: msgs, seed, temperature });
-      let content = answer.content;
-      let finish = answer.cut ? 'length' : 'stop';
+      const reply = options.policy({ messages: msgs, seed, temperature });
+      let content = reply.content;
+      let finish = reply.cut ? 'length' : 'stop';
       if (maxTokens !== undefined && fakeTokens(content) > maxTokens) {
         content = content.slice(0, maxTokens * 4);
         finish = 'length';
@@ -190,10 +193,23 @@ export async function startFakeSut(options: FakeSutOptions): Promise<FakeSut> {
         const metadata = (body.metadata ?? {}) as Record<string, string>;
         stored.push({ completion: { ...completion, metadata, request_id: null }, metadata });
       }
-      if (!res.destroyed) json(res, completion);
+      return { status: 200, body: completion };
     } finally {
       inflight -= 1;
     }
+  }
+
+  async function complete(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(await readBody(req)) as Record<string, unknown>;
+    } catch {
+      return error(res, 400, 'We could not parse the JSON body of your request.', 'invalid_request_error');
+    }
+    const out = await answer(body);
+    if (res.destroyed) return;
+    res.writeHead(out.status, { 'content-type': 'application/json', ...(out.headers ?? {}) });
+    res.end(JSON.stringify(out.body));
   }
 
   function list(url: URL, res: ServerResponse): void {
@@ -220,6 +236,8 @@ export async function startFakeSut(options: FakeSutOptions): Promise<FakeSut> {
       has_more: rows.length > limit,
     });
   }
+
+  const batchApi = options.batches ? createFakeBatches({ ...options.batches, answer }) : undefined;
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
@@ -253,6 +271,7 @@ export async function startFakeSut(options: FakeSutOptions): Promise<FakeSut> {
       res.writeHead(405, { 'content-type': 'application/json', allow: 'POST' });
       return res.end(JSON.stringify({ detail: 'Method Not Allowed' }));
     }
+    if (batchApi?.handle(req, res, url)) return;
     error(res, 404, `Unknown request URL: ${req.method} ${url.pathname}.`, 'invalid_request_error');
   });
   server.on('connection', (socket) => {
@@ -271,6 +290,7 @@ export async function startFakeSut(options: FakeSutOptions): Promise<FakeSut> {
     get inflight() {
       return inflight;
     },
+    batches: batchApi,
     failNext(times, status, retryAfterS) {
       for (let i = 0; i < times; i++) faults.push({ status, retryAfterS });
     },

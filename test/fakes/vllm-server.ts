@@ -79,8 +79,11 @@ export interface FakeVllm {
   readonly counts: { completions: number; tokenize: number; models: number; failed: number };
   /** Most completions in flight at once. */
   readonly peakInflight: number;
-  /** When (Date.now()) the first completion request arrived and the last one was answered. */
-  readonly timeline: { firstCompletionAt: number | undefined; lastAnswerAt: number | undefined };
+  /**
+   * When (Date.now()) the first completion request arrived and the last one was answered, and the
+   * sum of every completion's time in flight (arrival to answer, ms): over the phase, its mean in flight.
+   */
+  readonly timeline: { firstCompletionAt: number | undefined; lastAnswerAt: number | undefined; servedMs: number };
   /** The next `times` completion requests fail with `status` (and `Retry-After` seconds). */
   failNext(times: number, status: number, retryAfterS?: number): void;
   /** The next `times` completions answer `content` (default: not JSON) instead of the policy's. */
@@ -127,17 +130,25 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
   const counts = { completions: 0, tokenize: 0, models: 0, failed: 0 };
   let inflight = 0;
   let peak = 0;
-  const timeline: FakeVllm['timeline'] = { firstCompletionAt: undefined, lastAnswerAt: undefined };
+  const timeline: FakeVllm['timeline'] = { firstCompletionAt: undefined, lastAnswerAt: undefined, servedMs: 0 };
   const created = Math.floor(Date.now() / 1000);
 
   const vision = options.vision ?? false;
   const imageLimit = options.imageLimit ?? 1;
-  /** What vLLM refuses of a request's images: any on a text-only model, more than the per-prompt limit. */
+  /**
+   * What vLLM refuses of a request's images, in its words (each a ValueError, answered as HTTP 400
+   * `BadRequestError`): any image on a text-only model — `MultiModalRegistry.create_processor` in
+   * vllm/multimodal/registry.py raises `f"{model_name} is not a multimodal model"` (the served model
+   * name); more than the per-prompt limit — `BaseProcessingInfo.validate_num_items` in
+   * vllm/multimodal/processing raises `f"At most {limit} {modality}(s) may be provided in one
+   * prompt."`, plus `" Set \`--limit-mm-per-prompt\` to increase this limit."` when the model takes
+   * more (as this fake's vision model does).
+   */
   function checkImages(images: readonly ReceivedImage[]): string | undefined {
     if (images.length === 0) return undefined;
-    if (!vision) return `${model} is not a multimodal model: it does not accept image inputs`;
+    if (!vision) return `${model} is not a multimodal model`;
     if (images.length > imageLimit)
-      return `At most ${imageLimit} image(s) may be provided in one prompt (--limit-mm-per-prompt)`;
+      return `At most ${imageLimit} image(s) may be provided in one prompt. Set \`--limit-mm-per-prompt\` to increase this limit.`;
     const bad = images.find((i) => i.format === 'unknown');
     if (bad) return 'cannot identify image file';
     return undefined;
@@ -198,6 +209,7 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
     const fault = faults.shift();
     inflight += 1;
     peak = Math.max(peak, inflight);
+    const arrived = performance.now();
     try {
       if (latency > 0) await new Promise((r) => setTimeout(r, latency));
       if (fault?.kind === 'status') {
@@ -261,6 +273,7 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
     } finally {
       inflight -= 1;
       timeline.lastAnswerAt = Date.now();
+      timeline.servedMs += performance.now() - arrived;
     }
   }
 

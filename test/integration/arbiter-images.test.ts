@@ -44,17 +44,21 @@ beforeAll(async () => {
   anthropic = await startFakeAnthropicBatches({
     apiKey: API_KEY,
     processingMs: 200,
-    answer: () => ({
-      preference: 'output_2',
-      margin: 0.9,
-      criteria: {
-        correctness: { preference: 'output_2', finding: 'output 1 mislabels the y axis' },
-        completeness: { preference: 'tie', finding: null },
-        clarity: { preference: 'tie', finding: null },
-        safety: { preference: 'tie', finding: null },
-      },
-      rationale: 'Output 2 labels both axes correctly.',
-    }),
+    // The arbiter looks at the images: it prefers the position that shows the correctly labelled chart.
+    answer: (params) => {
+      const preference = requestImages(params as never)[0]?.sha256 === sha(GOOD) ? 'output_1' : 'output_2';
+      return {
+        preference,
+        margin: 0.9,
+        criteria: {
+          correctness: { preference, finding: 'the other output mislabels the y axis' },
+          completeness: { preference: 'tie', finding: null },
+          clarity: { preference: 'tie', finding: null },
+          safety: { preference: 'tie', finding: null },
+        },
+        rationale: `The ${preference === 'output_1' ? 'first' : 'second'} output labels both axes correctly.`,
+      };
+    },
   });
 });
 
@@ -75,8 +79,13 @@ describe('an image pair through the Anthropic batch arbiter', () => {
     const store = new RunStore(client, 'gavel');
     await store.createRun(run);
     await store.putRubricText(rubric.ref, rubric.text);
-    await store.images.put(sha(GOOD), GOOD);
-    await store.images.put(sha(BAD), BAD);
+    await store.images.retainForRun(
+      runId,
+      new Map([
+        [sha(GOOD), GOOD],
+        [sha(BAD), BAD],
+      ]),
+    );
     const sample: PairSample = {
       id: 'chart-1',
       kind: 'pair',
@@ -177,20 +186,29 @@ describe('an image pair through the Anthropic batch arbiter', () => {
 
     const verdict = await store.getFinalVerdict(runId, sample.id);
     expect(verdict?.pairwise).toMatchObject({ outcome: 'b', decided_by: 'arbiter' });
-    const [request] = [...anthropic.batches.values()].flatMap((b) => b.requests);
-    const system = request?.params.system as { text: string; cache_control?: unknown }[];
-    expect(system[0]).toMatchObject({ text: rubric.text, cache_control: { type: 'ephemeral' } });
-    const blocks = request?.params.messages[0]?.content as { type: string; source?: { media_type: string } }[];
-    expect(blocks.filter((b) => b.type === 'image').map((b) => b.source?.media_type)).toEqual([
-      'image/png',
-      'image/png',
+    expect(verdict?.pairwise?.arbiter_consistent).toBe(true);
+    // Two requests, one per order, behind the same cached rubric prefix.
+    const requests = [...anthropic.batches.values()].flatMap((b) => b.requests);
+    expect(requests).toHaveLength(2);
+    for (const request of requests) {
+      const system = request.params.system as { text: string; cache_control?: unknown }[];
+      expect(system[0]).toMatchObject({ text: rubric.text, cache_control: { type: 'ephemeral' } });
+      const blocks = request.params.messages[0]?.content as { type: string; source?: { media_type: string } }[];
+      expect(blocks.filter((b) => b.type === 'image').map((b) => b.source?.media_type)).toEqual([
+        'image/png',
+        'image/png',
+      ]);
+    }
+    // A as output 1 and B as output 2, then the other way round, byte for byte.
+    expect(requests.map((r) => requestImages(r.params as never).map((i) => i.sha256))).toEqual([
+      [sha(BAD), sha(GOOD)],
+      [sha(GOOD), sha(BAD)],
     ]);
-    // A as output 1, B as output 2, byte for byte.
-    expect(requestImages(request?.params as never).map((i) => i.sha256)).toEqual([sha(BAD), sha(GOOD)]);
-    // The verdict books the usage the API returned, image tokens (2 × 7) included.
-    const usage = anthropic.usages.find((u) => u.kind === 'batch')?.usage;
-    expect(verdict?.usage?.input).toBe(usage?.input_tokens);
-    expect(usage?.input_tokens ?? 0).toBeGreaterThan(14);
+    // The verdict books the usage the API returned for both requests, image tokens (2 × 7 each) included.
+    const usages = anthropic.usages.filter((u) => u.kind === 'batch').map((u) => u.usage);
+    expect(usages).toHaveLength(2);
+    expect(verdict?.usage?.input).toBe(usages.reduce((s, u) => s + u.input_tokens, 0));
+    for (const u of usages) expect(u.input_tokens).toBeGreaterThan(14);
     await Promise.all([submitQueue.close(), collectQueue.close()]);
   });
 
@@ -207,13 +225,51 @@ describe('an image pair through the Anthropic batch arbiter', () => {
       });
     const huge = await post({ media_type: 'image/png', data: 'A'.repeat(5 * 1024 * 1024 + 4) });
     expect(huge.status).toBe(400);
-    expect(await huge.text()).toMatch(/image exceeds 5 MB maximum: 5242884 bytes > 5242880 bytes/);
+    expect(await huge.text()).toMatch(
+      /"messages\.0\.content\.0\.image\.source\.base64: image exceeds 5 MB maximum: 5242884 bytes > 5242880 bytes"/,
+    );
     const wide = await post({ media_type: 'image/png', data: encodePng(8001, 1, () => [0, 0, 0]).toString('base64') });
     expect(wide.status).toBe(400);
-    expect(await wide.text()).toMatch(/image dimensions exceed max allowed size: 8000 pixels/);
+    expect(await wide.text()).toMatch(
+      /"messages\.0\.content\.0\.image\.source\.base64\.data: At least one of the image dimensions exceed max allowed size: 8000 pixels"/,
+    );
+    // More than 20 images in one request: 2000 px a side.
+    const manyImages = await fetch(`${anthropic.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': API_KEY, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: ARBITER_MODEL,
+        max_tokens: 16,
+        messages: [
+          {
+            role: 'user',
+            content: [
+              ...Array.from({ length: 20 }, () => ({
+                type: 'image',
+                source: { type: 'base64', media_type: 'image/png', data: GOOD.toString('base64') },
+              })),
+              {
+                type: 'image',
+                source: {
+                  type: 'base64',
+                  media_type: 'image/png',
+                  data: encodePng(2001, 1, () => [0, 0, 0]).toString('base64'),
+                },
+              },
+            ],
+          },
+        ],
+      }),
+    });
+    expect(manyImages.status).toBe(400);
+    expect(await manyImages.text()).toMatch(
+      /messages\.0\.content\.20\.image\.source\.base64\.data: At least one of the image dimensions exceed max allowed size for many-image requests: 2000 pixels/,
+    );
     const mislabelled = await post({ media_type: 'image/jpeg', data: GOOD.toString('base64') });
     expect(mislabelled.status).toBe(400);
-    expect(await mislabelled.text()).toMatch(/does not match the provided media type image\/jpeg/);
+    expect(await mislabelled.text()).toMatch(
+      /The image was specified using the image\/jpeg media type, but the image appears to be a image\/png image/,
+    );
     const fine = await post({ media_type: 'image/png', data: GOOD.toString('base64') });
     expect(fine.status).toBe(200);
     // The 80×60 image is billed as ceil(80 · 60 / 750) = 7 input tokens (an image block has no text).

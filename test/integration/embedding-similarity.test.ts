@@ -124,3 +124,73 @@ describe('the embedding cache', () => {
     expect(fake.batches.length).toBe(before);
   });
 });
+
+describe('anchor answers', () => {
+  it("exports the cosine to each anchor beside the reference's, the max reported, each text embedded once", {
+    timeout: 90_000,
+  }, async () => {
+    const env = {
+      GAVEL_REDIS_URL: redis.url,
+      GAVEL_LOG_LEVEL: 'warn',
+      GAVEL_EMBEDDINGS_URL: fake.url,
+      GAVEL_EMBEDDINGS_MODEL: 'embed-model',
+      GAVEL_STORE_PREFIX: 'gavel-anchors',
+      GAVEL_QUEUE_PREFIX: '{gavel-anchors}',
+    };
+    const anchors = ['A good answer names Paris', 'A poor answer names another city', 'Lyon'];
+    const anchored = samples.map((s, i): Record<string, unknown> & { id: string; anchors: string[] } => ({
+      ...s,
+      id: `anchor-${i}`,
+      anchors: i % 2 === 0 ? anchors : anchors.slice(2),
+    }));
+    const file = `${redis.dir}/emb-anchors.jsonl`;
+    await (await import('node:fs/promises')).writeFile(file, jsonl(anchored));
+    expect((await gavel(['enqueue', file, '--run', 'emb-anchors'], env)).code).toBe(0);
+    const before = fake.batches.length;
+    const worker = startStageProcess('sandbox', env);
+    const prefixed = new RunStore(client, 'gavel-anchors');
+    try {
+      const deadline = Date.now() + 60_000;
+      while ((await client.hlen(prefixed.key('emb-anchors', 'facts'))) < anchored.length) {
+        if (Date.now() > deadline) throw new Error(`facts not recorded: ${worker.stderr()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await worker.stop();
+    }
+    for (const s of anchored) {
+      const facts = Facts.parse(JSON.parse((await client.hget(prefixed.key('emb-anchors', 'facts'), s.id)) ?? '{}'));
+      const output = String(s.output);
+      const each = s.anchors.map((a) => expectedCosine(output, a));
+      expect(facts.reference?.anchor_similarities).toHaveLength(each.length);
+      for (const [i, c] of each.entries()) expect(facts.reference?.anchor_similarities?.[i]).toBeCloseTo(c, 10);
+      expect(facts.reference?.anchor_similarity).toBeCloseTo(Math.max(...each), 10);
+      // The reference's similarity is still over the references alone.
+      const refs = s.reference as string[];
+      expect(facts.reference?.embedding_similarity).toBeCloseTo(
+        Math.max(...refs.map((r) => expectedCosine(output, r))),
+        10,
+      );
+    }
+    // Eight distinct texts (three outputs, two references, three anchors), each sent once, in batches.
+    const sent = fake.batches.slice(before);
+    expect(sent.reduce((a, b) => a + b, 0)).toBe(8);
+    expect(Math.max(...sent)).toBeGreaterThan(1);
+  });
+
+  it('refuses at enqueue anchors on a text sample without a reference, or an empty set, naming the line', async () => {
+    const file = `${redis.dir}/emb-anchors-bad.jsonl`;
+    const { reference: _r, ...noReference } = textSample(1, { anchors: ['x'] });
+    await (await import('node:fs/promises')).writeFile(
+      file,
+      jsonl([textSample(0, { anchors: ['x'] }), noReference, textSample(2, { anchors: [] })]),
+    );
+    const result = await gavel(['enqueue', file, '--run', 'emb-anchors-bad'], { GAVEL_REDIS_URL: redis.url });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `${file}:2: anchors: anchor answers are measured beside the reference: give the sample a reference too`,
+    );
+    expect(result.stderr).toMatch(new RegExp(`${file}:3: anchors: .*`));
+    expect(result.stderr).not.toContain(`${file}:1:`);
+  });
+});

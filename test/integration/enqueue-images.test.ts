@@ -121,7 +121,7 @@ describe('images at enqueue', () => {
     expect(enqueued.code, enqueued.stderr).toBe(0);
     const client = createRedis(redis.url, { role: 'client' });
     try {
-      const keys = await client.keys('gavel:image:*');
+      const keys = await client.keys('gavel:{image:*}:bytes');
       expect(keys).toHaveLength(2);
       const store = new RunStore(client, 'gavel');
       const sample = await store.getSample('run-images', 'inline');

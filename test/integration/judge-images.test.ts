@@ -96,8 +96,13 @@ describe('image pairs on each backend wire', () => {
     const arbiterQueue = stageQueue('arbiter-submit', queue);
     await store.createRun(run);
     await store.putRubricText(rubric.ref, rubric.text);
-    await store.images.put(sha(GOOD), GOOD);
-    await store.images.put(sha(BAD), BAD);
+    await store.images.retainForRun(
+      run.run_id,
+      new Map([
+        [sha(GOOD), GOOD],
+        [sha(BAD), BAD],
+      ]),
+    );
     const cases = [imagePair('img-1'), imagePair('img-2')];
     await store.putSamples(
       run.run_id,
@@ -154,7 +159,28 @@ describe('image pairs on each backend wire', () => {
     const textOnly = await startFakeVllm({ vision: false });
     try {
       await expect(createLlmGrader(settings({ url: textOnly.url, vision: true }))).rejects.toThrow(
-        /does not accept images .*--limit-mm-per-prompt/,
+        /does not accept images \(400 judge-model is not a multimodal model\).*--limit-mm-per-prompt/,
+      );
+      // vLLM's own words for too many images (BaseProcessingInfo.validate_num_items), HTTP 400.
+      const twoImages = await fetch(`${vllm.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'judge-model',
+          messages: [
+            {
+              role: 'user',
+              content: [0, 1, 2].map(() => ({
+                type: 'image_url',
+                image_url: { url: `data:image/png;base64,${GOOD.toString('base64')}` },
+              })),
+            },
+          ],
+        }),
+      });
+      expect(twoImages.status).toBe(400);
+      expect(((await twoImages.json()) as { error: { message: string } }).error.message).toBe(
+        'At most 2 image(s) may be provided in one prompt. Set `--limit-mm-per-prompt` to increase this limit.',
       );
       const plain = await createLlmGrader(settings({ url: textOnly.url }));
       const rubric = await pairRubric();
@@ -221,34 +247,55 @@ describe('image pairs on each backend wire', () => {
         ].sort(),
       );
 
+      // Ollama's own words and statuses (sources cited in test/fakes/fake-images.ts).
       const gif = Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00;', 'latin1').toString('base64');
-      const native = await fetch(`${ollama.url}/api/chat`, {
-        method: 'POST',
-        body: JSON.stringify({
-          model: 'vision-judge:latest',
-          stream: false,
-          messages: [{ role: 'user', content: 'what is this? [image 1]', images: [gif] }],
-        }),
+      const native = (images: unknown[]) =>
+        fetch(`${ollama.url}/api/chat`, {
+          method: 'POST',
+          body: JSON.stringify({
+            model: 'vision-judge:latest',
+            stream: false,
+            messages: [{ role: 'user', content: 'what is this? [image 1]', images }],
+          }),
+        });
+      // A GIF: no registered decoder reads it; the engine fails the sequence, HTTP 500.
+      const gifReply = await native([gif]);
+      expect(gifReply.status).toBe(500);
+      expect(await gifReply.json()).toEqual({ error: 'Failed to create new sequence: image: unknown format' });
+      // A data: URL where raw base64 belongs: Go's JSON decoder stops at the ':' (byte 4), HTTP 400.
+      const prefixed = await native([`data:image/png;base64,${GOOD.toString('base64')}`]);
+      expect(prefixed.status).toBe(400);
+      expect(await prefixed.json()).toEqual({ error: 'illegal base64 data at input byte 4' });
+      const v1 = (url: string) =>
+        fetch(`${ollama.url}/v1/chat/completions`, {
+          method: 'POST',
+          body: JSON.stringify({
+            model: 'vision-judge:latest',
+            messages: [
+              {
+                role: 'user',
+                content: [
+                  { type: 'text', text: 'what is this?' },
+                  { type: 'image_url', image_url: { url } },
+                ],
+              },
+            ],
+          }),
+        });
+      const remote = await v1('https://example.com/chart.png');
+      expect(remote.status).toBe(400);
+      expect(await remote.json()).toEqual({
+        error: {
+          message: 'image URLs are not currently supported, please use base64 encoded data instead',
+          type: 'invalid_request_error',
+          param: null,
+          code: null,
+        },
       });
-      expect(native.status).toBe(400);
-      expect(await native.text()).toMatch(/unsupported image format gif/);
-      const openai = await fetch(`${ollama.url}/v1/chat/completions`, {
-        method: 'POST',
-        body: JSON.stringify({
-          model: 'vision-judge:latest',
-          messages: [
-            {
-              role: 'user',
-              content: [
-                { type: 'text', text: 'what is this?' },
-                { type: 'image_url', image_url: { url: 'https://example.com/chart.png' } },
-              ],
-            },
-          ],
-        }),
-      });
-      expect(openai.status).toBe(400);
-      expect(await openai.text()).toMatch(/remote image URLs are not fetched/);
+      // /v1 takes data URLs of jpeg, jpg, png and webp only: a GIF data URL is "invalid image input".
+      const gifUrl = await v1(`data:image/gif;base64,${gif}`);
+      expect(gifUrl.status).toBe(400);
+      expect(((await gifUrl.json()) as { error: { message: string } }).error.message).toBe('invalid image input');
     } finally {
       await ollama.stop();
     }

@@ -82,4 +82,17 @@ describe('a password in GAVEL_REDIS_URL is never printed', () => {
     expect(result.output).toMatch(/cannot reach Redis at redis:\/\/default:\[redacted\]@127\.0\.0\.1:\d+/);
     expect(result.output).not.toContain(PASSWORD);
   });
+
+  it('a CLI command that cannot reach Redis prints one line naming the URL without its password, no stack', async () => {
+    for (const args of [['status', 'r-1'], ['runs'], ['report', 'r-1']]) {
+      const result = await gavel(args, { GAVEL_REDIS_URL: deadUrl });
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(1);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines, result.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        /^gavel: cannot reach Redis at redis:\/\/default:\[redacted\]@127\.0\.0\.1:\d+ \(connect ECONNREFUSED 127\.0\.0\.1:\d+\); start it or set GAVEL_REDIS_URL/,
+      );
+      expect(result.stdout + result.stderr).not.toContain(PASSWORD);
+    }
+  });
 });

@@ -2,7 +2,8 @@
  * `npm run demo:pairwise`: the comparison track end to end on this machine, no GPU — a real Redis
  * (started here on a free loopback port), the fake vLLM judge of test/fakes serving a "vision"
  * model whose answers come from demo-judge-policy.ts, and the real `gavel enqueue`, `workers`,
- * `wait`, `export` and `report` processes. Writes the dataset (make-dataset.ts) and the export under
+ * `wait`, `export`, `review` and `report` processes. Writes the dataset (make-dataset.ts), the export
+ * and the review matrix (`review.html`, the charts embedded from the image store) under
  * `GAVEL_DATA_DIR/demo-pairwise/` (default `.gavel`) and prints the pairwise report.
  */
 import { mkdir, rm } from 'node:fs/promises';
@@ -46,6 +47,7 @@ async function main(): Promise<number> {
       ['enqueue', ['enqueue', dataset, '--run', run]],
       ['wait', ['wait', run, '--timeout', '120']],
       ['export', ['export', run, '--out', join(outDir, `${run}.jsonl`)]],
+      ['review', ['review', run, '--out', join(outDir, 'review.html')]],
     ];
     for (const [name, args] of steps) {
       const result = await gavel(args, env, 200_000);
@@ -57,7 +59,7 @@ async function main(): Promise<number> {
     const report = await gavel(['report', run], env);
     process.stdout.write(report.stdout);
     say(
-      `${vllm.counts.completions} chat completions at the judge (two orders per pair, and the judge worker's start-up image probe); export at ${join(outDir, `${run}.jsonl`)}`,
+      `${vllm.counts.completions} chat completions at the judge (two orders per pair, and the judge worker's start-up image probe); export at ${join(outDir, `${run}.jsonl`)}, review matrix (charts embedded) at ${join(outDir, 'review.html')}`,
     );
     return report.code;
   } finally {

@@ -107,6 +107,18 @@ export const RunReport = z
         revision_agreement: z.number().nullable(),
       })
       .nullable(),
+    /** Runs `gavel best-of-n` ranked: the choice per task, how it was made, the tournament's outcomes (see README). */
+    best_of_n: z.record(z.string(), z.unknown()).nullable(),
+    /** Runs (other than generate runs) with several executed code samples per task: pass@k by the tests. */
+    code_pass_at_k: z
+      .object({
+        tasks: z.number().int(),
+        samples: z.number().int(),
+        n_min: z.number().int(),
+        n_max: z.number().int(),
+        pass_at_k: z.array(z.object({ k: z.number().int(), value: z.number(), tasks: z.number().int() })),
+      })
+      .nullable(),
   })
   .openapi('RunReport');
 

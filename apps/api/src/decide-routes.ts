@@ -7,7 +7,7 @@ import {
   reviewComparisonView,
   reviewHtml,
 } from '@gavel/report';
-import { runRecordPages } from '@gavel/runs';
+import { runRecordPages, storedImages } from '@gavel/runs';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { ApiDeps } from './api-deps.ts';
 import { RunIdParam } from './api-schemas.ts';
@@ -103,7 +103,8 @@ export function registerDecideRoutes(app: OpenAPIHono, deps: ApiDeps): void {
         throw error;
       }
     }
-    const html = reviewHtml({ run, ...(comparison ? { comparison } : {}) });
+    const images = await storedImages(deps.store, run.records);
+    const html = reviewHtml({ run, ...(comparison ? { comparison } : {}), images });
     return c.html(html, 200);
   });
 }

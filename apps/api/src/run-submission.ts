@@ -8,7 +8,7 @@ import {
   type SampleJob,
 } from '@gavel/core';
 import { enqueueRun, type RunStore } from '@gavel/queue';
-import { checkDataset, newRunId, pinRubrics, resolveDatasetImages, runManifest, sampleImageHashes } from '@gavel/runs';
+import { checkDataset, newRunId, pinRubrics, resolveDatasetImages, runManifest, shownImages } from '@gavel/runs';
 import type { Queue } from 'bullmq';
 import { BodyTooLargeError, readBody, readBodyLines } from './body-reader.ts';
 import type { IdempotencyStore } from './idempotency.ts';
@@ -159,7 +159,7 @@ export async function submitRun(request: Request, deps: SubmissionDeps): Promise
     if (parsed instanceof Response) return parsed;
     // A body has no file beside it: its images come as data: URLs.
     const images = await resolveDatasetImages(parsed.parsed, false);
-    const check = checkDataset(parsed.parsed, deps.stages.judge.family);
+    const check = checkDataset(parsed.parsed, deps.stages.judge.family, deps.stages.judge.critic?.family ?? null);
     if (check.errors.length > 0 || check.valid.length === 0) {
       const errors = bodyProblems(parsed.format, check.errors);
       return problemResponse(
@@ -180,20 +180,18 @@ export async function submitRun(request: Request, deps: SubmissionDeps): Promise
       runId,
       format: parsed.format,
       files: parsed.files,
+      images: images.keys(),
       samples: check.valid.length,
       skippedInvalid: 0,
       rubrics,
       stages: deps.stages,
     });
-    for (const sha256 of sampleImageHashes(check.valid)) {
-      const bytes = images.get(sha256);
-      if (bytes) await deps.store.images.put(sha256, bytes);
-    }
     const result = await enqueueRun({
       store: deps.store,
       sandbox: deps.sandbox,
       manifest,
       samples: check.valid,
+      images: shownImages(check.valid, images),
       rubrics: [...rubrics.values()],
     });
     const answer: SubmittedRun = {

@@ -8,6 +8,7 @@ import {
   type StageQueue,
   stageQueue,
 } from '@gavel/queue';
+import { watchRedis } from './redis-reach.ts';
 
 /** What CLI commands share: configuration, one Redis client, the run store and the stage queues. */
 export interface CliContext {
@@ -20,10 +21,12 @@ export interface CliContext {
 
 export function openContext(env: NodeJS.ProcessEnv = process.env): CliContext {
   const config = loadBaseConfig(env);
-  const redis = createRedis(redisTarget(config), { role: 'client', connectionName: 'gavel-cli' });
+  const target = redisTarget(config);
+  const redis = createRedis(target, { role: 'client', connectionName: 'gavel-cli' });
   const store = new RunStore(redis, config.GAVEL_STORE_PREFIX);
   const context = { connection: redis, prefix: config.GAVEL_QUEUE_PREFIX, attempts: config.GAVEL_ATTEMPTS };
   const queues = Object.fromEntries(STAGES.map((s) => [s, stageQueue(s, context)])) as Record<Stage, StageQueue>;
+  watchRedis(target, [redis, ...Object.values(queues)]);
   let closed: Promise<void> | undefined;
   return {
     config,

@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { CliError } from './cli-error.ts';
 import { parseMaxDrop, parseSeed } from './commands/compare-options.ts';
 import { rubricCommands } from './commands/rubric/rubric-program.ts';
+import { asUnreachable } from './redis-reach.ts';
 
 // Each command's module, and what it pulls in (BullMQ, Docker's client, the SDKs), loads only when
 // that command runs: `gavel --version` or `gavel status` starts without the rest.
@@ -54,6 +55,7 @@ program
   .option('--max-tokens <n>', 'output token limit of each completion (default 1024)', positiveInteger)
   .option('--max-cost <usd>', 'refuse a generate run whose estimated cost is above this', Number)
   .option('--baseline', 'the SUT is an open-weight baseline (may run compressed, recorded in the manifest)', false)
+  .option('--batch', "generate through the SUT endpoint's OpenAI Batch API (24 h window, batch price)", false)
   .option('--json', 'print the result as JSON', false)
   .action(async (files: string[], options) => {
     await (await import('./commands/enqueue.ts')).enqueueCommand(files, options);
@@ -128,6 +130,11 @@ program
   .option('--csv <file>', 'also write the matrix as CSV')
   .option('--junit <file>', 'also write the run as JUnit XML (one testcase per sample)')
   .option('--from-export', 'RUN and BASE are gavel export files (JSONL, manifest beside), not runs in Redis', false)
+  .option(
+    '--images-from-store',
+    "with --from-export: embed the pairs' images from the image store in Redis (an export holds only their sha256)",
+    false,
+  )
   .option('--allow-rubric-change', 'compare runs graded on different rubrics (marked not like for like)', false)
   .action(async (run: string, options) => (await import('./commands/review.ts')).reviewCommand(run, options));
 
@@ -256,7 +263,8 @@ program
 
 try {
   await program.parseAsync(process.argv);
-} catch (error) {
+} catch (thrown) {
+  const error = asUnreachable(thrown) ?? thrown;
   if (error instanceof CliError) {
     process.stderr.write(`${error.message}\n`);
     process.exit(error.exitCode);

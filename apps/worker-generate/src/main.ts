@@ -1,6 +1,6 @@
 import { DEFAULT_PRICES, readPrices } from '@gavel/arbiter';
 import { loadBaseConfig, runMain } from '@gavel/core';
-import { createGenerateStage, createSutClient, loadSutConfig } from '@gavel/generate';
+import { createGenerateStage, createSutBatchApi, createSutClient, loadSutConfig } from '@gavel/generate';
 import { runStageProcess } from '@gavel/queue';
 import { createLogger, startProcessTelemetry } from '@gavel/telemetry';
 
@@ -35,7 +35,12 @@ await runMain('gavel worker-generate', async () => {
         processor: createGenerateStage({
           sut,
           sandbox: queues.sandbox,
+          generate: queues.generate,
           price,
+          // Runs enqueued with --batch go through the endpoint's Batch API (no network until one does).
+          batch: sutConfig
+            ? { api: createSutBatchApi(sutConfig), config: sutConfig.batch, lockTtlMs: config.GAVEL_LOCK_DURATION_MS }
+            : undefined,
           onCompletion: (c) => {
             metrics.generateCompletions.inc({ finish_reason: c.finish_reason ?? 'none', via: c.via });
             if (c.requests > 1 && c.via === 'request') metrics.generateReasked.inc();

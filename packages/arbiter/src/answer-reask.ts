@@ -1,6 +1,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { InputError } from '@gavel/core';
-import { type RunStore, sampleImageBytes } from '@gavel/queue';
+import { orderCustomIdFor, type RunStore, sampleImageBytes } from '@gavel/queue';
 import { SPAN_ATTR, withSpan } from '@gavel/telemetry';
 import { errorFromApi } from './api-errors.ts';
 import type { ArbiterDeps } from './arbiter-deps.ts';
@@ -9,6 +9,7 @@ import type { ArbiterSampleState } from './arbiter-records.ts';
 import { buildArbiterRequest } from './arbiter-request.ts';
 import type { ArbiterStore } from './arbiter-store.ts';
 import { requestCost } from './cost-ledger.ts';
+import { settlePairIfComplete, storedOrder } from './pair-arbiter-settle.ts';
 import { recordAnswer, rubricOf } from './record-answer.ts';
 import { failSample } from './result-settle.ts';
 
@@ -38,31 +39,61 @@ export async function reaskAlone(
   ]);
   if (!judgement) throw new InputError(`run ${runId}: sample ${sampleId} reached arbiter-collect without a judgement`);
   const model = config.model;
-  const params = buildArbiterRequest({
-    model,
-    maxTokens: config.maxTokens,
-    cacheTtl: config.cacheTtl,
-    rubric,
-    sample,
-    facts,
-    judgement,
-    images: await sampleImageBytes(store.images, sample),
-  });
-  const message = await withSpan(
-    'gavel.arbiter.request',
-    { [SPAN_ATTR.runId]: runId, [SPAN_ATTR.sampleId]: sampleId, [SPAN_ATTR.model]: model },
-    () =>
-      client.messages
-        .create(params as Anthropic.Messages.MessageCreateParamsNonStreaming, { signal, timeout: config.timeoutMs })
-        .catch((e: unknown) => {
-          throw errorFromApi(e, `re-asking arbiter ${model} for sample ${sampleId}`);
-        }),
-  );
-  const price = config.prices[model];
-  if (price) {
-    const cost = requestCost(message.usage, price, model, 'sync', state.batch_id);
-    if (await arb.bookCost(runId, `${state.custom_id}:reask`, cost)) metrics.cost(cost);
+  const images = await sampleImageBytes(store.images, sample);
+  const ask = async (first: 'a' | 'b' | undefined, costKey: string) => {
+    const params = buildArbiterRequest({
+      model,
+      maxTokens: config.maxTokens,
+      cacheTtl: config.cacheTtl,
+      rubric,
+      sample,
+      facts,
+      judgement,
+      images,
+      ...(first ? { first } : {}),
+    });
+    const message = await withSpan(
+      'gavel.arbiter.request',
+      { [SPAN_ATTR.runId]: runId, [SPAN_ATTR.sampleId]: sampleId, [SPAN_ATTR.model]: model },
+      () =>
+        client.messages
+          .create(params as Anthropic.Messages.MessageCreateParamsNonStreaming, { signal, timeout: config.timeoutMs })
+          .catch((e: unknown) => {
+            throw errorFromApi(e, `re-asking arbiter ${model} for sample ${sampleId}`);
+          }),
+    );
+    const price = config.prices[model];
+    if (price) {
+      const cost = requestCost(message.usage, price, model, 'sync', state.batch_id);
+      if (await arb.bookCost(runId, `${costKey}:reask`, cost)) metrics.cost(cost);
+    }
+    return message;
+  };
+  if (sample.kind === 'pair') {
+    // Only the orders whose batch answer did not validate are asked again, each on its own.
+    const have = await arb.pairOrders(runId, sampleId, state.attempt);
+    for (const first of ['a', 'b'] as const) {
+      if (have.find((o) => o.first === first)?.ok) continue;
+      const customId = orderCustomIdFor(runId, sampleId, state.attempt, first);
+      const message = await ask(first, customId);
+      const order = await storedOrder(deps, store, runId, sampleId, first, customId, message);
+      metrics.result(model, order.ok ? 'succeeded' : 'invalid_answer');
+      await arb.putPairOrder(runId, sampleId, state.attempt, order);
+    }
+    const progress = await settlePairIfComplete(deps, store, arb, runId, sampleId, state.attempt, {
+      model,
+      batch_id: state.batch_id,
+      path: 'anthropic-reask',
+    });
+    if (progress.status === 'done') {
+      await arb.transition(runId, sampleId, state, { ...state, status: 'done' });
+      return;
+    }
+    const why = `${state.reason ?? 'arbiter answer invalid'}; asked again on its own: ${progress.status === 'reask' ? progress.reason : 'an order is missing'}`;
+    await failSample(store, arb, runId, sampleId, state, why);
+    return;
   }
+  const message = await ask(undefined, state.custom_id);
   const recorded = await recordAnswer(deps, store, runId, sampleId, message, {
     model,
     batch_id: state.batch_id,

@@ -1,5 +1,5 @@
 import type { GraderAnswer } from '@gavel/core';
-import { type LoadedRubric, parseRubricAnswer } from '@gavel/rubric';
+import { type LoadedRubric, type PairwiseAnswer, parsePairwiseAnswer, parseRubricAnswer } from '@gavel/rubric';
 import { VERDICT_TOOL } from './arbiter-request.ts';
 
 export type ParsedAnswer = { ok: true; answer: GraderAnswer } | { ok: false; reason: string };
@@ -35,5 +35,35 @@ export function readJsonAnswer(text: string, rubric: Rubric): ParsedAnswer {
     return { ok: false, reason: `answer is not JSON: ${JSON.stringify(text.slice(0, 200))}` };
   }
   const parsed = parseRubricAnswer(raw, rubric);
+  return parsed.ok ? parsed : { ok: false, reason: `answer does not match the rubric's schema at ${parsed.problem}` };
+}
+
+export type ParsedPairAnswer = { ok: true; answer: PairwiseAnswer } | { ok: false; reason: string };
+
+/**
+ * Reads one order of the arbiter's answer on a pair: its `record_verdict` tool input validated
+ * against the pairwise schema, kept in positions (output 1 is the side that order showed first).
+ */
+export function readPairToolAnswer(content: readonly ContentBlock[], rubric: Rubric): ParsedPairAnswer {
+  const call = content.find((b) => b.type === 'tool_use' && b.name === VERDICT_TOOL);
+  if (!call) {
+    const kinds = content.map((b) => (b.type === 'tool_use' ? `tool_use ${b.name}` : b.type)).join(', ');
+    return { ok: false, reason: `answer has no ${VERDICT_TOOL} tool call (content: ${kinds || 'empty'})` };
+  }
+  const parsed = parsePairwiseAnswer(call.input, rubric);
+  return parsed.ok
+    ? parsed
+    : { ok: false, reason: `${VERDICT_TOOL} input does not match the rubric's schema at ${parsed.problem}` };
+}
+
+/** One order's JSON text answer (an OpenAI-compatible `json_schema` completion) against the pairwise schema. */
+export function readPairJsonAnswer(text: string, rubric: Rubric): ParsedPairAnswer {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: `answer is not JSON: ${JSON.stringify(text.slice(0, 200))}` };
+  }
+  const parsed = parsePairwiseAnswer(raw, rubric);
   return parsed.ok ? parsed : { ok: false, reason: `answer does not match the rubric's schema at ${parsed.problem}` };
 }

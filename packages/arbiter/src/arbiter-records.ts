@@ -1,37 +1,26 @@
 import { z } from 'zod';
 
-/** Where one routed sample stands with the arbiter. */
-export const ArbiterSampleState = z.object({
-  attempt: z.number().int().nonnegative(),
+/** The arbiter's batch records are the shared batch machinery's (`@gavel/queue`), under its names. */
+export {
+  BatchRecord,
+  BatchSampleState as ArbiterSampleState,
+  intentRequestIds,
+  SubmitIntent,
+} from '@gavel/queue';
+
+/**
+ * One order of a pair as the arbiter answered it in a batch (or on a re-ask): its answer in
+ * positions, or why the answer did not validate. Kept until both orders are in.
+ */
+export const StoredPairOrder = z.object({
   custom_id: z.string(),
-  /** `reask`: its batch answer did not validate; the sample's collect job asks once more on its own. */
-  status: z.enum(['pending', 'submitted', 'reask', 'done', 'failed']),
-  batch_id: z.string().nullable(),
+  first: z.enum(['a', 'b']),
+  ok: z.boolean(),
+  /** The validated pairwise answer (positions), when `ok`. */
+  answer: z.unknown().optional(),
   reason: z.string().optional(),
+  usage: z
+    .object({ input: z.number(), output: z.number(), cache_write: z.number(), cache_read: z.number() })
+    .optional(),
 });
-export type ArbiterSampleState = z.infer<typeof ArbiterSampleState>;
-
-/** Written before a batch is created, with a key derived from its request set. */
-export const SubmitIntent = z.object({
-  key: z.string(),
-  run_id: z.string(),
-  sample_ids: z.array(z.string()),
-  custom_ids: z.array(z.string()),
-  /** Attempt of each sample, parallel to `sample_ids`. */
-  attempts: z.array(z.number().int().nonnegative()),
-  at: z.number(),
-  batch_id: z.string().nullable(),
-  /** A token of the flusher that wrote it: only that flusher (or a recovery that read it) commits it. */
-  owner: z.string().optional(),
-});
-export type SubmitIntent = z.infer<typeof SubmitIntent>;
-
-export const BatchRecord = z.object({
-  batch_id: z.string(),
-  run_id: z.string(),
-  model: z.string(),
-  intent: z.string(),
-  custom_ids: z.array(z.string()),
-  created_at: z.number(),
-});
-export type BatchRecord = z.infer<typeof BatchRecord>;
+export type StoredPairOrder = z.infer<typeof StoredPairOrder>;

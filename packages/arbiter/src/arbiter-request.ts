@@ -1,4 +1,4 @@
-import type { Facts, Sample, Verdict } from '@gavel/core';
+import type { Facts, PairSide, Sample, Verdict } from '@gavel/core';
 import { answerSchemaFor, type LoadedRubric } from '@gavel/rubric';
 import { type ArbiterContentBlock, pairContent } from './pair-arbiter-content.ts';
 
@@ -45,6 +45,13 @@ export interface ArbiterRequestInput {
   judgement: Verdict;
   /** The bytes of the images the sample shows, by sha256. */
   images?: ReadonlyMap<string, Buffer>;
+  /** A pair: the side shown as output 1. @default 'a' */
+  first?: PairSide;
+}
+
+/** The orders a sample's arbiter requests show it in: one for a pointwise sample, A first then B first for a pair. */
+export function arbiterOrders(sample: Pick<Sample, 'kind'>): (PairSide | undefined)[] {
+  return sample.kind === 'pair' ? ['a', 'b'] : [undefined];
 }
 
 export const ARBITER_INSTRUCTIONS = [
@@ -80,13 +87,16 @@ export function arbiterSystem(rubricText: string, cacheTtl: '5m' | '1h'): System
   ];
 }
 
-/** The request for one routed sample: facts first, then the judge's verdict, the task and the output. */
+/**
+ * The request for one routed sample: facts first, then the judge's verdict, the task and the output
+ * (a pair: in the order `first`; its two requests share tools and system, the cached prefix).
+ */
 export function buildArbiterRequest(input: ArbiterRequestInput): ArbiterRequestParams {
   const { sample, facts, judgement } = input;
   const reasons = judgement.route_reasons.length > 0 ? judgement.route_reasons.join(', ') : 'none given';
   const content =
     sample.kind === 'pair'
-      ? pairContent(sample, facts, judgement, reasons, input.images)
+      ? pairContent(sample, facts, judgement, reasons, input.images, input.first ?? 'a')
       : [
           '## Facts',
           facts ? JSON.stringify(facts) : '(no facts recorded)',

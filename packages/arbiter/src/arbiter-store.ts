@@ -1,303 +1,54 @@
-import { randomUUID } from 'node:crypto';
-import { arbiterBatchKey, arbiterClaimedKey, arbiterRunKey } from '@gavel/core';
-import type { RunStore } from '@gavel/queue';
-import { ArbiterSampleState, BatchRecord, SubmitIntent } from './arbiter-records.ts';
-import { COMMIT_IF_OPEN, ENSURE_PENDING, RELEASE_LOCK, RENEW_LOCK, SET_STATE_IF } from './arbiter-scripts.ts';
+import { BatchStore, type RunStore } from '@gavel/queue';
+import { StoredPairOrder } from './arbiter-records.ts';
 import { RequestCost } from './cost-ledger.ts';
 
-type ArbRedis = RunStore['redis'] & {
-  gavelArbSetStateIf(
-    key: string,
-    id: string,
-    attempt: string,
-    status: string,
-    batch: string,
-    json: string,
-  ): Promise<number>;
-  gavelArbRelease(key: string, token: string): Promise<number>;
-  gavelArbRenew(key: string, token: string, ttlMs: number): Promise<number>;
-  gavelArbCommitIfOpen(...keysAndArgs: (string | number)[]): Promise<number>;
-  gavelArbEnsurePending(
-    state: string,
-    pending: string,
-    entered: string,
-    id: string,
-    customId: string,
-    now: number,
-  ): Promise<number>;
-};
-
 /**
- * The arbiter's records in the run store's Redis. Per run (`<prefix>:{run:<runId>}:arb:…`, the
- * run's hash tag, so each script and MULTI here touches one cluster slot):
- * `state` (hash sample → {@link ArbiterSampleState}), `entered` (set of samples that reached
- * the submit stage), `pending` (zset sample → ms it started
- * waiting), `cid` (hash custom_id → sample/attempt), `intent:<key>` + `intents` (open submit
- * intents), `batches` (zset batch id → created ms), `ledger` (hash custom_id or overhead key →
- * {@link RequestCost}, HSETNX), `batch-records` (hash batch id → {@link BatchRecord}), `duplicates`
- * (zset of batches created for an intent that was no longer open: cancelled, drained for cost).
- * Per batch, under its run's tag (`<prefix>:{run:<runId>}:arb:batch:<id>:…`): its `polls`,
- * `collected` and lock keys. `<prefix>:arb:claimed` (global, its own slot, written alone) holds
- * batch ids already committed (recovery never adopts one twice).
+ * The arbiter's records: the shared batch store under namespace `arb`
+ * (`<prefix>:{run:<runId>}:arb:…`), with its cost ledger typed as {@link RequestCost}, and
+ * `pair-orders` (hash [sample, attempt, first] → {@link StoredPairOrder}: a pair's answers per
+ * order until both are in).
  */
-export class ArbiterStore {
-  readonly redis: ArbRedis;
-  constructor(readonly store: RunStore) {
-    const r = store.redis as ArbRedis;
-    if (typeof r.gavelArbSetStateIf !== 'function') {
-      r.defineCommand('gavelArbSetStateIf', { numberOfKeys: 1, lua: SET_STATE_IF });
-      r.defineCommand('gavelArbRelease', { numberOfKeys: 1, lua: RELEASE_LOCK });
-      r.defineCommand('gavelArbRenew', { numberOfKeys: 1, lua: RENEW_LOCK });
-      r.defineCommand('gavelArbCommitIfOpen', { numberOfKeys: 6, lua: COMMIT_IF_OPEN });
-      r.defineCommand('gavelArbEnsurePending', { numberOfKeys: 3, lua: ENSURE_PENDING });
-    }
-    this.redis = r;
-  }
-
-  runKey(runId: string, part: string): string {
-    return arbiterRunKey(this.store.prefix, runId, part);
-  }
-
-  /** A key of one of the run's batches (see {@link arbiterBatchKey}). */
-  batchKey(runId: string, batchId: string, part = ''): string {
-    return arbiterBatchKey(this.store.prefix, runId, batchId, part);
-  }
-
-  get claimedKey(): string {
-    return arbiterClaimedKey(this.store.prefix);
-  }
-
-  // ── sample state ────────────────────────────────────────────────────────────
-  async getState(runId: string, sampleId: string): Promise<ArbiterSampleState | undefined> {
-    const raw = await this.redis.hget(this.runKey(runId, 'state'), sampleId);
-    return raw === null ? undefined : ArbiterSampleState.parse(JSON.parse(raw));
-  }
-
-  /** Registers a routed sample as pending (first attempt) once; returns its state. */
-  async enterPending(runId: string, sampleId: string, customId: string, now: number): Promise<ArbiterSampleState> {
-    const state: ArbiterSampleState = { attempt: 0, custom_id: customId, status: 'pending', batch_id: null };
-    const results = await this.redis
-      .multi()
-      .hsetnx(this.runKey(runId, 'state'), sampleId, JSON.stringify(state))
-      .hsetnx(this.runKey(runId, 'cid'), customId, JSON.stringify({ sample_id: sampleId, attempt: 0 }))
-      .exec();
-    if (results?.[0]?.[1] === 1) await this.redis.zadd(this.runKey(runId, 'pending'), 'NX', now, sampleId);
-    await this.redis.sadd(this.runKey(runId, 'entered'), sampleId);
-    return (await this.getState(runId, sampleId)) ?? state;
+export class ArbiterStore extends BatchStore {
+  constructor(store: RunStore) {
+    super(store, 'arb');
   }
 
   /**
-   * Makes sure a sample still pending as `state` is in the run's pending set (which is all a flush
-   * reads): a crash between its state write and the set write left it out. True when it was out.
+   * Maps one order's request of a pair to its sample, attempt and order, before the batch is created
+   * (the A-first id already maps to its sample and attempt: this adds the order, the same content).
    */
-  async ensurePending(runId: string, sampleId: string, state: ArbiterSampleState, now: number): Promise<boolean> {
-    const added = await this.redis.gavelArbEnsurePending(
-      this.runKey(runId, 'state'),
-      this.runKey(runId, 'pending'),
-      this.runKey(runId, 'entered'),
-      sampleId,
-      state.custom_id,
-      now,
+  async mapOrderCustomId(runId: string, customId: string, sampleId: string, attempt: number, first: 'a' | 'b') {
+    await this.redis.hset(this.runKey(runId, 'cid'), customId, JSON.stringify({ sample_id: sampleId, attempt, first }));
+  }
+
+  // ── a pair's two orders ─────────────────────────────────────────────────────
+  /** Keeps one order's answer of a pair's attempt (the same order again overwrites: a re-read). */
+  async putPairOrder(runId: string, sampleId: string, attempt: number, order: StoredPairOrder): Promise<void> {
+    await this.redis.hset(
+      this.runKey(runId, 'pair-orders'),
+      JSON.stringify([sampleId, attempt, order.first]),
+      JSON.stringify(order),
     );
-    return added === 1;
   }
 
-  /** Moves a sample from `from` to `to` only if it is still exactly at `from`. */
-  async transition(
-    runId: string,
-    sampleId: string,
-    from: ArbiterSampleState,
-    to: ArbiterSampleState,
-  ): Promise<boolean> {
-    const ok = await this.redis.gavelArbSetStateIf(
-      this.runKey(runId, 'state'),
-      sampleId,
-      String(from.attempt),
-      from.status,
-      from.batch_id ?? '',
-      JSON.stringify(to),
+  /** The orders of a pair's attempt answered so far (A first, then B first; absent ones left out). */
+  async pairOrders(runId: string, sampleId: string, attempt: number): Promise<StoredPairOrder[]> {
+    const raw = await this.redis.hmget(
+      this.runKey(runId, 'pair-orders'),
+      JSON.stringify([sampleId, attempt, 'a']),
+      JSON.stringify([sampleId, attempt, 'b']),
     );
-    return ok === 1;
-  }
-
-  /** Re-queues a sample for a new attempt (new custom_id) in a later batch. */
-  async resubmit(
-    runId: string,
-    sampleId: string,
-    from: ArbiterSampleState,
-    customId: string,
-    now: number,
-  ): Promise<boolean> {
-    const to: ArbiterSampleState = {
-      attempt: from.attempt + 1,
-      custom_id: customId,
-      status: 'pending',
-      batch_id: null,
-    };
-    await this.redis.hsetnx(
-      this.runKey(runId, 'cid'),
-      customId,
-      JSON.stringify({ sample_id: sampleId, attempt: to.attempt }),
-    );
-    if (!(await this.transition(runId, sampleId, from, to))) return false;
-    await this.redis.zadd(this.runKey(runId, 'pending'), 'NX', now, sampleId);
-    return true;
-  }
-
-  async lookupCustomId(runId: string, customId: string): Promise<{ sample_id: string; attempt: number } | undefined> {
-    const raw = await this.redis.hget(this.runKey(runId, 'cid'), customId);
-    return raw === null ? undefined : (JSON.parse(raw) as { sample_id: string; attempt: number });
-  }
-
-  async pending(runId: string, limit: number): Promise<{ sampleId: string; since: number }[]> {
-    const flat = await this.redis.zrange(this.runKey(runId, 'pending'), 0, limit - 1, 'WITHSCORES');
-    const out: { sampleId: string; since: number }[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) out.push({ sampleId: flat[i] as string, since: Number(flat[i + 1]) });
-    return out;
-  }
-
-  /** Routed samples that reached the submit stage at least once. */
-  async enteredCount(runId: string): Promise<number> {
-    return this.redis.scard(this.runKey(runId, 'entered'));
-  }
-
-  async pendingCount(runId: string): Promise<number> {
-    return this.redis.zcard(this.runKey(runId, 'pending'));
-  }
-
-  // ── locks ───────────────────────────────────────────────────────────────────
-  /** A lock that a dead holder loses after `ttlMs`; returns the release function, or undefined. */
-  async tryLock(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
-    const token = randomUUID();
-    const ok = await this.redis.set(key, token, 'PX', ttlMs, 'NX');
-    if (ok !== 'OK') return undefined;
-    return async () => {
-      await this.redis.gavelArbRelease(key, token);
-    };
-  }
-
-  // ── submit intents and batches ──────────────────────────────────────────────
-  async openIntents(runId: string): Promise<SubmitIntent[]> {
-    const keys = await this.redis.smembers(this.runKey(runId, 'intents'));
-    const out: SubmitIntent[] = [];
-    for (const key of keys) {
-      const raw = await this.redis.get(this.runKey(runId, `intent:${key}`));
-      if (raw === null) await this.redis.srem(this.runKey(runId, 'intents'), key);
-      else out.push(SubmitIntent.parse(JSON.parse(raw)));
-    }
-    return out;
-  }
-
-  /** Records the intent to submit a request set (before the API call). */
-  async writeIntent(intent: SubmitIntent): Promise<void> {
-    await this.redis
-      .multi()
-      .set(this.runKey(intent.run_id, `intent:${intent.key}`), JSON.stringify(intent))
-      .sadd(this.runKey(intent.run_id, 'intents'), intent.key)
-      .exec();
-  }
-
-  /** Drops an intent that never reached the API (its samples stay pending). */
-  async dropIntent(runId: string, key: string): Promise<void> {
-    await this.redis
-      .multi()
-      .del(this.runKey(runId, `intent:${key}`))
-      .srem(this.runKey(runId, 'intents'), key)
-      .exec();
-  }
-
-  async isClaimed(batchId: string): Promise<boolean> {
-    return (await this.redis.sismember(this.claimedKey, batchId)) === 1;
-  }
-
-  /**
-   * Persists a created batch in one script, only while its intent is open and every member is
-   * still pending with the intent's custom_id: the record, each sample's state (submitted, with the
-   * batch id), the pending set and the intent closed. False (nothing written) when the intent was
-   * dropped or committed meanwhile, or a member moved on: the batch is then a duplicate.
-   */
-  async commitIfOpen(
-    intent: SubmitIntent,
-    batch: BatchRecord,
-    states: Map<string, ArbiterSampleState>,
-  ): Promise<boolean> {
-    const runId = intent.run_id;
-    const args: string[] = [
-      intent.key,
-      JSON.stringify({ ...intent, batch_id: batch.batch_id }),
-      batch.batch_id,
-      String(batch.created_at),
-      JSON.stringify(batch),
-      intent.owner ?? '',
-    ];
-    intent.sample_ids.forEach((sampleId, i) => {
-      const state = states.get(sampleId);
-      if (state) args.push(sampleId, intent.custom_ids[i] as string, JSON.stringify(state));
-    });
-    const ok = await this.redis.gavelArbCommitIfOpen(
-      this.runKey(runId, `intent:${intent.key}`),
-      this.runKey(runId, 'intents'),
-      this.runKey(runId, 'state'),
-      this.runKey(runId, 'pending'),
-      this.runKey(runId, 'batches'),
-      this.runKey(runId, 'batch-records'),
-      ...args,
-    );
-    if (ok !== 1) return false;
-    // The global claimed set is another slot in a cluster: its own command, after the commit.
-    await this.redis.sadd(this.claimedKey, batch.batch_id);
-    return true;
-  }
-
-  async getBatch(runId: string, batchId: string): Promise<BatchRecord | undefined> {
-    const raw = await this.redis.hget(this.runKey(runId, 'batch-records'), batchId);
-    return raw === null ? undefined : BatchRecord.parse(JSON.parse(raw));
-  }
-
-  /** Records a batch created for an intent that was no longer open (it has been cancelled). */
-  async recordDuplicate(runId: string, batchId: string, createdAt: number): Promise<void> {
-    // Two slots in a cluster: the run's record first, then the global claim.
-    await this.redis.zadd(this.runKey(runId, 'duplicates'), createdAt, batchId);
-    await this.redis.sadd(this.claimedKey, batchId);
-  }
-
-  /** Cancelled duplicates whose results are not yet drained for cost. */
-  async duplicates(runId: string): Promise<string[]> {
-    return this.redis.zrange(this.runKey(runId, 'duplicates'), 0, -1);
-  }
-
-  async markDuplicateDrained(runId: string, batchId: string): Promise<void> {
-    await this.redis.zrem(this.runKey(runId, 'duplicates'), batchId);
-  }
-
-  async runBatches(runId: string): Promise<string[]> {
-    return this.redis.zrange(this.runKey(runId, 'batches'), 0, -1);
-  }
-
-  async isCollected(runId: string, batchId: string): Promise<boolean> {
-    return (await this.redis.exists(this.batchKey(runId, batchId, 'collected'))) === 1;
-  }
-
-  async markCollected(runId: string, batchId: string): Promise<void> {
-    await this.redis.set(this.batchKey(runId, batchId, 'collected'), new Date().toISOString());
-  }
-
-  async bumpPolls(runId: string, batchId: string): Promise<number> {
-    return this.redis.incr(this.batchKey(runId, batchId, 'polls'));
-  }
-
-  async polls(runId: string, batchId: string): Promise<number> {
-    return Number((await this.redis.get(this.batchKey(runId, batchId, 'polls'))) ?? 0);
+    return raw.flatMap((r) => (r === null ? [] : [StoredPairOrder.parse(JSON.parse(r))]));
   }
 
   // ── cost ledger ─────────────────────────────────────────────────────────────
   /** Books a cost once under `key` (a custom_id, or an overhead key); true if it was new. */
   async bookCost(runId: string, key: string, cost: RequestCost): Promise<boolean> {
-    return (await this.redis.hsetnx(this.runKey(runId, 'ledger'), key, JSON.stringify(RequestCost.parse(cost)))) === 1;
+    return this.bookRaw(runId, key, JSON.stringify(RequestCost.parse(cost)));
   }
 
   async ledger(runId: string): Promise<Map<string, RequestCost>> {
-    const raw = await this.redis.hgetall(this.runKey(runId, 'ledger'));
+    const raw = await this.ledgerRaw(runId);
     return new Map(Object.entries(raw).map(([k, v]) => [k, RequestCost.parse(JSON.parse(v))]));
   }
 }

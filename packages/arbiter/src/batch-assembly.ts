@@ -1,16 +1,16 @@
 import { InputError } from '@gavel/core';
-import { type RunStore, sampleImageBytes } from '@gavel/queue';
+import { BATCH_BODY_OVERHEAD, orderCustomIdFor, type RunStore, requestBytes, sampleImageBytes } from '@gavel/queue';
 import type { LoadedRubric } from '@gavel/rubric';
 import type { ArbiterDeps } from './arbiter-deps.ts';
-import { type ArbiterRequestParams, buildArbiterRequest } from './arbiter-request.ts';
+import { type ArbiterRequestParams, arbiterOrders, buildArbiterRequest } from './arbiter-request.ts';
 import type { ArbiterStore } from './arbiter-store.ts';
-import { BATCH_BODY_OVERHEAD, requestBytes } from './batch-policy.ts';
 
-/** One request of a batch being sent, with the sample it decides. */
+/** A sample's requests in a batch being sent: one, or a pair's two orders (A first, then B first). */
 export interface BatchMember {
   sampleId: string;
   attempt: number;
-  request: { custom_id: string; params: ArbiterRequestParams };
+  /** The first request's custom_id is the one the sample's state holds. */
+  requests: { custom_id: string; params: ArbiterRequestParams }[];
   bytes: number;
   rubric: LoadedRubric;
 }
@@ -53,30 +53,38 @@ export async function assembleBatch(
     const ref = manifest.rubrics[sample.kind];
     if (!ref) throw new InputError(`run ${runId}: no rubric pinned for ${sample.kind} samples`);
     const rubric = await deps.rubrics.get(ref);
-    const params = buildArbiterRequest({
-      model: config.model,
-      maxTokens: config.maxTokens,
-      cacheTtl: config.cacheTtl,
-      rubric,
-      sample,
-      facts,
-      judgement,
-      images: await sampleImageBytes(store.images, sample),
-    });
-    const request = { custom_id: state.custom_id, params };
-    const size = requestBytes(request);
+    const images = await sampleImageBytes(store.images, sample);
+    const requests = arbiterOrders(sample).map((first) => ({
+      custom_id: first ? orderCustomIdFor(runId, sampleId, state.attempt, first) : state.custom_id,
+      params: buildArbiterRequest({
+        model: config.model,
+        maxTokens: config.maxTokens,
+        cacheTtl: config.cacheTtl,
+        rubric,
+        sample,
+        facts,
+        judgement,
+        images,
+        ...(first ? { first } : {}),
+      }),
+    }));
+    const size = requests.reduce((sum, r) => sum + requestBytes(r), 0);
     if (BATCH_BODY_OVERHEAD + size > config.batchMaxBytes) {
       out.oversized.push({
         sampleId,
         attempt: state.attempt,
         customId: state.custom_id,
-        reason: `sample ${sampleId}'s arbiter request is ${size} bytes, over GAVEL_ARBITER_BATCH_MAX_BYTES=${config.batchMaxBytes}`,
+        reason: `sample ${sampleId}'s arbiter request${requests.length > 1 ? `s (${requests.length} orders)` : ''} ${requests.length > 1 ? 'are' : 'is'} ${size} bytes, over GAVEL_ARBITER_BATCH_MAX_BYTES=${config.batchMaxBytes}`,
       });
       continue;
     }
     if (bytes + size > config.batchMaxBytes) break;
+    // A pair's two requests map to their sample and order before any batch can carry them.
+    if (requests.length > 1)
+      for (const [i, r] of requests.entries())
+        await arb.mapOrderCustomId(runId, r.custom_id, sampleId, state.attempt, i === 0 ? 'a' : 'b');
     bytes += size;
-    out.members.push({ sampleId, attempt: state.attempt, request, bytes: size, rubric });
+    out.members.push({ sampleId, attempt: state.attempt, requests, bytes: size, rubric });
   }
   return out;
 }

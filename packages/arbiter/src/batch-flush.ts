@@ -1,17 +1,16 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Logger } from '@gavel/core';
 import type { RunStore } from '@gavel/queue';
+import { flushDecision, holdLock } from '@gavel/queue';
 import { jobTraceLink, SPAN_ATTR, withSpan } from '@gavel/telemetry';
 import type { ArbiterDeps } from './arbiter-deps.ts';
 import type { ArbiterMetrics } from './arbiter-metrics.ts';
 import { buildPrimingRequest } from './arbiter-request.ts';
 import { ArbiterStore } from './arbiter-store.ts';
 import { assembleBatch } from './batch-assembly.ts';
-import { flushDecision } from './batch-policy.ts';
 import { failUnsendable, type SendMember, sendBatch } from './batch-send.ts';
 import { drainDuplicates } from './duplicate-drain.ts';
 import { memberJobs } from './hand-over.ts';
-import { holdLock } from './held-lock.ts';
 import { recoverIntents } from './intent-recovery.ts';
 import { primeCache } from './priming.ts';
 

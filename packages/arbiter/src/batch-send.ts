@@ -1,17 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Logger } from '@gavel/core';
-import type { RunStore } from '@gavel/queue';
+import { failBatchSample, type HeldLock, halves, type RunStore, type SendOutcome, sendWithIntent } from '@gavel/queue';
 import { errorFromApi, isRequestTooLarge } from './api-errors.ts';
 import type { ArbiterDeps } from './arbiter-deps.ts';
 import type { ArbiterMetrics } from './arbiter-metrics.ts';
-import type { SubmitIntent } from './arbiter-records.ts';
 import type { ArbiterStore } from './arbiter-store.ts';
 import type { BatchMember } from './batch-assembly.ts';
-import { halves } from './batch-policy.ts';
-import { intentKeyFor } from './custom-id.ts';
-import { handOver, type MemberJobs, submittedStates } from './hand-over.ts';
-import type { HeldLock } from './held-lock.ts';
+import { handOver, type MemberJobs } from './hand-over.ts';
 
 /** What sending a batch needs: the run, its flush lock, the API client and the stage's parts. */
 export interface SendContext {
@@ -33,7 +28,7 @@ export interface SendContext {
 export type SendMember = BatchMember & { job: MemberJobs[number] };
 
 /** Fails a sample that can never be sent (its request alone is too big for a batch). */
-export async function failUnsendable(
+export function failUnsendable(
   store: RunStore,
   arb: ArbiterStore,
   runId: string,
@@ -41,57 +36,53 @@ export async function failUnsendable(
   reason: string,
 ): Promise<void> {
   const from = { attempt: member.attempt, custom_id: member.customId, status: 'pending' as const, batch_id: null };
-  if (!(await arb.transition(runId, member.sampleId, from, { ...from, status: 'failed', reason }))) return;
-  await arb.redis.zrem(arb.runKey(runId, 'pending'), member.sampleId);
-  await store.recordFailure(runId, member.sampleId, {
-    stage: 'arbiter-submit',
-    code: 'input',
-    reason,
-    at: new Date().toISOString(),
-  });
+  return failBatchSample(store, arb, runId, member.sampleId, from, reason, 'arbiter-submit');
 }
 
 /**
- * Sends one request set as a batch: the intent first (its key derived from the custom_ids), the
- * create call (no SDK retries: a timed-out create may have created the batch, and recovery
- * finds it), then the commit, which succeeds only while the intent is open and the samples still
- * pending. A batch created for an intent that is no longer open (this flusher lost its lock and
- * another took over) is a duplicate: it is cancelled and drained for cost later. A 413 splits
+ * Sends one request set as a batch through the shared {@link sendWithIntent} (intent, create,
+ * commit; a duplicate cancelled), then hands the members over to the collect stage. A 413 splits
  * the set in halves, each sent the same way; no sample fails for it unless its request alone is
  * refused.
  */
 export async function sendBatch(ctx: SendContext, members: readonly SendMember[]): Promise<void> {
   const { deps, arb, runId, client, log } = ctx;
-  const customIds = members.map((m) => m.request.custom_id);
-  const intent: SubmitIntent = {
-    key: intentKeyFor(runId, customIds),
-    run_id: runId,
-    sample_ids: members.map((m) => m.sampleId),
-    custom_ids: customIds,
-    attempts: members.map((m) => m.attempt),
-    at: Date.now(),
-    batch_id: null,
-    owner: randomUUID(),
-  };
-  await arb.writeIntent(intent);
-  if (!(await ctx.lock.stillHeld())) {
-    await arb.dropIntent(runId, intent.key);
-    log.warn({ runId, intent: intent.key }, 'flush lock lost before the batch was created; nothing sent');
-    return;
-  }
-  let batch: Anthropic.Messages.Batches.MessageBatch;
+  let outcome: SendOutcome;
   try {
-    batch = await client.messages.batches.create(
-      { requests: members.map((m) => m.request) as Anthropic.Messages.Batches.BatchCreateParams['requests'] },
-      // Not aborted when the lock is lost: a batch the API already created must come back to be
-      // committed or cancelled, never be left running unseen.
-      { signal: ctx.signal, timeout: deps.config.timeoutMs, maxRetries: 0 },
-    );
-    ctx.onCreated?.(batch.id);
+    outcome = await sendWithIntent({
+      batches: arb,
+      runId,
+      model: deps.config.model,
+      lock: ctx.lock,
+      log,
+      // A pair sends two requests (its orders); the first's custom_id is the one its state holds.
+      members: members.map((m) => ({
+        sampleId: m.sampleId,
+        attempt: m.attempt,
+        customId: m.requests[0]?.custom_id as string,
+        requestIds: m.requests.map((r) => r.custom_id),
+      })),
+      create: async () => {
+        const batch = await client.messages.batches.create(
+          {
+            requests: members.flatMap((m) => m.requests) as Anthropic.Messages.Batches.BatchCreateParams['requests'],
+          },
+          // Not aborted when the lock is lost: a batch the API already created must come back to be
+          // committed or cancelled, never be left running unseen.
+          { signal: ctx.signal, timeout: deps.config.timeoutMs, maxRetries: 0 },
+        );
+        ctx.onCreated?.(batch.id);
+        return { id: batch.id, createdAt: Date.parse(batch.created_at) };
+      },
+      cancel: async (batchId) => {
+        await client.messages.batches
+          .cancel(batchId, {}, { signal: ctx.signal, timeout: deps.config.timeoutMs })
+          .catch((e: unknown) => {
+            throw errorFromApi(e, `cancel duplicate batch ${batchId}`);
+          });
+      },
+    });
   } catch (e) {
-    // An HTTP error answer means no batch was created; a lost connection or a timeout may have created one.
-    const answered = typeof (e as { status?: unknown })?.status === 'number';
-    if (answered) await arb.dropIntent(runId, intent.key);
     if (!isRequestTooLarge(e)) throw errorFromApi(e, 'batch create');
     if (members.length === 1) {
       const only = members[0] as SendMember;
@@ -99,7 +90,7 @@ export async function sendBatch(ctx: SendContext, members: readonly SendMember[]
         ctx.store,
         arb,
         runId,
-        { sampleId: only.sampleId, attempt: only.attempt, customId: only.request.custom_id },
+        { sampleId: only.sampleId, attempt: only.attempt, customId: only.requests[0]?.custom_id as string },
         `sample ${only.sampleId}'s arbiter request (${only.bytes} bytes) was refused as too large (413) on its own`,
       );
       return;
@@ -108,31 +99,15 @@ export async function sendBatch(ctx: SendContext, members: readonly SendMember[]
     for (const half of halves(members)) await sendBatch(ctx, half);
     return;
   }
-  const record = {
-    batch_id: batch.id,
-    run_id: runId,
-    model: deps.config.model,
-    intent: intent.key,
-    custom_ids: customIds,
-    created_at: Date.parse(batch.created_at),
-  };
-  if (!(await arb.commitIfOpen(intent, record, submittedStates(intent, batch.id)))) {
-    // A recovery that ran while this create was in flight adopted this very batch: it is committed.
-    if (await arb.getBatch(runId, batch.id)) return;
-    await arb.recordDuplicate(runId, batch.id, record.created_at);
-    await client.messages.batches
-      .cancel(batch.id, {}, { signal: ctx.signal, timeout: deps.config.timeoutMs })
-      .catch((e: unknown) => {
-        throw errorFromApi(e, `cancel duplicate batch ${batch.id}`);
-      });
-    log.warn({ runId, batchId: batch.id, intent: intent.key }, 'batch created for an intent no longer open: cancelled');
-    return;
-  }
+  if (outcome.kind !== 'committed') return;
   await handOver(
     deps,
-    intent,
+    outcome.intent,
     members.map((m) => m.job),
   );
   ctx.metrics.batchSubmitted(deps.config.model, members.length);
-  log.info({ runId, batchId: batch.id, requests: members.length, reason: ctx.reason }, 'batch submitted');
+  log.info(
+    { runId, batchId: outcome.record.batch_id, requests: members.length, reason: ctx.reason },
+    'batch submitted',
+  );
 }

@@ -1,12 +1,11 @@
 import { ConfigError, InputError, TransientError } from '@gavel/core';
-import { SAMPLE_JOB_NAME, type StageProcessor } from '@gavel/queue';
+import { pollDelayMs, SAMPLE_JOB_NAME, type StageProcessor } from '@gavel/queue';
 import { DelayedError } from 'bullmq';
 import { reaskAlone } from './answer-reask.ts';
 import { errorFromApi } from './api-errors.ts';
 import type { ArbiterDeps } from './arbiter-deps.ts';
 import { noArbiterMetrics } from './arbiter-metrics.ts';
 import { ArbiterStore } from './arbiter-store.ts';
-import { pollDelayMs } from './batch-policy.ts';
 import { collectBatch } from './batch-results.ts';
 import { cacheHeartbeat } from './cache-heartbeat.ts';
 import { drainDuplicates } from './duplicate-drain.ts';

@@ -1,24 +1,10 @@
 import { SAMPLE_JOB_NAME } from '@gavel/queue';
 import type { ArbiterDeps } from './arbiter-deps.ts';
-import type { ArbiterSampleState, SubmitIntent } from './arbiter-records.ts';
+import type { SubmitIntent } from './arbiter-records.ts';
 import { arbiterJobId } from './stage-jobs.ts';
 
 type Members = Pick<SubmitIntent, 'run_id' | 'sample_ids' | 'attempts'>;
 const attemptOf = (intent: Members, i: number): number => intent.attempts[i] ?? 0;
-
-/** Each member's state once its batch is persisted: submitted, with the batch id. */
-export function submittedStates(intent: SubmitIntent, batchId: string): Map<string, ArbiterSampleState> {
-  const states = new Map<string, ArbiterSampleState>();
-  intent.sample_ids.forEach((sampleId, i) => {
-    states.set(sampleId, {
-      attempt: attemptOf(intent, i),
-      custom_id: intent.custom_ids[i] as string,
-      status: 'submitted',
-      batch_id: batchId,
-    });
-  });
-  return states;
-}
 
 /** The batch members' submit jobs, in `intent.sample_ids` order (absent where a job is gone). */
 export function memberJobs(deps: Pick<ArbiterDeps, 'submitQueue'>, intent: Members) {

@@ -1,3 +1,5 @@
+export type { FlushDecision, FlushInput } from '@gavel/queue';
+export { CUSTOM_ID_PATTERN, customIdFor, flushDecision, intentKeyFor, pollDelayMs } from '@gavel/queue';
 export type { ParsedAnswer } from './arbiter-answer.ts';
 export { readJsonAnswer, readToolAnswer } from './arbiter-answer.ts';
 export { createArbiterClients } from './arbiter-clients.ts';
@@ -19,14 +21,11 @@ export {
 export { ArbiterStore } from './arbiter-store.ts';
 export { arbiterVerdict, unarbitratedVerdict } from './arbiter-verdict.ts';
 export { judgeDrained } from './batch-flush.ts';
-export type { FlushDecision, FlushInput } from './batch-policy.ts';
-export { flushDecision, pollDelayMs } from './batch-policy.ts';
 export { createArbiterCollectStage } from './collect-stage.ts';
 export type { CostSummary } from './cost-ledger.ts';
 export { ArbiterUsage, RequestCost, requestCost, summarizeCosts } from './cost-ledger.ts';
 export type { ArbiterCostReport } from './cost-report.ts';
 export { buildCostReport, costReport } from './cost-report.ts';
-export { CUSTOM_ID_PATTERN, customIdFor, intentKeyFor } from './custom-id.ts';
 export { pinnedArbiterMismatch } from './pinned-arbiter.ts';
 export { DEFAULT_PRICES, ModelPrice, PriceTable } from './price-table.ts';
 export { arbiterJobId } from './stage-jobs.ts';

@@ -5,6 +5,7 @@ import {
   InputError,
   isStoredImage,
   type PairSample,
+  type PairSide,
   type Verdict,
 } from '@gavel/core';
 
@@ -30,10 +31,11 @@ function segments(content: Content, images: ReadonlyMap<string, Buffer>, sampleI
 }
 
 /**
- * A routed pair as the arbiter reads it, shown once with A as output 1 and B as output 2 (the verdict
- * tool's preference is read that way): each output's facts, both of the judge's readings and
- * rationales, the task, the two outputs. A string when the pair is all text; blocks when it shows
- * images, each image an `image` block where it stands (the cached rubric stays in `system`, first).
+ * A routed pair as the arbiter reads it in one order: `first` is the side shown as output 1 (the
+ * verdict tool's preference is read that way). Each output's facts, both of the judge's readings and
+ * rationales (named by this request's positions), the task, the two outputs. The arbiter is asked
+ * both orders, so its own position bias shows. A string when the pair is all text; blocks when it
+ * shows images, each image an `image` block where it stands (the cached rubric stays in `system`, first).
  */
 export function pairContent(
   sample: PairSample,
@@ -41,26 +43,29 @@ export function pairContent(
   judgement: Verdict,
   reasons: string,
   images: ReadonlyMap<string, Buffer> = new Map(),
+  first: PairSide = 'a',
 ): string | ArbiterContentBlock[] {
+  const second: PairSide = first === 'a' ? 'b' : 'a';
+  const position = (side: PairSide) => (side === first ? 'output 1' : 'output 2');
   const orders = judgement.pairwise?.orders ?? [];
   const all: Segment[] = [
     '## Facts',
-    facts?.pair ? JSON.stringify({ output_1: facts.pair.a, output_2: facts.pair.b }) : '(no facts recorded)',
+    facts?.pair ? JSON.stringify({ output_1: facts.pair[first], output_2: facts.pair[second] }) : '(no facts recorded)',
     '',
     `## The judge's two readings (routed: ${reasons})`,
     ...orders.map(
       (o) =>
-        `- shown ${o.first === 'a' ? 'output 1' : 'output 2'} first: preferred ${o.preference === 'tie' ? 'neither (tie)' : o.preference === 'a' ? 'output 1' : 'output 2'} (margin ${o.margin}): ${o.rationale}`,
+        `- shown ${position(o.first)} first: preferred ${o.preference === 'tie' ? 'neither (tie)' : position(o.preference)} (margin ${o.margin}): ${o.rationale}`,
     ),
     '',
     `## Task${sample.task_id ? ` (${sample.task_id})` : ''}`,
     ...segments(sample.prompt, images, sample.id),
     '',
     '## Output 1',
-    ...segments(sample.outputs.a, images, sample.id),
+    ...segments(sample.outputs[first], images, sample.id),
     '',
     '## Output 2',
-    ...segments(sample.outputs.b, images, sample.id),
+    ...segments(sample.outputs[second], images, sample.id),
     '',
     '## Your decision',
     "This is a pairwise comparison. Call the record_verdict tool once with your preference (output_1, output_2 or tie), its margin, each criterion's preference and finding, and your rationale.",

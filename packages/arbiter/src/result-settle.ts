@@ -1,14 +1,14 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Logger } from '@gavel/core';
-import type { RunStore } from '@gavel/queue';
+import { failBatchSample, type RunStore, resubmitOrFail as resubmitWith } from '@gavel/queue';
 import { type activeSpanLink, jobTraceMetadata, SPAN_ATTR, withSpan } from '@gavel/telemetry';
 import type { ArbiterDeps } from './arbiter-deps.ts';
 import type { ArbiterMetrics } from './arbiter-metrics.ts';
 import type { ArbiterSampleState, BatchRecord } from './arbiter-records.ts';
 import type { ArbiterStore } from './arbiter-store.ts';
 import { requestCost } from './cost-ledger.ts';
-import { customIdFor } from './custom-id.ts';
 import { jobTraceParent } from './job-traces.ts';
+import { recordPairOrder, storedOrder } from './pair-arbiter-settle.ts';
 import { recordAnswer } from './record-answer.ts';
 import { arbiterJobId } from './stage-jobs.ts';
 
@@ -17,7 +17,7 @@ export type BatchResult = Anthropic.Messages.Batches.MessageBatchIndividualRespo
 export type Resubmitted = { sampleId: string; attempt: number; metadata: string | undefined }[];
 
 /** Fails a sample for good (once: a compare-and-set on its state), recording the reason. */
-export async function failSample(
+export function failSample(
   store: RunStore,
   arb: ArbiterStore,
   runId: string,
@@ -25,19 +25,12 @@ export async function failSample(
   state: ArbiterSampleState,
   reason: string,
 ): Promise<void> {
-  if (await arb.transition(runId, sampleId, state, { ...state, status: 'failed', reason })) {
-    await store.recordFailure(runId, sampleId, {
-      stage: 'arbiter-collect',
-      code: 'input',
-      reason,
-      at: new Date().toISOString(),
-    });
-  }
+  return failBatchSample(store, arb, runId, sampleId, state, reason, 'arbiter-collect');
 }
 
 /**
  * Records the results of a batch, one line at a time, each in its sample's own trace: a
- * succeeded answer that validates becomes the final verdict; one that does not is marked for one
+ * succeeded answer that validates becomes the final verdict (a pair's two orders once both are in); one that does not is marked for one
  * re-ask of its own (`reask`); errored (server-side) and expired requests are re-submitted up to
  * `maxResubmits`; `invalid_request_error` and canceled requests fail the sample with the reason.
  */
@@ -53,19 +46,16 @@ export function createResultSettler(deps: ArbiterDeps, metrics: ArbiterMetrics) 
     reason: string,
     resubmitted: Resubmitted,
   ) {
-    if (state.attempt >= config.maxResubmits) {
-      const why = `${reason}; gave up after ${state.attempt + 1} attempts (GAVEL_ARBITER_MAX_RESUBMITS=${config.maxResubmits})`;
-      await failSample(store, arb, runId, sampleId, state, why);
-      return;
-    }
-    const next = state.attempt + 1;
-    if (await arb.resubmit(runId, sampleId, state, customIdFor(runId, sampleId, next), Date.now())) {
-      // Runs inside the sample's own collect span: the next attempt stays in the sample's trace.
-      resubmitted.push({ sampleId, attempt: next, metadata: jobTraceMetadata() });
-    }
+    const next = await resubmitWith(store, arb, runId, sampleId, state, reason, {
+      maxResubmits: config.maxResubmits,
+      setting: 'GAVEL_ARBITER_MAX_RESUBMITS',
+      stage: 'arbiter-collect',
+    });
+    // Runs inside the sample's own collect span: the next attempt stays in the sample's trace.
+    if (next !== undefined) resubmitted.push({ sampleId, attempt: next, metadata: jobTraceMetadata() });
   }
 
-  /** Records one result of a sample whose state is `submitted` in this batch. */
+  /** Records one result of a sample whose state is `submitted` in this batch (`first`: a pair's order). */
   async function settle(
     store: RunStore,
     arb: ArbiterStore,
@@ -73,6 +63,7 @@ export function createResultSettler(deps: ArbiterDeps, metrics: ArbiterMetrics) 
     line: BatchResult,
     sampleId: string,
     state: ArbiterSampleState,
+    first: 'a' | 'b' | undefined,
     resubmitted: Resubmitted,
   ) {
     const runId = record.run_id;
@@ -81,10 +72,19 @@ export function createResultSettler(deps: ArbiterDeps, metrics: ArbiterMetrics) 
     switch (result.type) {
       case 'succeeded': {
         const message = result.message;
-        const price = config.prices[record.model];
-        if (price) {
-          const cost = requestCost(message.usage, price, record.model, 'batch', record.batch_id);
-          if (await arb.bookCost(runId, line.custom_id, cost)) metrics.cost(cost);
+        if (first) {
+          // One order of a pair: kept until the other is in, then both are settled together.
+          const order = await storedOrder(deps, store, runId, sampleId, first, line.custom_id, message);
+          metrics.result(record.model, order.ok ? 'succeeded' : 'invalid_answer');
+          const progress = await recordPairOrder(deps, store, arb, runId, sampleId, state.attempt, order, {
+            model: record.model,
+            batch_id: record.batch_id,
+            path: 'anthropic-batch',
+          });
+          if (progress.status === 'done') await arb.transition(runId, sampleId, state, { ...state, status: 'done' });
+          if (progress.status === 'reask')
+            await arb.transition(runId, sampleId, state, { ...state, status: 'reask', reason: progress.reason });
+          return;
         }
         const recorded = await recordAnswer(deps, store, runId, sampleId, message, {
           model: record.model,
@@ -136,6 +136,13 @@ export function createResultSettler(deps: ArbiterDeps, metrics: ArbiterMetrics) 
       return;
     }
     const sampleId = mapped.sample_id;
+    // Every succeeded request is paid for, from its own usage, whatever became of its sample (a
+    // pair's other order may have errored and sent both again): booked once per custom_id.
+    const price = config.prices[record.model];
+    if (price && line.result.type === 'succeeded') {
+      const cost = requestCost(line.result.message.usage, price, record.model, 'batch', record.batch_id);
+      if (await arb.bookCost(runId, line.custom_id, cost)) metrics.cost(cost);
+    }
     const state = await arb.getState(runId, sampleId);
     if (state?.status !== 'submitted' || state.attempt !== mapped.attempt || state.batch_id !== record.batch_id) return;
     // Recorded in the sample's own trace (its collect job's context), linked to the batch read.
@@ -159,7 +166,7 @@ export function createResultSettler(deps: ArbiterDeps, metrics: ArbiterMetrics) 
             }
           : {}),
       },
-      () => settle(store, arb, record, line, sampleId, state, resubmitted),
+      () => settle(store, arb, record, line, sampleId, state, mapped.first, resubmitted),
       { parent, links: resultsLink ? [resultsLink] : undefined },
     );
   };

@@ -1,12 +1,12 @@
 import { ConfigError, InputError, TransientError } from '@gavel/core';
 import type { RunStore, StageProcessor } from '@gavel/queue';
+import { customIdFor } from '@gavel/queue';
 import { DelayedError } from 'bullmq';
 import type { ArbiterDeps } from './arbiter-deps.ts';
 import { noArbiterMetrics } from './arbiter-metrics.ts';
 import { ArbiterStore } from './arbiter-store.ts';
 import { unarbitratedVerdict } from './arbiter-verdict.ts';
 import { flushRun } from './batch-flush.ts';
-import { customIdFor } from './custom-id.ts';
 import { pinnedArbiterMismatch } from './pinned-arbiter.ts';
 import { addArbiterJob } from './stage-jobs.ts';
 import { arbitrateSync } from './sync-arbiter.ts';

@@ -1,16 +1,16 @@
-import { type Facts, InputError, type Sample, TransientError, type Verdict } from '@gavel/core';
-import { type RunStore, sampleImageBytes } from '@gavel/queue';
-import { answerSchemaFor } from '@gavel/rubric';
+import { type ArbiterPairOrder, type Facts, InputError, type Sample, TransientError, type Verdict } from '@gavel/core';
+import { customIdFor, orderCustomIdFor, type RunStore, sampleImageBytes } from '@gavel/queue';
+import { answerSchemaFor, orderJudgement } from '@gavel/rubric';
 import { SPAN_ATTR, withSpan } from '@gavel/telemetry';
 import { errorFromApi } from './api-errors.ts';
-import { readJsonAnswer } from './arbiter-answer.ts';
+import { readJsonAnswer, readPairJsonAnswer } from './arbiter-answer.ts';
 import type { ArbiterDeps } from './arbiter-deps.ts';
 import { noArbiterMetrics } from './arbiter-metrics.ts';
 import { buildArbiterRequest } from './arbiter-request.ts';
 import { ArbiterStore } from './arbiter-store.ts';
 import { arbiterVerdict } from './arbiter-verdict.ts';
 import { requestCost } from './cost-ledger.ts';
-import { customIdFor } from './custom-id.ts';
+import { pairArbiterVerdict } from './pair-arbiter-verdict.ts';
 
 /**
  * The air-gapped arbiter: the same request (rubric first, then facts, the judge's verdict, task and
@@ -30,17 +30,20 @@ export async function arbitrateSync(
   const ref = manifest.rubrics[input.sample.kind];
   if (!ref) throw new InputError(`run ${input.runId}: no rubric pinned for ${input.sample.kind} samples`);
   const rubric = await deps.rubrics.get(ref);
-  const params = buildArbiterRequest({
-    model: config.model,
-    maxTokens: config.maxTokens,
-    cacheTtl: config.cacheTtl,
-    rubric,
-    sample: input.sample,
-    facts: input.facts,
-    judgement: input.judgement,
-    images: await sampleImageBytes(store.images, input.sample),
-  });
-  const request = () =>
+  const images = await sampleImageBytes(store.images, input.sample);
+  const paramsFor = (first?: 'a' | 'b') =>
+    buildArbiterRequest({
+      model: config.model,
+      maxTokens: config.maxTokens,
+      cacheTtl: config.cacheTtl,
+      rubric,
+      sample: input.sample,
+      facts: input.facts,
+      judgement: input.judgement,
+      images,
+      ...(first ? { first } : {}),
+    });
+  const request = (params: ReturnType<typeof paramsFor>) =>
     client.chat.completions.create(
       {
         model: config.model,
@@ -71,50 +74,44 @@ export async function arbitrateSync(
       },
       { signal, timeout: config.timeoutMs },
     );
-  const completion = await withSpan(
-    'gavel.arbiter.request',
-    {
-      [SPAN_ATTR.runId]: input.runId,
-      [SPAN_ATTR.sampleId]: input.sample.id,
-      [SPAN_ATTR.model]: config.model,
-      [SPAN_ATTR.rubricHash]: ref.hash,
-    },
-    async (span) => {
-      const answer = await request().catch((e: unknown) => {
-        throw errorFromApi(e, `arbiter ${config.model}`);
-      });
-      span.setAttributes({
-        [SPAN_ATTR.inputTokens]: answer.usage?.prompt_tokens ?? 0,
-        [SPAN_ATTR.outputTokens]: answer.usage?.completion_tokens ?? 0,
-        [SPAN_ATTR.cacheReadTokens]: answer.usage?.prompt_tokens_details?.cached_tokens ?? 0,
-        ...(answer.choices[0]?.finish_reason ? { [SPAN_ATTR.finishReason]: answer.choices[0].finish_reason } : {}),
-      });
-      return answer;
-    },
-  );
-  const choice = completion.choices[0];
-  if (choice?.finish_reason === 'length') {
-    throw new TransientError(`arbiter ${config.model}: answer cut at max_tokens=${config.maxTokens}`);
-  }
-  const parsed = readJsonAnswer(choice?.message.content ?? '', rubric);
-  if (!parsed.ok) throw new TransientError(`arbiter ${config.model}: ${parsed.reason}`);
-  const customId = customIdFor(input.runId, input.sample.id, 0);
-  const usage = completion.usage;
-  const tokens = {
-    input: usage?.prompt_tokens ?? 0,
-    output: usage?.completion_tokens ?? 0,
-    cache_write: 0,
-    cache_read: usage?.prompt_tokens_details?.cached_tokens ?? 0,
+  const ask = (params: ReturnType<typeof paramsFor>) =>
+    withSpan(
+      'gavel.arbiter.request',
+      {
+        [SPAN_ATTR.runId]: input.runId,
+        [SPAN_ATTR.sampleId]: input.sample.id,
+        [SPAN_ATTR.model]: config.model,
+        [SPAN_ATTR.rubricHash]: ref.hash,
+      },
+      async (span) => {
+        const answer = await request(params).catch((e: unknown) => {
+          throw errorFromApi(e, `arbiter ${config.model}`);
+        });
+        span.setAttributes({
+          [SPAN_ATTR.inputTokens]: answer.usage?.prompt_tokens ?? 0,
+          [SPAN_ATTR.outputTokens]: answer.usage?.completion_tokens ?? 0,
+          [SPAN_ATTR.cacheReadTokens]: answer.usage?.prompt_tokens_details?.cached_tokens ?? 0,
+          ...(answer.choices[0]?.finish_reason ? { [SPAN_ATTR.finishReason]: answer.choices[0].finish_reason } : {}),
+        });
+        return answer;
+      },
+    );
+  const textOf = (completion: Awaited<ReturnType<typeof ask>>): string => {
+    const choice = completion.choices[0];
+    if (choice?.finish_reason === 'length') {
+      throw new TransientError(`arbiter ${config.model}: answer cut at max_tokens=${config.maxTokens}`);
+    }
+    return choice?.message.content ?? '';
   };
-  const verdict = arbiterVerdict(
-    input.judgement,
-    parsed.answer,
-    { model: config.model, batch_id: null, custom_id: customId, path: 'openai-compatible' },
-    tokens,
-    new Date().toISOString(),
-  );
-  const price = config.prices[config.model];
-  if (price && usage) {
+  const tokensOf = (completion: Awaited<ReturnType<typeof ask>>) => ({
+    input: completion.usage?.prompt_tokens ?? 0,
+    output: completion.usage?.completion_tokens ?? 0,
+    cache_write: 0,
+    cache_read: completion.usage?.prompt_tokens_details?.cached_tokens ?? 0,
+  });
+  const book = async (customId: string, tokens: ReturnType<typeof tokensOf>) => {
+    const price = config.prices[config.model];
+    if (!price) return;
     const cost = requestCost(
       {
         input_tokens: tokens.input - tokens.cache_read,
@@ -127,6 +124,47 @@ export async function arbitrateSync(
     );
     if (await new ArbiterStore(store).bookCost(input.runId, customId, cost))
       (deps.metrics ?? noArbiterMetrics).cost(cost);
+  };
+  if (input.sample.kind === 'pair') {
+    // Both orders, as the judge was asked: the verdict is theirs only when they agree.
+    const orders: ArbiterPairOrder[] = [];
+    const total = { input: 0, output: 0, cache_write: 0, cache_read: 0 };
+    for (const first of ['a', 'b'] as const) {
+      const completion = await ask(paramsFor(first));
+      const parsed = readPairJsonAnswer(textOf(completion), rubric);
+      const customId = orderCustomIdFor(input.runId, input.sample.id, 0, first);
+      const tokens = tokensOf(completion);
+      await book(customId, tokens);
+      if (!parsed.ok)
+        throw new TransientError(`arbiter ${config.model} (${first.toUpperCase()} first): ${parsed.reason}`);
+      orders.push({ ...orderJudgement(parsed.answer, first), custom_id: customId });
+      total.input += tokens.input;
+      total.output += tokens.output;
+      total.cache_read += tokens.cache_read;
+    }
+    const verdict = pairArbiterVerdict(
+      input.judgement,
+      orders as [ArbiterPairOrder, ArbiterPairOrder],
+      rubric,
+      { model: config.model, batch_id: null, custom_id: orders[0]?.custom_id ?? '', path: 'openai-compatible' },
+      total,
+      new Date().toISOString(),
+    );
+    await store.putFinalVerdict(input.runId, input.sample.id, verdict);
+    return;
   }
+  const completion = await ask(paramsFor());
+  const parsed = readJsonAnswer(textOf(completion), rubric);
+  if (!parsed.ok) throw new TransientError(`arbiter ${config.model}: ${parsed.reason}`);
+  const customId = customIdFor(input.runId, input.sample.id, 0);
+  const tokens = tokensOf(completion);
+  const verdict = arbiterVerdict(
+    input.judgement,
+    parsed.answer,
+    { model: config.model, batch_id: null, custom_id: customId, path: 'openai-compatible' },
+    tokens,
+    new Date().toISOString(),
+  );
+  if (completion.usage) await book(customId, tokens);
   await store.putFinalVerdict(input.runId, input.sample.id, verdict);
 }

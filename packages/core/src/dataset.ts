@@ -41,10 +41,16 @@ export async function readDatasetFile(path: string): Promise<DatasetFile> {
   return { path, sha256, text };
 }
 
-/** The dataset hash recorded in the manifest: sha256 over the files' hashes, in order. */
-export function datasetHash(files: readonly DatasetFile[]): string {
+/**
+ * The dataset hash recorded in the manifest: sha256 over the files' hashes, in order, then over the
+ * sha256 of every image the dataset shows (sorted; `image <hex>` lines), so an image file changed
+ * behind the same path changes the hash. Without images it is the files' hash alone (as before
+ * images existed: older manifests still verify).
+ */
+export function datasetHash(files: readonly DatasetFile[], imageHashes: Iterable<string> = []): string {
   const hash = createHash('sha256');
   for (const file of files) hash.update(`${file.sha256}\n`);
+  for (const image of [...new Set(imageHashes)].sort()) hash.update(`image ${image}\n`);
   return hash.digest('hex');
 }
 

@@ -11,6 +11,10 @@ export const ReferenceFacts = z.object({
    */
   embedding_similarity: z.number().min(-1).max(1).optional(),
   embedding_model: z.string().optional(),
+  /** Cosine of the output's embedding to each of the sample's anchor answers, in their order (same model). */
+  anchor_similarities: z.array(z.number().min(-1).max(1)).optional(),
+  /** The highest of `anchor_similarities`. */
+  anchor_similarity: z.number().min(-1).max(1).optional(),
 });
 export type ReferenceFacts = z.infer<typeof ReferenceFacts>;
 

@@ -1,3 +1,4 @@
+export { BatchRecord, BatchSampleState, SubmitIntent } from './batch-records.ts';
 export { type CandidateOrigin, CandidatesLine, expandCandidates } from './candidates.ts';
 export type { BaseConfig } from './config.ts';
 export { assertOneRedisTarget, BaseEnv, loadBaseConfig } from './config.ts';
@@ -28,6 +29,7 @@ export {
   parseNativeJsonl,
   readDatasetFile,
 } from './dataset.ts';
+export { endpointDiffers, normaliseEndpoint } from './endpoint.ts';
 export { envBoolean, envPort, parseEnv, withoutPassword } from './env.ts';
 export { ConfigError, coerceError, InputError, TransientError } from './errors.ts';
 export { EXIT_CONFIG, runMain } from './exit-on-config-error.ts';
@@ -50,6 +52,7 @@ export type { Logger } from './logger.ts';
 export { silentLogger } from './logger.ts';
 export {
   ArbiterRunConfig,
+  CriticRunConfig,
   GenerateRunConfig,
   JudgeRunConfig,
   RoutingConfig,
@@ -63,11 +66,17 @@ export {
   arbiterClaimedKey,
   arbiterPrimedKey,
   arbiterRunKey,
+  batchBatchKey,
+  batchClaimedKey,
+  batchRunKey,
   embeddingKey,
+  GENERATE_BATCH_NS,
   gpuLeaseKeyBase,
   imageKey,
+  imageRefsKey,
   legacyKeys,
   rubricTextKey,
+  runImagesKey,
   runKey,
   runKeyPrefix,
   runsListKey,
@@ -94,6 +103,7 @@ export { createShutdown } from './shutdown.ts';
 export type { Stage } from './stage.ts';
 export { assertExhaustive, isStage, QUEUE_NAMES, STAGES } from './stage.ts';
 export {
+  ArbiterPairOrder,
   Consistency,
   CriterionScore,
   Critique,

@@ -53,8 +53,20 @@ export const SandboxRunConfig = z.object({
 });
 export type SandboxRunConfig = z.infer<typeof SandboxRunConfig>;
 
+/** The critic of a self-critique chain when it is not the judge itself: another model, of another family than the SUT. */
+export const CriticRunConfig = z.object({
+  mode: z.enum(['vllm', 'ollama']),
+  /** Server root (no credentials). */
+  endpoint: z.string(),
+  model: z.string(),
+  family: z.string(),
+});
+export type CriticRunConfig = z.infer<typeof CriticRunConfig>;
+
 export const JudgeRunConfig = z.object({
   mode: z.enum(['facts', 'vllm', 'ollama']).default('facts'),
+  /** The judge server's root as the producer was configured (GAVEL_JUDGE_URL); absent in older runs. */
+  endpoint: z.string().nullable().optional(),
   model: z.string().nullable().default(null),
   family: z.string().nullable().default(null),
   temperature: z.number().default(0),
@@ -63,6 +75,8 @@ export const JudgeRunConfig = z.object({
   k_temperature: z.number().default(0.7),
   /** Self-critique passes after the verdict (0–2); absent in runs made before critique existed (0). */
   critique: z.number().int().min(0).max(2).optional(),
+  /** The critic of the critique passes when it is not the judge (GAVEL_CRITIC_*); absent: the judge critiques itself. */
+  critic: CriticRunConfig.nullable().optional(),
   context_tokens: z.number().int().positive().default(16384),
   routing: RoutingConfig.default(RoutingConfig.parse({})),
 });
@@ -118,6 +132,8 @@ export const RunManifest = z.object({
     format: z.enum(['jsonl', 'humaneval']),
     files: z.array(z.object({ path: z.string(), sha256: z.string() })),
     sha256: z.string(),
+    /** The sha256 of every image the dataset shows, sorted (covered by `sha256`); absent without images. */
+    images: z.array(z.string().regex(/^[0-9a-f]{64}$/)).optional(),
     samples: z.number().int().nonnegative(),
     skipped_invalid: z.number().int().nonnegative(),
   }),

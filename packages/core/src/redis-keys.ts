@@ -33,14 +33,35 @@ export function runKeyPrefix(prefix: string, runId: string): string {
   return `${prefix}:${runTag(runId)}:`;
 }
 
+/** The batch-store namespace of the generate stage's batch mode (the arbiter's is `arb`). */
+export const GENERATE_BATCH_NS = 'genb';
+
+/**
+ * The per-run records of one user of the shared batch machinery (`arb`: the arbiter, `genb`: the
+ * generate stage's batch mode): `<prefix>:{run:<runId>}:<ns>:<part>`.
+ */
+export function batchRunKey(prefix: string, ns: string, runId: string, part: string): string {
+  return runKey(prefix, runId, `${ns}:${part}`);
+}
+
+/** One batch's keys (its polls, collected mark, locks), under its run's tag. */
+export function batchBatchKey(prefix: string, ns: string, runId: string, batchId: string, part = ''): string {
+  return runKey(prefix, runId, `${ns}:batch:${batchId}${part ? `:${part}` : ''}`);
+}
+
+/** Batch ids some run of this namespace already committed (recovery never adopts one twice). Global. */
+export function batchClaimedKey(prefix: string, ns: string): string {
+  return `${prefix}:${ns}:claimed`;
+}
+
 /** The arbiter's per-run records: `<prefix>:{run:<runId>}:arb:<part>`. */
 export function arbiterRunKey(prefix: string, runId: string, part: string): string {
-  return runKey(prefix, runId, `arb:${part}`);
+  return batchRunKey(prefix, 'arb', runId, part);
 }
 
 /** One arbiter batch's keys (its polls, collected mark, locks), under its run's tag. */
 export function arbiterBatchKey(prefix: string, runId: string, batchId: string, part = ''): string {
-  return runKey(prefix, runId, `arb:batch:${batchId}${part ? `:${part}` : ''}`);
+  return batchBatchKey(prefix, 'arb', runId, batchId, part);
 }
 
 /** The run list: a sorted set of run ids scored by creation time (ms). Global, its own slot. */
@@ -58,14 +79,28 @@ export function rubricTextKey(prefix: string, hash: string): string {
   return `${prefix}:rubric:sha256:${hash}`;
 }
 
-/** An image's bytes, by content hash (global: shared by every run and sample that shows it). */
+/**
+ * An image's bytes, by content hash (global: shared by every run and sample that shows it), under
+ * the image's own hash tag, beside {@link imageRefsKey}: the script that releases a run's reference
+ * and deletes the last one's bytes touches both in one slot.
+ */
 export function imageKey(prefix: string, sha256: string): string {
-  return `${prefix}:image:sha256:${sha256}`;
+  return `${prefix}:{image:${sha256}}:bytes`;
+}
+
+/** The ids of the runs that show an image (a set): the image is deleted when the last one goes. */
+export function imageRefsKey(prefix: string, sha256: string): string {
+  return `${prefix}:{image:${sha256}}:refs`;
+}
+
+/** The sha256 of every image a run shows (a set, under the run's tag): what its removal releases. */
+export function runImagesKey(prefix: string, runId: string): string {
+  return runKey(prefix, runId, 'images');
 }
 
 /** Batch ids already committed by some run (intent recovery never adopts one twice). Global. */
 export function arbiterClaimedKey(prefix: string): string {
-  return `${prefix}:arb:claimed`;
+  return batchClaimedKey(prefix, 'arb');
 }
 
 /** Marks a model's rubric prefix as warm in the provider's prompt cache. Global. */
@@ -97,6 +132,8 @@ export function stageQueuePrefix(base: string, stage: Stage): string {
  * `<prefix>:arb:batch:<batchId>[:<part>]`): read only by the migration and the check that refuses them.
  */
 export const legacyKeys = {
+  /** An image stored before reference counting (`<prefix>:image:sha256:<hex>`): read, never deleted. */
+  image: (prefix: string, sha256: string): string => `${prefix}:image:sha256:${sha256}`,
   runPattern: (prefix: string): string => `${prefix}:run:*`,
   manifest: (prefix: string, runId: string): string => `${prefix}:run:${runId}:manifest`,
   batchPattern: (prefix: string): string => `${prefix}:arb:batch:*`,

@@ -55,6 +55,11 @@ export const PointwiseSample = z
     output: z.string(),
     /** One reference answer or several (metrics take the max over them). */
     reference: Reference.optional(),
+    /**
+     * Anchor answers of a text sample (`gavel enqueue --anchors` gives a whole dataset one set): with an
+     * embedding model, the output's cosine to each is a fact beside the reference's.
+     */
+    anchors: z.array(z.string().min(1)).min(1).max(64).optional(),
     /** The eval's own tests (Python source) for a code sample. */
     tests: z.string().optional(),
     /** Number of test cases the eval expects to run (fewer reported is a fact). */
@@ -70,6 +75,19 @@ export const PointwiseSample = z
   })
   .strict()
   .superRefine((s, ctx) => {
+    if (s.anchors !== undefined && s.kind !== 'text') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['anchors'],
+        message: 'anchor answers are compared with text outputs only',
+      });
+    } else if (s.anchors !== undefined && s.reference === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['anchors'],
+        message: 'anchor answers are measured beside the reference: give the sample a reference too',
+      });
+    }
     if (s.kind === 'code' && s.language !== undefined && s.language.toLowerCase() !== 'python') {
       ctx.addIssue({
         code: 'custom',

@@ -73,6 +73,10 @@ export const PairOrderJudgement = z.object({
 });
 export type PairOrderJudgement = z.infer<typeof PairOrderJudgement>;
 
+/** One of the arbiter's two answers on a pair: a judgement of one order, with the request that asked it. */
+export const ArbiterPairOrder = PairOrderJudgement.extend({ custom_id: z.string() });
+export type ArbiterPairOrder = z.infer<typeof ArbiterPairOrder>;
+
 /**
  * A pair's verdict in full: both orders (A first, then B first), the outcome they agree on (or
  * `inconsistent`), the per-criterion outcomes and the mean margin. On a pair's {@link Verdict},
@@ -87,6 +91,13 @@ export const PairwiseVerdict = z.object({
   criteria: z.array(z.object({ id: z.string(), outcome: PairOutcome })),
   /** Who settled the outcome: the local judge (both orders agreeing) or the arbiter. */
   decided_by: z.enum(['judge', 'arbiter']),
+  /**
+   * The arbiter's own two answers (A first, then B first), when it settled the pair in both orders;
+   * the outcome is theirs when they agree, else `inconsistent` (never a win).
+   */
+  arbiter_orders: z.tuple([ArbiterPairOrder, ArbiterPairOrder]).optional(),
+  /** Whether the arbiter's two orders gave the same preference (its position consistency on this pair). */
+  arbiter_consistent: z.boolean().optional(),
 });
 export type PairwiseVerdict = z.infer<typeof PairwiseVerdict>;
 
@@ -105,7 +116,15 @@ const CritiqueAnswer = z.object({
  */
 export const Critique = z.object({
   original: CritiqueAnswer,
-  passes: z.array(CritiqueAnswer.extend({ changed: z.boolean() })).min(1),
+  passes: z
+    .array(
+      CritiqueAnswer.extend({
+        changed: z.boolean(),
+        /** Who critiqued: the judge itself, or the configured critic of another family (GAVEL_CRITIC_*). */
+        by: z.object({ model: z.string(), family: z.string(), path: z.string() }).optional(),
+      }),
+    )
+    .min(1),
   flipped: z.boolean(),
 });
 export type Critique = z.infer<typeof Critique>;

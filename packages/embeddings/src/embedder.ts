@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { embeddingKey } from '@gavel/core';
-import { maxCosine } from './cosine.ts';
+import { cosine } from './cosine.ts';
 import type { EmbedFn } from './embeddings-client.ts';
 
 /** The Redis key of a text's cached vector: per model, by the sha256 of the text. */
@@ -41,6 +41,11 @@ export interface Embedder {
   readonly model: string;
   /** The max cosine of the output to the references, each text embedded once (cached by content hash). */
   similarity(output: string, references: readonly string[], signal: AbortSignal): Promise<number>;
+  /**
+   * The cosine of the output to each of `others` (references, anchor answers), in their order: all
+   * texts go in one gathering, each embedded once (cached by content hash).
+   */
+  similarities(output: string, others: readonly string[], signal: AbortSignal): Promise<number[]>;
   /** Embedding requests sent so far (batches, not texts). */
   readonly requests: number;
 }
@@ -114,24 +119,30 @@ export function createEmbedder(options: EmbedderOptions): Embedder {
     return asked;
   };
 
+  const similarities = async (output: string, others: readonly string[], signal: AbortSignal): Promise<number[]> => {
+    if (others.length === 0) throw new Error('embedding similarity: no texts to compare the output with');
+    const texts = [output, ...others];
+    const cached = await Promise.all(
+      texts.map((t) => options.redis.get(embeddingCacheKey(options.prefix, options.model, t))),
+    );
+    const vectors = await Promise.all(
+      texts.map((text, i) => {
+        const hit = cached[i];
+        return hit ? Promise.resolve(decode(hit)) : vectorOf(text, signal);
+      }),
+    );
+    const [first, ...rest] = vectors;
+    return rest.map((v) => cosine(first as number[], v));
+  };
+
   return {
     model: options.model,
     get requests() {
       return requests;
     },
+    similarities,
     async similarity(output, references, signal) {
-      const texts = [output, ...references];
-      const cached = await Promise.all(
-        texts.map((t) => options.redis.get(embeddingCacheKey(options.prefix, options.model, t))),
-      );
-      const vectors = await Promise.all(
-        texts.map((text, i) => {
-          const hit = cached[i];
-          return hit ? Promise.resolve(decode(hit)) : vectorOf(text, signal);
-        }),
-      );
-      const [first, ...rest] = vectors;
-      return maxCosine(first as number[], rest);
+      return Math.max(...(await similarities(output, references, signal)));
     },
   };
 }

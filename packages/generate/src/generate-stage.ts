@@ -1,24 +1,23 @@
 import {
   type Completion,
   ConfigError,
+  endpointDiffers,
   InputError,
   jobIdFor,
   type Logger,
+  normaliseEndpoint,
   type RunManifest,
   type Sample,
   TransientError,
 } from '@gavel/core';
 import { addStageJob, type RunStore, type StageProcessor, type StageQueue } from '@gavel/queue';
 import { DelayedError } from 'bullmq';
-import { completionText } from './completion-text.ts';
-import type { SutClient, SutReply } from './sut-client.ts';
+import { stepBatchSample } from './batch-stage.ts';
+import { type SutPrice, toCompletion } from './completion-record.ts';
+import type { SutBatchApi } from './openai-batch-api.ts';
+import type { SutClient } from './sut-client.ts';
+import type { SutBatchConfig } from './sut-config.ts';
 import { sutMessages } from './sut-prompt.ts';
-
-/** Prices of the SUT's tokens in USD per million (the cost booked with each completion). */
-export interface SutPrice {
-  input_per_mtok: number;
-  output_per_mtok: number;
-}
 
 export interface GenerateStageDeps {
   /** The worker's SUT endpoint; undefined when the worker has none configured. */
@@ -30,6 +29,15 @@ export interface GenerateStageDeps {
   onCompletion?: (completion: Completion) => void;
   /** How soon a retry looks again for an answer the server may still be writing (the job waits delayed). @default 5000 */
   adoptPollMs?: number;
+  /** The SUT endpoint's Batch API and batch-mode settings (runs enqueued with `--batch`). */
+  batch?: {
+    api: SutBatchApi;
+    config: SutBatchConfig;
+    /** TTL of the run's batch flush lock (a dead holder loses it after this; renewed while held). */
+    lockTtlMs: number;
+  };
+  /** This stage's own queue: batch mode wakes a batch's delayed jobs when it goes out or is read. */
+  generate?: StageQueue;
 }
 
 function pinnedGenerate(manifest: RunManifest, sampleId: string): NonNullable<RunManifest['stages']['generate']> {
@@ -39,7 +47,11 @@ function pinnedGenerate(manifest: RunManifest, sampleId: string): NonNullable<Ru
   return pinned;
 }
 
-function checkWorker(sut: SutClient | undefined, pinned: { model: string | null }, runId: string): SutClient {
+function checkWorker(
+  sut: SutClient | undefined,
+  pinned: { model: string | null; endpoint: string | null },
+  runId: string,
+): SutClient {
   if (!sut) {
     throw new ConfigError(
       `run ${runId} generates its outputs with ${pinned.model ?? 'a SUT'}, but this generate worker has no SUT endpoint: set GAVEL_SUT_URL and GAVEL_SUT_MODEL (the run's generate jobs wait in the queue)`,
@@ -50,34 +62,12 @@ function checkWorker(sut: SutClient | undefined, pinned: { model: string | null 
       `run ${runId} is pinned to SUT model ${pinned.model}, this worker asks ${sut.model}; start a worker with GAVEL_SUT_MODEL=${pinned.model} (the run's generate jobs wait in the queue)`,
     );
   }
+  if (endpointDiffers(pinned.endpoint, sut.url)) {
+    throw new ConfigError(
+      `run ${runId} is pinned to the SUT endpoint ${pinned.endpoint}, this worker asks ${normaliseEndpoint(sut.url)}; start a worker with GAVEL_SUT_URL=${pinned.endpoint} (the run's generate jobs wait in the queue)`,
+    );
+  }
   return sut;
-}
-
-function toCompletion(
-  reply: SutReply,
-  via: Completion['via'],
-  requests: number,
-  price: SutPrice | undefined,
-): Completion {
-  const choice = reply.choices[0];
-  const raw = choice?.message.content ?? '';
-  const finish = choice?.finish_reason ?? null;
-  const usage = reply.usage ?? null;
-  return {
-    text: completionText(raw),
-    raw,
-    finish_reason: finish,
-    truncated: finish === 'length',
-    usage,
-    model: reply.model,
-    via,
-    requests,
-    cost_usd:
-      price && usage
-        ? (usage.prompt_tokens * price.input_per_mtok + usage.completion_tokens * price.output_per_mtok) / 1_000_000
-        : null,
-    at: new Date().toISOString(),
-  };
 }
 
 /**
@@ -131,6 +121,18 @@ async function obtainCompletion(
   return toCompletion(reply, 'request', requests, deps.price);
 }
 
+/** Promotes the delayed generate jobs of these samples (the job ids the producer gave them). */
+function wakeJobs(queue: StageQueue) {
+  return async (runId: string, sampleIds: readonly string[]): Promise<void> => {
+    await Promise.all(
+      sampleIds.map(async (sampleId) => {
+        const job = await queue.getJob(jobIdFor(runId, sampleId));
+        if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
+      }),
+    );
+  };
+}
+
 /**
  * The generate stage: obtains a sample's completion from the system under test once, stores it
  * (before anything else: the first write wins) and hands the sample on to the sandbox. A sample
@@ -141,8 +143,34 @@ export function createGenerateStage(deps: GenerateStageDeps): StageProcessor {
     const { runId, sampleId } = payload;
     const [manifest, loaded] = await Promise.all([store.getManifest(runId), store.loadForStage(runId, sampleId)]);
     if (loaded.verdict) return;
-    if (!loaded.completion) {
-      const sut = checkWorker(deps.sut, pinnedGenerate(manifest, sampleId), runId);
+    const pinned = pinnedGenerate(manifest, sampleId);
+    if (!loaded.completion && pinned.mode === 'openai-batch') {
+      const sut = checkWorker(deps.sut, pinned, runId);
+      if (!deps.batch)
+        throw new ConfigError(`run ${runId} generates in batch mode, but this worker has no Batch API client`);
+      const step = await stepBatchSample(
+        {
+          api: deps.batch.api,
+          config: deps.batch.config,
+          lockTtlMs: deps.batch.lockTtlMs,
+          price: deps.price,
+          onCompletion: deps.onCompletion,
+          wake: deps.generate ? wakeJobs(deps.generate) : undefined,
+        },
+        store,
+        manifest,
+        sampleId,
+        signal,
+        log.child({ sut: sut.model }),
+      );
+      if (step !== 'done') {
+        if (!job.token)
+          throw new TransientError(`sample ${sampleId}: its batch is not done; no job token to wait with`);
+        await job.moveToDelayed(Date.now() + step.waitMs, job.token);
+        throw new DelayedError();
+      }
+    } else if (!loaded.completion) {
+      const sut = checkWorker(deps.sut, pinned, runId);
       const completion = await obtainCompletion(store, sut, manifest, loaded.sample, deps, signal, log);
       if ('waitMs' in completion) {
         if (!job.token)

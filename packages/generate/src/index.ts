@@ -1,10 +1,15 @@
+export { GENERATE_BATCH_NS } from '@gavel/core';
+export type { SutPrice } from './completion-record.ts';
+export { toCompletion } from './completion-record.ts';
 export { completionText } from './completion-text.ts';
-export type { GenerateStageDeps, SutPrice } from './generate-stage.ts';
+export type { GenerateStageDeps } from './generate-stage.ts';
 export { createGenerateStage } from './generate-stage.ts';
+export type { BatchInputLine, SutBatchApi } from './openai-batch-api.ts';
+export { BatchOutputLine, createSutBatchApi, INTENT_METADATA_KEY } from './openai-batch-api.ts';
 export { countWithTokenizer } from './prompt-count.ts';
 export type { SutClient, SutClientOptions, SutRequest } from './sut-client.ts';
 export { createSutClient, REQUEST_METADATA_KEY, SutReply } from './sut-client.ts';
-export type { SutConfig } from './sut-config.ts';
+export type { SutBatchConfig, SutConfig } from './sut-config.ts';
 export { loadSutConfig, SutEnv } from './sut-config.ts';
 export type { SutMessage } from './sut-prompt.ts';
 export { HUMANEVAL_INSTRUCTION, sutMessages } from './sut-prompt.ts';

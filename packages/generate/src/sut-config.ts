@@ -20,6 +20,14 @@ export const SutEnv = z.object({
   GAVEL_SUT_WAIT_S: z.coerce.number().min(0).default(120),
   /** How long start-up waits for the server to come up. @default 60 */
   GAVEL_SUT_STARTUP_WAIT_S: z.coerce.number().min(0).default(60),
+  /** Batch mode: how long the oldest unsent request waits for more before its batch goes out (at once when the whole run is in). @default 60 */
+  GAVEL_SUT_BATCH_WINDOW_S: z.coerce.number().min(0).default(60),
+  /** Batch mode: requests per batch (the Batch API's limit is 50,000). @default 50000 */
+  GAVEL_SUT_BATCH_MAX_REQUESTS: z.coerce.number().int().positive().max(50_000).default(50_000),
+  /** Batch mode: first interval between polls of a batch (growing ×1.5 to 10×). @default 60 */
+  GAVEL_SUT_BATCH_POLL_S: z.coerce.number().positive().default(60),
+  /** Batch mode: re-submissions of an errored or expired request before its sample fails. @default 3 */
+  GAVEL_SUT_BATCH_MAX_RESUBMITS: z.coerce.number().int().min(0).max(20).default(3),
 });
 
 /** The SUT client's compiled configuration; `undefined` when no endpoint is configured. */
@@ -31,6 +39,15 @@ export interface SutConfig {
   requestTimeoutMs: number;
   waitMs: number;
   startupWaitMs: number;
+  batch: SutBatchConfig;
+}
+
+/** Batch mode's settings (`GAVEL_SUT_BATCH_*`). */
+export interface SutBatchConfig {
+  windowMs: number;
+  maxRequests: number;
+  pollMs: number;
+  maxResubmits: number;
 }
 
 /** Parses the SUT's environment: no `GAVEL_SUT_URL` means no endpoint (a `ConfigError` names every bad variable). */
@@ -52,5 +69,11 @@ export function loadSutConfig(env: NodeJS.ProcessEnv): SutConfig | undefined {
     requestTimeoutMs: e.GAVEL_SUT_TIMEOUT_S * 1000,
     waitMs: e.GAVEL_SUT_WAIT_S * 1000,
     startupWaitMs: e.GAVEL_SUT_STARTUP_WAIT_S * 1000,
+    batch: {
+      windowMs: e.GAVEL_SUT_BATCH_WINDOW_S * 1000,
+      maxRequests: e.GAVEL_SUT_BATCH_MAX_REQUESTS,
+      pollMs: e.GAVEL_SUT_BATCH_POLL_S * 1000,
+      maxResubmits: e.GAVEL_SUT_BATCH_MAX_RESUBMITS,
+    },
   };
 }

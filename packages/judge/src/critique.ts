@@ -17,14 +17,26 @@ export function critiqueMessages(prompt: readonly ChatMessage[], lastAnswer: str
 /**
  * The record of a critique chain: the original answer, then each pass, each marked `changed` when
  * its verdict or score differs from the answer it critiqued; `flipped` when the last pass's verdict
- * differs from the original's — a routing reason (`critique_flip`).
+ * differs from the original's — a routing reason (`critique_flip`). `by` names who critiqued
+ * (the judge itself, or the configured critic), recorded on every pass.
  */
-export function critiqueRecord(original: GraderAnswer, passes: readonly GraderAnswer[]): Critique {
+export function critiqueRecord(
+  original: GraderAnswer,
+  passes: readonly GraderAnswer[],
+  by?: { model: string; family: string; path: string },
+): Critique {
   let previous = original;
   const recorded = passes.map((answer) => {
     const changed = answer.pass !== previous.pass || answer.score !== previous.score;
     previous = answer;
-    return { pass: answer.pass, score: answer.score, rationale: answer.rationale, criteria: answer.criteria, changed };
+    return {
+      pass: answer.pass,
+      score: answer.score,
+      rationale: answer.rationale,
+      criteria: answer.criteria,
+      changed,
+      ...(by ? { by } : {}),
+    };
   });
   const last = passes.at(-1) ?? original;
   return {

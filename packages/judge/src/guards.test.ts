@@ -11,6 +11,13 @@ describe('judge guards', () => {
     expect(checkFamilyClash(null, { model: 'qwen3-8b', family: 'qwen' })).toBeUndefined();
   });
 
+  it('holds a critic to the same rule, naming its own variable', () => {
+    expect(checkFamilyClash('QWEN', { model: 'qwen3-8b', family: 'qwen' }, 'critic')).toBe(
+      'critic family "QWEN" is the family of the system under test (qwen3-8b, family "qwen"); a critic never grades its own model family — choose a critic from another family (GAVEL_CRITIC_FAMILY)',
+    );
+    expect(checkFamilyClash('llama', { model: 'qwen3-8b', family: 'qwen' }, 'critic')).toBeUndefined();
+  });
+
   it('treats every precision but full precision as compressed', () => {
     for (const p of ['fp4', 'NVFP4', 'mxfp4', 'int4', 'int8', 'fp8', 'awq', 'gptq-int4', 'Q4_K_M', 'w4a16'])
       expect(isCompressedPrecision(p), p).toBe(true);

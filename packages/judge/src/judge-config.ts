@@ -36,6 +36,15 @@ export const JudgeEnv = z
     GAVEL_JUDGE_STARTUP_WAIT_S: z.coerce.number().min(0).default(120),
     /** Check at start-up that the served model takes images (runs with image pairs need it). @default false */
     GAVEL_JUDGE_VISION: envBoolean.default(false),
+    /** The critic of the critique passes, when not the judge itself: `vllm` or `ollama`. @default vllm */
+    GAVEL_CRITIC: z.enum(['vllm', 'ollama']).optional(),
+    /** Server root of the critic; set it (with GAVEL_JUDGE_CRITIQUE ≥ 1) to critique with another model. */
+    GAVEL_CRITIC_URL: z.string().url().optional(),
+    GAVEL_CRITIC_MODEL: z.string().min(1).optional(),
+    /** The critic's model family: it must differ from every system under test's (checked like the judge's). */
+    GAVEL_CRITIC_FAMILY: z.string().min(1).optional(),
+    /** Bearer key of the critic's server; never logged. */
+    GAVEL_CRITIC_API_KEY: z.string().min(1).optional(),
     GAVEL_ROUTE_MIN_AGREEMENT: z.coerce.number().min(0).max(1).default(0.8),
     GAVEL_ROUTE_MARGIN: z.coerce.number().min(0).max(1).default(0.05),
     /** A consistent pair preference with a mean margin below this goes to the arbiter. @default 0.2 */
@@ -47,7 +56,27 @@ export const JudgeEnv = z
     for (const key of ['GAVEL_JUDGE_URL', 'GAVEL_JUDGE_MODEL', 'GAVEL_JUDGE_FAMILY'] as const) {
       if (!e[key]) ctx.addIssue({ code: 'custom', path: [key], message: `required when GAVEL_JUDGE=${mode}` });
     }
+    if (!e.GAVEL_CRITIC_URL) return;
+    for (const key of ['GAVEL_CRITIC_MODEL', 'GAVEL_CRITIC_FAMILY'] as const) {
+      if (!e[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required when GAVEL_CRITIC_URL is set' });
+    }
+    if (e.GAVEL_JUDGE_CRITIQUE === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['GAVEL_JUDGE_CRITIQUE'],
+        message: 'GAVEL_CRITIC_URL names a critic, but no critique pass is asked for: set GAVEL_JUDGE_CRITIQUE=1 or 2',
+      });
+    }
   });
+
+/** A critic of another family than the SUT, asked for the critique passes instead of the judge. */
+export interface CriticSettings {
+  mode: 'vllm' | 'ollama';
+  url: string;
+  model: string;
+  family: string;
+  apiKey: string | undefined;
+}
 
 interface LlmJudgeConfig {
   mode: 'vllm' | 'ollama';
@@ -60,6 +89,8 @@ interface LlmJudgeConfig {
   seed: number;
   /** Self-critique passes after the verdict. @default 0 */
   critique?: number;
+  /** Who critiques, when not the judge itself. */
+  critic?: CriticSettings;
   contextTokens: number;
   inflight: number;
   maxOutputTokens: number;
@@ -76,6 +107,11 @@ interface LlmJudgeConfig {
 export type JudgeConfig = { mode: 'facts' } | LlmJudgeConfig;
 export type LlmJudgeSettings = LlmJudgeConfig;
 
+/** A server root as the backends use it: no trailing `/` or `/v1`. */
+function serverRoot(url: string): string {
+  return url.replace(/\/+$/, '').replace(/\/v1$/, '');
+}
+
 /** Parses the judge's environment; throws one `ConfigError` naming every bad variable. */
 export function loadJudgeConfig(env: NodeJS.ProcessEnv): JudgeConfig {
   const e = parseEnv(JudgeEnv, env);
@@ -83,7 +119,7 @@ export function loadJudgeConfig(env: NodeJS.ProcessEnv): JudgeConfig {
   if (mode === 'facts') return { mode };
   return {
     mode,
-    url: (e.GAVEL_JUDGE_URL ?? '').replace(/\/+$/, '').replace(/\/v1$/, ''),
+    url: serverRoot(e.GAVEL_JUDGE_URL ?? ''),
     model: e.GAVEL_JUDGE_MODEL ?? '',
     family: e.GAVEL_JUDGE_FAMILY ?? '',
     apiKey: e.GAVEL_JUDGE_API_KEY,
@@ -91,6 +127,17 @@ export function loadJudgeConfig(env: NodeJS.ProcessEnv): JudgeConfig {
     kTemperature: e.GAVEL_JUDGE_K_TEMPERATURE,
     seed: e.GAVEL_JUDGE_SEED,
     critique: e.GAVEL_JUDGE_CRITIQUE,
+    ...(e.GAVEL_CRITIC_URL
+      ? {
+          critic: {
+            mode: e.GAVEL_CRITIC ?? 'vllm',
+            url: serverRoot(e.GAVEL_CRITIC_URL),
+            model: e.GAVEL_CRITIC_MODEL ?? '',
+            family: e.GAVEL_CRITIC_FAMILY ?? '',
+            apiKey: e.GAVEL_CRITIC_API_KEY,
+          },
+        }
+      : {}),
     contextTokens: e.GAVEL_JUDGE_CONTEXT,
     inflight: e.GAVEL_JUDGE_INFLIGHT,
     maxOutputTokens: e.GAVEL_JUDGE_MAX_OUTPUT_TOKENS,

@@ -2,38 +2,17 @@ import type {
   PairOrderJudgement,
   PairOutcome,
   PairPreference,
-  PairSide,
   PairwiseVerdict,
   RouteReason,
   RoutingConfig,
 } from '@gavel/core';
-import type { LoadedRubric, PairwiseAnswer, PositionPreference } from '@gavel/rubric';
-import { otherSide } from './pairwise-prompt.ts';
+import { agreedOutcome, type LoadedRubric, orderJudgement, sideOf } from '@gavel/rubric';
 
 /** Used when a run's manifest predates `routing.pair_min_margin`. */
 export const DEFAULT_PAIR_MIN_MARGIN = 0.2;
 
-/** A position preference as a side, given which side was shown first. */
-export function sideOf(preference: PositionPreference, first: PairSide): PairPreference {
-  if (preference === 'tie') return 'tie';
-  return preference === 'output_1' ? first : otherSide(first);
-}
-
-/** One order's answer with its positions mapped back to sides. */
-export function orderJudgement(answer: PairwiseAnswer, first: PairSide): PairOrderJudgement {
-  return {
-    first,
-    preference: sideOf(answer.preference, first),
-    margin: answer.preference === 'tie' ? 0 : answer.margin,
-    criteria: answer.criteria.map((c) => ({ id: c.id, preference: sideOf(c.preference, first), finding: c.finding })),
-    rationale: answer.rationale,
-  };
-}
-
-/** Both orders agree on a side (or a tie), or they are inconsistent — never a tie by default. */
-export function agreedOutcome(one: PairPreference, other: PairPreference): PairOutcome {
-  return one === other ? one : 'inconsistent';
-}
+// One copy for the judge and the arbiter: the order mapping lives with the pairwise answer schema.
+export { agreedOutcome, orderJudgement, sideOf };
 
 const B_SHARE: Record<PairPreference, number> = { a: 0, tie: 0.5, b: 1 };
 

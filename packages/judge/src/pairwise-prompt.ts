@@ -1,6 +1,6 @@
 import { type Content, type Facts, InputError, isStoredImage, type PairSample, type PairSide } from '@gavel/core';
-import { assertRubricBytes, type LoadedRubric } from '@gavel/rubric';
-import { type ChatMessage, type ChatPart, canonicalJson, referenceText } from './prompt-layout.ts';
+import type { LoadedRubric } from '@gavel/rubric';
+import { assertPromptRubric, type ChatMessage, type ChatPart, canonicalJson, referenceText } from './prompt-layout.ts';
 
 /** The other side of a pair. */
 export function otherSide(side: PairSide): PairSide {
@@ -69,7 +69,7 @@ export function buildPairPrompt(
   first: PairSide,
   images: ImageBytes = new Map(),
 ): ChatMessage[] {
-  assertRubricBytes(rubric.text, rubric.ref);
+  assertPromptRubric(rubric);
   const second = otherSide(first);
   const reference = referenceText(sample.reference);
   const sideFacts = facts.pair ? { output_1: facts.pair[first], output_2: facts.pair[second] } : {};

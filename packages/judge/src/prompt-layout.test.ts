@@ -53,4 +53,11 @@ describe('judge prompt layout', () => {
     const drifted = { ...rubric, text: `${rubric.text} ` };
     expect(() => buildJudgePrompt(drifted, sample, facts)).toThrow(/does not match the pinned/);
   });
+
+  it('checks the bytes again when a rubric already checked changes its text', async () => {
+    const rubric = { ...(await loadRubric(LIBRARY, 'text-answer')) };
+    expect(buildJudgePrompt(rubric, sample, facts)[0]?.content).toBe(rubric.text);
+    rubric.text = `${rubric.text} `;
+    expect(() => buildJudgePrompt(rubric, sample, facts)).toThrow(/does not match the pinned/);
+  });
 });

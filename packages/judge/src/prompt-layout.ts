@@ -21,6 +21,20 @@ export interface TextChatMessage extends ChatMessage {
   content: string;
 }
 
+/** The rubric text and hash each loaded rubric was last checked with. */
+const checkedBytes = new WeakMap<LoadedRubric, { text: string; hash: string }>();
+
+/**
+ * The rubric's bytes against its pinned hash ({@link assertRubricBytes}), hashed once per loaded
+ * rubric and text rather than once per prompt (a sha256 of the whole rubric for every sample).
+ */
+export function assertPromptRubric(rubric: LoadedRubric): void {
+  const checked = checkedBytes.get(rubric);
+  if (checked && checked.text === rubric.text && checked.hash === rubric.ref.hash) return;
+  assertRubricBytes(rubric.text, rubric.ref);
+  checkedBytes.set(rubric, { text: rubric.text, hash: rubric.ref.hash });
+}
+
 /** A message's text (its text parts joined), for token estimates and logs. */
 export function messageText(message: ChatMessage): string {
   return typeof message.content === 'string'
@@ -52,7 +66,7 @@ export function referenceText(reference: Sample['reference']): string | undefine
  * the pinned hash — then the deterministic facts, then the task and the output under judgment.
  */
 export function buildJudgePrompt(rubric: LoadedRubric, sample: PointwiseSample, facts: Facts): TextChatMessage[] {
-  assertRubricBytes(rubric.text, rubric.ref);
+  assertPromptRubric(rubric);
   const reference = referenceText(sample.reference);
   const parts = [
     '## Facts',

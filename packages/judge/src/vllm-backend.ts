@@ -1,8 +1,8 @@
-import { ConfigError, InputError, TransientError } from '@gavel/core';
+import { ConfigError, TransientError } from '@gavel/core';
 import OpenAI from 'openai';
 import { contextWindowProblem, minimumTokens } from './context-guard.ts';
 import { ChatCompletionReply, endpointReply, VllmTokenizeReply } from './endpoint-reply.ts';
-import { requestJson } from './http-json.ts';
+import { JsonText, requestJson } from './http-json.ts';
 import type { JudgeBackend, JudgeReply, JudgeRequest, PromptCount } from './judge-backend.ts';
 import { mapOpenAiError } from './openai-sdk-error.ts';
 import { type ChatMessage, messageText } from './prompt-layout.ts';
@@ -48,6 +48,39 @@ export function createVllmBackend(options: VllmBackendOptions): JudgeBackend {
   const headers: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
   const server = `vLLM at ${options.url} (model ${options.model})`;
   const prefixCounts = new Map<string, Promise<PromptCount>>();
+  // The parts of a completion request that are the same for every sample of a run, serialised once:
+  // the rubric's system message (kept per text, as the counts are) and the answer schema.
+  const systemJson = new Map<string, string>();
+  const schemaJson = new WeakMap<object, string>();
+
+  /** The request body as JSON text: the same bytes JSON.stringify would give, less the re-serialising. */
+  function completionBody(request: JudgeRequest): JsonText {
+    const [first, ...rest] = request.messages;
+    let messages: string;
+    if (first?.role === 'system' && typeof first.content === 'string') {
+      let head = systemJson.get(first.content);
+      if (head === undefined) {
+        head = JSON.stringify(openAiMessages([first])[0]);
+        if (systemJson.size >= PREFIX_COUNTS_KEPT) systemJson.delete(systemJson.keys().next().value as string);
+        systemJson.set(first.content, head);
+      }
+      messages = rest.length === 0 ? `[${head}]` : `[${head},${JSON.stringify(openAiMessages(rest)).slice(1)}`;
+    } else messages = JSON.stringify(openAiMessages(request.messages));
+    let schema = schemaJson.get(request.schema);
+    if (schema === undefined) {
+      schema = JSON.stringify(request.schema);
+      schemaJson.set(request.schema, schema);
+    }
+    const scalars = JSON.stringify({
+      model: options.model,
+      temperature: request.temperature,
+      seed: request.seed,
+      max_tokens: request.maxOutputTokens,
+    });
+    return new JsonText(
+      `${scalars.slice(0, -1)},"messages":${messages},"response_format":{"type":"json_schema","json_schema":{"name":"grader_answer","schema":${schema},"strict":true}}}`,
+    );
+  }
 
   async function tokenize(messages: ChatMessage[], generationPrompt: boolean, signal: AbortSignal) {
     const body = await requestJson(
@@ -151,36 +184,24 @@ export function createVllmBackend(options: VllmBackendOptions): JudgeBackend {
     },
 
     async complete(request: JudgeRequest, signal): Promise<JudgeReply> {
-      try {
-        const completion = await client.chat.completions.create(
-          {
-            model: options.model,
-            messages: openAiMessages(request.messages) as OpenAI.Chat.ChatCompletionMessageParam[],
-            temperature: request.temperature,
-            seed: request.seed,
-            max_tokens: request.maxOutputTokens,
-            response_format: {
-              type: 'json_schema',
-              json_schema: { name: 'grader_answer', schema: request.schema, strict: true },
-            },
-          },
-          { signal, timeout: options.requestTimeoutMs },
-        );
-        // Without usage the prompt cannot be checked for truncation: no vLLM answers so.
-        const reply = endpointReply(ChatCompletionReply, completion, `${server}: POST /v1/chat/completions`);
-        const choice = reply.choices[0];
-        const usage = reply.usage;
-        return {
-          content: choice?.message.content ?? '',
-          promptTokens: usage.prompt_tokens,
-          outputTokens: usage.completion_tokens,
-          cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
-          finishReason: choice?.finish_reason ?? undefined,
-        };
-      } catch (error) {
-        if (error instanceof TransientError || error instanceof InputError || error instanceof ConfigError) throw error;
-        return mapOpenAiError(error, signal, `POST ${options.url}/v1/chat/completions`);
-      }
+      // Not through the SDK: at hundreds of requests a second its per-request work (and fetch's
+      // streams under it) was most of the judge's CPU; requestJson maps statuses as mapOpenAiError does.
+      const body = await requestJson('POST', `${options.url}/v1/chat/completions`, completionBody(request), {
+        signal,
+        timeoutMs: options.requestTimeoutMs,
+        headers,
+      });
+      // Without usage the prompt cannot be checked for truncation: no vLLM answers so.
+      const reply = endpointReply(ChatCompletionReply, body, `${server}: POST /v1/chat/completions`);
+      const choice = reply.choices[0];
+      const usage = reply.usage;
+      return {
+        content: choice?.message.content ?? '',
+        promptTokens: usage.prompt_tokens,
+        outputTokens: usage.completion_tokens,
+        cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
+        finishReason: choice?.finish_reason ?? undefined,
+      };
     },
   };
 }

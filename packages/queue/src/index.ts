@@ -1,4 +1,37 @@
 export { GAVEL_BACKOFF, gavelBackoff } from './backoff.ts';
+export type {
+  CreatedBatch,
+  FlushDecision,
+  FlushInput,
+  HeldLock,
+  IntentMember,
+  ListedBatch,
+  RecoveryApi,
+  ResubmitPolicy,
+  SendOutcome,
+} from './batch/index.ts';
+export {
+  BATCH_BODY_OVERHEAD,
+  BatchRecord,
+  BatchSampleState,
+  BatchStore,
+  CUSTOM_ID_PATTERN,
+  customIdFor,
+  failBatchSample,
+  flushDecision,
+  halves,
+  holdLock,
+  intentKeyFor,
+  intentRequestIds,
+  orderCustomIdFor,
+  pollDelayMs,
+  recoverIntents,
+  requestBytes,
+  resubmitOrFail,
+  SubmitIntent,
+  sendWithIntent,
+  submittedStates,
+} from './batch/index.ts';
 export { ImageStore, sampleImageBytes } from './image-store.ts';
 export type { StageJobPolicy } from './job-catalog.ts';
 export { DEFAULT_POLICY, jobOptionsFor } from './job-catalog.ts';

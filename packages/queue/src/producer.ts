@@ -12,6 +12,11 @@ export interface EnqueueRunInput {
   generate?: Queue<SampleJob>;
   manifest: RunManifest;
   samples: readonly Sample[];
+  /**
+   * The bytes of the images the samples show, by sha256: stored once each and referenced by this
+   * run (`store.images.retainForRun`) before any sample is.
+   */
+  images?: ReadonlyMap<string, Buffer>;
   /** Rubrics to publish for workers: their exact bytes, stored under their content hash. */
   rubrics: readonly { ref: RubricRef; text: string }[];
   /** Samples stored and jobs added per round trip. @default 1000 */
@@ -48,6 +53,8 @@ export async function enqueueRun(input: EnqueueRunInput): Promise<EnqueueRunResu
   // Also lists a run whose manifest an older producer wrote without listing it.
   await store.createRun(existing ?? manifest);
   for (const rubric of input.rubrics) await store.putRubricText(rubric.ref, rubric.text);
+  // Images before samples: no sample is enqueued before what it shows is stored and referenced.
+  if (input.images) await store.images.retainForRun(runId, input.images);
   const chunkSize = input.chunkSize ?? 1000;
   const first = manifest.stages.generate ? input.generate : input.sandbox;
   if (!first) throw new Error(`run ${runId} generates its outputs: enqueueRun needs the generate queue`);

@@ -117,13 +117,16 @@ export class RunStore {
   }
 
   /**
-   * Deletes every run-store key of the run and, last, its entry in the run list (see
-   * {@link removeRunKeys}); returns the number of keys deleted.
+   * Releases the run's images (deleting those no other run shows, see {@link ImageStore.releaseRun}),
+   * then deletes every run-store key of the run and, last, its entry in the run list (see
+   * {@link removeRunKeys}); returns the number of keys and of images deleted.
    */
-  async removeRun(runId: string): Promise<number> {
-    const deleted = await removeRunKeys(this.redis, runKeyPrefix(this.prefix, runId), this.runsKey, runId);
+  async removeRun(runId: string): Promise<{ keys: number; images: number }> {
+    // The images first (the run's own list of them is among its keys): one no other run shows goes.
+    const images = await this.images.releaseRun(runId);
+    const keys = await removeRunKeys(this.redis, runKeyPrefix(this.prefix, runId), this.runsKey, runId);
     this.manifests.delete(runId);
-    return deleted;
+    return { keys, images };
   }
 
   async listRuns(): Promise<string[]> {

@@ -1,5 +1,14 @@
 export type { BestOfNChoice, BestOfNOptions, Candidate, Match, MatchOutcome, Plan } from './best-of-n.ts';
 export { BEST_OF_N_DEFAULTS, chooseBestOfN, planBestOfN } from './best-of-n.ts';
+export type { BestOfNSummary } from './best-of-n-record.ts';
+export {
+  BestOfNRunInfo,
+  BestOfNTaskChoice,
+  bestOfNSummary,
+  formatBestOfNSummary,
+  SampleBestOfN,
+  sampleBestOfN,
+} from './best-of-n-record.ts';
 export type { BootstrapOptions } from './bootstrap.ts';
 export type { Battle, BradleyTerryFit, BradleyTerryRating } from './bradley-terry.ts';
 export { bradleyTerry, bradleyTerryRatings, eloScale } from './bradley-terry.ts';
@@ -25,6 +34,8 @@ export { reviewComparisonView } from './review-comparison.ts';
 export { reviewCsv } from './review-csv.ts';
 export type { ReviewComparisonView, ReviewPageInput } from './review-html.ts';
 export { reviewHtml } from './review-html.ts';
+export type { ReviewImageBytes, ReviewImageProblem } from './review-images.ts';
+export { recordImageHashes, reviewImageUrls } from './review-images.ts';
 export type { MatrixColumn, ReviewMatrix, RowTag } from './review-matrix.ts';
 export { reviewMatrix } from './review-matrix.ts';
 export { RubricMismatchError } from './rubric-check.ts';

@@ -16,6 +16,11 @@ export interface PairwiseSummary {
   position_consistency: { judged: number; consistent: number; rate: number | null };
   /** Settled by the arbiter (outcomes above are the final ones). */
   decided_by_arbiter: number;
+  /**
+   * Arbiter health: of the pairs the arbiter judged in both orders, those whose two orders agreed.
+   * A disagreeing pair stays `inconsistent` (not a win), its two answers recorded.
+   */
+  arbiter_position_consistency: { asked: number; consistent: number; rate: number | null };
   /** One entry per (A system, B system) combination in the run. */
   win_rates: WinRate[];
   /** With more than two systems: the Bradley–Terry ranking. */
@@ -33,6 +38,8 @@ export function pairwiseSummary(
     (r) => r.kind === 'pair' && r.verdict?.pairwise?.decided_by === 'arbiter',
   ).length;
   const consistent = pairs.filter((p) => p.consistent).length;
+  const arbiterAsked = records.filter((r) => r.kind === 'pair' && r.verdict?.pairwise?.arbiter_orders);
+  const arbiterConsistent = arbiterAsked.filter((r) => r.verdict?.pairwise?.arbiter_consistent === true).length;
   const combos = new Map<string, PairObservation[]>();
   for (const p of pairs) {
     const key = JSON.stringify([p.a, p.b]);
@@ -51,6 +58,11 @@ export function pairwiseSummary(
     },
     position_consistency: { judged: pairs.length, consistent, rate: consistent / pairs.length },
     decided_by_arbiter: decidedByArbiter,
+    arbiter_position_consistency: {
+      asked: arbiterAsked.length,
+      consistent: arbiterConsistent,
+      rate: arbiterAsked.length === 0 ? null : arbiterConsistent / arbiterAsked.length,
+    },
     win_rates: [...combos.values()].map((list) => winRate(list, options)),
     bradley_terry: systems.size > 2 ? bradleyTerryRatings(pairs, options) : null,
   };
@@ -66,6 +78,12 @@ export function formatPairwiseSummary(s: PairwiseSummary): string {
     `pairs: ${s.pairs} (A ${s.outcomes.a}, B ${s.outcomes.b}, tie ${s.outcomes.tie}, inconsistent ${s.outcomes.inconsistent}; ${s.decided_by_arbiter} settled by the arbiter)`,
     `position consistency (judge health): ${pct(s.position_consistency.rate)} (${s.position_consistency.consistent}/${s.position_consistency.judged} pairs gave the same preference in both orders)`,
   ];
+  const arb = s.arbiter_position_consistency;
+  if (arb.asked > 0) {
+    lines.push(
+      `arbiter position consistency: ${pct(arb.rate)} (${arb.consistent}/${arb.asked} pairs it judged in both orders gave the same preference; the others stay inconsistent)`,
+    );
+  }
   for (const w of s.win_rates) {
     lines.push(
       `win rate of ${w.b} (B) over ${w.a} (A): ${pct(w.win_rate)} [95% CI ${range(w.win_rate_ci95, pct)}, bootstrap over tasks, seed ${w.seed}] over ${w.decided} decided pairs (B ${w.wins_b}, A ${w.wins_a}, tie ${w.ties}; ${w.inconsistent} inconsistent not counted); sign test p = ${w.sign_test.p_value.toPrecision(3)}`,

@@ -1,8 +1,17 @@
-import type { Diagnostic, TestCase } from '@gavel/core';
-import { contentText } from '@gavel/core';
+import type { Content, Diagnostic, TestCase } from '@gavel/core';
+import { contentParts, contentText } from '@gavel/core';
+import type { SampleBestOfN } from './best-of-n-record.ts';
 import type { ChangedFact } from './flips.ts';
 import { arbiterDecision, verdictLabel } from './review-matrix.ts';
 import type { ExportRecord } from './run-records.ts';
+
+/**
+ * One part of a pair's output as the detail shows it: text (JSON pretty-printed, CSV as it is), or an
+ * image by its content hash — the page looks the hash up among the images embedded from the image
+ * store, and shows `label` as a marker when it is not there. An image part without a sha256 (a `url`
+ * or `path` in hand-written export text) has `sha256: null` and is never rendered.
+ */
+export type DetailPart = { type: 'text'; text: string } | { type: 'image'; sha256: string | null; label: string };
 
 /** What the matrix's detail view shows of one sample. Every string is untrusted text. */
 export interface SampleDetail {
@@ -24,16 +33,30 @@ export interface SampleDetail {
   arbiter_rationale: string | null;
   arbiter: string;
   consistency: Array<[string, string]>;
-  /** A pair: both outputs side by side (images as their markers), the outcome and both orders' readings. */
+  /**
+   * A pair: both outputs side by side (text and images), the outcome, both orders' readings with their
+   * per-criterion preferences, the per-criterion outcomes, and where the judge routed it.
+   */
   pair: {
     outcome: string;
     decided_by: string;
     consistent: boolean;
     margin: number;
-    a: { system: string; text: string };
-    b: { system: string; text: string };
-    orders: Array<{ first: string; preference: string; margin: number; rationale: string }>;
+    route: string;
+    route_reasons: string[];
+    a: { system: string; text: string; parts: DetailPart[] };
+    b: { system: string; text: string; parts: DetailPart[] };
+    orders: Array<{
+      first: string;
+      preference: string;
+      margin: number;
+      rationale: string;
+      criteria: Array<{ id: string; preference: string; finding: string | null }>;
+    }>;
+    criteria: Array<{ id: string; outcome: string }>;
   } | null;
+  /** A candidate of a run `gavel best-of-n` ranked: its side of its task's choice. */
+  best_of_n: SampleBestOfN | null;
   base: {
     sample_id: string;
     verdict: string;
@@ -72,22 +95,52 @@ function factLines(record: ExportRecord): Array<[string, string]> {
 
 const system = (s: { model: string; family: string }) => `${s.model} (${s.family})`;
 
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/** The parts of a pair's output as the detail shows them (see {@link DetailPart}). */
+export function detailParts(content: Content): DetailPart[] {
+  return contentParts(content).map((p): DetailPart => {
+    if (p.type === 'text') return { type: 'text', text: p.text };
+    if (p.type === 'json') return { type: 'text', text: JSON.stringify(p.data, null, 2) ?? 'null' };
+    if (p.type === 'csv') return { type: 'text', text: p.data };
+    const sha256 = p.sha256 && SHA256.test(p.sha256) ? p.sha256 : null;
+    const size = p.width && p.height ? ` ${p.width}×${p.height}` : '';
+    return {
+      type: 'image',
+      sha256,
+      label: sha256
+        ? `[image ${sha256.slice(0, 12)}${size}]`
+        : '[image not from the image store (no sha256): not shown]',
+    };
+  });
+}
+
 function pairDetail(record: ExportRecord): SampleDetail['pair'] {
+  const judged = record.judge_verdict ?? record.verdict;
   const pairwise = record.verdict?.pairwise ?? record.judge_verdict?.pairwise;
   if (record.kind !== 'pair' || !record.outputs || !record.systems) return null;
+  const side = (s: 'a' | 'b') => {
+    const outputs = record.outputs as NonNullable<ExportRecord['outputs']>;
+    const systems = record.systems as NonNullable<ExportRecord['systems']>;
+    return { system: system(systems[s]), text: contentText(outputs[s]), parts: detailParts(outputs[s]) };
+  };
   return {
     outcome: pairwise?.outcome ?? 'pending',
     decided_by: pairwise?.decided_by ?? '–',
     consistent: pairwise?.consistent ?? false,
     margin: pairwise?.margin ?? 0,
-    a: { system: system(record.systems.a), text: contentText(record.outputs.a) },
-    b: { system: system(record.systems.b), text: contentText(record.outputs.b) },
+    route: judged?.route ?? '–',
+    route_reasons: judged?.route_reasons ?? [],
+    a: side('a'),
+    b: side('b'),
     orders: (pairwise?.orders ?? []).map((o) => ({
       first: o.first,
       preference: o.preference,
       margin: o.margin,
       rationale: o.rationale,
+      criteria: o.criteria.map((c) => ({ id: c.id, preference: c.preference, finding: c.finding })),
     })),
+    criteria: (pairwise?.criteria ?? []).map((c) => ({ id: c.id, outcome: c.outcome })),
   };
 }
 
@@ -133,6 +186,7 @@ export function sampleDetail(record: ExportRecord, base?: ExportRecord, changed:
         ]
       : [],
     pair: pairDetail(record),
+    best_of_n: record.best_of_n ?? null,
     base: base
       ? {
           sample_id: base.sample_id,

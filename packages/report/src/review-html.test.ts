@@ -39,8 +39,9 @@ describe('reviewHtml', () => {
 
   it('embeds the data once, in JSON elements no sample text can close,, and escapes the header', () => {
     const html = page();
-    expect(html.match(/<script\b/gi)).toHaveLength(3);
-    expect(html.match(/<\/script>/gi)).toHaveLength(3);
+    // The matrix, the details, the images (data URLs by sha256) and the page's own script.
+    expect(html.match(/<script\b/gi)).toHaveLength(4);
+    expect(html.match(/<\/script>/gi)).toHaveLength(4);
     expect(html).not.toContain('window.__pwned=1</script>');
     expect(html).not.toContain('<b>sut</b>');
     expect(html).toContain('&lt;b&gt;sut&lt;/b&gt;');

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { escapeHtml, jsonForScriptElement } from './html-text.ts';
 import { type SampleDetail, sampleDetail } from './review-detail.ts';
 import { manifestItems, summaryFigures } from './review-header.ts';
+import { type ReviewImageBytes, type ReviewImageProblem, reviewImageUrls } from './review-images.ts';
 import { type MatrixBase, type ReviewMatrix, reviewMatrix } from './review-matrix.ts';
 import { runSummary } from './review-summary.ts';
 import type { ExportRecord, RunRecords } from './run-records.ts';
@@ -44,6 +45,13 @@ export interface ReviewComparisonView {
 export interface ReviewPageInput {
   run: RunRecords;
   comparison?: ReviewComparisonView;
+  /**
+   * The bytes of the images the run's pairs show, by sha256, from the image store. Each is embedded
+   * once as a data URL (see {@link reviewImageUrls}); an image absent here shows as its marker.
+   */
+  images?: ReviewImageBytes;
+  /** Told which images were left out and why (not a PNG/JPEG/WebP, a hash mismatch, over the budget). */
+  onImageProblems?: (problems: ReviewImageProblem[]) => void;
 }
 
 /**
@@ -79,7 +87,8 @@ export function reviewData(
  * only), opens from `file://`. The data is embedded once as JSON in two `<script type="application/json">`
  * elements (the matrix, and the details parsed on first use), escaped so no sample text can close them;
  * the page's script writes sample text through `textContent` only and renders the visible rows of the
- * matrix alone, so 10k samples stay usable.
+ * matrix alone, so 10k samples stay usable. Pair images are embedded once each as `data:` URLs of a
+ * raster type read from their bytes (`img-src data:` only; never SVG, never a URL from a record).
  */
 export function reviewHtml(input: ReviewPageInput): string {
   const { script, style } = pageAssets();
@@ -87,6 +96,8 @@ export function reviewHtml(input: ReviewPageInput): string {
   const matrix = reviewMatrix(run, { base: comparison?.base });
   const summary = runSummary(run);
   const data = reviewData(run, matrix, comparison?.base);
+  const { urls, problems } = reviewImageUrls(input.images ?? new Map());
+  input.onImageProblems?.(problems);
   const runId = run.manifest?.run_id ?? run.records[0]?.run_id ?? 'run';
   const title = comparison ? comparison.title : `gavel review — run ${runId}`;
   const csp = [
@@ -128,6 +139,7 @@ ${comparison?.headerHtml ?? ''}
 <aside id="detail" hidden aria-label="sample detail"><button id="detail-close" class="close" type="button">close ✕</button><div id="detail-content"></div></aside>
 <script type="application/json" id="gavel-data">${jsonForScriptElement(data.matrix)}</script>
 <script type="application/json" id="gavel-details">${jsonForScriptElement(data.details)}</script>
+<script type="application/json" id="gavel-images">${jsonForScriptElement(urls)}</script>
 <script>${script}</script>
 </body>
 </html>

@@ -85,6 +85,19 @@ function criterionIds(runs: readonly (readonly ExportRecord[])[]): string[] {
   return [...ids];
 }
 
+/** The columns a run `gavel best-of-n` ranked adds: rank by score, tournament points, chosen or contender. */
+const BEST_OF_N_COLUMNS: MatrixColumn[] = [
+  { key: 'bon_rank', label: 'bon rank', type: 'number' },
+  { key: 'bon_points', label: 'bon points', type: 'number' },
+  { key: 'bon_choice', label: 'best of n', type: 'text' },
+];
+
+function bestOfNCells(record: ExportRecord): MatrixCell[] {
+  const b = record.best_of_n;
+  if (!b) return [null, null, ''];
+  return [b.rank, b.points, b.chosen ? 'chosen' : b.contender ? 'contender' : ''];
+}
+
 function columnsFor(criteria: readonly string[], withBase: boolean): MatrixColumn[] {
   return [
     { key: 'task_id', label: 'task', type: 'text' },
@@ -131,14 +144,16 @@ function tagsFor(record: ExportRecord, minAgreement: number, base: MatrixBase | 
 /**
  * The review matrix of a run: one row per sample (task, verdict, score, per-criterion scores, key
  * facts, route and agreement, arbiter decision) and, with a base, the paired base verdict and the flip
- * the comparison found. Rows keep the run's record order.
+ * the comparison found; on a run `gavel best-of-n` ranked, each candidate's rank, points and choice.
+ * Rows keep the run's record order.
  */
 export function reviewMatrix(run: RunRecords, options: MatrixOptions = {}): ReviewMatrix {
   const base = options.base;
   const minAgreement = options.minAgreement ?? run.manifest?.stages.judge.routing.min_agreement ?? 0.8;
   const baseRecords = base ? run.records.flatMap((r) => base.pairOf(r.sample_id) ?? []) : [];
   const criteria = criterionIds([run.records, baseRecords]);
-  const columns = columnsFor(criteria, base !== undefined);
+  const bestOfN = run.records.some((r) => r.best_of_n !== undefined);
+  const columns = [...columnsFor(criteria, base !== undefined), ...(bestOfN ? BEST_OF_N_COLUMNS : [])];
   const rows = run.records.map((record): MatrixRow => {
     const facts = record.facts;
     const judged = judgement(record);
@@ -166,6 +181,7 @@ export function reviewMatrix(run: RunRecords, options: MatrixOptions = {}): Revi
       judged?.route_reasons.join(' ') ?? '',
       judged?.consistency?.agreement ?? null,
       arbiterDecision(record),
+      ...(bestOfN ? bestOfNCells(record) : []),
     ];
     return { sample_id: record.sample_id, cells, tags: tagsFor(record, minAgreement, base) };
   });

@@ -45,8 +45,77 @@ window.gavelDom = (() => {
     });
     return t;
   }
-  /** The detail view of one sample (see SampleDetail in review-detail.ts). */
-  function detailNodes(d) {
+  // Only a base64 data URL of a raster type the page was built with (review-images.ts decided the
+  // type from the bytes' magic): anything else — SVG, a javascript: or http URL — is never an img src.
+  const SAFE_IMAGE_URL = /^data:image\/(png|jpeg|webp);base64,[A-Za-z0-9+/]+={0,2}$/;
+  function imageNode(part, imageSrc) {
+    const url = part.sha256 === null ? undefined : imageSrc(part.sha256);
+    if (typeof url !== 'string' || !SAFE_IMAGE_URL.test(url)) return el('p', 'image-missing', part.label);
+    const figure = el('figure', 'pair-image');
+    const img = el('img');
+    img.alt = part.label;
+    img.dataset.sha256 = part.sha256;
+    img.src = url;
+    figure.append(img, el('figcaption', '', part.label));
+    return figure;
+  }
+  function sideNodes(side, imageSrc) {
+    return side.parts.map((part) => (part.type === 'image' ? imageNode(part, imageSrc) : codeBlock(part.text)));
+  }
+  function pairSection(p, imageSrc) {
+    const sides = el('div', 'pair-sides');
+    for (const [label, side] of [
+      ['A', p.a],
+      ['B', p.b],
+    ]) {
+      const column = el('div', 'pair-side');
+      column.dataset.side = label.toLowerCase();
+      column.append(el('h4', '', `${label} · ${side.system}`), ...sideNodes(side, imageSrc));
+      sides.append(column);
+    }
+    const routed = `routed to ${p.route}${p.route_reasons.length > 0 ? ` (${p.route_reasons.join(', ')})` : ''}`;
+    const orders = el('div', 'pair-orders');
+    for (const o of p.orders) {
+      const wrap = el('div', 'pair-order');
+      wrap.dataset.first = o.first;
+      wrap.append(
+        el('h4', '', `${o.first.toUpperCase()} shown first: preferred ${o.preference} · margin ${o.margin.toFixed(2)}`),
+        textBlock(o.rationale),
+      );
+      if (o.criteria.length > 0)
+        wrap.append(
+          table(
+            ['criterion', 'preferred', 'finding'],
+            o.criteria.map((c) => [c.id, c.preference, c.finding ?? '']),
+            ['', '', 'msg'],
+          ),
+        );
+      orders.append(wrap);
+    }
+    return section(
+      `Pair: outcome ${p.outcome}`,
+      el(
+        'p',
+        'pair-summary',
+        `decided by ${p.decided_by} · the two orders ${p.consistent ? 'agreed' : 'disagreed'} · margin ${p.margin.toFixed(2)} · ${routed}`,
+      ),
+      sides,
+      ...(p.criteria.length > 0
+        ? [
+            table(
+              ['criterion', 'outcome'],
+              p.criteria.map((c) => [c.id, c.outcome]),
+            ),
+          ]
+        : []),
+      orders,
+    );
+  }
+  /**
+   * The detail view of one sample (see SampleDetail in review-detail.ts); `imageSrc(sha256)` gives an
+   * embedded image's data URL, or undefined.
+   */
+  function detailNodes(d, imageSrc = () => undefined) {
     const parts = [el('h2', '', d.sample_id)];
     const verdict = el('span', `v v-${d.verdict}`, d.verdict);
     const line = el('p');
@@ -116,31 +185,27 @@ window.gavelDom = (() => {
           ),
         ),
       );
-    if (d.pair) {
-      const p = d.pair;
-      const sides = el('div', 'pair-sides');
-      for (const [label, side] of [
-        ['A', p.a],
-        ['B', p.b],
-      ]) {
-        const column = el('div', 'pair-side');
-        column.append(el('h4', '', `${label} · ${side.system}`), codeBlock(side.text));
-        sides.append(column);
-      }
+    if (d.pair) parts.push(pairSection(d.pair, imageSrc));
+    if (d.best_of_n) {
+      const b = d.best_of_n;
       parts.push(
         section(
-          `Pair: outcome ${p.outcome}`,
-          el(
-            'p',
-            '',
-            `decided by ${p.decided_by} · the two orders ${p.consistent ? 'agreed' : 'disagreed'} · margin ${p.margin.toFixed(2)}`,
-          ),
-          sides,
-          table(
-            ['shown first', 'preferred', 'margin', 'rationale'],
-            p.orders.map((o) => [o.first.toUpperCase(), o.preference, o.margin.toFixed(2), o.rationale]),
-            ['', '', '', 'msg'],
-          ),
+          `Best-of-n: ${b.chosen ? 'chosen' : b.contender ? 'contender, not chosen' : 'not a contender'}`,
+          keyValues([
+            ['rank by score', String(b.rank)],
+            ['score', b.score === null ? '–' : b.score.toFixed(3)],
+            ['tournament points', b.points === null ? '–' : String(b.points)],
+            ['decided by', b.decided_by],
+            ['tournament run', b.tournament_run ?? '–'],
+          ]),
+          ...(b.matches.length > 0
+            ? [
+                table(
+                  ['opponent', 'result'],
+                  b.matches.map((m) => [m.opponent, m.result]),
+                ),
+              ]
+            : []),
         ),
       );
     }

@@ -8,6 +8,12 @@
     details ??= JSON.parse(document.getElementById('gavel-details').textContent);
     return details[i];
   }
+  // The images (data URLs by sha256, built from the image store's bytes): parsed on first use too.
+  let images = null;
+  function imageSrc(sha256) {
+    images ??= JSON.parse(document.getElementById('gavel-images').textContent);
+    return Object.hasOwn(images, sha256) ? images[sha256] : undefined;
+  }
   const columns = data.columns;
   const rows = data.rows;
   const ROW_H = 26;
@@ -67,6 +73,7 @@
         d.judge_rationale ?? '',
         d.arbiter_rationale ?? '',
         d.output ?? '',
+        d.pair ? `${d.pair.a.text}\n${d.pair.b.text}\n${d.pair.orders.map((o) => o.rationale).join('\n')}` : '',
         d.failure ?? '',
       ]
         .join('\n')
@@ -254,7 +261,7 @@
     selected = i;
     const d = detailsOf(i);
     const content = $('detail-content');
-    content.replaceChildren(...detailNodes(d));
+    content.replaceChildren(...detailNodes(d, imageSrc));
     detail.hidden = false;
     content.scrollTop = 0;
   }

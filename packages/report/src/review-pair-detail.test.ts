@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { runInNewContext } from 'node:vm';
 import type { Verdict } from '@gavel/core';
 import { describe, expect, it } from 'vitest';
-import { type SampleDetail, sampleDetail } from './review-detail.ts';
+import { detailParts, type SampleDetail, sampleDetail } from './review-detail.ts';
 import type { ExportRecord } from './run-records.ts';
 
 interface FakeNode {
@@ -10,6 +10,7 @@ interface FakeNode {
   className: string;
   textContent: string;
   children: FakeNode[];
+  dataset: Record<string, string>;
   append(...nodes: FakeNode[]): void;
 }
 
@@ -22,6 +23,7 @@ function fakeDocument() {
         className: '',
         textContent: '',
         children: [],
+        dataset: {},
         append(...nodes) {
           node.children.push(...nodes);
         },
@@ -107,15 +109,22 @@ describe('the review detail of a pair', () => {
       decided_by: 'judge',
       consistent: false,
       margin: 0,
-      a: { system: 'base-7b (acme)', text: '<script>alert(1)</script> Lyon' },
-      b: { system: 'cand-8b (acme)', text: 'Paris' },
+      route: 'arbiter',
+      route_reasons: ['position_inconsistent'],
+      a: {
+        system: 'base-7b (acme)',
+        text: '<script>alert(1)</script> Lyon',
+        parts: [{ type: 'text', text: '<script>alert(1)</script> Lyon' }],
+      },
+      b: { system: 'cand-8b (acme)', text: 'Paris', parts: [{ type: 'text', text: 'Paris' }] },
       orders: [
-        { first: 'a', preference: 'a', margin: 0.9, rationale: 'A first: <b>A</b> reads better' },
-        { first: 'b', preference: 'b', margin: 0.9, rationale: 'B first: B reads better' },
+        { first: 'a', preference: 'a', margin: 0.9, rationale: 'A first: <b>A</b> reads better', criteria: [] },
+        { first: 'b', preference: 'b', margin: 0.9, rationale: 'B first: B reads better', criteria: [] },
       ],
+      criteria: [],
     });
     const nodes = detailScript().detailNodes(detail);
-    const root = { tag: 'root', className: '', textContent: '', children: nodes, append() {} };
+    const root = { tag: 'root', className: '', textContent: '', children: nodes, dataset: {}, append() {} };
     const sides = find(root, 'pair-sides');
     expect(sides?.children.map((c) => c.className)).toEqual(['pair-side', 'pair-side']);
     expect(text(sides?.children[0] as FakeNode)).toContain('A · base-7b (acme)');
@@ -127,6 +136,27 @@ describe('the review detail of a pair', () => {
     expect(all).toContain('the two orders disagreed');
     expect(all).toContain('A first: <b>A</b> reads better');
     expect(all).toContain('B first: B reads better');
+    expect(all).toContain('routed to arbiter (position_inconsistent)');
     expect(sampleDetail({ ...record, kind: 'text', outputs: undefined, systems: undefined }).pair).toBeNull();
+  });
+});
+
+describe('the parts of a pair output', () => {
+  it('keeps JSON and CSV as text and names an image only by its sha256; a url or path image is never a source', () => {
+    const sha = 'ab'.repeat(32);
+    const parts = detailParts([
+      { type: 'json', data: { k: '</script>' } },
+      { type: 'csv', data: 'a,b\n1,2' },
+      { type: 'image', sha256: sha, media_type: 'image/png', width: 4, height: 3, bytes: 10 },
+      { type: 'image', url: 'data:image/svg+xml;base64,PHN2Zy8+' },
+      { type: 'image', path: '../../etc/passwd' },
+    ]);
+    expect(parts).toEqual([
+      { type: 'text', text: '{\n  "k": "</script>"\n}' },
+      { type: 'text', text: 'a,b\n1,2' },
+      { type: 'image', sha256: sha, label: `[image ${sha.slice(0, 12)} 4×3]` },
+      { type: 'image', sha256: null, label: '[image not from the image store (no sha256): not shown]' },
+      { type: 'image', sha256: null, label: '[image not from the image store (no sha256): not shown]' },
+    ]);
   });
 });

@@ -11,6 +11,7 @@ import {
   Verdict,
 } from '@gavel/core';
 import { z } from 'zod';
+import { SampleBestOfN } from './best-of-n-record.ts';
 
 /**
  * One line of `gavel export`: what happened to one sample (DESIGN.md "Export"). The report package
@@ -49,6 +50,8 @@ export const ExportRecord = z.object({
       completion: Completion.omit({ raw: true }).nullable(),
     })
     .optional(),
+  /** On a run `gavel best-of-n` ranked: this candidate's rank, points, matches and whether it was chosen. */
+  best_of_n: SampleBestOfN.optional(),
 });
 export type ExportRecord = z.infer<typeof ExportRecord>;
 

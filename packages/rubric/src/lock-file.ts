@@ -9,6 +9,7 @@ const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 /** The figures of a gate report that the lock entry repeats, so a reader need not open the report. */
 export const GateHeadline = z.object({
   calibration_sha256: Hex64,
+  /** Pointwise: the share of calibration samples that passed; pair rubrics: the share where B was preferred. */
   pass_rate: z.number(),
   kappa: z.number().nullable(),
   tpr: z.number().nullable(),
@@ -19,6 +20,10 @@ export const GateHeadline = z.object({
   contamination: z.string(),
   /** The judge that ran the gates, e.g. `facts` or `vllm:judge-model`. */
   judge: z.string(),
+  /** Pair rubrics: the share of calibration pairs whose outcome was the labelled better side. */
+  agreement: z.number().nullable().optional(),
+  /** Pair rubrics: the share of calibration pairs whose two orders gave the same preference. */
+  position_consistency: z.number().nullable().optional(),
 });
 export type GateHeadline = z.infer<typeof GateHeadline>;
 

@@ -1,4 +1,4 @@
-import type { GraderAnswer } from '@gavel/core';
+import type { GraderAnswer, PairOrderJudgement, PairOutcome, PairPreference, PairSide } from '@gavel/core';
 import { z } from 'zod';
 import { criteriaSchema } from './criteria-schema.ts';
 import type { RubricHeader } from './rubric.ts';
@@ -99,4 +99,26 @@ export function pairwiseAsGraderAnswer(answer: PairwiseAnswer): GraderAnswer {
     criteria: answer.criteria.map((c) => ({ id: c.id, score: SECOND_SHARE[c.preference], finding: c.finding })),
     rationale: answer.rationale,
   };
+}
+
+/** A position preference as a side, given which side was shown first. */
+export function sideOf(preference: PositionPreference, first: PairSide): PairPreference {
+  if (preference === 'tie') return 'tie';
+  return preference === 'output_1' ? first : first === 'a' ? 'b' : 'a';
+}
+
+/** One order's answer with its positions mapped back to sides (the judge's and the arbiter's alike). */
+export function orderJudgement(answer: PairwiseAnswer, first: PairSide): PairOrderJudgement {
+  return {
+    first,
+    preference: sideOf(answer.preference, first),
+    margin: answer.preference === 'tie' ? 0 : answer.margin,
+    criteria: answer.criteria.map((c) => ({ id: c.id, preference: sideOf(c.preference, first), finding: c.finding })),
+    rationale: answer.rationale,
+  };
+}
+
+/** Both orders agree on a side (or a tie), or they are inconsistent — never a tie by default. */
+export function agreedOutcome(one: PairPreference, other: PairPreference): PairOutcome {
+  return one === other ? one : 'inconsistent';
 }

@@ -41,7 +41,7 @@ export async function readLibraryRubric(dir: string, id: string, version: string
  * Loads a frozen rubric from the library folder. Without a version, the highest version in the
  * lock file. The file's sha256 must equal the lock file's (a frozen rubric never changes), and the
  * lock entry must be backed by the gate report `gavel rubric freeze` wrote: an entry made by hand is
- * refused, saying how to freeze (pointwise rubrics; `pair` rubrics have no gates yet).
+ * refused, saying how to freeze (every kind, `pair` rubrics through their pairwise gates).
  */
 export async function loadRubric(dir: string, spec: string): Promise<LoadedRubric> {
   const { id, version } = parseRubricSpec(spec);
@@ -62,9 +62,7 @@ export async function loadRubric(dir: string, spec: string): Promise<LoadedRubri
       `rubric ${key}: content hash ${rubric.ref.hash.slice(0, 12)}… does not match the lock file (${pinned?.sha256.slice(0, 12)}…); a frozen rubric cannot change — bump its version`,
     );
   }
-  // The gates judge pass/fail verdicts (text, code); a `pair` rubric has none yet, so its entry is
-  // still pinned by hash alone until pairwise gates exist.
-  const problem = rubric.kind === 'pair' ? undefined : await gateReportProblem(dir, id, chosen, pinned);
+  const problem = await gateReportProblem(dir, id, chosen, pinned);
   if (problem !== undefined) {
     throw new InputError(
       `rubric ${key}: ${problem}; the lock file is written only by \`gavel rubric freeze ${key} --calibration FILE\` (or use it as a draft: --rubric-file ${join(dir, id, `${chosen}.md`)})`,

@@ -31,6 +31,22 @@ describe('the rubric library', () => {
     expect(text.text).toBe(await readFile(join(LIBRARY, 'text-answer', '1.0.0.md'), 'utf8'));
   });
 
+  it('loads the pair rubric frozen through its gate report, and refuses its entry without one (no exemption)', async () => {
+    const pair = await loadRubric(LIBRARY, 'pairwise-preference@1.0.0');
+    expect(pair.ref).toMatchObject({
+      state: 'frozen',
+      gate_report_sha256: sha256Hex(await readFile(join(LIBRARY, 'pairwise-preference', '1.0.0.gates.json'), 'utf8')),
+    });
+    const dir = await libraryCopy();
+    const lockFile = join(dir, 'rubrics.lock.json');
+    const lock = JSON.parse(await readFile(lockFile, 'utf8'));
+    lock['pairwise-preference@1.0.0'] = { sha256: lock['pairwise-preference@1.0.0'].sha256, frozen_at: '2026-12-01' };
+    await writeFile(lockFile, JSON.stringify(lock));
+    await expect(loadRubric(dir, 'pairwise-preference@1.0.0')).rejects.toThrow(
+      /^rubric pairwise-preference@1\.0\.0: the lock entry records no gate report; the lock file is written only by `gavel rubric freeze/,
+    );
+  });
+
   it('refuses a frozen rubric whose bytes changed', async () => {
     const dir = await libraryCopy();
     const path = join(dir, 'text-answer', '1.0.0.md');

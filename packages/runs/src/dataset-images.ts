@@ -6,8 +6,10 @@ import {
   type ContentPart,
   checkImage,
   type DatasetError,
+  type DatasetFile,
   type ImagePart,
   type ParsedDataset,
+  parseNativeJsonl,
   type Sample,
   type StoredImage,
 } from '@gavel/core';
@@ -119,6 +121,30 @@ export function sampleImageHashes(samples: readonly Sample[]): Set<string> {
       if (typeof content === 'string') continue;
       for (const part of content) if (part.type === 'image' && part.sha256) out.add(part.sha256);
     }
+  }
+  return out;
+}
+
+/**
+ * The sha256 of every image a native JSONL dataset shows, as `gavel enqueue` resolves them (what its
+ * dataset hash covers): for `gavel verify --dataset` to hash the files and their images again.
+ */
+export async function datasetImageHashes(files: readonly DatasetFile[]): Promise<string[]> {
+  const parsed: ParsedDataset = { samples: [], lines: [], errors: [] };
+  for (const file of files) {
+    const one = parseNativeJsonl(file);
+    parsed.samples.push(...one.samples);
+    parsed.lines.push(...one.lines);
+  }
+  return [...(await resolveDatasetImages(parsed)).keys()].sort();
+}
+
+/** The bytes of the images the samples show (those a run stores and references), by sha256. */
+export function shownImages(samples: readonly Sample[], images: DatasetImages): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const sha256 of sampleImageHashes(samples)) {
+    const bytes = images.get(sha256);
+    if (bytes) out.set(sha256, bytes);
   }
   return out;
 }

@@ -1,6 +1,7 @@
 export { abPairSample, carriedFacts } from './ab-pairs.ts';
+export { loadBestOfN, saveBestOfN } from './best-of-n-store.ts';
 export type { DatasetImages } from './dataset-images.ts';
-export { resolveDatasetImages, sampleImageHashes } from './dataset-images.ts';
+export { datasetImageHashes, resolveDatasetImages, sampleImageHashes, shownImages } from './dataset-images.ts';
 export { exportRecord } from './export-record.ts';
 export { expandForGeneration, humanEvalPrompts, precisionProblem, promptLine } from './generation-plan.ts';
 export type { GenerationReport, PassAtK } from './generation-report.ts';
@@ -14,5 +15,6 @@ export { runStagesFromEnv } from './run-stages.ts';
 export type { RunStatus, StageStatus } from './run-status.ts';
 export { runStatus } from './run-status.ts';
 export { sandboxImageTag } from './sandbox-image.ts';
+export { storedImages } from './stored-images.ts';
 export type { SutEstimate, TokenPrice } from './sut-budget.ts';
 export { approximateTokens, budgetProblem, estimateRun, formatEstimate } from './sut-budget.ts';

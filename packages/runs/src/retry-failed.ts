@@ -1,5 +1,16 @@
-import { parseJobId, type Stage } from '@gavel/core';
-import type { RunStore, StageQueue } from '@gavel/queue';
+import { GENERATE_BATCH_NS, parseJobId, type Stage } from '@gavel/core';
+import { BatchStore, customIdFor, type RunStore, type StageQueue } from '@gavel/queue';
+
+/**
+ * A batch-mode generate sample that failed for good (its request refused) is pending again under
+ * its next attempt, so its retried job sends it in a later batch instead of failing again.
+ */
+async function reopenBatchRequest(store: RunStore, runId: string, sampleId: string): Promise<void> {
+  const batches = new BatchStore(store, GENERATE_BATCH_NS);
+  const state = await batches.getState(runId, sampleId);
+  if (state?.status !== 'failed') return;
+  await batches.resubmit(runId, sampleId, state, customIdFor(runId, sampleId, state.attempt + 1), Date.now());
+}
 
 /**
  * Retries a run's failed jobs in the given stages (each sample runs that stage again, with all its
@@ -21,6 +32,7 @@ export async function retryFailedJobs(
       failed.push(...page.filter((job) => job.id !== undefined && parseJobId(job.id)?.runId === runId));
     }
     for (const job of failed) {
+      if (stage === 'generate') await reopenBatchRequest(store, runId, job.data.sampleId);
       await store.clearFailure(runId, job.data.sampleId);
       // Its attempts afresh: one that ran out of them (an outage) would otherwise get a single try.
       await job.retry('failed', { resetAttemptsMade: true });

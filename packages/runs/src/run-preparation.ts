@@ -30,10 +30,15 @@ export function newRunId(now = new Date()): string {
 }
 
 /**
- * Pure: adds the judge-family clashes to a parsed dataset's errors and splits the samples into the
- * valid ones and the lines to refuse (what `gavel enqueue` and `POST /v1/runs` both decide).
+ * Pure: adds the judge-family clashes (and the critic's, when a critic of its own is configured)
+ * to a parsed dataset's errors and splits the samples into the valid ones and the lines to refuse
+ * (what `gavel enqueue` and `POST /v1/runs` both decide).
  */
-export function checkDataset(parsed: ParsedDataset, judgeFamily: string | null): DatasetCheck {
+export function checkDataset(
+  parsed: ParsedDataset,
+  judgeFamily: string | null,
+  criticFamily: string | null = null,
+): DatasetCheck {
   const errors = [...parsed.errors];
   parsed.samples.forEach((s, i) => {
     const sides =
@@ -41,10 +46,12 @@ export function checkDataset(parsed: ParsedDataset, judgeFamily: string | null):
         ? (['a', 'b'] as const).map((side) => ({ field: `systems.${side}.family`, sut: s.systems[side] }))
         : [{ field: 'sut.family', sut: s.sut }];
     for (const { field, sut } of sides) {
-      const clash = checkFamilyClash(judgeFamily, sut);
-      if (clash === undefined) continue;
-      const at = parsed.lines[i];
-      errors.push({ file: at?.file ?? '?', line: at?.line ?? 0, field, message: clash });
+      const clashes = [checkFamilyClash(judgeFamily, sut), checkFamilyClash(criticFamily, sut, 'critic')];
+      for (const clash of clashes) {
+        if (clash === undefined) continue;
+        const at = parsed.lines[i];
+        errors.push({ file: at?.file ?? '?', line: at?.line ?? 0, field, message: clash });
+      }
     }
   });
   errors.sort((a, b) => (a.file === b.file ? a.line - b.line : a.file.localeCompare(b.file)));
@@ -87,6 +94,8 @@ export function runManifest(input: {
   runId: string;
   format: RunManifest['dataset']['format'];
   files: readonly DatasetFile[];
+  /** The sha256 of every image the dataset shows (see {@link datasetHash}). */
+  images?: Iterable<string>;
   samples: number;
   skippedInvalid: number;
   rubrics: ReadonlyMap<SampleKind, LoadedRubric>;
@@ -96,6 +105,7 @@ export function runManifest(input: {
 }): RunManifest {
   const rubricRefs: Partial<Record<SampleKind, RubricRef>> = {};
   for (const [kind, rubric] of input.rubrics) rubricRefs[kind] = rubric.ref;
+  const images = [...new Set(input.images ?? [])].sort();
   return {
     run_id: input.runId,
     created_at: (input.now ?? new Date()).toISOString(),
@@ -103,7 +113,8 @@ export function runManifest(input: {
     dataset: {
       format: input.format,
       files: input.files.map((f) => ({ path: f.path, sha256: f.sha256 })),
-      sha256: datasetHash(input.files),
+      sha256: datasetHash(input.files, images),
+      ...(images.length > 0 ? { images } : {}),
       samples: input.samples,
       skipped_invalid: input.skippedInvalid,
     },

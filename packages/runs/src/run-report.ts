@@ -1,7 +1,9 @@
 import { costReport } from '@gavel/arbiter';
-import type { Verdict } from '@gavel/core';
+import type { Facts, Verdict } from '@gavel/core';
 import type { RunStore } from '@gavel/queue';
 import {
+  type BestOfNSummary,
+  bestOfNSummary,
   type CritiqueSummary,
   critiqueSummary,
   type ExportRecord,
@@ -9,6 +11,8 @@ import {
   pairwiseSummary,
   passCountsByTask,
 } from '@gavel/report';
+import { loadBestOfN } from './best-of-n-store.ts';
+import { type CodePassAtK, codePassAtK } from './code-pass-at-k.ts';
 import { exportRecord } from './export-record.ts';
 import { type GenerationReport, generationReport } from './generation-report.ts';
 
@@ -32,6 +36,10 @@ export interface RunReport {
   generation: GenerationReport | null;
   /** With GAVEL_JUDGE_CRITIQUE: how often the self-critique changed the verdict, and how the arbiter settled the flips. */
   critique: CritiqueSummary | null;
+  /** A run `gavel best-of-n` ranked: its choices per task, how they were made, the tournament's outcomes. */
+  best_of_n: BestOfNSummary | null;
+  /** A run (other than a generate run) with several executed code samples per task: pass@k by the tests. */
+  code_pass_at_k: CodePassAtK | null;
 }
 
 function bump(counts: Record<string, number>, key: string): void {
@@ -58,7 +66,10 @@ export async function runReport(store: RunStore, runId: string, options: { seed?
     pairwise: null,
     generation: null,
     critique: null,
+    best_of_n: null,
+    code_pass_at_k: null,
   };
+  const code: { taskId: string; facts: Facts }[] = [];
   const chains: { judgement?: Verdict; verdict?: Verdict }[] = [];
   const pinned = (await store.getManifest(runId)).stages.generate;
   const outcomes: { taskId: string; passed: boolean }[] = [];
@@ -69,6 +80,8 @@ export async function runReport(store: RunStore, runId: string, options: { seed?
       report.samples += 1;
       if (entry.judgement?.critique) chains.push({ judgement: entry.judgement, verdict: entry.verdict });
       if (entry.sample.kind === 'pair' && entry.verdict) pairs.push(exportRecord(manifest, new Map(), entry));
+      if (entry.sample.kind === 'code' && entry.facts?.tests)
+        code.push({ taskId: entry.sample.task_id ?? entry.id, facts: entry.facts });
       if (entry.failure) {
         report.failed_samples += 1;
         bump(report.failures_by_stage, `${entry.failure.stage}:${entry.failure.code}`);
@@ -92,5 +105,8 @@ export async function runReport(store: RunStore, runId: string, options: { seed?
   if (chains.length > 0) report.critique = critiqueSummary(chains);
   if (pinned)
     report.generation = generationReport(pinned, await store.generation.all(runId), passCountsByTask(outcomes));
+  else report.code_pass_at_k = codePassAtK(code);
+  const bestOfN = await loadBestOfN(store, runId);
+  if (bestOfN) report.best_of_n = bestOfNSummary(bestOfN.info, [...bestOfN.choices.values()]);
   return report;
 }

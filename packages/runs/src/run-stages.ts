@@ -54,6 +54,7 @@ export async function runStagesFromEnv(env: NodeJS.ProcessEnv, dataDir: string):
         ? JudgeRunConfig.parse({ mode: 'facts' })
         : JudgeRunConfig.parse({
             mode: judge.mode,
+            endpoint: judge.url,
             model: judge.model,
             family: judge.family,
             temperature: 0,
@@ -61,6 +62,14 @@ export async function runStagesFromEnv(env: NodeJS.ProcessEnv, dataDir: string):
             k: judge.k,
             k_temperature: judge.kTemperature,
             critique: judge.critique ?? 0,
+            critic: judge.critic
+              ? {
+                  mode: judge.critic.mode,
+                  endpoint: judge.critic.url,
+                  model: judge.critic.model,
+                  family: judge.critic.family,
+                }
+              : null,
             context_tokens: judge.contextTokens,
             routing: judge.routing,
           }),

@@ -30,6 +30,9 @@ describe('the budget guard', () => {
       batch: true,
     });
     expect(batch.cost_usd).toBeCloseTo(0.018, 12);
+    expect(formatEstimate(batch, 'm', { input_per_mtok: 3, output_per_mtok: 15 })).toBe(
+      "estimate: 2 prompts × 5 = 10 completions of m; 2000 prompt tokens (the server's tokenizer), at most 2000 output tokens; at most $0.0180 ($3/$15 per Mtok in/out, batch price: 50% of that)",
+    );
     expect(formatEstimate(e, 'm', { input_per_mtok: 3, output_per_mtok: 15 })).toBe(
       "estimate: 2 prompts × 5 = 10 completions of m; 2000 prompt tokens (the server's tokenizer), at most 2000 output tokens; at most $0.0360 ($3/$15 per Mtok in/out)",
     );

@@ -13,6 +13,8 @@ export interface SutEstimate {
   max_output_tokens: number;
   /** Upper bound in USD, or null without a price for the model. */
   cost_usd: number | null;
+  /** Share of the list price paid: 1 on demand, the price's batch share (0.5 by default) in a batch. */
+  price_share: number;
 }
 
 export interface TokenPrice {
@@ -55,6 +57,7 @@ export function estimateRun(input: {
     cost_usd: price
       ? ((promptTokens * price.input_per_mtok + maxOutput * price.output_per_mtok) / 1_000_000) * share
       : null,
+    price_share: share,
   };
 }
 
@@ -63,7 +66,7 @@ export function formatEstimate(e: SutEstimate, model: string, price: TokenPrice 
   const cost =
     e.cost_usd === null
       ? `no price for ${model} (GAVEL_PRICES_FILE)`
-      : `at most $${e.cost_usd.toFixed(4)} ($${price?.input_per_mtok}/$${price?.output_per_mtok} per Mtok in/out)`;
+      : `at most $${e.cost_usd.toFixed(4)} ($${price?.input_per_mtok}/$${price?.output_per_mtok} per Mtok in/out${e.price_share === 1 ? '' : `, batch price: ${Math.round(e.price_share * 100)}% of that`})`;
   return `estimate: ${e.prompts} prompts × ${e.completions / Math.max(1, e.prompts)} = ${e.completions} completions of ${model}; ${e.prompt_tokens} prompt tokens (${e.counted === 'tokenizer' ? "the server's tokenizer" : 'approximated: 4 characters a token'}), at most ${e.max_output_tokens} output tokens; ${cost}`;
 }
 

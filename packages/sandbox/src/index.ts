@@ -3,13 +3,14 @@ export { containerSpec, SANDBOX_LABEL, SANDBOX_LABEL_VALUE } from './container-s
 export { dockerClient } from './docker-client.ts';
 export type { DockerSandbox, DockerSandboxOptions, SandboxDescription } from './docker-sandbox.ts';
 export { createDockerSandbox } from './docker-sandbox.ts';
+export type { EmbeddingSimilarity } from './embedding-facts.ts';
 export type { HardcodedTests } from './hardcoded-tests.ts';
 export { hardcodedTests } from './hardcoded-tests.ts';
 export { junitFacts } from './junit-facts.ts';
 export { sweepOrphans } from './orphan-sweep.ts';
 export { exactMatch, normalizeAnswer, referenceFacts, tokenF1 } from './reference-metrics.ts';
 export { loadSandboxConfig, SandboxConfig, SandboxEnv } from './sandbox-config.ts';
-export type { CodeFactsFn, EmbeddingSimilarity, SandboxStageDeps } from './sandbox-stage.ts';
+export type { CodeFactsFn, SandboxStageDeps } from './sandbox-stage.ts';
 export { createSandboxStage, textFacts } from './sandbox-stage.ts';
 export { pyrightFacts, ruffFacts } from './static-facts.ts';
 export { sampleWorkspace, workspaceTar } from './workspace-tar.ts';

@@ -1,6 +1,7 @@
 import { ConfigError, type Facts, type PointwiseSample, type SandboxRunConfig } from '@gavel/core';
 import { addStageJob, type StageProcessor, type StageQueue } from '@gavel/queue';
 import { SPAN_ATTR, sandboxOutcome, withSpan } from '@gavel/telemetry';
+import { type EmbeddingSimilarity, withEmbeddingSimilarity } from './embedding-facts.ts';
 import { hardcodedTests } from './hardcoded-tests.ts';
 import { pairFacts } from './pair-facts.ts';
 import { referenceFacts } from './reference-metrics.ts';
@@ -28,34 +29,12 @@ export function textFacts(sample: PointwiseSample): Facts {
   };
 }
 
-/** The max cosine of an output's embedding to its references' (`GAVEL_EMBEDDINGS_*`). */
-export interface EmbeddingSimilarity {
-  readonly model: string;
-  similarity(output: string, references: readonly string[], signal: AbortSignal): Promise<number>;
-}
-
 export interface SandboxStageDeps {
   /** The code sandbox; absent when none is configured (`GAVEL_SANDBOX=none`). */
   codeFacts?: CodeFactsFn;
   /** Adds `reference.embedding_similarity` to a text sample's reference facts; absent without an embedding model. */
   embeddings?: EmbeddingSimilarity;
   judge: StageQueue;
-}
-
-/** The reference facts with the embedding similarity added, when an embedding model is configured. */
-async function withEmbeddingSimilarity(
-  facts: Facts,
-  sample: PointwiseSample,
-  embeddings: EmbeddingSimilarity | undefined,
-  signal: AbortSignal,
-): Promise<Facts> {
-  if (!embeddings || !facts.reference || sample.reference === undefined) return facts;
-  const references = typeof sample.reference === 'string' ? [sample.reference] : sample.reference;
-  const similarity = await embeddings.similarity(sample.output, references, signal);
-  return {
-    ...facts,
-    reference: { ...facts.reference, embedding_similarity: similarity, embedding_model: embeddings.model },
-  };
 }
 
 /**

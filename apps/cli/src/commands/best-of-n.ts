@@ -9,7 +9,7 @@ import {
   type MatchOutcome,
   planBestOfN,
 } from '@gavel/report';
-import { abPairSample } from '@gavel/runs';
+import { abPairSample, saveBestOfN } from '@gavel/runs';
 import { CliError } from '../cli-error.ts';
 import { openContext } from '../context.ts';
 import { loadRunRecords } from '../run-records-source.ts';
@@ -30,7 +30,8 @@ function matchId(a: string, b: string): string {
  * `gavel best-of-n RUN`: for each task of a graded pointwise run (a `candidates` line makes one
  * task of N samples), rank the candidates by score; where the top ones are within `--margin`, judge
  * them pairwise in both orders — a tournament run `RUN-tournament`, enqueued and waited for (the
- * stage workers must be running) — and write the best-of-n choice per task as JSONL.
+ * stage workers must be running) — and write the best-of-n choice per task as JSONL, and with the run
+ * (what `gavel report`, `export` and `review` show).
  */
 export async function bestOfNCommand(runId: string, options: BestOfNCommandOptions): Promise<void> {
   const context = openContext();
@@ -109,5 +110,23 @@ export async function bestOfNCommand(runId: string, options: BestOfNCommandOptio
   });
   if (!options.out) mkdirSync(join(loadBaseConfig(process.env).GAVEL_DATA_DIR, 'best-of-n'), { recursive: true });
   writeFileSync(out, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+  // With the run too, for gavel report, export and review (replacing an earlier best-of-n's choices).
+  const saving = openContext();
+  try {
+    await saveBestOfN(
+      saving.store,
+      runId,
+      {
+        tournament_run: pairs.length > 0 ? tournamentRun : null,
+        margin: options.margin,
+        top: options.top,
+        decided_at: new Date().toISOString(),
+        tasks: lines.map((l) => l.task_id),
+      },
+      lines.map(({ run_id: _run, ...choice }) => choice),
+    );
+  } finally {
+    await saving.close();
+  }
   process.stderr.write(`gavel best-of-n: ${lines.length} choice(s) written to ${out}\n`);
 }

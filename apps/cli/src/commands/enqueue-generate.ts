@@ -3,6 +3,7 @@ import {
   type DatasetError,
   type DatasetFile,
   type GenerateRunConfig,
+  type JudgeRunConfig,
   nativeJsonlParser,
   type ParsedDataset,
   parseHumanEvalProblems,
@@ -11,6 +12,7 @@ import {
   Sut,
 } from '@gavel/core';
 import { countWithTokenizer, loadSutConfig, type SutConfig, sutMessages } from '@gavel/generate';
+import { checkFamilyClash } from '@gavel/judge';
 import {
   approximateTokens,
   budgetProblem,
@@ -34,8 +36,12 @@ export interface GenerateOptions {
   maxTokens?: number;
   maxCost?: number;
   baseline: boolean;
+  /** Through the endpoint's OpenAI Batch API: the estimate at the price table's batch share. */
+  batch: boolean;
   sutFamily?: string;
   sutPrecision?: string;
+  /** The run's judge and critic: one of the SUT's family refuses the whole run with one line. */
+  judge?: Pick<JudgeRunConfig, 'family' | 'critic'>;
 }
 
 /** The SUT a generate run asks: the endpoint from GAVEL_SUT_*, its family and precision from the flags. */
@@ -48,6 +54,11 @@ function sutOf(options: GenerateOptions): { config: SutConfig; sut: Sut } {
     throw new CliError('gavel enqueue --generate needs --sut-family (the model family of GAVEL_SUT_MODEL)', 2);
   const problem = precisionProblem(sut.data, options.baseline);
   if (problem) throw new CliError(`gavel enqueue: ${problem}`, 1);
+  // Every sample of a generate run has this SUT: a clash is the run's, said once, not line by line.
+  const clash =
+    checkFamilyClash(options.judge?.family, sut.data) ??
+    checkFamilyClash(options.judge?.critic?.family, sut.data, 'critic');
+  if (clash) throw new CliError(`gavel enqueue: ${clash}`, 1);
   return { config, sut: sut.data };
 }
 
@@ -128,7 +139,7 @@ export async function prepareGeneration(
     n,
     maxTokens,
     price,
-    batch: false,
+    batch: options.batch,
   });
   process.stderr.write(`${formatEstimate(estimate, sutConfig.model, price)}\n`);
   const refusal = budgetProblem(estimate, options.maxCost, sutConfig.model);
@@ -137,7 +148,7 @@ export async function prepareGeneration(
     parsed: expandForGeneration(prompts, n, seed),
     read,
     config: {
-      mode: 'openai-compatible',
+      mode: options.batch ? 'openai-batch' : 'openai-compatible',
       endpoint: sutConfig.url,
       model: sutConfig.model,
       family: sut.family,

@@ -18,7 +18,7 @@ import {
   resolveDatasetImages,
   runManifest,
   runStagesFromEnv,
-  sampleImageHashes,
+  shownImages,
 } from '@gavel/runs';
 import { startTelemetry } from '@gavel/telemetry';
 import { CliError } from '../cli-error.ts';
@@ -47,6 +47,8 @@ export interface EnqueueOptions {
   maxTokens?: number;
   maxCost?: number;
   baseline?: boolean;
+  /** Generate through the SUT endpoint's Batch API. */
+  batch?: boolean;
   json: boolean;
 }
 
@@ -115,10 +117,16 @@ export async function enqueueCommand(files: string[], options: EnqueueOptions): 
   const generation =
     options.generate === undefined
       ? undefined
-      : await prepareGeneration(files, { ...options, generate: options.generate, baseline: options.baseline ?? false });
+      : await prepareGeneration(files, {
+          ...options,
+          generate: options.generate,
+          baseline: options.baseline ?? false,
+          batch: options.batch ?? false,
+          judge: stages.judge,
+        });
   const { parsed, read } = generation ?? (await readInput(files, options));
   const images = await resolveDatasetImages(parsed);
-  const check = checkDataset(parsed, stages.judge.family);
+  const check = checkDataset(parsed, stages.judge.family, stages.judge.critic?.family ?? null);
   if (check.errors.length > 0) {
     for (const error of check.errors.slice(0, MAX_ERRORS_SHOWN)) process.stderr.write(`${formatDatasetError(error)}\n`);
     if (check.errors.length > MAX_ERRORS_SHOWN) {
@@ -142,6 +150,7 @@ export async function enqueueCommand(files: string[], options: EnqueueOptions): 
     runId,
     format: options.format,
     files: read,
+    images: images.keys(),
     samples: samples.length,
     skippedInvalid: check.invalidLines,
     rubrics,
@@ -152,17 +161,13 @@ export async function enqueueCommand(files: string[], options: EnqueueOptions): 
   const context = openContext();
   const bar = progressBar('enqueue');
   try {
-    // Images first (once each, by content hash): no sample is enqueued before what it shows is stored.
-    for (const sha256 of sampleImageHashes(samples)) {
-      const bytes = images.get(sha256);
-      if (bytes) await context.store.images.put(sha256, bytes);
-    }
     const result = await enqueueRun({
       store: context.store,
       sandbox: context.queues.sandbox,
       generate: context.queues.generate,
       manifest,
       samples,
+      images: shownImages(samples, images),
       rubrics: [...rubrics.values()],
       onProgress: (done, total) => bar.update(done, total),
     });

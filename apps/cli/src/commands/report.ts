@@ -1,4 +1,4 @@
-import { formatPairwiseSummary } from '@gavel/report';
+import { formatBestOfNSummary, formatPairwiseSummary } from '@gavel/report';
 import { type GenerationReport, type RunReport, runReport } from '@gavel/runs';
 import { CliError } from '../cli-error.ts';
 import { openContext } from '../context.ts';
@@ -26,6 +26,8 @@ export async function reportCommand(runId: string, options: { json: boolean }): 
       report.pairwise ? formatPairwiseSummary(report.pairwise) : '',
       ...generationLines(report.generation),
       report.critique ? critiqueLine(report.critique) : '',
+      ...codePassAtKLines(report.code_pass_at_k),
+      ...(report.best_of_n ? formatBestOfNSummary(report.best_of_n) : []),
     ];
     process.stdout.write(`${lines.filter(Boolean).join('\n')}\n`);
   } finally {
@@ -49,4 +51,14 @@ function generationLines(g: GenerationReport | null): string[] {
 function critiqueLine(c: NonNullable<RunReport['critique']>): string {
   const pct = (r: number | null) => (r === null ? '–' : `${(r * 100).toFixed(1)}%`);
   return `self-critique: ${c.chains} chains, verdict flipped in ${c.flipped} (${pct(c.flip_rate)}), anything changed in ${c.changed} (${pct(c.change_rate)}); the arbiter sided with the revision in ${c.arbiter_sided_with_revision} of ${c.arbitrated_flips} arbitrated flips (${pct(c.revision_agreement)})`;
+}
+
+/** pass@k of a run with several code samples per task (not a generate run: that one has its own lines). */
+function codePassAtKLines(p: RunReport['code_pass_at_k']): string[] {
+  if (!p) return [];
+  const n = p.n_min === p.n_max ? `n = ${p.n_max}` : `n = ${p.n_min}–${p.n_max}`;
+  return [
+    `code samples per task: ${p.samples} over ${p.tasks} tasks (${n}); solved = every expected test passed`,
+    ...p.pass_at_k.map((x) => `pass@${x.k}: ${x.value.toFixed(4)} over ${x.tasks} tasks`),
+  ];
 }

@@ -1,5 +1,6 @@
 import { ArbiterStore } from '@gavel/arbiter';
-import { STAGES } from '@gavel/core';
+import { GENERATE_BATCH_NS, STAGES } from '@gavel/core';
+import { BatchStore } from '@gavel/queue';
 import type { JobType } from 'bullmq';
 import { CliError } from '../cli-error.ts';
 import type { CliContext } from '../context.ts';
@@ -23,10 +24,12 @@ export interface RemovedRun {
   /** Active jobs that could not be removed (their worker holds the lock); only with `force`. */
   jobs_left_active: number;
   keys_removed: number;
+  /** Images no remaining run shows, deleted with this one. */
+  images_removed: number;
 }
 
 /**
- * Removes one run: its jobs in every stage queue, then its run-store keys and its arbiter batch
+ * Removes one run: its jobs in every stage queue, then the images no other run shows, its run-store keys and its arbiter batch
  * records (its cancelled duplicates' too), then its entry in the run list (last, so an interrupted removal can be run again).
  * Refuses while a job of the run is active, unless `force`.
  */
@@ -47,13 +50,21 @@ export async function removeRun(context: CliContext, runId: string, force: boole
       else leftActive += 1;
     }
   }
-  const arb = new ArbiterStore(context.store);
-  // Its batches and the duplicates it cancelled leave the global claimed set (their own keys are
-  // under the run's tag, removed with the run's keys), before the run's keys say which they are.
-  const batchIds = new Set([...(await arb.runBatches(runId)), ...(await arb.duplicates(runId))]);
-  for (const batchId of batchIds) await context.redis.srem(arb.claimedKey, batchId);
-  const keysRemoved = await context.store.removeRun(runId);
-  return { run_id: runId, jobs_removed: jobsRemoved, jobs_left_active: leftActive, keys_removed: keysRemoved };
+  // Its batches and the duplicates it cancelled (the arbiter's, and the generate stage's batch
+  // mode's) leave their global claimed set (their own keys are under the run's tag, removed with
+  // the run's keys), before the run's keys say which they are.
+  for (const batches of [new ArbiterStore(context.store), new BatchStore(context.store, GENERATE_BATCH_NS)]) {
+    const batchIds = new Set([...(await batches.runBatches(runId)), ...(await batches.duplicates(runId))]);
+    for (const batchId of batchIds) await context.redis.srem(batches.claimedKey, batchId);
+  }
+  const removed = await context.store.removeRun(runId);
+  return {
+    run_id: runId,
+    jobs_removed: jobsRemoved,
+    jobs_left_active: leftActive,
+    keys_removed: removed.keys,
+    images_removed: removed.images,
+  };
 }
 
 function say(removed: RemovedRun): string {
@@ -61,7 +72,7 @@ function say(removed: RemovedRun): string {
     removed.jobs_left_active > 0
       ? `; ${removed.jobs_left_active} active job(s) still running: they fail when they find no run (run gavel runs rm ${removed.run_id} again afterwards)`
       : '';
-  return `run ${removed.run_id} removed: ${removed.jobs_removed} job(s) in ${STAGES.length} queues, ${removed.keys_removed} key(s)${left}\n`;
+  return `run ${removed.run_id} removed: ${removed.jobs_removed} job(s) in ${STAGES.length} queues, ${removed.keys_removed} key(s), ${removed.images_removed} image(s) no other run shows${left}\n`;
 }
 
 /** `gavel runs rm RUN… [--force] [--json]`. */

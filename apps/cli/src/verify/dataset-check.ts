@@ -3,9 +3,14 @@ import type { Mismatch } from '@gavel/report';
 
 /**
  * The dataset files given to `gavel verify --dataset` against the manifest: each file's sha256 (in
- * the order the producer read them) and the dataset hash, computed as the producer computes it.
+ * the order the producer read them) and the dataset hash over them and the images they show
+ * (`imageHashes`, resolved from the files again), computed as the producer computes it.
  */
-export function checkDataset(manifest: RunManifest, files: readonly DatasetFile[]): Mismatch[] {
+export function checkDataset(
+  manifest: RunManifest,
+  files: readonly DatasetFile[],
+  imageHashes: readonly string[] = [],
+): Mismatch[] {
   const subject = 'dataset';
   const recorded = manifest.dataset;
   const mismatches: Mismatch[] = [];
@@ -30,7 +35,12 @@ export function checkDataset(manifest: RunManifest, files: readonly DatasetFile[
       });
     }
   });
-  const hash = datasetHash(files);
+  const images = [...new Set(imageHashes)].sort();
+  const pinnedImages = recorded.images ?? [];
+  if (images.join() !== pinnedImages.join()) {
+    mismatches.push({ subject, sample_id: null, field: 'images', recorded: pinnedImages, rederived: images });
+  }
+  const hash = datasetHash(files, images);
   if (hash !== recorded.sha256) {
     mismatches.push({ subject, sample_id: null, field: 'sha256', recorded: recorded.sha256, rederived: hash });
   }

@@ -10,6 +10,7 @@ import {
   verifyExitCode,
 } from '@gavel/report';
 import { type LoadedRubric, parseRubric, rubricKey } from '@gavel/rubric';
+import { datasetImageHashes } from '@gavel/runs';
 import { CliError } from '../cli-error.ts';
 import type { CliContext } from '../context.ts';
 import { checkDataset } from './dataset-check.ts';
@@ -77,7 +78,9 @@ async function checkDatasetFiles(context: CliContext, runId: string, paths: read
       }),
     ),
   );
-  const mismatches = checkDataset(manifest, files);
+  // A JSONL dataset's images are read again from beside its files (the hash covers their bytes).
+  const images = manifest.dataset.format === 'jsonl' ? await datasetImageHashes(files) : [];
+  const mismatches = checkDataset(manifest, files, images);
   const check: VerifyCheck = {
     name: 'dataset',
     status: mismatches.length === 0 ? 'ok' : 'mismatch',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cohenKappa, confusion, trueNegativeRate, truePositiveRate } from './agreement.ts';
+import { cohenKappa, cohenKappaTable, confusion, trueNegativeRate, truePositiveRate } from './agreement.ts';
 
 describe("Cohen's κ and the rates, against hand-computed values", () => {
   it("Wikipedia's first worked example: 20 yes/yes, 5 yes/no, 10 no/yes, 15 no/no → κ = 0.4", () => {
@@ -11,8 +11,40 @@ describe("Cohen's κ and the rates, against hand-computed values", () => {
     expect(k?.expected).toBeCloseTo(0.5, 12);
     expect(k?.kappa).toBeCloseTo(0.4, 12);
     expect(k?.se).toBeCloseTo(0.129615, 6);
-    expect(k?.ci95[0]).toBeCloseTo(0.14596, 5);
-    expect(k?.ci95[1]).toBeCloseTo(0.65404, 5);
+    expect(k?.ci95_wald[0]).toBeCloseTo(0.14596, 5);
+    expect(k?.ci95_wald[1]).toBeCloseTo(0.65404, 5);
+    // The reported interval: Wilson for 35 agreements of 50, z² = 3.841459:
+    // (70 + z² ∓ z·√(z² + 4·35·0.3)) / (2·(50 + z²)) = (73.841459 ∓ 13.270206)/107.682918 = [0.562496, 0.808964];
+    // mapped through κ = (p − 0.5)/0.5: [0.124993, 0.617929].
+    expect(k?.ci95[0]).toBeCloseTo(0.124993, 5);
+    expect(k?.ci95[1]).toBeCloseTo(0.617929, 5);
+  });
+
+  it('keeps an honest lower bound at perfect agreement (the Wald interval is the point [1, 1] there)', () => {
+    // 16 good/pass and 16 bad/fail: p_o = 1, p_e = (16·16 + 16·16)/32² = 0.5, SE = 0.
+    const k = cohenKappa({ tp: 16, fn: 0, fp: 0, tn: 16 });
+    expect(k?.kappa).toBe(1);
+    expect(k?.se).toBe(0);
+    expect(k?.ci95_wald).toEqual([1, 1]);
+    // Wilson for 32 of 32: the lower limit is n/(n + z²) = 32/35.841459 = 0.892821, the upper 1;
+    // κ's lower limit (0.892821 − 0.5)/0.5 = 0.785642.
+    expect(k?.ci95[0]).toBeCloseTo(0.785642, 5);
+    expect(k?.ci95[1]).toBe(1);
+  });
+
+  it('a 3×3 table, counted by hand', () => {
+    // Rows rater 1, columns rater 2; n = 100. Diagonal 44 + 20 + 6 = 70 → p_o = 0.7.
+    // Row sums 50, 30, 20; column sums 60, 30, 10 → p_e = (50·60 + 30·30 + 20·10)/100² = 0.41.
+    // κ = (0.7 − 0.41)/(1 − 0.41) = 0.29/0.59 = 0.491525.
+    const k = cohenKappaTable([
+      [44, 5, 1],
+      [7, 20, 3],
+      [9, 5, 6],
+    ]);
+    expect(k?.observed).toBeCloseTo(0.7, 12);
+    expect(k?.expected).toBeCloseTo(0.41, 12);
+    expect(k?.kappa).toBeCloseTo(0.491525, 6);
+    expect(() => cohenKappaTable([[1, 2]])).toThrow(/square/);
   });
 
   it("Wikipedia's second example: 45, 15, 25, 15 → κ = 0.06/0.46 = 0.1304", () => {

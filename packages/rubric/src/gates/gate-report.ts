@@ -2,6 +2,9 @@ import type { GateHeadline } from '../lock-file.ts';
 import type { AdversarialResult } from './adversarial.ts';
 import type { ContaminationResult } from './contamination.ts';
 import type { DiscriminativeResult } from './discriminative.ts';
+import type { PairAdversarialResult } from './pair-adversarial.ts';
+import type { PairDiscriminativeResult } from './pair-discriminative.ts';
+import { formatPairGates } from './pair-format.ts';
 import type { PinnedResult } from './pinned.ts';
 
 /** What `gavel rubric check` writes (JSON) and `gavel rubric freeze` keeps as `<id>/<version>.gates.json`. */
@@ -15,9 +18,10 @@ export interface GateReport {
   calibration: { files: { path: string; sha256: string }[]; sha256: string; samples: number };
   adversarial_files: { path: string; sha256: string }[];
   passed: boolean;
+  /** A pair rubric's discriminative and adversarial gates have their pairwise forms (`kind: "pair"`). */
   gates: {
-    discriminative: DiscriminativeResult;
-    adversarial: AdversarialResult;
+    discriminative: DiscriminativeResult | PairDiscriminativeResult;
+    adversarial: AdversarialResult | PairAdversarialResult;
     contamination: ContaminationResult;
     pinned: PinnedResult;
   };
@@ -35,18 +39,26 @@ export function gateHeadline(report: GateReport): GateHeadline {
   const d = report.gates.discriminative;
   const a = report.gates.adversarial;
   const c = report.gates.contamination;
-  return {
+  const common = {
     calibration_sha256: report.calibration.sha256,
-    pass_rate: d.pass_rate?.value ?? 0,
     kappa: d.kappa?.kappa ?? null,
-    tpr: d.tpr?.value ?? null,
-    tnr: d.tnr?.value ?? null,
     adversarial: `${a.failed}/${a.n} failed`,
     contamination: c.passed
       ? `clean (${c.flagged.length} public calibration/rubric task(s) noted)`
       : 'public tasks in the eval set',
     judge: report.judge.name,
   };
+  if ('kind' in d) {
+    return {
+      ...common,
+      pass_rate: d.b_preferred?.value ?? 0,
+      tpr: null,
+      tnr: null,
+      agreement: d.agreement?.value ?? null,
+      position_consistency: d.position_consistency?.value ?? null,
+    };
+  }
+  return { ...common, pass_rate: d.pass_rate?.value ?? 0, tpr: d.tpr?.value ?? null, tnr: d.tnr?.value ?? null };
 }
 
 const pct = (x: number | undefined | null) => (x === undefined || x === null ? 'n/a' : x.toFixed(3));
@@ -63,16 +75,7 @@ export function formatGateReport(report: GateReport): string {
     `rubric ${report.rubric.id}@${report.rubric.version} (sha256 ${report.rubric.sha256.slice(0, 12)}…), judge ${report.judge.name}, run ${report.run_id}`,
     `calibration: ${report.calibration.samples} sample(s), sha256 ${report.calibration.sha256.slice(0, 12)}…`,
     '',
-    `${mark(d.passed)} discriminative: pass rate ${pct(d.pass_rate?.value)} ${ci(d.pass_rate?.ci95)} (bounds ${d.thresholds.pass_rate.join('–')})`,
-    `     Cohen's κ ${pct(d.kappa?.kappa)} ${ci(d.kappa?.ci95)}${d.kappa?.se === 0 ? ' (the asymptotic interval is a point at perfect agreement)' : ''} (min ${d.thresholds.min_kappa}); TPR ${pct(d.tpr?.value)} ${ci(d.tpr?.ci95)} (min ${d.thresholds.min_tpr}); TNR ${pct(d.tnr?.value)} ${ci(d.tnr?.ci95)} (min ${d.thresholds.min_tnr})`,
-    `     confusion (label × verdict): good/pass ${d.confusion.tp}, good/fail ${d.confusion.fn}, bad/pass ${d.confusion.fp}, bad/fail ${d.confusion.tn}`,
-    `     criteria: ${d.criteria.map((s) => `${s.id} (w ${s.weight}) ${s.scored === 0 ? 'not scored by this judge' : s.constant ? 'CONSTANT' : `${s.distinct} distinct score(s)`}`).join('; ')}`,
-    `     self-consistency: ${d.self_consistency ? `${d.self_consistency.samples} sample(s), mean agreement ${pct(d.self_consistency.mean_agreement)}, mean score variance ${d.self_consistency.mean_score_variance.toFixed(4)}` : 'n/a (no k extra samples)'}`,
-    `${mark(a.passed)} adversarial: ${a.failed}/${a.n} attack(s) failed`,
-    ...a.attacks.map(
-      (x) =>
-        `     ${x.verdict === 'fail' ? 'ok  ' : 'HOLE'} ${x.attack} (${x.sample_id}): ${x.verdict}${x.score === null ? '' : ` ${x.score.toFixed(3)}`}`,
-    ),
+    ...('kind' in d ? formatPairGates(d, a) : formatPointwiseGates(d, a)),
     `${mark(c.passed)} contamination: ${c.n}-gram overlap ≥ ${c.threshold} against ${c.sources.join(', ')}; checked ${c.checked.eval} eval, ${c.checked.calibration} calibration task(s) and the rubric text; ${c.flagged.length} flagged`,
     ...c.flagged
       .slice(0, 20)
@@ -89,4 +92,24 @@ export function formatGateReport(report: GateReport): string {
           .join(', ')}`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+function formatPointwiseGates(
+  d: DiscriminativeResult | PairDiscriminativeResult,
+  a: AdversarialResult | PairAdversarialResult,
+): string[] {
+  if ('kind' in d || 'kind' in a) return [];
+  const mark = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
+  return [
+    `${mark(d.passed)} discriminative: pass rate ${pct(d.pass_rate?.value)} ${ci(d.pass_rate?.ci95)} (bounds ${d.thresholds.pass_rate.join('–')})`,
+    `     Cohen's κ ${pct(d.kappa?.kappa)} ${ci(d.kappa?.ci95)} (min ${d.thresholds.min_kappa}); TPR ${pct(d.tpr?.value)} ${ci(d.tpr?.ci95)} (min ${d.thresholds.min_tpr}); TNR ${pct(d.tnr?.value)} ${ci(d.tnr?.ci95)} (min ${d.thresholds.min_tnr})`,
+    `     confusion (label × verdict): good/pass ${d.confusion.tp}, good/fail ${d.confusion.fn}, bad/pass ${d.confusion.fp}, bad/fail ${d.confusion.tn}`,
+    `     criteria: ${d.criteria.map((s) => `${s.id} (w ${s.weight}) ${s.scored === 0 ? 'not scored by this judge' : s.constant ? 'CONSTANT' : `${s.distinct} distinct score(s)`}`).join('; ')}`,
+    `     self-consistency: ${d.self_consistency ? `${d.self_consistency.samples} sample(s), mean agreement ${pct(d.self_consistency.mean_agreement)}, mean score variance ${d.self_consistency.mean_score_variance.toFixed(4)}` : 'n/a (no k extra samples)'}`,
+    `${mark(a.passed)} adversarial: ${a.failed}/${a.n} attack(s) failed`,
+    ...a.attacks.map(
+      (x) =>
+        `     ${x.verdict === 'fail' ? 'ok  ' : 'HOLE'} ${x.attack} (${x.sample_id}): ${x.verdict}${x.score === null ? '' : ` ${x.score.toFixed(3)}`}`,
+    ),
+  ];
 }

@@ -5,11 +5,8 @@ import { contentText, type DatasetFile, GAVEL_VERSION, loadBaseConfig, type RunM
 import { enqueueRun } from '@gavel/queue';
 import type { ExportRecord } from '@gavel/report';
 import {
-  adversarialGate,
   type ContaminationTask,
   contaminationGate,
-  DEFAULT_DISCRIMINATIVE,
-  discriminativeGate,
   type GateReport,
   type LoadedRubric,
   type PublicSource,
@@ -20,6 +17,7 @@ import { checkDataset, runManifest, runStagesFromEnv } from '@gavel/runs';
 import { CliError } from '../../cli-error.ts';
 import { openContext } from '../../context.ts';
 import { loadRunRecords } from '../../run-records-source.ts';
+import { weighLabelledGates } from './gate-outcomes.ts';
 import type { LabelledSample } from './labelled-samples.ts';
 
 export interface GateRunInput {
@@ -72,28 +70,13 @@ async function waitForRun(runId: string, context: ReturnType<typeof openContext>
   }
 }
 
-function outcomeOf(record: ExportRecord | undefined) {
-  if (!record) return { verdict: null, failure: 'not in the run' };
-  if (record.verdict) return { verdict: record.verdict };
-  return {
-    verdict: null,
-    failure: record.failure ? `${record.failure.stage}: ${record.failure.reason}` : record.status,
-  };
-}
-
 /**
- * Runs the four gates: the calibration and adversarial samples go through the real pipeline as one
- * run tagged `calibration` (sandbox and judge as configured, workers as running), then the verdicts,
+ * Runs the four gates (a pair rubric's discriminative and adversarial gates in their pairwise form):
+ * the calibration and adversarial samples go through the real pipeline as one run tagged `calibration` (sandbox and judge as configured, workers as running), then the verdicts,
  * the eval tasks and the lock file are weighed. Returns the report; nothing is written.
  */
 export async function runGates(input: GateRunInput): Promise<GateReport> {
   const { rubric } = input;
-  if (rubric.kind === 'pair') {
-    throw new CliError(
-      `gavel rubric: ${rubric.id}@${rubric.version} is a pair rubric; the gates judge pass/fail verdicts (text, code) and have no pairwise form yet`,
-      1,
-    );
-  }
   const all = [...input.calibration.samples, ...input.adversarial.flatMap((a) => a.samples)];
   const wrongKind = all.find((s) => s.sample.kind !== rubric.kind);
   if (wrongKind) {
@@ -111,6 +94,7 @@ export async function runGates(input: GateRunInput): Promise<GateReport> {
       errors: [],
     },
     stages.judge.family,
+    stages.judge.critic?.family ?? null,
   );
   if (check.errors.length > 0) {
     const e = check.errors[0];
@@ -148,19 +132,11 @@ export async function runGates(input: GateRunInput): Promise<GateReport> {
     await context.close();
   }
   const byId = new Map(records.map((r) => [r.sample_id, r]));
-  const discriminative = discriminativeGate(
-    input.calibration.samples.map((s) => ({
-      sample_id: s.sample.id,
-      label: s.label,
-      ...outcomeOf(byId.get(s.sample.id)),
-    })),
-    rubric.criteria,
-    DEFAULT_DISCRIMINATIVE,
-  );
-  const adversarial = adversarialGate(
-    input.adversarial
-      .flatMap((a) => a.samples)
-      .map((s) => ({ sample_id: s.sample.id, attack: s.attack ?? 'unnamed', ...outcomeOf(byId.get(s.sample.id)) })),
+  const { discriminative, adversarial } = weighLabelledGates(
+    rubric,
+    input.calibration.samples,
+    input.adversarial.flatMap((a) => a.samples),
+    byId,
   );
   const tasks: ContaminationTask[] = [
     ...input.evalTasks.map((t) => ({ set: 'eval' as const, task_id: t.task_id, text: t.text })),

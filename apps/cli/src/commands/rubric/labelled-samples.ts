@@ -4,8 +4,11 @@ import { CliError } from '../../cli-error.ts';
 /** One line of a calibration or adversarial file: a native sample with its label or attack name. */
 export interface LabelledSample {
   sample: Sample;
-  /** `good` | `bad` in a calibration file; adversarial samples are all bad. */
-  label: 'good' | 'bad';
+  /**
+   * Pointwise: `good` | `bad` in a calibration file; adversarial samples are all bad. Pair samples:
+   * the better side, `a` | `b`, in both files (in an attack pair the other side carries the bait).
+   */
+  label: 'good' | 'bad' | 'a' | 'b';
   /** The attack's name (adversarial files). */
   attack?: string;
   file: string;
@@ -13,8 +16,8 @@ export interface LabelledSample {
 }
 
 /**
- * Reads a calibration (`"label": "good" | "bad"` on every line) or adversarial (`"attack": NAME`)
- * JSONL file. Each line is a native gavel sample plus that field; the sample id gets `prefix` so
+ * Reads a calibration (`"label": "good" | "bad"` on every line; `"a" | "b"`, the better side, on a
+ * pair line) or adversarial (`"attack": NAME`, and on a pair line `"label": "a" | "b"`) JSONL file. Each line is a native gavel sample plus that field; the sample id gets `prefix` so
  * calibration and adversarial ids never collide. Every bad line is named (file:line: field: why).
  */
 export async function readLabelledSamples(
@@ -46,7 +49,12 @@ export async function readLabelledSamples(
       return;
     }
     const { label, attack, ...rest } = json as Record<string, unknown>;
-    if (role === 'calibration' && label !== 'good' && label !== 'bad') {
+    const pair = rest.kind === 'pair';
+    if (pair && label !== 'a' && label !== 'b') {
+      errors.push(`${path}:${line}: label: a pair's label is its better side, "a" or "b"`);
+      return;
+    }
+    if (!pair && role === 'calibration' && label !== 'good' && label !== 'bad') {
       errors.push(`${path}:${line}: label: must be "good" or "bad"`);
       return;
     }
@@ -67,7 +75,7 @@ export async function readLabelledSamples(
     seen.add(parsed.data.id);
     samples.push({
       sample: parsed.data,
-      label: role === 'adversarial' ? 'bad' : (label as 'good' | 'bad'),
+      label: pair ? (label as 'a' | 'b') : role === 'adversarial' ? 'bad' : (label as 'good' | 'bad'),
       ...(typeof attack === 'string' ? { attack } : {}),
       file: path,
       line,

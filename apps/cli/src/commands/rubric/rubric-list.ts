@@ -17,12 +17,10 @@ export async function rubricListCommand(options: { rubricsDir: string; json: boo
       .sort(semver.compare)) {
       const rubric = await readLibraryRubric(options.rubricsDir, entry.name, version);
       const pinned = lock[rubricKey(rubric)];
-      // As loadRubric decides: a pair rubric (no gates yet) is frozen by its hash alone.
+      // As loadRubric decides: frozen only when a passed gate report backs the lock entry.
       const problem = !pinned
         ? 'not in the lock file'
-        : rubric.kind === 'pair'
-          ? undefined
-          : await gateReportProblem(options.rubricsDir, rubric.id, version, pinned);
+        : await gateReportProblem(options.rubricsDir, rubric.id, version, pinned);
       const frozen = pinned?.sha256 === rubric.ref.hash && problem === undefined;
       rows.push({
         id: rubric.id,
@@ -42,7 +40,7 @@ export async function rubricListCommand(options: { rubricsDir: string; json: boo
   }
   for (const r of rows) {
     const gates = r.gates
-      ? `κ ${r.gates.kappa?.toFixed(3) ?? 'n/a'}, adversarial ${r.gates.adversarial}, judge ${r.gates.judge}`
+      ? `κ ${r.gates.kappa?.toFixed(3) ?? 'n/a'}${r.gates.position_consistency == null ? '' : `, position consistency ${r.gates.position_consistency.toFixed(3)}`}, adversarial ${r.gates.adversarial}, judge ${r.gates.judge}`
       : (r.note ?? '');
     process.stdout.write(
       `${`${r.id}@${r.version}`.padEnd(28)} ${r.kind.padEnd(5)} ${r.state.padEnd(7)} ${r.sha256.slice(0, 12)}  ${(r.frozen_at ?? '-').padEnd(24)} ${gates}\n`,

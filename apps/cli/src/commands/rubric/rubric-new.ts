@@ -14,7 +14,7 @@ import { CliError } from '../../cli-error.ts';
 export const MIN_CACHED_TOKENS = 1024;
 export const estimateTokens = (text: string) => Math.floor(text.length / 4);
 
-/** The scaffold's criteria per pointwise kind (pair rubrics have no gates yet, so no scaffold). */
+/** The scaffold's criteria per pointwise kind (no scaffold for pair rubrics: start from pairwise-preference). */
 const CRITERIA: Record<'code' | 'text', string> = {
   code: `criteria:
   - id: tests

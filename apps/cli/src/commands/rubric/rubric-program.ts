@@ -24,7 +24,10 @@ export function rubricCommands(program: Command, defaultRubricsDir: string): voi
 
   const gateOptions = (c: Command) =>
     c
-      .requiredOption('--calibration <file>', 'labelled samples (native JSONL, each with "label": "good" | "bad")')
+      .requiredOption(
+        '--calibration <file>',
+        'labelled samples (native JSONL, each with "label": "good" | "bad"; pair samples: "a" | "b", the better side)',
+      )
       .option(
         '--adversarial <file>',
         'more attack samples (each with "attack": NAME), besides the shipped suite',

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ArbiterStore } from './arbiter-store.ts';
+import type { BatchStore } from './batch-store.ts';
 
 /** A lock held for as long as the work under it takes, renewed while held. */
 export interface HeldLock {
@@ -16,13 +16,13 @@ export interface HeldLock {
  * TTL while the holder lives, so work longer than the TTL (a priming call and a 200 MB upload)
  * keeps it. Undefined when another holder has it.
  */
-export async function holdLock(arb: ArbiterStore, key: string, ttlMs: number): Promise<HeldLock | undefined> {
+export async function holdLock(arb: BatchStore, key: string, ttlMs: number): Promise<HeldLock | undefined> {
   const token = randomUUID();
   if ((await arb.redis.set(key, token, 'PX', ttlMs, 'NX')) !== 'OK') return undefined;
   const lost = new AbortController();
   const renew = async (): Promise<boolean> => {
     if (lost.signal.aborted) return false;
-    const ok = (await arb.redis.gavelArbRenew(key, token, ttlMs)) === 1;
+    const ok = (await arb.redis.gavelBatchRenew(key, token, ttlMs)) === 1;
     if (!ok) lost.abort(new Error(`lock ${key} lost`));
     return ok;
   };
@@ -40,7 +40,7 @@ export async function holdLock(arb: ArbiterStore, key: string, ttlMs: number): P
     release() {
       released ??= (async () => {
         clearInterval(timer);
-        await arb.redis.gavelArbRelease(key, token);
+        await arb.redis.gavelBatchRelease(key, token);
       })();
       return released;
     },

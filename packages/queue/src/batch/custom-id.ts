@@ -14,6 +14,19 @@ export function customIdFor(runId: string, sampleId: string, attempt: number): s
     .slice(0, 43);
 }
 
+/**
+ * The `custom_id` of one order of a pair's arbiter request: the A-first order keeps the sample's
+ * own id ({@link customIdFor}, the one its state holds); the B-first order gets its own, as
+ * deterministic in run, sample and attempt.
+ */
+export function orderCustomIdFor(runId: string, sampleId: string, attempt: number, first: 'a' | 'b'): string {
+  if (first === 'a') return customIdFor(runId, sampleId, attempt);
+  return createHash('sha256')
+    .update(JSON.stringify([runId, sampleId, attempt, 'b-first']))
+    .digest('base64url')
+    .slice(0, 43);
+}
+
 /** A deterministic key for a set of requests (the submit intent): the same set gives the same key. */
 export function intentKeyFor(runId: string, customIds: readonly string[]): string {
   const hash = createHash('sha256').update(runId);

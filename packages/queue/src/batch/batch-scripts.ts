@@ -1,5 +1,5 @@
 /**
- * The arbiter's Lua scripts. Each touches only keys of one run (`<prefix>:{run:<runId>}:arb:…`), so
+ * The batch store's Lua scripts. Each touches only keys of one run (`<prefix>:{run:<runId>}:<ns>:…`), so
  * in a Redis Cluster it runs on one slot; the `#!lua` shebang makes Redis 7 refuse loudly a script
  * that strays to another slot.
  */
