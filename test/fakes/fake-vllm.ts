@@ -17,10 +17,14 @@
  * --flip-rate P: an answer sampled at temperature > 0 flips its verdict with probability P (seeded;
  * factsPolicy's flipRate), so self-consistency disagrees and some samples go to the arbiter.
  * --model NAME: the served model name (default judge-model).
+ * --sut: serve a system under test instead of a judge: each completion answers plain text naming
+ * the prompt and seed (no judge policy, no schema).
+ * --requests-log FILE: append one JSON line per completion asked ({model, seed, prompt, at}), so a
+ * test can tell which server was asked what, and when, across restarts of this process.
  */
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { factsPolicy } from './fake-judge-policy.ts';
+import { factsPolicy, type JudgePolicy } from './fake-judge-policy.ts';
 import { startFakeVllm } from './vllm-server.ts';
 
 function flag(name: string): string | undefined {
@@ -41,6 +45,8 @@ const failFirst = num('fail-first', 0);
 const malformFirst = num('malform-first', 0);
 const flipRate = num('flip-rate', 0);
 const model = flag('model');
+const sut = process.argv.includes('--sut');
+const requestsLog = flag('requests-log');
 const vramFile = vramDir ? join(vramDir, `${process.pid}-vllm.mib`) : undefined;
 
 const freeVram = (): void => {
@@ -61,24 +67,35 @@ if (failStartAfterMs !== undefined) {
   }, Number(failStartAfterMs));
 } else {
   setTimeout(() => {
-    void startFakeVllm({ port, record: false, policy: factsPolicy({ flipRate }), ...(model ? { model } : {}) }).then(
-      (fake) => {
-        const marker = vramDir ? join(vramDir, 'faults-injected') : undefined;
-        if ((failFirst > 0 || malformFirst > 0) && !(marker && existsSync(marker))) {
-          if (marker) writeFileSync(marker, '');
-          if (failFirst > 0) fake.failNext(failFirst, 503, 1);
-          if (malformFirst > 0) fake.malformNext(malformFirst);
-        }
-        log(`serving on 127.0.0.1:${port}`);
-        if (crashAfterMs !== undefined) {
-          setTimeout(() => {
-            log('crashed (simulated CUDA error)');
-            freeVram();
-            process.exit(134);
-          }, Number(crashAfterMs));
-        }
-      },
-    );
+    const base: JudgePolicy = sut
+      ? (request) => `completion of ${JSON.stringify(request.messages.at(-1)?.content ?? '')} at seed ${request.seed}`
+      : factsPolicy({ flipRate });
+    const policy: JudgePolicy = (request) => {
+      if (requestsLog) {
+        const prompt = request.messages.at(-1)?.content ?? '';
+        appendFileSync(
+          requestsLog,
+          `${JSON.stringify({ model: request.model, seed: request.seed, prompt, at: Date.now() })}\n`,
+        );
+      }
+      return base(request);
+    };
+    void startFakeVllm({ port, record: false, policy, ...(model ? { model } : {}) }).then((fake) => {
+      const marker = vramDir ? join(vramDir, 'faults-injected') : undefined;
+      if ((failFirst > 0 || malformFirst > 0) && !(marker && existsSync(marker))) {
+        if (marker) writeFileSync(marker, '');
+        if (failFirst > 0) fake.failNext(failFirst, 503, 1);
+        if (malformFirst > 0) fake.malformNext(malformFirst);
+      }
+      log(`serving on 127.0.0.1:${port}`);
+      if (crashAfterMs !== undefined) {
+        setTimeout(() => {
+          log('crashed (simulated CUDA error)');
+          freeVram();
+          process.exit(134);
+        }, Number(crashAfterMs));
+      }
+    });
   }, startDelayMs);
 }
 

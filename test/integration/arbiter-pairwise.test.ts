@@ -3,6 +3,7 @@ import {
   ArbiterStore,
   createArbiterClients,
   createArbiterCollectStage,
+  createArbiterPromMetrics,
   createArbiterSubmitStage,
   loadArbiterConfig,
 } from '@gavel/arbiter';
@@ -13,6 +14,7 @@ import { pairwiseSummary } from '@gavel/report';
 import { createRubricCache } from '@gavel/rubric';
 import { exportRecord } from '@gavel/runs';
 import type { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type FakeBatchesServer,
@@ -115,8 +117,10 @@ async function arbitrate(
     GAVEL_ARBITER_POLL_S: '0.2',
     GAVEL_ARBITER_BATCH_WINDOW_S: '1',
   });
+  const registry = new Registry();
   const deps: ArbiterDeps = {
     config,
+    metrics: createArbiterPromMetrics(registry),
     ...createArbiterClients(config),
     rubrics: createRubricCache((key) => store.getRubricText(key)),
     submitQueue,
@@ -143,7 +147,7 @@ async function arbitrate(
   for (const w of started) await w.close(5_000);
   await Promise.all([judgeQueue.close(), submitQueue.close(), collectQueue.close()]);
   const batches = [...anthropic.batches.entries()].filter(([id]) => !batchesBefore.has(id)).map(([, b]) => b);
-  return { rubric, run, store, batches, sent: batches.flatMap((b) => b.requests) };
+  return { rubric, run, store, batches, sent: batches.flatMap((b) => b.requests), metrics: () => registry.metrics() };
 }
 
 describe('the batch arbiter on contested pairs, in both orders', () => {
@@ -152,7 +156,8 @@ describe('the batch arbiter on contested pairs, in both orders', () => {
     arbiterAnswer = (params) =>
       answerPreferring(output(textOf(params), 1).startsWith('Paris') ? 'output_1' : 'output_2');
     const cases = Array.from({ length: 4 }, (_, i) => pairCase(i, i % 2 === 0 ? 'b' : 'a'));
-    const { rubric, store, sent } = await arbitrate('run-pair-arbiter', cases);
+    const { rubric, store, sent, metrics } = await arbitrate('run-pair-arbiter', cases);
+    expect(await metrics()).toContain(`gavel_arbiter_pairs_total{model="${ARBITER_MODEL}",consistent="true"} 4`);
 
     for (const [i, c] of cases.entries()) {
       const better = i % 2 === 0 ? 'b' : 'a';
@@ -207,8 +212,11 @@ describe('the batch arbiter on contested pairs, in both orders', () => {
     arbiterAnswer = () => answerPreferring('output_1');
     const runId = 'run-pair-arbiter-first';
     const cases = Array.from({ length: 6 }, (_, i) => pairCase(10 + i, i % 2 === 0 ? 'b' : 'a'));
-    const { run, store, batches, sent } = await arbitrate(runId, cases);
+    const { run, store, batches, sent, metrics } = await arbitrate(runId, cases);
     expect(sent).toHaveLength(12);
+    const text = await metrics();
+    expect(text).toContain(`gavel_arbiter_pairs_total{model="${ARBITER_MODEL}",consistent="false"} 6`);
+    expect(text).not.toContain('consistent="true"');
 
     const records = [];
     for (const c of cases) {

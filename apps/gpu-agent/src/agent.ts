@@ -1,9 +1,6 @@
 import { coerceError, type Logger } from '@gavel/core';
 import {
   decideOwner,
-  EMPTY_ENERGY,
-  type EnergyState,
-  energyCostUsd,
   findGpu,
   type GpuAgentConfig,
   type GpuLease,
@@ -12,7 +9,6 @@ import {
   type HandoverResult,
   handToOllama,
   handToVllm,
-  integratePower,
   type LeaseGrant,
   LeaseLostError,
   type LeaseWatch,
@@ -21,6 +17,7 @@ import {
   sleep,
   type VllmController,
 } from '@gavel/gpu-lease';
+import { sampleGpuTelemetry } from './gpu-telemetry.ts';
 
 /** The judge queue as the agent reads it (a BullMQ `Queue`). */
 export interface JudgeDemand {
@@ -35,8 +32,12 @@ export interface GpuAgentDeps {
   watch: LeaseWatch;
   ollama: OllamaController;
   vllm: VllmController;
+  /** The SUT's vLLM, when the system under test is served on this card (GAVEL_SUT_VLLM_COMMAND). */
+  sut?: VllmController;
   smi: NvidiaSmiReader;
   judgeQueue: JudgeDemand;
+  /** The generate queue, read with `sut`: generate jobs pending give the card to the SUT. */
+  generateQueue?: JudgeDemand;
   metrics: GpuMetrics;
   logger: Logger;
   /** Every handover result, as it finishes (logs, tests). */
@@ -58,8 +59,10 @@ const PENDING_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'waiting-
 
 /**
  * One GPU's agent: takes the lease (waiting for a dead holder's to expire), stops a vLLM left
- * behind, gives the card to Ollama, then follows demand — judge jobs pending → vLLM, the judge
- * queue empty for the idle time → Ollama. It renews the lease every third of its TTL; when a renewal
+ * behind, gives the card to Ollama, then follows demand — with a SUT served on the card, generate
+ * jobs pending → the SUT's vLLM (judge jobs wait); judge jobs pending → the judge's vLLM; both queues
+ * empty for the idle time → Ollama. A change between the two vLLMs goes through Ollama: the same
+ * two fenced handovers, each under a new token. It renews the lease every third of its TTL; when a renewal
  * is refused it aborts what it is doing, stops vLLM and ends with `lease-lost` at once. It also
  * samples nvidia-smi into gauges and the energy counter.
  */
@@ -93,6 +96,7 @@ export function startGpuAgent(deps: GpuAgentDeps): GpuAgent {
     lease,
     ollama: deps.ollama,
     vllm: deps.vllm,
+    ...(deps.sut ? { sut: deps.sut } : {}),
     vram,
     vramFreeMiB: config.GAVEL_VRAM_FREE_MIB,
     timeouts: config.timeouts,
@@ -101,12 +105,14 @@ export function startGpuAgent(deps: GpuAgentDeps): GpuAgent {
     onGrant: setGrant,
   };
 
-  deps.vllm.onUnexpectedExit((code, sig) => {
-    // During a handover the step waiting for /health sees the exit itself.
-    if (grant?.owner !== 'vllm' || grant.phase !== 'ready') return;
-    vllmCrashed = true;
-    log.error({ code, signal: sig }, 'vLLM crashed while holding the card: handing it back to Ollama');
-  });
+  for (const [owner, server] of [['vllm', deps.vllm] as const, ['sut', deps.sut] as const]) {
+    server?.onUnexpectedExit((code, sig) => {
+      // During a handover the step waiting for /health sees the exit itself.
+      if (grant?.owner !== owner || grant.phase !== 'ready') return;
+      vllmCrashed = true;
+      log.error({ code, signal: sig, owner }, 'vLLM crashed while holding the card: handing it back to Ollama');
+    });
+  }
 
   const loseLease = (error: unknown): void => {
     if (lostError) return;
@@ -130,32 +136,16 @@ export function startGpuAgent(deps: GpuAgentDeps): GpuAgent {
     Math.max(10, Math.floor(config.leaseTtlMs / 3)),
   );
 
-  let energy: EnergyState = EMPTY_ENERGY;
-  const telemetry = (async () => {
-    while (!signal.aborted) {
-      try {
-        const snapshot = await deps.smi.read(signal);
-        const reading = findGpu(snapshot, config.GAVEL_GPU_ID);
-        deps.metrics.observeSnapshot(snapshot, reading);
-        const before = energy.joules;
-        energy = integratePower(
-          energy,
-          reading?.powerDrawW === undefined ? undefined : { at: snapshot.at, watts: reading.powerDrawW },
-          // A reader down for longer than this adds nothing rather than a guess.
-          Math.max(config.GAVEL_NVIDIA_SMI_INTERVAL_MS * 3, 30_000),
-        );
-        const joules = energy.joules - before;
-        deps.metrics.addEnergy(
-          joules,
-          energyCostUsd(joules, config.GAVEL_ELECTRICITY_USD_PER_KWH),
-          deps.watch.current()?.owner ?? 'none',
-        );
-      } catch (error) {
-        if (!signal.aborted) log.warn({ err: coerceError(error) }, 'GPU telemetry failed');
-      }
-      await sleep(config.GAVEL_NVIDIA_SMI_INTERVAL_MS, signal).catch(() => {});
-    }
-  })();
+  const telemetry = sampleGpuTelemetry({
+    smi: deps.smi,
+    metrics: deps.metrics,
+    watch: deps.watch,
+    gpuId: config.GAVEL_GPU_ID,
+    intervalMs: config.GAVEL_NVIDIA_SMI_INTERVAL_MS,
+    usdPerKwh: config.GAVEL_ELECTRICITY_USD_PER_KWH,
+    signal,
+    log,
+  });
 
   deps.metrics.observeLease(deps.watch.current());
   const unwatch = deps.watch.onChange((record) => deps.metrics.observeLease(record));
@@ -166,10 +156,11 @@ export function startGpuAgent(deps: GpuAgentDeps): GpuAgent {
     if (result.outcome === 'lost') loseLease(new Error(result.error ?? 'lease lost during handover'));
   };
 
-  const pending = async (): Promise<number> => {
-    const counts = await deps.judgeQueue.getJobCounts(...PENDING_STATES);
+  const pendingIn = async (queue: JudgeDemand): Promise<number> => {
+    const counts = await queue.getJobCounts(...PENDING_STATES);
     return Object.values(counts).reduce((a, b) => a + b, 0);
   };
+  const generateQueue = deps.sut ? deps.generateQueue : undefined;
 
   // Aborted by stop(): ends waits between iterations, never a handover in flight.
   const wake = new AbortController();
@@ -193,6 +184,8 @@ export function startGpuAgent(deps: GpuAgentDeps): GpuAgent {
     await lease.fence(first, 'stop an orphaned vLLM');
     const orphan = await deps.vllm.stopOrphan(config.timeouts.vllmStopMs);
     if (orphan !== undefined) log.warn({ vllmPid: orphan }, 'stopped a vLLM left by a previous agent');
+    const sutOrphan = await deps.sut?.stopOrphan(config.timeouts.vllmStopMs);
+    if (sutOrphan !== undefined) log.warn({ vllmPid: sutOrphan }, 'stopped a SUT vLLM left by a previous agent');
     report(await handToOllama(handoverDeps, first, signal));
 
     let idleSince: number | undefined;
@@ -200,7 +193,7 @@ export function startGpuAgent(deps: GpuAgentDeps): GpuAgent {
     while (!signal.aborted && !stopRequested) {
       const held = grant;
       if (!held) return;
-      if (vllmCrashed && held.owner === 'vllm') {
+      if (vllmCrashed && held.owner !== 'ollama') {
         vllmCrashed = false;
         report(await handToOllama(handoverDeps, held, signal));
         retryAt = Date.now() + config.retryMs;
@@ -208,28 +201,41 @@ export function startGpuAgent(deps: GpuAgentDeps): GpuAgent {
       }
       vllmCrashed = false;
       let count: number | undefined;
+      let generating: number | undefined;
       try {
-        count = await pending();
+        [count, generating] = await Promise.all([
+          pendingIn(deps.judgeQueue),
+          generateQueue ? pendingIn(generateQueue) : undefined,
+        ]);
       } catch (error) {
-        log.warn({ err: coerceError(error) }, 'cannot read the judge queue');
+        count = undefined;
+        log.warn({ err: coerceError(error) }, 'cannot read the judge or generate queue');
       }
       if (count !== undefined) {
         const decision = decideOwner({
           owner: held.owner,
           pending: count,
+          ...(generating !== undefined ? { generatePending: generating } : {}),
           now: Date.now(),
           idleSince,
           idleMs: config.idleMs,
         });
         idleSince = decision.idleSince;
-        if (decision.want === 'vllm' && held.owner === 'ollama' && Date.now() >= retryAt && !stopRequested) {
-          log.info({ pending: count }, 'judge jobs pending: handing the GPU to vLLM');
+        const want = decision.want;
+        if (want !== 'ollama' && held.owner === 'ollama' && Date.now() >= retryAt && !stopRequested) {
+          log.info(
+            { pending: count, generatePending: generating, to: want },
+            want === 'sut'
+              ? 'generate jobs pending: handing the GPU to the SUT'
+              : 'judge jobs pending: handing the GPU to vLLM',
+          );
           // A stop request aborts a handover to vLLM (it rolls back to Ollama); one back to Ollama completes.
-          const result = await handToVllm(handoverDeps, held, idle);
+          const result = await handToVllm(handoverDeps, held, idle, want);
           report(result);
           if (result.outcome !== 'ok') retryAt = Date.now() + config.retryMs;
-        } else if (decision.want === 'ollama' && held.owner === 'vllm') {
-          log.info({ idleMs: config.idleMs }, 'judge queue idle: handing the GPU back to Ollama');
+        } else if (want !== held.owner && held.owner !== 'ollama') {
+          // Idle, or the other vLLM's turn: back to Ollama first (the next round hands it on).
+          log.info({ idleMs: config.idleMs, from: held.owner, want }, 'handing the GPU back to Ollama');
           report(await handToOllama(handoverDeps, held, signal));
         }
       }
@@ -239,7 +245,7 @@ export function startGpuAgent(deps: GpuAgentDeps): GpuAgent {
     const held = grant;
     if (!held || signal.aborted) return;
     let final: LeaseGrant | undefined = held;
-    if (held.owner === 'vllm') {
+    if (held.owner !== 'ollama') {
       const result = await handToOllama(handoverDeps, held, signal);
       report(result);
       final = result.grant;
@@ -262,6 +268,7 @@ export function startGpuAgent(deps: GpuAgentDeps): GpuAgent {
       await telemetry;
       if (lostError) {
         await deps.vllm.stop(config.timeouts.vllmStopMs);
+        await deps.sut?.stop(config.timeouts.vllmStopMs);
         return { reason: 'lease-lost' as const, error: lostError };
       }
       return { reason: 'stopped' as const };

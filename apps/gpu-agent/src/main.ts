@@ -64,6 +64,11 @@ await runMain('gavel gpu-agent', async () => {
   await watch.ready;
   const judgeQueue = stageQueue('judge', { connection: redis, prefix: config.GAVEL_QUEUE_PREFIX });
   shutdown.register('judge-queue', () => judgeQueue.close());
+  // With a SUT served on this card, generate jobs pending give it the card first.
+  const generateQueue = config.sut
+    ? stageQueue('generate', { connection: redis, prefix: config.GAVEL_QUEUE_PREFIX })
+    : undefined;
+  if (generateQueue) shutdown.register('generate-queue', () => generateQueue.close());
   if (config.GAVEL_OLLAMA_GATE) {
     const gate = await startOllamaGate({
       upstream: config.GAVEL_OLLAMA_URL,
@@ -97,6 +102,18 @@ await runMain('gavel gpu-agent', async () => {
       logFile: config.vllmLogFile,
       logger,
     }),
+    ...(config.sut
+      ? {
+          sut: createVllmController({
+            argv: config.sut.argv,
+            url: config.sut.url,
+            pidFile: config.sut.pidFile,
+            logFile: config.sut.logFile,
+            logger: logger.child({ server: 'sut' }),
+          }),
+        }
+      : {}),
+    ...(generateQueue ? { generateQueue } : {}),
     smi: createNvidiaSmiReader({ binary: config.GAVEL_NVIDIA_SMI, timeoutMs: 10_000 }),
     judgeQueue,
     metrics: createGpuMetrics(registry, { gpu: config.GAVEL_GPU_ID }),

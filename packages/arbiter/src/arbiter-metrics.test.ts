@@ -27,6 +27,9 @@ describe('createArbiterPromMetrics', () => {
     metrics.cost(prime);
     metrics.result('m', 'expired');
     metrics.batchSubmitted('m', 7);
+    metrics.pairSettled('m', true);
+    metrics.pairSettled('m', false);
+    metrics.pairSettled('m', false);
     const text = await registry.metrics();
     expect(text).toContain(`gavel_arbiter_cost_usd_total{model="m",kind="batch"} ${batch.usd}`);
     expect(text).toContain(`gavel_arbiter_cost_usd_total{model="m",kind="priming"} ${prime.usd}`);
@@ -35,5 +38,7 @@ describe('createArbiterPromMetrics', () => {
     expect(text).toContain('gavel_arbiter_tokens_total{model="m",type="cache_write"} 1000');
     expect(text).toContain('gavel_arbiter_results_total{model="m",type="expired"} 1');
     expect(text).toContain('gavel_arbiter_batch_requests_total{model="m"} 7');
+    expect(text).toContain('gavel_arbiter_pairs_total{model="m",consistent="true"} 1');
+    expect(text).toContain('gavel_arbiter_pairs_total{model="m",consistent="false"} 2');
   });
 });

@@ -10,9 +10,11 @@ export interface ArbiterMetrics {
   cost(cost: RequestCost): void;
   result(model: string, type: ArbiterResultType): void;
   batchSubmitted(model: string, requests: number): void;
+  /** A pair the arbiter answered in both orders: whether its two answers agreed (its position consistency). */
+  pairSettled(model: string, consistent: boolean): void;
 }
 
-export const noArbiterMetrics: ArbiterMetrics = { cost() {}, result() {}, batchSubmitted() {} };
+export const noArbiterMetrics: ArbiterMetrics = { cost() {}, result() {}, batchSubmitted() {}, pairSettled() {} };
 
 /** prom-client counters on `registry`: cost (actual and uncached counterfactual), tokens, results, batches. */
 export function createArbiterPromMetrics(registry: Registry): ArbiterMetrics {
@@ -52,6 +54,12 @@ export function createArbiterPromMetrics(registry: Registry): ArbiterMetrics {
     labelNames: ['model'],
     registers: [registry],
   });
+  const pairs = new Counter({
+    name: 'gavel_arbiter_pairs_total',
+    help: 'Pairs the arbiter answered in both orders, by whether the two answers agreed (consistent) or not',
+    labelNames: ['model', 'consistent'],
+    registers: [registry],
+  });
   return {
     cost(c) {
       usd.inc({ model: c.model, kind: c.kind }, c.usd);
@@ -67,6 +75,9 @@ export function createArbiterPromMetrics(registry: Registry): ArbiterMetrics {
     batchSubmitted(model, requests) {
       batches.inc({ model });
       batchRequests.inc({ model }, requests);
+    },
+    pairSettled(model, consistent) {
+      pairs.inc({ model, consistent: String(consistent) });
     },
   };
 }

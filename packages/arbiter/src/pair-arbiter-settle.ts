@@ -4,6 +4,7 @@ import type { RunStore } from '@gavel/queue';
 import { orderJudgement, type PairwiseAnswer } from '@gavel/rubric';
 import { readPairToolAnswer } from './arbiter-answer.ts';
 import type { ArbiterDeps } from './arbiter-deps.ts';
+import { noArbiterMetrics } from './arbiter-metrics.ts';
 import type { StoredPairOrder } from './arbiter-records.ts';
 import type { ArbiterStore } from './arbiter-store.ts';
 import type { ArbiterProvenance } from './arbiter-verdict.ts';
@@ -99,6 +100,7 @@ export async function settlePairIfComplete(
     usage,
     new Date().toISOString(),
   );
-  await store.putFinalVerdict(runId, sampleId, verdict);
+  if (await store.putFinalVerdict(runId, sampleId, verdict))
+    (deps.metrics ?? noArbiterMetrics).pairSettled(provenance.model, verdict.pairwise?.arbiter_consistent === true);
   return { status: 'done' };
 }

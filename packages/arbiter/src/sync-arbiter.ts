@@ -150,7 +150,8 @@ export async function arbitrateSync(
       total,
       new Date().toISOString(),
     );
-    await store.putFinalVerdict(input.runId, input.sample.id, verdict);
+    if (await store.putFinalVerdict(input.runId, input.sample.id, verdict))
+      (deps.metrics ?? noArbiterMetrics).pairSettled(config.model, verdict.pairwise?.arbiter_consistent === true);
     return;
   }
   const completion = await ask(paramsFor());

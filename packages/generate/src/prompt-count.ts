@@ -6,13 +6,15 @@ import type { SutMessage } from './sut-prompt.ts';
  * Counts each prompt's tokens with the server's own tokenizer (vLLM's `POST /tokenize`, chat form),
  * at most `parallel` at a time; undefined when the server has no such endpoint (404/405: OpenAI,
  * Ollama), so the caller approximates. Any other failure is a `ConfigError`: the budget guard must
- * not guess when the server it was told to ask is broken.
+ * not guess when the server it was told to ask is broken — except, with `unreachable: 'approximate'`,
+ * a server that cannot be reached at all (a SUT the gpu-agent starts only once generate jobs wait).
  */
 export async function countWithTokenizer(
   config: Pick<SutConfig, 'url' | 'model' | 'apiKey'>,
   prompts: readonly SutMessage[][],
-  options: { signal: AbortSignal; parallel?: number; timeoutMs?: number },
+  options: { signal: AbortSignal; parallel?: number; timeoutMs?: number; unreachable?: 'refuse' | 'approximate' },
 ): Promise<number[] | undefined> {
+  let unreachable = false;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (config.apiKey) headers.authorization = `Bearer ${config.apiKey}`;
   const countOne = async (messages: SutMessage[]): Promise<number | undefined> => {
@@ -25,6 +27,10 @@ export async function countWithTokenizer(
         signal: AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs ?? 30_000)]),
       });
     } catch (error) {
+      if (options.unreachable === 'approximate' && !options.signal.aborted) {
+        unreachable = true;
+        return undefined;
+      }
       throw new ConfigError(`SUT at ${config.url}: POST /tokenize: ${(error as Error).message}`);
     }
     if (response.status === 404 || response.status === 405) return undefined;
@@ -39,7 +45,7 @@ export async function countWithTokenizer(
   const first = prompts[0];
   if (first === undefined) return [];
   const head = await countOne(first);
-  if (head === undefined) return undefined;
+  if (head === undefined || unreachable) return undefined;
   const counts: number[] = new Array(prompts.length);
   counts[0] = head;
   let next = 1;

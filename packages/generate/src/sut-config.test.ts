@@ -16,6 +16,7 @@ describe('the SUT environment', () => {
       requestTimeoutMs: 600_000,
       waitMs: 120_000,
       startupWaitMs: 60_000,
+      gpuGate: false,
       batch: { windowMs: 60_000, maxRequests: 50_000, pollMs: 60_000, maxResubmits: 3 },
     });
   });

@@ -1,4 +1,4 @@
-import { parseEnv } from '@gavel/core';
+import { envBoolean, parseEnv } from '@gavel/core';
 import { z } from 'zod';
 
 /** An unset variable, or one set to the empty string (compose's `${VAR:-}`), is absent. */
@@ -20,6 +20,12 @@ export const SutEnv = z.object({
   GAVEL_SUT_WAIT_S: z.coerce.number().min(0).default(120),
   /** How long start-up waits for the server to come up. @default 60 */
   GAVEL_SUT_STARTUP_WAIT_S: z.coerce.number().min(0).default(60),
+  /**
+   * The SUT is served on gavel's own card by a gpu-agent (GAVEL_SUT_VLLM_COMMAND): generate jobs run
+   * only while its vLLM holds the GPU lease (GAVEL_GPU_ID), and the producer, finding it down, approximates
+   * the token count. @default false
+   */
+  GAVEL_SUT_GPU_GATE: envBoolean.default(false),
   /** Batch mode: how long the oldest unsent request waits for more before its batch goes out (at once when the whole run is in). @default 60 */
   GAVEL_SUT_BATCH_WINDOW_S: z.coerce.number().min(0).default(60),
   /** Batch mode: requests per batch (the Batch API's limit is 50,000). @default 50000 */
@@ -39,6 +45,8 @@ export interface SutConfig {
   requestTimeoutMs: number;
   waitMs: number;
   startupWaitMs: number;
+  /** Served on gavel's own card: gate on the GPU lease (owner `sut`). */
+  gpuGate: boolean;
   batch: SutBatchConfig;
 }
 
@@ -69,6 +77,7 @@ export function loadSutConfig(env: NodeJS.ProcessEnv): SutConfig | undefined {
     requestTimeoutMs: e.GAVEL_SUT_TIMEOUT_S * 1000,
     waitMs: e.GAVEL_SUT_WAIT_S * 1000,
     startupWaitMs: e.GAVEL_SUT_STARTUP_WAIT_S * 1000,
+    gpuGate: e.GAVEL_SUT_GPU_GATE,
     batch: {
       windowMs: e.GAVEL_SUT_BATCH_WINDOW_S * 1000,
       maxRequests: e.GAVEL_SUT_BATCH_MAX_REQUESTS,

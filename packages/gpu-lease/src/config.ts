@@ -31,6 +31,17 @@ export const GpuAgentEnv = BaseEnv.extend({
   GAVEL_VLLM_PIDFILE: z.string().min(1).optional(),
   /** vLLM's output is appended here. @default <data dir>/vllm-gpu<id>.log */
   GAVEL_VLLM_LOG: z.string().min(1).optional(),
+  /**
+   * Command line of a vLLM serving the system under test on this card, at full precision: set, the
+   * agent gives it the card while generate jobs wait (before the judge's vLLM). @default unset (no SUT here)
+   */
+  GAVEL_SUT_VLLM_COMMAND: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
+  /** Where the SUT's vLLM answers `/health` (the generate workers' GAVEL_SUT_URL). @default http://127.0.0.1:8001 */
+  GAVEL_SUT_VLLM_URL: z.string().url().default('http://127.0.0.1:8001'),
+  /** @default <data dir>/sut-vllm-gpu<id>.pid */
+  GAVEL_SUT_VLLM_PIDFILE: z.string().min(1).optional(),
+  /** @default <data dir>/sut-vllm-gpu<id>.log */
+  GAVEL_SUT_VLLM_LOG: z.string().min(1).optional(),
   /** VRAM used (MiB) below which the card counts as free for the next owner. @default 1024 */
   GAVEL_VRAM_FREE_MIB: z.coerce.number().min(0).default(1024),
   /** Electricity price for the energy cost counter. @default 0.15 */
@@ -59,6 +70,8 @@ export type GpuAgentEnv = z.infer<typeof GpuAgentEnv>;
 
 export interface GpuAgentConfig extends GpuAgentEnv {
   vllmArgv: [string, ...string[]];
+  /** The SUT's vLLM, when one is served on this card. */
+  sut?: { argv: [string, ...string[]]; url: string; pidFile: string; logFile: string };
   vllmPidFile: string;
   vllmLogFile: string;
   leaseTtlMs: number;
@@ -71,13 +84,19 @@ export interface GpuAgentConfig extends GpuAgentEnv {
 export function loadGpuAgentConfig(env: NodeJS.ProcessEnv): GpuAgentConfig {
   assertOneRedisTarget(env);
   const parsed = parseEnv(GpuAgentEnv, env);
-  let argv: string[];
-  try {
-    argv = splitCommandLine(parsed.GAVEL_VLLM_COMMAND);
-  } catch (error) {
-    throw new ConfigError(`invalid configuration: GAVEL_VLLM_COMMAND: ${(error as Error).message}`);
-  }
-  if (argv.length === 0) throw new ConfigError('invalid configuration: GAVEL_VLLM_COMMAND: empty command line');
+  const commandLine = (name: string, line: string): [string, ...string[]] => {
+    let argv: string[];
+    try {
+      argv = splitCommandLine(line);
+    } catch (error) {
+      throw new ConfigError(`invalid configuration: ${name}: ${(error as Error).message}`);
+    }
+    if (argv.length === 0) throw new ConfigError(`invalid configuration: ${name}: empty command line`);
+    return argv as [string, ...string[]];
+  };
+  const argv = commandLine('GAVEL_VLLM_COMMAND', parsed.GAVEL_VLLM_COMMAND);
+  const dir = parsed.GAVEL_DATA_DIR;
+  const gpu = parsed.GAVEL_GPU_ID;
   if (parsed.GAVEL_GPU_POLL_MS * 2 > parsed.GAVEL_GPU_LEASE_TTL_S * 1000) {
     throw new ConfigError(
       `invalid configuration: GAVEL_GPU_POLL_MS=${parsed.GAVEL_GPU_POLL_MS} must be at most half of GAVEL_GPU_LEASE_TTL_S (${parsed.GAVEL_GPU_LEASE_TTL_S}s)`,
@@ -85,7 +104,17 @@ export function loadGpuAgentConfig(env: NodeJS.ProcessEnv): GpuAgentConfig {
   }
   return {
     ...parsed,
-    vllmArgv: argv as [string, ...string[]],
+    vllmArgv: argv,
+    ...(parsed.GAVEL_SUT_VLLM_COMMAND
+      ? {
+          sut: {
+            argv: commandLine('GAVEL_SUT_VLLM_COMMAND', parsed.GAVEL_SUT_VLLM_COMMAND),
+            url: parsed.GAVEL_SUT_VLLM_URL,
+            pidFile: parsed.GAVEL_SUT_VLLM_PIDFILE ?? `${dir}/sut-vllm-gpu${gpu}.pid`,
+            logFile: parsed.GAVEL_SUT_VLLM_LOG ?? `${dir}/sut-vllm-gpu${gpu}.log`,
+          },
+        }
+      : {}),
     vllmPidFile: parsed.GAVEL_VLLM_PIDFILE ?? `${parsed.GAVEL_DATA_DIR}/vllm-gpu${parsed.GAVEL_GPU_ID}.pid`,
     vllmLogFile: parsed.GAVEL_VLLM_LOG ?? `${parsed.GAVEL_DATA_DIR}/vllm-gpu${parsed.GAVEL_GPU_ID}.log`,
     leaseTtlMs: Math.round(parsed.GAVEL_GPU_LEASE_TTL_S * 1000),

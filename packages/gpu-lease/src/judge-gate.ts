@@ -15,7 +15,9 @@ export interface PausableWorker {
 }
 
 export interface JudgeGate {
-  /** True while vLLM holds the card in phase `ready`. */
+  /** Whose turn opens the gate: `vllm` for the judge worker, `sut` for the generate worker. */
+  readonly owner: GpuOwner;
+  /** True while the gate's owner holds the card in phase `ready`. */
   isOpen(): boolean;
   /** Resolves when `owner` may use the card; rejects when `signal` aborts. */
   waitForOwner(owner: GpuOwner, signal: AbortSignal): Promise<void>;
@@ -29,13 +31,15 @@ export interface JudgeGate {
 }
 
 /**
- * What the judge worker uses to run only while vLLM holds the GPU lease: the worker is paused
- * while Ollama owns the card (or nobody does), and every job waits at its start until the gate
- * is open, which covers a job fetched in the moment before a pause.
+ * What a worker uses to run only while its server holds the GPU lease (the judge: `vllm`; the
+ * generate worker with a SUT on the card: `sut`): the worker is paused while anyone else owns the
+ * card (or nobody does), and every job waits at its start until the gate is open, which covers a
+ * job fetched in the moment before a pause.
  */
-export function createJudgeGate(watch: LeaseWatch): JudgeGate {
-  const isOpen = (): boolean => ownerMayRun(watch.current(), 'vllm');
+export function createJudgeGate(watch: LeaseWatch, owner: GpuOwner = 'vllm'): JudgeGate {
+  const isOpen = (): boolean => ownerMayRun(watch.current(), owner);
   return {
+    owner,
     isOpen,
     waitForOwner(owner, signal) {
       return new Promise((resolve, reject) => {
@@ -82,21 +86,21 @@ export function createJudgeGate(watch: LeaseWatch): JudgeGate {
 }
 
 /**
- * Wraps a stage processor so each job first waits for vLLM to own the card (the worker's own
- * abort signal ends the wait on shutdown). Use with {@link JudgeGate.attach} on the worker.
+ * Wraps a stage processor so each job first waits for the gate's owner to hold the card (the
+ * worker's own abort signal ends the wait on shutdown). Use with {@link JudgeGate.attach} on the worker.
  */
 export function gatedProcessor<P, C extends { signal: AbortSignal }>(
   gate: JudgeGate,
   processor: (payload: P, context: C) => Promise<void>,
 ): (payload: P, context: C) => Promise<void> {
   return async (payload, context) => {
-    await gate.waitForOwner('vllm', context.signal);
+    await gate.waitForOwner(gate.owner, context.signal);
     await processor(payload, context);
   };
 }
 
 /**
- * The judge worker's gate on one GPU's lease, read-only: `redis` reads the lease, `subscriber`
+ * A worker's gate on one GPU's lease (the judge's by default), read-only: `redis` reads the lease, `subscriber`
  * (a connection of its own) follows its channel. `close()` stops following; the caller closes
  * the connections.
  */
@@ -107,10 +111,12 @@ export async function startJudgeGate(options: {
   prefix: string;
   gpuId: string;
   pollMs: number;
+  /** @default vllm */
+  owner?: GpuOwner;
 }): Promise<{ gate: JudgeGate; close(): Promise<void> }> {
   // The TTL is only used when granting; the judge never holds the lease.
   const lease = new GpuLease({ redis: options.redis, prefix: options.prefix, gpuId: options.gpuId, ttlMs: 1 });
   const watch = watchLease({ lease, subscriber: options.subscriber, pollMs: options.pollMs });
   await watch.ready;
-  return { gate: createJudgeGate(watch), close: () => watch.close() };
+  return { gate: createJudgeGate(watch, options.owner ?? 'vllm'), close: () => watch.close() };
 }

@@ -3,8 +3,11 @@ import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
 import { sleep } from './sleep.ts';
 
-/** Who owns the card: the interactive Ollama server or the vLLM batch server. */
-export const GpuOwner = z.enum(['ollama', 'vllm']);
+/**
+ * Who owns the card: the interactive Ollama server, the vLLM batch server of the judge (`vllm`), or
+ * a vLLM serving the system under test at full precision (`sut`, while generate jobs wait).
+ */
+export const GpuOwner = z.enum(['ollama', 'vllm', 'sut']);
 export type GpuOwner = z.infer<typeof GpuOwner>;
 
 /**

@@ -1,10 +1,10 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { HandoverResult } from './handover.ts';
+import type { HandoverResult } from './handover-steps.ts';
 import type { GpuOwner, LeaseRecord } from './lease.ts';
 import type { GpuReading, GpuSnapshot } from './nvidia-smi.ts';
 
 const MIB = 1024 * 1024;
-const OWNERS = ['ollama', 'vllm', 'none'] as const;
+const OWNERS = ['ollama', 'vllm', 'sut', 'none'] as const;
 
 export interface GpuMetrics {
   /** Sets the card's gauges from a snapshot; absent fields and absent cards leave no series behind. */
@@ -46,7 +46,7 @@ export function createGpuMetrics(registry: Registry, options: { gpu: string }): 
   });
   const owner = new Gauge({
     name: 'gavel_gpu_lease_owner',
-    help: '1 for the current owner of the card (ollama, vllm or none)',
+    help: '1 for the current owner of the card (ollama, vllm, sut or none)',
     labelNames: ['gpu', 'owner'],
     registers: reg,
   });

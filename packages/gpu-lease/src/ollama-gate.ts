@@ -21,9 +21,9 @@ const LOADING_PATHS = new Set([
   '/v1/responses',
 ]);
 
-/** Whether a request may reach Ollama given the lease: loading requests are refused while vLLM owns the card. */
+/** Whether a request may reach Ollama given the lease: loading requests are refused while a vLLM (judge or SUT) owns the card. */
 export function gateDecision(method: string, path: string, lease: LeaseRecord | undefined): 'pass' | 'refuse' {
-  if (lease?.owner !== 'vllm') return 'pass';
+  if (!lease || lease.owner === 'ollama') return 'pass';
   return method === 'POST' && LOADING_PATHS.has(path) ? 'refuse' : 'pass';
 }
 

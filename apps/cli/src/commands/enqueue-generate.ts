@@ -131,7 +131,11 @@ export async function prepareGeneration(
   const temperature = options.temperature ?? (n > 1 ? 0.8 : 0);
   const maxTokens = options.maxTokens ?? 1024;
   const messages = prompts.samples.map((s: Sample) => sutMessages(s));
-  const counted = await countWithTokenizer(sutConfig, messages, { signal: AbortSignal.timeout(300_000) });
+  // A SUT served on gavel's own card runs only while generate jobs wait: it may well be down now.
+  const counted = await countWithTokenizer(sutConfig, messages, {
+    signal: AbortSignal.timeout(300_000),
+    unreachable: sutConfig.gpuGate ? 'approximate' : 'refuse',
+  });
   const price = priceOf(sutConfig.model);
   const estimate = estimateRun({
     promptTokens: counted ?? messages.map((m) => approximateTokens(m)),
