@@ -1,20 +1,26 @@
 /**
  * Foundation benchmark: 10k text samples through the real pipeline (separate worker processes,
- * facts-only judge) beside raw BullMQ pushing the same 10k jobs through four no-op queues, both
- * on the same fresh redis-server in the same run. Prints one JSON line per figure.
+ * facts-only judge), untraced and traced, beside raw BullMQ pushing the same 10k jobs through the
+ * same number of no-op queues (one per stage a text sample passes: sandbox, judge; a process per
+ * queue), measured before and after the pipeline on the same fresh redis-server in the same run.
+ * Prints one JSON line per figure, with Redis's own command counts per sample for each phase.
  *
  *   node --conditions=@gavel/source --import tsx test/bench/pipeline-10k.ts [--samples 10000] [--concurrency 50]
  */
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { runKey } from '@gavel/core';
+import { jobOptionsFor } from '@gavel/queue';
 import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { COMPILED_GAVEL_CLI, jsonl, startWorkers, textSample } from '../support/gavel.ts';
+import { COMPILED_GAVEL_CLI, jsonl, startWorkers, textSample, workerPids } from '../support/gavel.ts';
 import { startOtlpReceiver } from '../support/otlp-receiver.ts';
 import { startRedis } from '../support/redis.ts';
 
@@ -24,6 +30,8 @@ const { values } = parseArgs({
 const N = Number(values.samples);
 const CONCURRENCY = Number(values.concurrency);
 const run = promisify(execFile);
+const CLOCK_TICKS = 100; // USER_HZ: /proc/<pid>/stat counts CPU in 1/100 s on Linux
+const RAW_WORKER = join(dirname(fileURLToPath(import.meta.url)), '..', 'support', 'raw-bullmq-worker.ts');
 
 function emit(figure: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(figure)}\n`);
@@ -34,8 +42,8 @@ async function memory(client: Redis): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
 }
 
-/** Raw BullMQ: addBulk 10k no-op jobs to q1; each of four workers moves a job to the next queue. */
-async function rawBullmq(url: string): Promise<number> {
+/** Raw BullMQ, one process: addBulk 10k no-op jobs to q1; each of four workers moves a job to the next queue. */
+async function rawBullmqOneProcess(url: string): Promise<number> {
   const prefix = '{raw}';
   const names = ['q1', 'q2', 'q3', 'q4'];
   const connection = new Redis(url, { maxRetriesPerRequest: null });
@@ -74,6 +82,169 @@ async function rawBullmq(url: string): Promise<number> {
   connection.disconnect();
   for (const c of workerConnections) c.disconnect();
   return seconds;
+}
+
+/**
+ * CPU seconds (user + system) from /proc/<pid>/stat (Linux): the process's own, or (`reaped`)
+ * only that of its children already waited for; 0 once the process is gone.
+ */
+function processCpuSeconds(pid: number, part: 'own' | 'reaped' | 'both' = 'own'): number {
+  try {
+    // The fields after the command name, 0-based: utime 11, stime 12, cutime 13, cstime 14.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const [from, to] = part === 'own' ? [11, 13] : part === 'reaped' ? [13, 15] : [11, 15];
+    const ticks = fields.slice(from, to).reduce((sum, f) => sum + Number(f), 0);
+    return ticks / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** Redis's own CPU seconds so far (INFO cpu). */
+async function redisCpuSeconds(client: Redis): Promise<number> {
+  const info = await client.info('cpu');
+  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
+  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
+  return user + sys;
+}
+
+/**
+ * The CPU a phase used: its processes', this process's children reaped meanwhile (the enqueue CLI)
+ * or (`both`) also this process's own (the raw producer), plus Redis's. On a loaded machine wall time moves with the others' load; CPU per sample much
+ * less, so both are printed.
+ */
+async function cpuMeter(
+  client: Redis,
+  pids: () => ReadonlyMap<string, number>,
+  self: 'both' | 'reaped',
+): Promise<() => Promise<{ seconds: number; msPerSample: Record<string, number> }>> {
+  const selfCpu = (): number => processCpuSeconds(process.pid, self);
+  const start = new Map([...pids()].map(([name, pid]) => [name, processCpuSeconds(pid)]));
+  const selfStart = selfCpu();
+  const redisStart = await redisCpuSeconds(client);
+  return async () => {
+    const parts: Record<string, number> = {};
+    for (const [name, pid] of pids()) parts[name] = processCpuSeconds(pid) - (start.get(name) ?? 0);
+    parts[self === 'both' ? 'producer' : 'enqueue_cli'] = selfCpu() - selfStart;
+    parts.redis = (await redisCpuSeconds(client)) - redisStart;
+    const seconds = Object.values(parts).reduce((a, b) => a + b, 0);
+    const msPerSample = Object.fromEntries(
+      Object.entries(parts).map(([name, cpu]) => [name, Math.round((cpu * 1e6) / N) / 1000]),
+    );
+    return { seconds, msPerSample };
+  };
+}
+
+/**
+ * Waits until processes are idle: their CPU grows by under 20 ms in half a second (start-up, module
+ * loading, is over), so a phase's CPU is its own. A fixed sleep is not enough on a loaded machine.
+ */
+async function settled(pids: () => readonly number[]): Promise<void> {
+  const total = (): number => pids().reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
+  const deadline = Date.now() + 60_000;
+  let last = total();
+  while (Date.now() < deadline) {
+    await sleep(500);
+    const now = total();
+    if (pids().length > 0 && now - last < 0.02) return;
+    last = now;
+  }
+}
+
+/** Waits until a child process prints `line` on stdout. */
+function printed(child: ChildProcess, line: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.split('\n').includes(line)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`raw worker exited (${code}) before printing ${line}`)));
+  });
+}
+
+/**
+ * Raw BullMQ with the pipeline's topology: one no-op queue per stage a facts-only text sample
+ * passes through (sandbox, judge), each worker in its own process as `gavel workers` runs them, the
+ * jobs with gavel's job options and ids; 10k jobs added in chunks of 1000 (addBulk), as `gavel
+ * enqueue` does. Timed from the first add to the last queue's last job.
+ */
+async function rawBullmq(
+  url: string,
+  client: Redis,
+  queueCount: number,
+  tag: string,
+): Promise<{ seconds: number; cpuSeconds: number; cpuParts: Record<string, number> }> {
+  const prefix = `raw-${tag}`;
+  const names = Array.from({ length: queueCount }, (_, i) => `q${i + 1}`);
+  const children = names.map((name, i) =>
+    spawn(process.execPath, ['--conditions=@gavel/source', '--import', 'tsx', RAW_WORKER], {
+      env: {
+        ...process.env,
+        RAW_REDIS_URL: url,
+        RAW_PREFIX: prefix,
+        RAW_QUEUE: name,
+        ...(names[i + 1] ? { RAW_NEXT: names[i + 1] } : {}),
+        RAW_CONCURRENCY: String(CONCURRENCY),
+        RAW_EXPECT: String(N),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
+  try {
+    await Promise.all(children.map((child) => printed(child, 'ready')));
+    await settled(() => children.map((child) => child.pid ?? 0));
+    const done = printed(children[children.length - 1] as ChildProcess, 'done');
+    const connection = new Redis(url, { maxRetriesPerRequest: null });
+    const first = new Queue(names[0] as string, { connection, prefix, defaultJobOptions: jobOptionsFor('sandbox') });
+    const cpu = await cpuMeter(
+      client,
+      () => new Map(children.map((child, i) => [names[i] as string, child.pid ?? 0])),
+      'both',
+    );
+    const started = performance.now();
+    for (let i = 0; i < N; i += 1000) {
+      const chunk = Array.from({ length: Math.min(1000, N - i) }, (_, k) => ({
+        name: 'sample',
+        data: { runId: tag, sampleId: `s-${i + k}` },
+        opts: { jobId: `${tag}~s-${i + k}` },
+      }));
+      await first.addBulk(chunk);
+    }
+    await done;
+    const seconds = (performance.now() - started) / 1000;
+    const used = await cpu();
+    await first.close();
+    connection.disconnect();
+    return { seconds, cpuSeconds: used.seconds, cpuParts: used.msPerSample };
+  } finally {
+    await Promise.all(
+      children.map(async (child) => {
+        if (child.exitCode !== null) return;
+        const exited = once(child, 'exit');
+        child.kill('SIGTERM');
+        await exited;
+      }),
+    );
+  }
+}
+
+/** Redis's own per-command counts since the last reset, per sample, and its CPU time per sample. */
+async function commandStats(client: Redis, samples: number): Promise<Record<string, unknown>> {
+  const info = await client.info('commandstats');
+  const perSample: Record<string, number> = {};
+  let calls = 0;
+  let usec = 0;
+  for (const match of info.matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g)) {
+    const [, name, c, u] = match;
+    if (!name || name === 'info' || name === 'config') continue;
+    perSample[name] = Math.round((Number(c) / samples) * 100) / 100;
+    calls += Number(c);
+    usec += Number(u);
+  }
+  await client.config('RESETSTAT');
+  return { redis_calls_per_sample: calls / samples, redis_usec_per_sample: usec / samples, by_command: perSample };
 }
 
 const redis = await startRedis();
@@ -129,9 +300,20 @@ try {
   });
   await client.flushall();
 
+  // Raw BullMQ first (the same topology, no gavel), then gavel end to end, untraced and traced,
+  // then raw BullMQ again: the machine's load moves, so the baseline is the mean of both.
+  const QUEUES = 2; // sandbox, judge: the stages a facts-only text sample passes through
+  await client.config('RESETSTAT');
+  const rawBefore = await rawBullmq(redis.url, client, QUEUES, 'raw-a');
+  const rawStats = await commandStats(client, N);
+  await client.flushall();
+
   // End to end: workers already up, then enqueue; done when every sample has a verdict.
   const workers = startWorkers(env, [], COMPILED_GAVEL_CLI);
-  await sleep(3000);
+  await sleep(1000);
+  await settled(() => [...workerPids(workers.output()).values()]);
+  await client.config('RESETSTAT');
+  const e2eCpu = await cpuMeter(client, () => workerPids(workers.output()), 'reaped');
   const e2eStarted = performance.now();
   await run(process.execPath, [cli, 'enqueue', file, '--run', 'bench-e2e'], { env: { ...process.env, ...env } });
   while (
@@ -142,34 +324,11 @@ try {
     await sleep(50);
   }
   const e2eSeconds = (performance.now() - e2eStarted) / 1000;
+  const { seconds: e2eCpuSeconds, msPerSample: e2eCpuParts } = await e2eCpu();
+  const e2eStats = await commandStats(client, N);
   await workers.stop();
   const memoryAfter = await memory(client);
   const verdicts = await client.hlen(runKey('gavel', 'bench-e2e', 'verdicts'));
-
-  const rawSeconds = await rawBullmq(redis.url);
-  emit({
-    figure: 'raw_bullmq_4_noop_queues_seconds',
-    jobs: N,
-    seconds: rawSeconds,
-    jobs_per_s: N / rawSeconds,
-    concurrency: CONCURRENCY,
-  });
-  emit({
-    figure: 'pipeline_facts_only_end_to_end_seconds',
-    samples: N,
-    verdicts,
-    seconds: e2eSeconds,
-    samples_per_s: N / e2eSeconds,
-    ratio_of_raw_bullmq_throughput: rawSeconds / e2eSeconds,
-    target_ratio: 0.5,
-    concurrency: CONCURRENCY,
-  });
-  emit({
-    figure: 'redis_used_memory_bytes',
-    before: memoryBefore,
-    after_run: memoryAfter,
-    per_sample_bytes: (memoryAfter - memoryBefore) / N,
-  });
 
   // The same run with tracing on in every process (the SDK's default batch processor settings),
   // exporting to a receiver in this process: throughput against the untraced run, and how many of
@@ -182,7 +341,9 @@ try {
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
   };
   const tracedWorkers = startWorkers(tracedEnv, [], COMPILED_GAVEL_CLI);
-  await sleep(3000);
+  await sleep(1000);
+  await settled(() => [...workerPids(tracedWorkers.output()).values()]);
+  const tracedCpu = await cpuMeter(client, () => workerPids(tracedWorkers.output()), 'reaped');
   const tracedE2eStarted = performance.now();
   await run(process.execPath, [cli, 'enqueue', file, '--run', 'bench-traced'], {
     env: { ...process.env, ...tracedEnv },
@@ -195,6 +356,7 @@ try {
     await sleep(50);
   }
   const tracedE2eSeconds = (performance.now() - tracedE2eStarted) / 1000;
+  const { seconds: tracedCpuSeconds, msPerSample: tracedCpuParts } = await tracedCpu();
   await tracedWorkers.stop();
   const byTrace = new Map<string, Set<string>>();
   for (const sp of traceReceiver.spans) {
@@ -206,14 +368,67 @@ try {
     (names) => names.has('gavel.enqueue') && names.has('process sandbox') && names.has('process judge'),
   ).length;
   await traceReceiver.close();
+  await client.flushall();
+
+  const rawAfter = await rawBullmq(redis.url, client, QUEUES, 'raw-b');
+  const rawSeconds = (rawBefore.seconds + rawAfter.seconds) / 2;
+  const rawCpuSeconds = (rawBefore.cpuSeconds + rawAfter.cpuSeconds) / 2;
+  emit({
+    figure: 'raw_bullmq_noop_queues_seconds',
+    jobs: N,
+    queues: QUEUES,
+    process_per_queue: true,
+    seconds_before: rawBefore.seconds,
+    seconds_after: rawAfter.seconds,
+    seconds: rawSeconds,
+    jobs_per_s: N / rawSeconds,
+    cpu_ms_per_job: (rawCpuSeconds * 1000) / N,
+    cpu_ms_per_job_by_process: rawAfter.cpuParts,
+    concurrency: CONCURRENCY,
+    ...rawStats,
+  });
+  emit({
+    figure: 'pipeline_facts_only_end_to_end_seconds',
+    samples: N,
+    verdicts,
+    seconds: e2eSeconds,
+    samples_per_s: N / e2eSeconds,
+    ratio_of_raw_bullmq_throughput: rawSeconds / e2eSeconds,
+    target_ratio: 0.8,
+    cpu_ms_per_sample: (e2eCpuSeconds * 1000) / N,
+    ratio_of_raw_bullmq_cpu_per_sample: rawCpuSeconds / e2eCpuSeconds,
+    cpu_ms_per_sample_by_process: e2eCpuParts,
+    concurrency: CONCURRENCY,
+    ...e2eStats,
+  });
   emit({
     figure: 'pipeline_facts_only_traced_end_to_end_seconds',
     samples: N,
     seconds: tracedE2eSeconds,
     samples_per_s: N / tracedE2eSeconds,
     ratio_of_untraced_throughput: e2eSeconds / tracedE2eSeconds,
+    target_ratio: 0.9,
+    cpu_ms_per_sample: (tracedCpuSeconds * 1000) / N,
+    ratio_of_untraced_cpu_per_sample: e2eCpuSeconds / tracedCpuSeconds,
+    cpu_ms_per_sample_by_process: tracedCpuParts,
     spans_received: traceReceiver.spans.length,
     whole_sample_traces: whole,
+  });
+  emit({
+    figure: 'redis_used_memory_bytes',
+    before: memoryBefore,
+    after_run: memoryAfter,
+    per_sample_bytes: (memoryAfter - memoryBefore) / N,
+  });
+
+  // The figure of earlier runs, for comparison: four no-op queues, every worker in this one process.
+  const oneProcessSeconds = await rawBullmqOneProcess(redis.url);
+  emit({
+    figure: 'raw_bullmq_4_noop_queues_one_process_seconds',
+    jobs: N,
+    seconds: oneProcessSeconds,
+    jobs_per_s: N / oneProcessSeconds,
+    pipeline_ratio_to_it: oneProcessSeconds / e2eSeconds,
   });
 } finally {
   client.disconnect();

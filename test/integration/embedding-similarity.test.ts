@@ -194,3 +194,65 @@ describe('anchor answers', () => {
     expect(result.stderr).not.toContain(`${file}:1:`);
   });
 });
+
+describe('anchor answers for a whole dataset (--anchors FILE)', () => {
+  it('go on every text sample with a reference and none of its own, and the file is in the dataset hash', {
+    timeout: 90_000,
+  }, async () => {
+    const fs = await import('node:fs/promises');
+    const env = {
+      GAVEL_REDIS_URL: redis.url,
+      GAVEL_LOG_LEVEL: 'warn',
+      GAVEL_EMBEDDINGS_URL: fake.url,
+      GAVEL_EMBEDDINGS_MODEL: 'embed-model',
+      GAVEL_STORE_PREFIX: 'gavel-dsanchors',
+      GAVEL_QUEUE_PREFIX: '{gavel-dsanchors}',
+    };
+    const anchorsFile = `${redis.dir}/anchors.json`;
+    await fs.writeFile(anchorsFile, JSON.stringify(['Paris it is', 'Rome']));
+    const own = textSample(1, { id: 'own', anchors: ['Madrid'] });
+    const file = `${redis.dir}/emb-dsanchors.jsonl`;
+    await fs.writeFile(file, jsonl([textSample(0, { id: 'plain' }), own]));
+    const bad = `${redis.dir}/anchors-bad.json`;
+    await fs.writeFile(bad, JSON.stringify(['ok', '']));
+    const refused = await gavel(['enqueue', file, '--run', 'emb-dsanchors', '--anchors', bad], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`--anchors ${bad}: [1] `);
+    expect(await client.exists(new RunStore(client, 'gavel-dsanchors').key('emb-dsanchors', 'manifest'))).toBe(0);
+
+    const enq = await gavel(['enqueue', file, '--run', 'emb-dsanchors', '--anchors', anchorsFile], env);
+    expect(enq.code, enq.stderr).toBe(0);
+    const prefixed = new RunStore(client, 'gavel-dsanchors');
+    const manifest = JSON.parse((await client.get(prefixed.key('emb-dsanchors', 'manifest'))) ?? '{}');
+    expect(manifest.dataset.files.map((f: { path: string }) => f.path)).toEqual([file, anchorsFile]);
+    const worker = startStageProcess('sandbox', env);
+    try {
+      const deadline = Date.now() + 60_000;
+      while ((await client.hlen(prefixed.key('emb-dsanchors', 'facts'))) < 2) {
+        if (Date.now() > deadline) throw new Error(`facts not recorded: ${worker.stderr()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await worker.stop();
+    }
+    const factsOf = async (id: string) =>
+      Facts.parse(JSON.parse((await client.hget(prefixed.key('emb-dsanchors', 'facts'), id)) ?? '{}'));
+    const plain = await factsOf('plain');
+    const plainOut = 'Paris';
+    const expected = ['Paris it is', 'Rome'].map((a) => expectedCosine(plainOut, a));
+    expect(plain.reference?.anchor_similarities).toHaveLength(2);
+    for (const [i, c] of expected.entries()) expect(plain.reference?.anchor_similarities?.[i]).toBeCloseTo(c, 10);
+    expect(plain.reference?.anchor_similarity).toBeCloseTo(Math.max(...expected), 10);
+    // A sample's own anchors win over the dataset's.
+    const mine = await factsOf('own');
+    expect(mine.reference?.anchor_similarities).toHaveLength(1);
+    expect(mine.reference?.anchor_similarity).toBeCloseTo(expectedCosine('London', 'Madrid'), 10);
+    // gavel verify takes the anchors file beside the dataset: the dataset hash holds; without it, it does not.
+    const check = async (...paths: string[]) => {
+      const verify = await gavel(['verify', 'emb-dsanchors', ...paths.flatMap((p) => ['--dataset', p]), '--json'], env);
+      return JSON.parse(verify.stdout).checks.find((c: { name: string }) => c.name === 'dataset').status;
+    };
+    expect(await check(file, anchorsFile)).toBe('ok');
+    expect(await check(file)).toBe('mismatch');
+  });
+});

@@ -55,6 +55,10 @@ program
   .option('--max-tokens <n>', 'output token limit of each completion (default 1024)', positiveInteger)
   .option('--max-cost <usd>', 'refuse a generate run whose estimated cost is above this', Number)
   .option('--baseline', 'the SUT is an open-weight baseline (may run compressed, recorded in the manifest)', false)
+  .option(
+    '--anchors <file>',
+    'a JSON array of anchor answers for every text sample with a reference and none of its own',
+  )
   .option('--batch', "generate through the SUT endpoint's OpenAI Batch API (24 h window, batch price)", false)
   .option('--json', 'print the result as JSON', false)
   .action(async (files: string[], options) => {

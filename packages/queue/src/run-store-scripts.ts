@@ -55,6 +55,13 @@ if not ok or failure.stage ~= ARGV[2] or failure.job_id ~= ARGV[3] then return 0
 redis.call('HDEL', KEYS[1], ARGV[1])
 return 1`;
 
+// What a stage needs about one sample, in one command (no pipeline: ioredis builds each pipeline
+// by copying every script defined on the connection, BullMQ's included). A read: it writes nothing.
+const LOAD_FOR_STAGE = `#!lua flags=no-writes
+local id = ARGV[1]
+return { redis.call('HGET', KEYS[1], id), redis.call('HGET', KEYS[2], id), redis.call('HGET', KEYS[3], id),
+  redis.call('HGET', KEYS[4], id), redis.call('HGET', KEYS[5], id) }`;
+
 /** The run store's connection with its scripts defined. */
 export type StoreRedis = RedisClient & {
   gavelPutSamples(
@@ -77,16 +84,26 @@ export type StoreRedis = RedisClient & {
   ): Promise<number>;
   gavelRecordFailure(verdicts: string, failures: string, id: string, json: string): Promise<number>;
   gavelClearFailureOfJob(failures: string, id: string, stage: string, jobId: string): Promise<number>;
+  /** samples, facts, judgements, verdicts, completions → each one's entry for `id` (null when absent). */
+  gavelLoadForStage(
+    samples: string,
+    facts: string,
+    judgements: string,
+    verdicts: string,
+    completions: string,
+    id: string,
+  ): Promise<(string | null)[]>;
 };
 
 /** Defines the run store's scripts on `redis` once (EVALSHA, loaded again after a Redis restart). */
 export function withStoreScripts(redis: RedisClient): StoreRedis {
   const r = redis as StoreRedis;
-  if (typeof r.gavelClearFailureOfJob !== 'function') {
+  if (typeof r.gavelLoadForStage !== 'function') {
     redis.defineCommand('gavelPutSamples', { numberOfKeys: 5, lua: PUT_SAMPLES });
     redis.defineCommand('gavelPutFinalVerdict', { numberOfKeys: 4, lua: PUT_FINAL_VERDICT });
     redis.defineCommand('gavelRecordFailure', { numberOfKeys: 2, lua: RECORD_FAILURE });
     redis.defineCommand('gavelClearFailureOfJob', { numberOfKeys: 1, lua: CLEAR_FAILURE_OF_JOB });
+    redis.defineCommand('gavelLoadForStage', { numberOfKeys: 5, lua: LOAD_FOR_STAGE });
   }
   return r;
 }

@@ -1,4 +1,5 @@
 import {
+  Completion,
   Facts,
   InputError,
   type RubricRef,
@@ -192,20 +193,27 @@ export class RunStore {
   }
 
   // ── per-stage results ───────────────────────────────────────────────────────
-  /** Reads what a stage needs about one sample in one round trip (a read: it writes nothing). */
+  /** Reads what a stage needs about one sample in one command (a read: it writes nothing). */
   async loadForStage(
     runId: string,
     sampleId: string,
   ): Promise<Pick<SampleRecord, 'sample' | 'facts' | 'judgement' | 'verdict' | 'completion'>> {
-    const notStored = (): Error => new InputError(`run ${runId}: sample ${sampleId} is not in the run store`);
-    const [record] = await readSampleRecords(this.redis, runId, (part) => this.key(runId, part), [sampleId], notStored);
-    if (!record) throw notStored();
+    const [sample, facts, judgement, verdict, completion] = await this.redis.gavelLoadForStage(
+      this.key(runId, 'samples'),
+      this.key(runId, 'facts'),
+      this.key(runId, 'judgements'),
+      this.key(runId, 'verdicts'),
+      this.key(runId, 'completions'),
+      sampleId,
+    );
+    if (!sample) throw new InputError(`run ${runId}: sample ${sampleId} is not in the run store`);
+    const parsedCompletion = completion ? Completion.parse(JSON.parse(completion)) : undefined;
     return {
-      sample: record.sample,
-      facts: record.facts,
-      judgement: record.judgement,
-      verdict: record.verdict,
-      completion: record.completion,
+      sample: withCompletion(Sample.parse(JSON.parse(sample)), parsedCompletion),
+      facts: facts ? Facts.parse(JSON.parse(facts)) : undefined,
+      judgement: judgement ? Verdict.parse(JSON.parse(judgement)) : undefined,
+      verdict: verdict ? Verdict.parse(JSON.parse(verdict)) : undefined,
+      ...(parsedCompletion ? { completion: parsedCompletion } : {}),
     };
   }
 

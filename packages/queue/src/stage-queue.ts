@@ -68,7 +68,16 @@ export async function addStageJob(queue: Queue<SampleJob>, job: SampleJob): Prom
 
 /** Adds a job under `jobId`, or retries the failed job that holds the id (see {@link addStageJob}). */
 export async function addOrRetryJob(queue: Queue<SampleJob>, data: SampleJob, jobId: string): Promise<void> {
+  // Whether a job held the id just before the add: asked on the connection the add goes out on,
+  // ahead of it, so Redis answers it first (in the same round trip). A new job (the usual case)
+  // needs no state lookup; a failed ask counts as "held" and takes the careful path.
+  const client = await queue.getBackend().client;
+  const held = client.runCommand('exists', [queue.toKey(jobId)]).then(
+    (count: unknown) => Number(count) > 0,
+    () => true,
+  );
   await queue.add(SAMPLE_JOB_NAME, data, { jobId });
+  if (!(await held)) return;
   const state = await queue.getJobState(jobId);
   if (state === 'completed') {
     // 0 when another process removed it first (or it was trimmed meanwhile): the add below is what counts.
@@ -77,10 +86,10 @@ export async function addOrRetryJob(queue: Queue<SampleJob>, data: SampleJob, jo
     return;
   }
   if (state !== 'failed') return;
-  const held = await queue.getJob(jobId);
+  const failed = await queue.getJob(jobId);
   try {
     // With its attempts afresh (attemptsStarted is kept: the worker clears the failure by it).
-    await held?.retry('failed', { resetAttemptsMade: true });
+    await failed?.retry('failed', { resetAttemptsMade: true });
   } catch (error) {
     // Another process retried it first: it is no longer failed, which is all this wanted.
     if ((await queue.getJobState(jobId)) === 'failed') throw error;

@@ -108,10 +108,14 @@ export function startStageWorker(options: StageWorkerOptions): StageWorker {
         [SPAN_ATTR.sampleId]: payload.sampleId,
         [SPAN_ATTR.stage]: stage,
       });
-      const jobLog = log.child({ runId: payload.runId, sampleId: payload.sampleId });
-      const controller = new AbortController();
-      const onAbort = (): void => controller.abort(signal?.reason);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      // Built when first used: a child logger per job costs more than a facts-only job's own work.
+      let childLog: Logger | undefined;
+      const jobLog = (): Logger => {
+        childLog ??= log.child({ runId: payload.runId, sampleId: payload.sampleId });
+        return childLog;
+      };
+      // BullMQ's own per-job signal (aborted on cancel, shutdown abort and lost lock).
+      const jobSignal = signal ?? new AbortController().signal;
       hooks?.onActive?.(stage);
       const started = performance.now();
       try {
@@ -120,10 +124,19 @@ export function startStageWorker(options: StageWorkerOptions): StageWorker {
         if (job.id && job.attemptsStarted > 1) {
           await store.clearFailureOfJob(payload.runId, payload.sampleId, stage, job.id);
         }
-        await processor(payload, { signal: controller.signal, store, log: jobLog, job });
+        const context: StageContext = {
+          signal: jobSignal,
+          store,
+          get log() {
+            return jobLog();
+          },
+          job,
+        };
+        await processor(payload, context);
         const seconds = (performance.now() - started) / 1000;
         hooks?.onCompleted?.(stage, seconds);
-        jobLog.debug({ seconds, attempt: job.attemptsMade + 1 }, 'job done');
+        const { runId, sampleId } = payload;
+        log.debug({ runId, sampleId, seconds, attempt: job.attemptsMade + 1 }, 'job done');
       } catch (thrown) {
         // A processor that moved its own job to delayed (a wait, not a failure) uses no attempt.
         if (thrown instanceof DelayedError) throw thrown;
@@ -137,7 +150,7 @@ export function startStageWorker(options: StageWorkerOptions): StageWorker {
           }
           return giveBack(job, token);
         }
-        if (shuttingDown && controller.signal.aborted && token) {
+        if (shuttingDown && jobSignal.aborted && token) {
           // Returned, not failed: another worker (or this one after restart) picks it up.
           await job.moveToDelayed(Date.now(), token);
           throw new DelayedError();
@@ -154,15 +167,13 @@ export function startStageWorker(options: StageWorkerOptions): StageWorker {
             job_id: job.id,
           });
           hooks?.onFailed?.(stage, code);
-          jobLog.warn({ err: error, code }, 'sample failed');
+          jobLog().warn({ err: error, code }, 'sample failed');
           if (code === 'input') throw new UnrecoverableError(error.message);
         } else {
           hooks?.onRetried?.(stage);
-          jobLog.info({ err: error, attempt: job.attemptsMade + 1, attempts }, 'retrying');
+          jobLog().info({ err: error, attempt: job.attemptsMade + 1, attempts }, 'retrying');
         }
         throw error;
-      } finally {
-        signal?.removeEventListener('abort', onAbort);
       }
     },
     {

@@ -6,6 +6,12 @@ describe('SQuAD v1.1 normalisation', () => {
     expect(normalizeAnswer('  The  Eiffel-Tower, in PARIS! ')).toBe('eiffeltower in paris');
     expect(normalizeAnswer('An apple a day')).toBe('apple day');
   });
+  it("drops exactly Python's string.punctuation, one character at a time, and nothing else", () => {
+    // string.punctuation, as Python 3 prints it
+    expect(normalizeAnswer('x!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~y')).toBe('xy');
+    expect(normalizeAnswer('Ünïcödé – naïve… 42 «ok» ¿sí?')).toBe('ünïcödé – naïve… 42 «ok» ¿sí');
+    expect(normalizeAnswer('😀,😀')).toBe('😀😀');
+  });
   it('keeps article letters inside words', () => {
     expect(normalizeAnswer('Theatre Anathema')).toBe('theatre anathema');
   });

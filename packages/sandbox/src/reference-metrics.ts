@@ -5,16 +5,13 @@ import type { ReferenceFacts } from '@gavel/core';
  * a/an/the, collapse whitespace (as in the official evaluate-v1.1.py).
  */
 export function normalizeAnswer(text: string): string {
-  const lower = text.toLowerCase();
-  const noPunctuation = Array.from(lower)
-    .filter((ch) => !PUNCTUATION.has(ch))
-    .join('');
+  const noPunctuation = text.toLowerCase().replace(PUNCTUATION, '');
   const noArticles = noPunctuation.replace(/\b(a|an|the)\b/g, ' ');
   return noArticles.split(/\s+/).filter(Boolean).join(' ');
 }
 
-// Python's string.punctuation, which the official script removes.
-const PUNCTUATION = new Set('!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~');
+// Python's string.punctuation, which the official script removes (ASCII only, one character each).
+const PUNCTUATION = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g;
 
 export function exactMatch(prediction: string, reference: string): boolean {
   return normalizeAnswer(prediction) === normalizeAnswer(reference);
@@ -22,8 +19,13 @@ export function exactMatch(prediction: string, reference: string): boolean {
 
 /** Token-overlap F1 over normalised tokens (multiset intersection), as SQuAD v1.1 computes it. */
 export function tokenF1(prediction: string, reference: string): number {
-  const predicted = normalizeAnswer(prediction).split(' ').filter(Boolean);
-  const expected = normalizeAnswer(reference).split(' ').filter(Boolean);
+  return normalizedTokenF1(normalizeAnswer(prediction), normalizeAnswer(reference));
+}
+
+/** {@link tokenF1} of two already normalised answers. */
+function normalizedTokenF1(prediction: string, reference: string): number {
+  const predicted = prediction.split(' ').filter(Boolean);
+  const expected = reference.split(' ').filter(Boolean);
   if (predicted.length === 0 || expected.length === 0) return predicted.length === expected.length ? 1 : 0;
   const counts = new Map<string, number>();
   for (const token of expected) counts.set(token, (counts.get(token) ?? 0) + 1);
@@ -44,11 +46,14 @@ export function tokenF1(prediction: string, reference: string): number {
 /** Exact match and F1, each the max over the references (a string or a list). */
 export function referenceFacts(output: string, reference: string | readonly string[]): ReferenceFacts {
   const references = typeof reference === 'string' ? [reference] : reference;
+  // The output is normalised once, each reference once (as exactMatch and tokenF1 would, each time).
+  const prediction = normalizeAnswer(output);
   let em = false;
   let f1 = 0;
   for (const ref of references) {
-    em ||= exactMatch(output, ref);
-    f1 = Math.max(f1, tokenF1(output, ref));
+    const expected = normalizeAnswer(ref);
+    em ||= prediction === expected;
+    f1 = Math.max(f1, normalizedTokenF1(prediction, expected));
   }
   return { exact_match: em, f1, references: references.length };
 }

@@ -24,6 +24,7 @@ import { startTelemetry } from '@gavel/telemetry';
 import { CliError } from '../cli-error.ts';
 import { openContext } from '../context.ts';
 import { progressBar } from '../progress-bar.ts';
+import { readDatasetAnchors, withDatasetAnchors } from './dataset-anchors.ts';
 import { prepareGeneration } from './enqueue-generate.ts';
 
 export { newRunId };
@@ -49,6 +50,8 @@ export interface EnqueueOptions {
   baseline?: boolean;
   /** Generate through the SUT endpoint's Batch API. */
   batch?: boolean;
+  /** A JSON array of anchor answers for every text sample with a reference and none of its own. */
+  anchors?: string;
   json: boolean;
 }
 
@@ -124,7 +127,15 @@ export async function enqueueCommand(files: string[], options: EnqueueOptions): 
           batch: options.batch ?? false,
           judge: stages.judge,
         });
-  const { parsed, read } = generation ?? (await readInput(files, options));
+  const input = generation ?? (await readInput(files, options));
+  let { parsed } = input;
+  const read = [...input.read];
+  if (options.anchors) {
+    // The anchors file is part of the dataset: its hash is in the manifest beside the samples'.
+    const { file, anchors } = await readDatasetAnchors(options.anchors);
+    parsed = withDatasetAnchors(parsed, anchors);
+    read.push(file);
+  }
   const images = await resolveDatasetImages(parsed);
   const check = checkDataset(parsed, stages.judge.family, stages.judge.critic?.family ?? null);
   if (check.errors.length > 0) {
