@@ -1,12 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import { positiveInteger } from '../../program/option-parsers.ts';
 
 // Each subcommand's module loads only when it runs (as main.ts does for the other commands).
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
 
 function share(value: string): number {
   const n = Number(value);
@@ -39,9 +34,9 @@ export function rubricCommands(program: Command, defaultRubricsDir: string): voi
         collect,
       )
       .option('--eval <file>', 'the eval set whose tasks must not be public (JSONL with "prompt")', collect)
-      .option('--ngram <n>', 'n of the n-gram overlap', positiveInt, 13)
+      .option('--ngram <n>', 'n of the n-gram overlap', positiveInteger, 13)
       .option('--threshold <share>', 'share of a task covered by public n-grams that flags it public', share, 0.5)
-      .option('--timeout <seconds>', 'give up waiting for the calibration run after this long', positiveInt, 1800)
+      .option('--timeout <seconds>', 'give up waiting for the calibration run after this long', positiveInteger, 1800)
       .option('--rubrics-dir <dir>', 'rubric library', defaultRubricsDir);
 
   gateOptions(
@@ -75,9 +70,9 @@ export function rubricCommands(program: Command, defaultRubricsDir: string): voi
     .requiredOption('--out <file>', 'where the rebuilt problems go')
     .option('--mapping <file>', 'where the name mapping goes (default OUT.mapping.jsonl)')
     .option('--public <source>', 'another public source for the overlap re-check', collect)
-    .option('--ngram <n>', 'n of the n-gram overlap', positiveInt, 13)
+    .option('--ngram <n>', 'n of the n-gram overlap', positiveInteger, 13)
     .option('--threshold <share>', 'overlap share that flags a task public', share, 0.5)
-    .option('--timeout <seconds>', 'limit of the sandbox container', positiveInt, 300)
+    .option('--timeout <seconds>', 'limit of the sandbox container', positiveInteger, 300)
     .option('--rubrics-dir <dir>', 'rubric library', defaultRubricsDir)
     .action(async (file: string, options) =>
       (await import('./rubric-privatize.ts')).rubricPrivatizeCommand(file, options),
