@@ -9,8 +9,11 @@
 // so pyright checks them in batches in the warm analysis container. Beside them, the floor of the same
 // run: `docker run --rm` of an empty container, and of pytest alone, per sample at the same parallelism.
 // split_ms_mean says where a sample's time goes: container (engine time on its path: waiting for its
-// container, start, inspect; creation is hidden when the container was made ahead), analysis, execution.
-//   node --conditions=@gavel/source --import tsx test/bench/sandbox-throughput.ts [--naive-n 24] [--parallel 1,2,4] [--in-flight 32]
+// container, start, inspect; creation is hidden when the container was made ahead), analysis (of it,
+// analysis_queue: queued behind other pyright batches), execution. cpu_ms_per_sample says where the
+// machine's CPU goes (cpu-account.ts), and two_idle_cores_ceiling_per_s what 2 idle cores would give
+// at that cost: on a loaded machine the rate itself mostly measures the other load.
+//   node --conditions=@gavel/source --import tsx test/bench/sandbox-throughput.ts [--naive-n 24] [--parallel 1,2,4] [--in-flight 32] [--samples 164] [--no-on-demand]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +27,7 @@ import {
   SandboxRunConfig,
 } from '@gavel/core';
 import { createDockerSandbox, loadSandboxConfig, sampleWorkspace, workspaceTar } from '@gavel/sandbox';
+import { startCpuAccount } from './cpu-account.ts';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,15 +37,21 @@ const NAIVE_N = Number(arg('naive-n', '24'));
 const PARALLEL = arg('parallel', '1,2,4').split(',').map(Number);
 /** Samples in flight in the stage (as BullMQ concurrency would give): execution containers are gated at P. */
 const IN_FLIGHT = Number(arg('in-flight', '32'));
+/** --no-on-demand: skip the same-run baseline of containers created on demand (a shorter run). */
+const ON_DEMAND = !process.argv.includes('--no-on-demand');
 const image = execFileSync('bash', ['sandbox/image-tag'], { encoding: 'utf8' }).trim();
 const problems = gunzipSync(readFileSync(new URL('../../datasets/humaneval/HumanEval.jsonl.gz', import.meta.url)))
   .toString('utf8')
   .trim()
   .split('\n')
   .map((l) => HumanEvalProblem.parse(JSON.parse(l)));
-const samples: Sample[] = problems.map((p, i) =>
-  humanEvalSample(p, p.canonical_solution ?? '', `he-${i}`, { model: 'canonical', family: 'humaneval' }),
-);
+/** The first N problems (default all 164). */
+const SAMPLES = Number(arg('samples', String(problems.length)));
+const samples: Sample[] = problems
+  .slice(0, SAMPLES)
+  .map((p, i) =>
+    humanEvalSample(p, p.canonical_solution ?? '', `he-${i}`, { model: 'canonical', family: 'humaneval' }),
+  );
 const limits = SandboxRunConfig.parse({ backend: 'docker' });
 const emit = (o: object) => console.log(JSON.stringify(o));
 
@@ -56,6 +66,8 @@ async function sandboxRun(parallel: number, createAhead = true) {
     undefined,
     { createAhead },
   );
+  const { instance } = await sandbox.describe();
+  const cpu = await startCpuAccount(instance);
   const facts: Facts[] = [];
   let next = 0;
   const t0 = performance.now();
@@ -68,15 +80,33 @@ async function sandboxRun(parallel: number, createAhead = true) {
     }),
   );
   const wall = (performance.now() - t0) / 1000;
+  const used = await cpu.stop();
   await sandbox.close();
-  const mean = (k: 'container' | 'analysis' | 'execution') =>
+  const mean = (k: 'container' | 'analysis' | 'analysis_queue' | 'execution') =>
     facts.reduce((a, f) => a + (f.sandbox?.split_ms?.[k] ?? 0), 0) / facts.length;
   const passed = facts.filter((f) => f.tests?.passed === 1).length;
+  const perSample = (ms: number | null) => (ms === null ? null : Number((ms / samples.length).toFixed(1)));
+  const ownMs = used.stage_ms + (used.analysis_container_ms ?? 0) + (used.exec_containers_ms ?? 0);
   return {
     wall,
     rate: samples.length / wall,
     passed,
-    split: { container_ms: mean('container'), analysis_ms: mean('analysis'), execution_ms: mean('execution') },
+    split: {
+      container_ms: mean('container'),
+      analysis_ms: mean('analysis'),
+      analysis_queue_ms: mean('analysis_queue'),
+      execution_ms: mean('execution'),
+    },
+    // CPU time per sample by component, and what two idle cores would allow at that cost (the
+    // engine's daemons included; containerd-shim and runc not counted).
+    cpu_ms_per_sample: {
+      stage: perSample(used.stage_ms),
+      analysis_container: perSample(used.analysis_container_ms),
+      exec_containers: perSample(used.exec_containers_ms),
+      engine_daemons: perSample(used.engine_daemons_ms),
+      exec_containers_seen: used.exec_containers,
+    },
+    two_idle_cores_ceiling_per_s: Number(((2000 * samples.length) / (ownMs + used.engine_daemons_ms)).toFixed(2)),
   };
 }
 
@@ -131,18 +161,21 @@ async function main() {
     for (const p of PARALLEL) {
       const naive = await naiveRun(p, dir);
       // The same sandbox with each execution container created when its sample's turn comes (before).
-      const onDemand = await sandboxRun(p, false);
+      const onDemand = ON_DEMAND ? await sandboxRun(p, false) : null;
       const sandbox = await sandboxRun(p);
       results[p] = { sandbox, naive };
-      emit({
-        figure: 'sandbox_samples_per_s_containers_on_demand',
-        parallel: p,
-        samples: samples.length,
-        value: Number(onDemand.rate.toFixed(3)),
-        wall_s: Number(onDemand.wall.toFixed(2)),
-        passed: onDemand.passed,
-        split_ms_mean: Object.fromEntries(Object.entries(onDemand.split).map(([k, v]) => [k, Number(v.toFixed(1))])),
-      });
+      if (onDemand)
+        emit({
+          figure: 'sandbox_samples_per_s_containers_on_demand',
+          parallel: p,
+          samples: samples.length,
+          value: Number(onDemand.rate.toFixed(3)),
+          wall_s: Number(onDemand.wall.toFixed(2)),
+          passed: onDemand.passed,
+          split_ms_mean: Object.fromEntries(Object.entries(onDemand.split).map(([k, v]) => [k, Number(v.toFixed(1))])),
+          cpu_ms_per_sample: onDemand.cpu_ms_per_sample,
+          two_idle_cores_ceiling_per_s: onDemand.two_idle_cores_ceiling_per_s,
+        });
       emit({
         figure: 'sandbox_samples_per_s',
         parallel: p,
@@ -153,6 +186,8 @@ async function main() {
         wall_s: Number(sandbox.wall.toFixed(2)),
         passed: sandbox.passed,
         split_ms_mean: Object.fromEntries(Object.entries(sandbox.split).map(([k, v]) => [k, Number(v.toFixed(1))])),
+        cpu_ms_per_sample: sandbox.cpu_ms_per_sample,
+        two_idle_cores_ceiling_per_s: sandbox.two_idle_cores_ceiling_per_s,
       });
       emit({
         figure: 'naive_docker_run_samples_per_s',
@@ -164,11 +199,12 @@ async function main() {
         junit_reports: naive.reports,
       });
       emit({ figure: 'sandbox_speedup_vs_naive', parallel: p, value: Number((sandbox.rate / naive.rate).toFixed(2)) });
-      emit({
-        figure: 'sandbox_create_ahead_over_on_demand',
-        parallel: p,
-        value: Number((sandbox.rate / onDemand.rate).toFixed(2)),
-      });
+      if (onDemand)
+        emit({
+          figure: 'sandbox_create_ahead_over_on_demand',
+          parallel: p,
+          value: Number((sandbox.rate / onDemand.rate).toFixed(2)),
+        });
       // The floor, same run: what `docker run` alone costs, and pytest alone (no analysers) in it.
       const empty = await dockerRunLoop(p, dir, EMPTY_SCRIPT);
       const pytest = await dockerRunLoop(p, dir, PYTEST_SCRIPT);

@@ -41,8 +41,6 @@ beforeAll(async () => {
     GAVEL_SANDBOX: 'docker',
     GAVEL_SANDBOX_IMAGE: sandboxImage(),
     GAVEL_SANDBOX_CONCURRENCY: '2',
-    // Small pyright batches: on a loaded machine a batch of 32 can outlast the analysis deadline.
-    GAVEL_CONCURRENCY: '8',
     GAVEL_JUDGE: 'facts',
     GAVEL_SUT_URL: sut.url,
     GAVEL_SUT_MODEL: 'sut-model',

@@ -145,7 +145,11 @@ export const Facts = z.object({
     .object({
       image: z.string(),
       image_digest: z.string(),
-      split_ms: z.object({ container: z.number(), analysis: z.number(), execution: z.number() }).partial().optional(),
+      /** Where the sample's time went; analysis_queue: of analysis, the time queued behind other pyright batches. */
+      split_ms: z
+        .object({ container: z.number(), analysis: z.number(), analysis_queue: z.number(), execution: z.number() })
+        .partial()
+        .optional(),
       /** The limits the sample ran under: the run's, each capped at the worker's own maximum. */
       limits: z
         .object({

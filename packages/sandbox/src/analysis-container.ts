@@ -4,6 +4,7 @@ import { InputError, TransientError } from '@gavel/core';
 import type Docker from 'dockerode';
 import { z } from 'zod';
 import { type AnalysisCaps, planAnalysisRequest, type SkippedFile } from './analysis-request.ts';
+import { BatchClock } from './batch-clock.ts';
 import { type ContainerLimits, type ContainerOwner, containerSpec, TMPFS_INODES } from './container-spec.ts';
 import { classifyDockerError } from './docker-errors.ts';
 import { DEFAULT_ENGINE_DEADLINES, type EngineDeadlines, engineCall } from './engine-call.ts';
@@ -20,21 +21,25 @@ export type AnalysisResponse = z.infer<typeof AnalysisResponse>;
 /** The server's answer for one request it could not analyse (`input`: the sample's own fault). */
 const AnalysisRefusal = z.object({ id: z.string(), error: z.string(), code: z.enum(['input', 'transient']) });
 
-/** An analysis with every file left out and why. */
-export type Analysis = Omit<AnalysisResponse, 'skipped'> & { skipped: SkippedFile[] };
+/**
+ * An analysis with every file left out and why, and how long the request waited queued behind other
+ * batches before its own ran (its time in the server less its batch's pyright run).
+ */
+export type Analysis = Omit<AnalysisResponse, 'skipped'> & { skipped: SkippedFile[]; queued_ms: number };
 
 interface Waiter {
   resolve: (r: AnalysisResponse) => void;
   reject: (e: unknown) => void;
-  timer: NodeJS.Timeout;
 }
 
 /**
  * The long-lived, locked-down analysis container (same spec as the execution containers: network
  * none, read-only root, non-root, no capabilities): one analysis server reading NDJSON requests on
  * an attached stdin and answering on stdout, so ruff and pyright start once and pyright checks many
- * samples per run. If it dies or stops answering, pending requests fail transiently and the next
- * request starts a fresh one. A request the server cannot analyse is answered for that request alone
+ * samples per run. If it dies, or its running batch goes `requestTimeoutMs` without an answer
+ * ({@link BatchClock}: time queued behind other batches does not count), pending requests fail
+ * transiently and the next request starts a fresh one. A request queued longer than the deadline is
+ * logged (the analysis container is the bottleneck), and its queue wait is in its analysis. A request the server cannot analyse is answered for that request alone
  * (an InputError when the sample caused it, such as `a.py` beside `a.py/b.py`); each request's files
  * are bounded by {@link AnalysisCaps}, and one pyright batch by half the scratch tmpfs.
  */
@@ -44,7 +49,7 @@ export class AnalysisContainer {
   private starting: Promise<void> | null = null;
   private readonly waiters = new Map<string, Waiter>();
   private seq = 0;
-  private buffered = '';
+  private readonly clock: BatchClock;
 
   constructor(
     private readonly docker: Docker,
@@ -56,8 +61,19 @@ export class AnalysisContainer {
       owner: ContainerOwner;
       logger: Logger;
       deadlines?: EngineDeadlines;
+      /** Extra environment of the analysis server (tests: GAVEL_PYRIGHT_TIMEOUT_MS). */
+      env?: string[];
     },
-  ) {}
+  ) {
+    this.clock = new BatchClock(opts.requestTimeoutMs, (ranMs) => {
+      this.opts.logger.warn(
+        { ran_ms: Math.round(ranMs), pending: this.clock.pending },
+        'analysis batch did not answer within its deadline; restarting the analysis container',
+      );
+      const c = this.container;
+      if (c) this.onDeath(c, `analysis batch did not answer in ${this.opts.requestTimeoutMs} ms`);
+    });
+  }
 
   private get deadlines(): EngineDeadlines {
     return this.opts.deadlines ?? DEFAULT_ENGINE_DEADLINES;
@@ -80,6 +96,7 @@ export class AnalysisContainer {
       `GAVEL_ANALYSIS_MAX_REQUEST_FILES=${caps.maxRequestFiles}`,
       `GAVEL_ANALYSIS_BATCH_BYTES=${Math.floor((this.opts.limits.tmpfs_mib * 1024 * 1024) / 2)}`,
       `GAVEL_ANALYSIS_BATCH_INODES=${Math.floor(TMPFS_INODES / 2)}`,
+      ...(this.opts.env ?? []),
     ];
     const callMs = this.deadlines.callMs;
     try {
@@ -87,6 +104,8 @@ export class AnalysisContainer {
         this.docker.createContainer({ ...spec, abortSignal }),
       );
       this.container = c;
+      // Each container's own partial line: a replaced one's late output never mixes with the next's.
+      let buffered = '';
       const stream = (await engineCall(
         'attach',
         null,
@@ -110,13 +129,14 @@ export class AnalysisContainer {
         ready = r;
       });
       out.on('data', (chunk: Buffer) => {
-        this.buffered += chunk.toString('utf8');
-        let nl = this.buffered.indexOf('\n');
+        buffered += chunk.toString('utf8');
+        let nl = buffered.indexOf('\n');
         while (nl >= 0) {
-          const line = this.buffered.slice(0, nl);
-          this.buffered = this.buffered.slice(nl + 1);
-          this.onLine(line, ready);
-          nl = this.buffered.indexOf('\n');
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          // A line of a container already replaced (its late output) is not this server's progress.
+          if (this.container === c) this.onLine(line, ready);
+          nl = buffered.indexOf('\n');
         }
       });
       const died = () => this.onDeath(c);
@@ -148,6 +168,7 @@ export class AnalysisContainer {
       return;
     }
     const id = (msg as { id?: string }).id;
+    this.clock.answered(typeof id === 'string' ? id : null);
     const refusal = AnalysisRefusal.safeParse(msg);
     if (!id && 'error' in (msg as object)) {
       this.opts.logger.warn({ error: String((msg as { error?: unknown }).error) }, 'analysis server refused a line');
@@ -155,7 +176,6 @@ export class AnalysisContainer {
     const waiter = id ? this.waiters.get(id) : undefined;
     if (!waiter || !id) return;
     this.waiters.delete(id);
-    clearTimeout(waiter.timer);
     if (refusal.success) {
       const { error, code } = refusal.data;
       waiter.reject(code === 'input' ? new InputError(`analysis: ${error}`) : new TransientError(`analysis: ${error}`));
@@ -169,16 +189,16 @@ export class AnalysisContainer {
       );
   }
 
-  private onDeath(c: Docker.Container): void {
+  private onDeath(c: Docker.Container, why = 'analysis container ended while checking a sample'): void {
     if (this.container !== c) return;
     this.opts.logger.warn({}, 'analysis container ended; the next request starts a fresh one');
     this.container = null;
     this.stdin = null;
     this.starting = null;
+    this.clock.reset();
     void this.remove(c);
     for (const [id, w] of this.waiters) {
-      clearTimeout(w.timer);
-      w.reject(new TransientError('analysis container ended while checking a sample'));
+      w.reject(new TransientError(`${why}; restarting the analysis container`));
       this.waiters.delete(id);
     }
   }
@@ -203,34 +223,38 @@ export class AnalysisContainer {
     const id = `r${++this.seq}`;
     const plan = planAnalysisRequest(files, this.opts.caps);
     return new Promise<Analysis>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(id);
-        reject(
-          new TransientError(
-            `analysis did not answer in ${this.opts.requestTimeoutMs} ms; restarting the analysis container`,
-          ),
-        );
-        const c = this.container;
-        if (c) this.onDeath(c);
-      }, this.opts.requestTimeoutMs);
       const onAbort = () => {
-        clearTimeout(timer);
+        // Only the waiter goes: the request stays outstanding on the clock until the server answers it.
         this.waiters.delete(id);
         reject(signal.reason);
       };
       signal.addEventListener('abort', onAbort, { once: true });
+      const sentAt = performance.now();
       this.waiters.set(id, {
         resolve: (r) => {
           signal.removeEventListener('abort', onAbort);
+          const batch = r.pyright.batch_size ?? 1;
+          if (r.pyright.timed_out && r.pyright.report === null && batch > 1) {
+            // Not this sample's doing (a load, or another sample of the batch): no report is not "clean".
+            reject(new TransientError(`analysis: pyright timed out on a batch of ${batch} samples; not graded`));
+            return;
+          }
           const refused = r.skipped.map((file) => ({ file, reason: 'refused by the analysis server' }));
-          resolve({ ...r, skipped: [...plan.skipped, ...refused] });
+          const queued = Math.max(0, performance.now() - sentAt - r.pyright.duration_ms);
+          if (queued > this.opts.requestTimeoutMs) {
+            this.opts.logger.warn(
+              { queued_ms: Math.round(queued), pending: this.clock.pending },
+              'analysis request queued longer than the analysis deadline: the analysis container is the bottleneck',
+            );
+          }
+          resolve({ ...r, skipped: [...plan.skipped, ...refused], queued_ms: queued });
         },
         reject: (e) => {
           signal.removeEventListener('abort', onAbort);
           reject(e);
         },
-        timer,
       });
+      this.clock.sent(id);
       stdin.write(`${JSON.stringify({ id, files: plan.files })}\n`);
     });
   }
@@ -240,6 +264,7 @@ export class AnalysisContainer {
     this.container = null;
     this.stdin = null;
     this.starting = null;
+    this.clock.reset();
     if (c) await this.remove(c);
   }
 }

@@ -7,19 +7,20 @@ import {
   type PointwiseSample,
   type SandboxRunConfig,
   silentLogger,
+  TransientError,
 } from '@gavel/core';
 import { AnalysisContainer } from './analysis-container.ts';
 import type { AnalysisCaps } from './analysis-request.ts';
-import { fabricatedClaims } from './claims.ts';
+import { codeFactsOf } from './code-facts.ts';
 import { type ContainerOwner, containerSpec } from './container-spec.ts';
 import { dockerClient } from './docker-client.ts';
 import { BUILD_COMMAND, classifyDockerError } from './docker-errors.ts';
 import { type EngineDeadlines, engineCall } from './engine-call.ts';
+import { EngineEvents } from './engine-events.ts';
 import { ExecAhead } from './exec-ahead.ts';
 import { removeExecContainer, runExecContainer, runPreparedContainer } from './exec-container.ts';
 import { checkImagePin } from './image-pin.ts';
 import { DEFAULT_LEASE_TTL_S, InstanceLease } from './instance-lease.ts';
-import { junitFacts } from './junit-facts.ts';
 import { sweepOrphans } from './orphan-sweep.ts';
 import { applyWorkerCaps } from './run-limits.ts';
 import {
@@ -32,7 +33,6 @@ import {
 } from './runner-output.ts';
 import type { SandboxConfig } from './sandbox-config.ts';
 import { Semaphore } from './semaphore.ts';
-import { pyrightFacts, ruffFacts } from './static-facts.ts';
 import { sampleWorkspace, workspaceTar } from './workspace-tar.ts';
 
 export interface SandboxDescription {
@@ -107,6 +107,16 @@ export async function createDockerSandbox(
     deadlines,
   });
   await lease.start();
+  // The engine's kill/die events of this instance's execution containers: a container the engine
+  // stopped (a `docker stop`, a daemon shutting down) before its sample finished is never graded.
+  const events = new EngineEvents(docker, owner.instance, logger);
+  try {
+    await engineCall('events', null, deadlines.callMs, () => events.start());
+  } catch (error) {
+    events.close();
+    await lease.stop();
+    throw classifyDockerError(error, image);
+  }
   const swept = await sweepOrphans(docker, { self: owner.instance, deadlines });
   if (swept.length > 0) logger.warn({ count: swept.length }, 'removed orphaned sandbox containers');
   const gate = new Semaphore(config.concurrency);
@@ -220,49 +230,35 @@ export async function createDockerSandbox(
       // Only the runner's line under this container's key is a fact; anything else on stdout is not.
       const out = r.timed_out || r.oom_killed ? null : verifiedRunnerOutput(r.stdout, executed.key);
       if (!out && !r.timed_out && !r.oom_killed) {
+        // No verified document and no limit hit: the sample's own doing, unless the engine stopped it.
+        const end = await events.ended(r.container_id, deadlines.waitGraceMs);
+        if (end.by !== 'itself') {
+          throw new TransientError(
+            end.by === 'engine'
+              ? `the Docker engine stopped the sample's container (signal ${end.signal}, exit ${r.exit_code}) before it finished; not graded`
+              : `the Docker engine's events did not say how the sample's container ended (exit ${r.exit_code}); not graded`,
+            { retryAfterMs: 5000 },
+          );
+        }
         logger.warn({ sample: sample.id, exit_code: r.exit_code }, 'sandbox runner printed no verified facts document');
-      }
-      const tests = ws.expected > 0 || ws.tests.source ? junitFacts(out?.junit_xml ?? null, ws.expected) : null;
-      const ruff = ruffFacts(analysed.a.ruff);
-      if (analysed.a.skipped.length > 0) {
-        ruff.diagnostics.push(
-          ...analysed.a.skipped.map((s) => ({
-            code: 'gavel-too-large',
-            message: `${s.file}: ${s.reason}, not analysed`,
-            severity: 'error' as const,
-          })),
-        );
-        ruff.errors += analysed.a.skipped.length;
-      }
-      const pyright = pyrightFacts(analysed.a.pyright);
-      const facts: Facts = {
-        kind: 'code',
-        reference: null,
-        tests,
-        ruff,
-        pyright,
-        exit_code: out ? out.exit_code : r.exit_code,
-        duration_ms: performance.now() - started,
-        timed_out: r.timed_out || out?.timed_out === true,
-        oom_killed: r.oom_killed,
-        output_truncated: r.output_truncated || out?.output_truncated === true,
-        fabricated_claim: [],
-        sandbox: {
-          image: image as string,
-          image_digest: digest,
-          split_ms: {
-            container: Math.max(0, executed.total - (out?.duration_ms ?? r.run_ms)),
-            analysis: analysed.ms,
-            execution: out?.duration_ms ?? r.run_ms,
-          },
-          limits,
-          capped,
-        },
-      };
-      facts.fabricated_claim = fabricatedClaims(sample.claims, facts);
-      return facts;
+      } else events.forget(r.container_id);
+      return codeFactsOf({
+        sample,
+        ws,
+        run: r,
+        out,
+        analysis: analysed.a,
+        analysisMs: analysed.ms,
+        engineMs: executed.total,
+        totalMs: performance.now() - started,
+        image: image as string,
+        digest,
+        limits,
+        capped,
+      });
     },
     async close() {
+      events.close();
       await ahead.close();
       await analysis.stop();
       await lease.stop();

@@ -87,7 +87,9 @@ export class ExecAhead {
   private async discard(made: Promise<PreparedContainer | undefined>): Promise<void> {
     const prepared = await made;
     if (!prepared) return;
-    prepared.stream.end();
+    // Destroyed, not just ended: a half-closed attach connection of a never-started container stays
+    // open after its removal and kept a process that had closed its sandbox from exiting.
+    (prepared.stream as NodeJS.ReadWriteStream & { destroy(): void }).destroy();
     await removeExecContainer(prepared.container, this.options.deadlines);
   }
 }

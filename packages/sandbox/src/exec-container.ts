@@ -15,6 +15,8 @@ export interface ExecResult {
   container_ms: number;
   /** From start until the container exited. */
   run_ms: number;
+  /** The engine's id of the container. */
+  container_id: string;
 }
 
 /**
@@ -148,6 +150,7 @@ export async function runPreparedContainer(
       oom_killed: info.State.OOMKilled === true,
       container_ms: 0,
       run_ms: runEnd - runStart,
+      container_id: c.id,
     };
   } catch (error) {
     throw classifyDockerError(error, prepared.image);

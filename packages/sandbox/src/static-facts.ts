@@ -38,6 +38,8 @@ export const PyrightResult = z.object({
   exit_code: z.number().int().nullable(),
   duration_ms: z.number(),
   timed_out: z.boolean().optional(),
+  /** How many samples' requests the pyright run checked together. */
+  batch_size: z.number().int().optional(),
   report: PyrightJson.nullable(),
 });
 export type PyrightResult = z.infer<typeof PyrightResult>;
