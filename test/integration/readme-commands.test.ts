@@ -25,7 +25,7 @@ const optionsOf = (help: string) =>
     .filter((o) => o !== 'help' && o !== 'version');
 
 async function help(args: string[]): Promise<string> {
-  const result = await gavel([...args, '--help']);
+  const result = await gavel([...args, '--help'], {});
   expect(result.code, result.stderr).toBe(0);
   return result.stdout;
 }
