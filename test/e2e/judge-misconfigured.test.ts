@@ -57,10 +57,10 @@ async function judgeQueue<T>(use: (queue: Queue) => Promise<T>): Promise<T> {
 }
 
 /** Enqueues an LLM-pinned run and lets a sandbox worker bring every sample to the judge queue. */
-async function runAtTheJudge(runId: string): Promise<void> {
+async function runAtTheJudge(runId: string, env: NodeJS.ProcessEnv = llmEnv()): Promise<void> {
   const file = join(dir, `${runId}.jsonl`);
   await writeFile(file, jsonl(Array.from({ length: SAMPLES }, (_, i) => textSample(i))));
-  expect((await gavel(['enqueue', file, '--run', runId], llmEnv())).code).toBe(0);
+  expect((await gavel(['enqueue', file, '--run', runId], env)).code).toBe(0);
   const sandbox = startWorkers(llmEnv(), ['--stages', 'sandbox']);
   try {
     for (;;) {
@@ -96,8 +96,8 @@ async function expectStoppedUnharmed(runId: string, env: NodeJS.ProcessEnv, caus
 }
 
 /** A correctly configured judge worker then grades every sample. */
-async function expectFinishedByRightWorker(runId: string): Promise<void> {
-  const workers = startWorkers(llmEnv(), ['--stages', 'judge']);
+async function expectFinishedByRightWorker(runId: string, env: NodeJS.ProcessEnv = llmEnv()): Promise<void> {
+  const workers = startWorkers(env, ['--stages', 'judge']);
   try {
     const waited = await gavel(['wait', runId, '--timeout', '120'], llmEnv());
     expect(waited.code, waited.stderr + workers.output()).toBe(0);
@@ -149,17 +149,21 @@ describe('a misconfigured judge worker stops (exit 78) and leaves the run unharm
     'a server answering in another shape (%s) stops the worker after a bounded number of requests',
     async (shape: WrongShape, cause) => {
       const runId = `run-shape-${shape}`;
+      // The run is pinned to the endpoint (as enqueued): the server behind it answers in another
+      // shape, and once it answers as vLLM again a worker on the same endpoint finishes the run.
       const wrong = await startFakeVllm({ model: 'judge-model', wrongShape: shape });
+      const env = { ...llmEnv(), GAVEL_JUDGE_URL: wrong.url };
       try {
-        await runAtTheJudge(runId);
-        await expectStoppedUnharmed(runId, { ...llmEnv(), GAVEL_JUDGE_URL: wrong.url }, cause);
+        await runAtTheJudge(runId, env);
+        await expectStoppedUnharmed(runId, env, cause);
         // At most one request per sample the worker took before it stopped: no retrying of a wrong reply.
         expect(wrong.counts.tokenize).toBeLessThanOrEqual(SAMPLES);
         expect(wrong.counts.completions).toBeLessThanOrEqual(SAMPLES);
+        wrong.setWrongShape(undefined);
+        await expectFinishedByRightWorker(runId, env);
       } finally {
         await wrong.stop();
       }
-      await expectFinishedByRightWorker(runId);
     },
   );
 });

@@ -92,6 +92,8 @@ export interface FakeVllm {
   setDecoding(mode: DecodingMode): void;
   setLatency(ms: number): void;
   setTruncation(tokens: number | undefined): void;
+  /** From now on answer in another server's shape, or (undefined) in vLLM's own again. */
+  setWrongShape(shape: WrongShape | undefined): void;
   /** Stops listening and drops open connections (a crashed server); `up()` listens again on the same port. */
   down(): Promise<void>;
   up(): Promise<void>;
@@ -121,7 +123,7 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
   let latency = options.latencyMs ?? 0;
   let policy = options.policy ?? factsPolicy();
   let decoding = options.decoding ?? 'guided';
-  const wrongShape = options.wrongShape;
+  let wrongShape = options.wrongShape;
   let truncateTo = options.truncateToTokens;
   const record = options.record ?? true;
   const faults: Fault[] = [];
@@ -400,6 +402,9 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
     },
     setTruncation(tokens) {
       truncateTo = tokens;
+    },
+    setWrongShape(shape) {
+      wrongShape = shape;
     },
     down: close,
     up: listen,
