@@ -1,8 +1,6 @@
-import type { ArbiterPairOrder, PairPreference, Verdict } from '@gavel/core';
-import { agreedOutcome, type LoadedRubric } from '@gavel/rubric';
+import type { ArbiterPairOrder, Verdict } from '@gavel/core';
+import { agreedOutcome, B_SHARE, type LoadedRubric, pairCriteria } from '@gavel/rubric';
 import type { ArbiterProvenance } from './arbiter-verdict.ts';
-
-const B_SHARE: Record<PairPreference, number> = { a: 0, tie: 0.5, b: 1 };
 
 const said = (o: ArbiterPairOrder) =>
   `${o.first.toUpperCase()} shown first (preferred ${o.preference}, margin ${o.margin.toFixed(2)})`;
@@ -24,17 +22,7 @@ export function pairArbiterVerdict(
   const [aFirst, bFirst] = orders;
   const outcome = agreedOutcome(aFirst.preference, bFirst.preference);
   const consistent = outcome !== 'inconsistent';
-  const criteria = rubric.criteria.map((c) => {
-    const one = aFirst.criteria.find((x) => x.id === c.id);
-    const two = bFirst.criteria.find((x) => x.id === c.id);
-    const findings = [one?.finding, two?.finding].filter((f): f is string => typeof f === 'string' && f !== '');
-    return {
-      id: c.id,
-      outcome: one && two ? agreedOutcome(one.preference, two.preference) : ('inconsistent' as const),
-      score: ((one ? B_SHARE[one.preference] : 0.5) + (two ? B_SHARE[two.preference] : 0.5)) / 2,
-      finding: findings.length > 0 ? [...new Set(findings)].join(' | ') : null,
-    };
-  });
+  const criteria = pairCriteria(rubric.criteria, aFirst, bFirst);
   const judged = judgement.pairwise;
   return {
     pass: outcome === 'b',

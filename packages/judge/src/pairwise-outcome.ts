@@ -1,20 +1,11 @@
-import type {
-  PairOrderJudgement,
-  PairOutcome,
-  PairPreference,
-  PairwiseVerdict,
-  RouteReason,
-  RoutingConfig,
-} from '@gavel/core';
-import { agreedOutcome, type LoadedRubric, orderJudgement, sideOf } from '@gavel/rubric';
+import type { PairOrderJudgement, PairOutcome, PairwiseVerdict, RouteReason, RoutingConfig } from '@gavel/core';
+import { agreedOutcome, B_SHARE, type LoadedRubric, orderJudgement, pairCriteria, sideOf } from '@gavel/rubric';
 
 /** Used when a run's manifest predates `routing.pair_min_margin`. */
 export const DEFAULT_PAIR_MIN_MARGIN = 0.2;
 
 // One copy for the judge and the arbiter: the order mapping lives with the pairwise answer schema.
 export { agreedOutcome, orderJudgement, sideOf };
-
-const B_SHARE: Record<PairPreference, number> = { a: 0, tie: 0.5, b: 1 };
 
 export interface PairDecision {
   pairwise: PairwiseVerdict;
@@ -42,17 +33,7 @@ export function decidePair(
   const outcome = agreedOutcome(aFirst.preference, bFirst.preference);
   const consistent = outcome !== 'inconsistent';
   const margin = consistent ? (aFirst.margin + bFirst.margin) / 2 : 0;
-  const criteria = rubric.criteria.map((c) => {
-    const one = aFirst.criteria.find((x) => x.id === c.id);
-    const two = bFirst.criteria.find((x) => x.id === c.id);
-    const findings = [one?.finding, two?.finding].filter((f): f is string => typeof f === 'string' && f !== '');
-    return {
-      id: c.id,
-      outcome: one && two ? agreedOutcome(one.preference, two.preference) : ('inconsistent' as const),
-      score: ((one ? B_SHARE[one.preference] : 0.5) + (two ? B_SHARE[two.preference] : 0.5)) / 2,
-      finding: findings.length > 0 ? [...new Set(findings)].join(' | ') : null,
-    };
-  });
+  const criteria = pairCriteria(rubric.criteria, aFirst, bFirst);
   const reasons: RouteReason[] = [];
   if (!consistent) reasons.push('position_inconsistent');
   const minMargin = routing.pair_min_margin ?? DEFAULT_PAIR_MIN_MARGIN;

@@ -22,11 +22,18 @@ export type { PinnedResult } from './gates/pinned.ts';
 export { pinnedGate } from './gates/pinned.ts';
 export type { GateHeadline, RubricLockEntry } from './lock-file.ts';
 export { gateReportPath, gateReportProblem, lockPath, RubricLock, readLock, writeLock } from './lock-file.ts';
-export type { PairwiseAnswer, ParsedPairwiseAnswer, PositionPreference } from './pairwise-answer.ts';
+export type {
+  PairCriterionOutcome,
+  PairwiseAnswer,
+  ParsedPairwiseAnswer,
+  PositionPreference,
+} from './pairwise-answer.ts';
 export {
   agreedOutcome,
+  B_SHARE,
   orderJudgement,
   POSITIONS,
+  pairCriteria,
   pairwiseAnswerSchemaFor,
   pairwiseAsGraderAnswer,
   parsePairwiseAnswer,

@@ -122,3 +122,37 @@ export function orderJudgement(answer: PairwiseAnswer, first: PairSide): PairOrd
 export function agreedOutcome(one: PairPreference, other: PairPreference): PairOutcome {
   return one === other ? one : 'inconsistent';
 }
+
+/** B's share of a preference: 1 for B, ½ for a tie, 0 for A (a pair's score is its mean). */
+export const B_SHARE: Readonly<Record<PairPreference, number>> = { a: 0, tie: 0.5, b: 1 };
+
+/** A criterion's outcome over both orders, B's mean share and the distinct findings of the two. */
+export interface PairCriterionOutcome {
+  id: string;
+  outcome: PairOutcome;
+  score: number;
+  finding: string | null;
+}
+
+/**
+ * Each rubric criterion over a pair's two orders (the judge's and the arbiter's alike): agreed or
+ * `inconsistent` (also when an order lacks it), B's share averaged (½ for a missing order), and the
+ * findings of both orders, each once.
+ */
+export function pairCriteria(
+  criteria: readonly { id: string }[],
+  aFirst: PairOrderJudgement,
+  bFirst: PairOrderJudgement,
+): PairCriterionOutcome[] {
+  return criteria.map((c) => {
+    const one = aFirst.criteria.find((x) => x.id === c.id);
+    const two = bFirst.criteria.find((x) => x.id === c.id);
+    const findings = [one?.finding, two?.finding].filter((f): f is string => typeof f === 'string' && f !== '');
+    return {
+      id: c.id,
+      outcome: one && two ? agreedOutcome(one.preference, two.preference) : 'inconsistent',
+      score: ((one ? B_SHARE[one.preference] : 0.5) + (two ? B_SHARE[two.preference] : 0.5)) / 2,
+      finding: findings.length > 0 ? [...new Set(findings)].join(' | ') : null,
+    };
+  });
+}
