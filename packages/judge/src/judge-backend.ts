@@ -18,6 +18,21 @@ export interface JudgeReply {
   finishReason: string | undefined;
 }
 
+/** A verdict's `usage` from the judge replies it was built from (the judge writes no cache itself). */
+export function judgeUsage(replies: readonly JudgeReply[]): {
+  input: number;
+  output: number;
+  cache_write: number;
+  cache_read: number;
+} {
+  return {
+    input: replies.reduce((s, r) => s + r.promptTokens, 0),
+    output: replies.reduce((s, r) => s + r.outputTokens, 0),
+    cache_write: 0,
+    cache_read: replies.reduce((s, r) => s + r.cachedTokens, 0),
+  };
+}
+
 export interface PromptCount {
   tokens: number;
   /** True when counted by the server's own tokenizer; false for an estimate (a lower bound). */

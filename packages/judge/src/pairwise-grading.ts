@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Facts, PairSample, PairSide, RoutingConfig, Verdict } from '@gavel/core';
 import { type LoadedRubric, type PairwiseAnswer, pairwiseAnswerSchemaFor, parsePairwiseAnswer } from '@gavel/rubric';
-import type { JudgeReply } from './judge-backend.ts';
+import { type JudgeReply, judgeUsage } from './judge-backend.ts';
 import { decidePair, orderJudgement, pairRationale } from './pairwise-outcome.ts';
 import { buildPairPrompt, type ImageBytes } from './pairwise-prompt.ts';
 import type { ChatMessage } from './prompt-layout.ts';
@@ -89,12 +89,7 @@ export async function gradePairBothOrders(input: PairGradeInput, ask: AskPair, s
     consistency: null,
     arbiter: null,
     judge_verdict: null,
-    usage: {
-      input: answered.reduce((s, a) => s + a.reply.promptTokens, 0),
-      output: answered.reduce((s, a) => s + a.reply.outputTokens, 0),
-      cache_write: 0,
-      cache_read: answered.reduce((s, a) => s + a.reply.cachedTokens, 0),
-    },
+    usage: judgeUsage(answered.map((a) => a.reply)),
     pairwise: decision.pairwise,
     decided_at: new Date().toISOString(),
   };

@@ -3,6 +3,7 @@ import type { LoadedRubric } from '@gavel/rubric';
 import { summariseConsistency } from './consistency.ts';
 import type { CritiqueChain } from './critique-chain.ts';
 import { factFlags } from './fact-flags.ts';
+import { judgeUsage } from './judge-backend.ts';
 import type { Answered } from './judge-requester.ts';
 import { route } from './routing.ts';
 import { isCompressedPrecision } from './sut-precision.ts';
@@ -52,12 +53,7 @@ export function pointwiseVerdict(a: PointwiseAnswers): Verdict {
     consistency,
     arbiter: null,
     judge_verdict: null,
-    usage: {
-      input: all.reduce((s, x) => s + x.reply.promptTokens, 0),
-      output: all.reduce((s, x) => s + x.reply.outputTokens, 0),
-      cache_write: 0,
-      cache_read: all.reduce((s, x) => s + x.reply.cachedTokens, 0),
-    },
+    usage: judgeUsage(all.map((x) => x.reply)),
     ...(a.chain.record ? { critique: a.chain.record } : {}),
     decided_at: new Date().toISOString(),
   };
