@@ -41,6 +41,7 @@ export function createShutdown(options: {
       options.logger.info({ reason, deadlineMs: options.deadlineMs }, 'shutting down');
       for (const { name, handler } of [...handlers].reverse()) {
         try {
+          options.logger.debug({ handler: name }, 'shutdown step');
           await handler(options.deadlineMs);
         } catch (error) {
           options.logger.error({ err: error, handler: name }, 'shutdown handler failed');

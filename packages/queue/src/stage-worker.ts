@@ -17,6 +17,28 @@ import type { RunStore } from './run-store.ts';
 import type { QueueContext } from './stage-queue.ts';
 
 /** What a stage processor gets besides its payload. */
+/** After a shutdown deadline's abort, how long the worker may take to close before it is cut off. */
+const ABANDON_AFTER_MS = 3_000;
+
+/** Whether `promise` settles within `ms` (it is left running either way). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export interface StageContext {
   /** Aborted when the job is cancelled or the process must stop now. */
   signal: AbortSignal;
@@ -231,7 +253,16 @@ export function startStageWorker(options: StageWorkerOptions): StageWorker {
         if (outcome === 'deadline') {
           log.warn({ deadlineMs }, 'shutdown deadline passed: aborting active jobs');
           worker.cancelAllJobs('shutdown');
-          await graceful;
+          // BullMQ's close waits for Redis to take the jobs back; a Redis that does not answer never
+          // does. Nothing can be handed back then: the jobs' locks lapse and they return as stalled.
+          if (!(await settlesWithin(graceful, ABANDON_AFTER_MS))) {
+            log.warn(
+              { afterMs: ABANDON_AFTER_MS },
+              'the worker cannot close (Redis does not answer): disconnecting; its jobs return as stalled',
+            );
+            // disconnect() too waits for the connections' end; the process exits after the shutdown anyway.
+            await settlesWithin(worker.disconnect(), ABANDON_AFTER_MS);
+          }
         }
       })();
       return closing;

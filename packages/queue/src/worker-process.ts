@@ -136,7 +136,11 @@ export async function runStageProcess(options: StageProcessOptions): Promise<{
       void shutdown.exit(EXIT_CONFIG, `configuration error: ${error.message}`);
     },
   });
-  shutdown.register('worker', (deadlineMs) => worker.close(deadlineMs));
+  // A Redis that does not answer cannot take the active jobs back however long they drain: the
+  // worker then stops within a second (its jobs return as stalled), not at the deadline.
+  shutdown.register('worker', (deadlineMs) =>
+    worker.close(client.status === 'ready' && workerConnection.status === 'ready' ? deadlineMs : 1_000),
+  );
   logger.info({ stage, concurrency, pid: process.pid }, 'worker started');
   return { shutdown, worker, store, queues };
 }
