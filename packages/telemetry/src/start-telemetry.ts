@@ -15,7 +15,10 @@ const load = createRequire(import.meta.url);
 export interface TelemetryHandle {
   /** False when no OTLP endpoint is configured (tracing is a no-op). */
   enabled: boolean;
-  /** Flushes the spans not yet exported, then stops; safe to call twice. */
+  /**
+   * Flushes the spans not yet exported, then stops; safe to call twice. Never rejects: spans the
+   * collector refuses (or cannot take) are reported in one line on stderr.
+   */
   shutdown(): Promise<void>;
 }
 
@@ -68,7 +71,11 @@ export function startTelemetry(options: { serviceName: string; env?: NodeJS.Proc
   return {
     enabled: true,
     shutdown: () => {
-      stopped ??= provider.shutdown();
+      // A collector that refuses the last spans loses them, not the command's result: one line says so.
+      stopped ??= provider.shutdown().catch((error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        process.stderr.write(`${serviceName}: the last spans were not exported: ${reason}\n`);
+      });
       return stopped;
     },
   };
@@ -76,12 +83,18 @@ export function startTelemetry(options: { serviceName: string; env?: NodeJS.Proc
 
 function otlpExporter(env: NodeJS.ProcessEnv): TraceBase.SpanExporter {
   switch (otlpProtocol(env)) {
-    case 'http/json':
-      return new (load('@opentelemetry/exporter-trace-otlp-http') as typeof OtlpHttp).OTLPTraceExporter();
-    case 'http/protobuf':
-      return new (load('@opentelemetry/exporter-trace-otlp-proto') as typeof OtlpProto).OTLPTraceExporter();
-    case 'grpc':
-      return new (load('@opentelemetry/exporter-trace-otlp-grpc') as typeof OtlpGrpc).OTLPTraceExporter();
+    case 'http/json': {
+      const { OTLPTraceExporter } = load('@opentelemetry/exporter-trace-otlp-http') as typeof OtlpHttp;
+      return new OTLPTraceExporter();
+    }
+    case 'http/protobuf': {
+      const { OTLPTraceExporter } = load('@opentelemetry/exporter-trace-otlp-proto') as typeof OtlpProto;
+      return new OTLPTraceExporter();
+    }
+    case 'grpc': {
+      const { OTLPTraceExporter } = load('@opentelemetry/exporter-trace-otlp-grpc') as typeof OtlpGrpc;
+      return new OTLPTraceExporter();
+    }
   }
 }
 
