@@ -267,7 +267,7 @@ export class RunStore {
   async putFinalVerdict(runId: string, sampleId: string, verdict: Verdict, judgement?: Verdict): Promise<boolean> {
     const json = JSON.stringify(Verdict.parse(verdict));
     const judgementJson =
-      judgement === undefined ? '' : judgement === verdict ? json : JSON.stringify(Verdict.parse(judgement));
+      judgement === undefined ? '' : judgement === verdict ? '=' : JSON.stringify(Verdict.parse(judgement));
     const arbitrated = verdict.source === 'arbiter' || verdict.arbitration === 'unarbitrated' ? '1' : '0';
     const written = await this.redis.gavelPutFinalVerdict(
       this.key(runId, 'verdicts'),
