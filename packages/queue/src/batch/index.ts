@@ -7,5 +7,7 @@ export type { ResubmitPolicy } from './batch-settle.ts';
 export { failBatchSample, resubmitOrFail } from './batch-settle.ts';
 export { BatchStore } from './batch-store.ts';
 export { CUSTOM_ID_PATTERN, customIdFor, intentKeyFor, orderCustomIdFor } from './custom-id.ts';
+export type { FlushCandidates, FlushWindow } from './flush-candidates.ts';
+export { flushCandidates } from './flush-candidates.ts';
 export type { HeldLock } from './held-lock.ts';
 export { holdLock } from './held-lock.ts';
