@@ -29,6 +29,7 @@ export {
   orderCustomIdFor,
   pollDelayMs,
   recoverIntents,
+  reopenFailedRequest,
   requestBytes,
   resubmitOrFail,
   SubmitIntent,

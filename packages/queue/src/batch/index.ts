@@ -4,7 +4,7 @@ export type { FlushDecision, FlushInput } from './batch-policy.ts';
 export { BATCH_BODY_OVERHEAD, flushDecision, halves, pollDelayMs, requestBytes } from './batch-policy.ts';
 export { BatchRecord, BatchSampleState, intentRequestIds, SubmitIntent, submittedStates } from './batch-records.ts';
 export type { ResubmitPolicy } from './batch-settle.ts';
-export { failBatchSample, resubmitOrFail } from './batch-settle.ts';
+export { failBatchSample, reopenFailedRequest, resubmitOrFail } from './batch-settle.ts';
 export { BatchStore } from './batch-store.ts';
 export { CUSTOM_ID_PATTERN, customIdFor, intentKeyFor, orderCustomIdFor } from './custom-id.ts';
 export type { FlushCandidates, FlushWindow } from './flush-candidates.ts';
