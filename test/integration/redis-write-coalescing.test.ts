@@ -36,22 +36,20 @@ const ascending = Array.from({ length: 200 }, (_, i) => i + 1);
 
 describe('a gavel Redis connection sends the commands of one turn in one write', () => {
   it('Redis takes 200 commands of one turn in a handful of reads, not one read each, and every reply matches its command', async () => {
+    // Written one by one (plain ioredis), the burst costs Redis one read per command when it keeps up
+    // with the writes (139–192 of 200 measured here); how few reads it takes then depends on the load, so
+    // only the coalesced side is asserted.
     const client = createRedis(redis.url);
-    const plain = new Redis(redis.url);
     try {
-      await Promise.all([client.ping(), plain.ping()]);
+      await client.ping();
       let replies: number[] = [];
-      const coalescedReads = await readsFor(async () => {
+      const reads = await readsFor(async () => {
         replies = await burst(client, 'coalesced');
       });
       expect(replies).toEqual(ascending);
-      // The same burst on an ioredis connection that writes each command on its own.
-      const plainReads = await readsFor(() => burst(plain, 'plain'));
-      expect(coalescedReads).toBeLessThanOrEqual(4);
-      expect(plainReads).toBeGreaterThan(50);
+      expect(reads).toBeLessThanOrEqual(4);
     } finally {
       await closeRedis(client);
-      plain.disconnect();
     }
   });
 
