@@ -339,7 +339,7 @@ try {
   // shares the cores but is no part of the figure.
   const tracedPipeline = async (tag: string, extraEnv: Record<string, string> = {}) => {
     await client.flushall();
-    const receiver = await startOtlpReceiver();
+    const receiver = await startOtlpReceiver({ namesOnly: true });
     const tracedEnv = {
       ...env,
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
