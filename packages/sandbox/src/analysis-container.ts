@@ -209,7 +209,11 @@ export class AnalysisContainer {
     ).catch(() => {});
   }
 
-  async analyse(files: Record<string, string>, signal: AbortSignal): Promise<Analysis> {
+  /**
+   * Analyses one sample's files. `withinMs`: when its answer is needed (the server may hold it that
+   * long, less its expected run, to gather a fuller pyright batch); absent: needed now.
+   */
+  async analyse(files: Record<string, string>, signal: AbortSignal, withinMs?: number): Promise<Analysis> {
     signal.throwIfAborted();
     if (!this.stdin) {
       this.starting ??= this.start().catch((e) => {
@@ -255,7 +259,8 @@ export class AnalysisContainer {
         },
       });
       this.clock.sent(id);
-      stdin.write(`${JSON.stringify({ id, files: plan.files })}\n`);
+      const hint = withinMs === undefined ? {} : { within_ms: Math.max(0, Math.round(withinMs)) };
+      stdin.write(`${JSON.stringify({ id, files: plan.files, ...hint })}\n`);
     });
   }
 
