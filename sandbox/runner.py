@@ -46,7 +46,8 @@ MESSAGE_CHARS = 2000
 PR_SET_DUMPABLE = 4
 DIST_PACKAGES = "/usr/lib/python3/dist-packages"
 PYTEST_MAIN = "import gc; gc.disable(); import sys, pytest; sys.exit(pytest.console_main())"
-NO_PLUGINS = [a for name in ("doctest", "pastebin", "stepwise", "setuponly", "setupplan", "faulthandler", "debugging") for a in ("-p", "no:" + name)]
+# Not debugging: pytest's unittest support reads its options (test/integration/sandbox-pytest-fixtures.test.ts).
+NO_PLUGINS = [a for name in ("doctest", "pastebin", "stepwise", "setuponly", "setupplan", "faulthandler") for a in ("-p", "no:" + name)]
 
 
 def versions():
@@ -235,7 +236,7 @@ def main():
         sys.executable, "-S", "-s", "-P", "-c", PYTEST_MAIN,
         "-p", "gavel_plugin",
         # Plugins of pytest no reference test relies on (no doctest modules are collected; no
-        # interactive debugger, pastebin, step-wise or setup-plan runs; timeouts are the runner's).
+        # pastebin, step-wise or setup-plan runs; timeouts are the runner's).
         *NO_PLUGINS,
         "-c", os.path.join(GAVEL, "pytest.ini"),
         "--rootdir", tests,

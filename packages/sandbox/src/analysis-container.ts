@@ -36,7 +36,8 @@ interface Waiter {
  * The long-lived, locked-down analysis container (same spec as the execution containers: network
  * none, read-only root, non-root, no capabilities): one analysis server reading NDJSON requests on
  * an attached stdin and answering on stdout, so ruff and pyright start once and pyright checks many
- * samples per run. If it dies, or its running batch goes `requestTimeoutMs` without an answer
+ * samples per run, gathering a batch while its answers are not yet needed (each request's `withinMs`
+ * hint; at most 20 s). If it dies, or its running batch goes `requestTimeoutMs` without an answer
  * ({@link BatchClock}: time queued behind other batches does not count), pending requests fail
  * transiently and the next request starts a fresh one. A request queued longer than the deadline is
  * logged (the analysis container is the bottleneck), and its queue wait is in its analysis. A request the server cannot analyse is answered for that request alone
