@@ -8,9 +8,18 @@ import {
   intentKeyFor,
   loadArbiterConfig,
 } from '@gavel/arbiter';
-import { arbiterRunKey, silentLogger } from '@gavel/core';
-import { addStageJobs, createRedis, RunStore, type StageWorker, stageQueue, startStageWorker } from '@gavel/queue';
+import { arbiterRunKey, jobIdFor, type Stage, silentLogger } from '@gavel/core';
+import {
+  addStageJobs,
+  createRedis,
+  RunStore,
+  type StageQueue,
+  type StageWorker,
+  stageQueue,
+  startStageWorker,
+} from '@gavel/queue';
 import { createRubricCache } from '@gavel/rubric';
+import { retryFailedJobs } from '@gavel/runs';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -47,7 +56,7 @@ afterAll(async () => {
 async function runArbiter(
   prefix: string,
   runId: string,
-  outcome: (r: { index: number; seen: number }) => FakeOutcome,
+  outcome: (r: { custom_id: string; index: number; seen: number }) => FakeOutcome,
   samples = 30,
   routeEvery = 3,
   extra: {
@@ -201,10 +210,14 @@ describe('arbiter stages on a real Redis and BullMQ against the Batches fake', (
   it('fails invalid_request and canceled requests with the reason, and gives up on expiry after the re-submit limit', async () => {
     const runId = 'run-arb-fail';
     // First sight by position in the batch; a request sent again keeps expiring.
-    const outcome = (r: { index: number; seen: number }): FakeOutcome =>
-      r.seen > 0
-        ? 'expired'
-        : ((['invalid_request', 'canceled', 'expired', 'succeeded'] as const)[r.index % 4] ?? 'succeeded');
+    // Requests a user retried after their samples failed: answered (see the end of the test).
+    const retriedIds = new Set<string>();
+    const outcome = (r: { custom_id: string; index: number; seen: number }): FakeOutcome =>
+      retriedIds.has(r.custom_id)
+        ? 'succeeded'
+        : r.seen > 0
+          ? 'expired'
+          : ((['invalid_request', 'canceled', 'expired', 'succeeded'] as const)[r.index % 4] ?? 'succeeded');
     // 4 routed samples; the judge stage has drained, so they go in one batch.
     const { store, routed, fake } = await runArbiter('arb-fail', runId, outcome, 8, 2);
     expect((await store.progress(runId)).ended).toBe(8);
@@ -225,6 +238,44 @@ describe('arbiter stages on a real Redis and BullMQ against the Batches fake', (
     }
     // The expiring request went out 1 + GAVEL_ARBITER_MAX_RESUBMITS times, each in its own later batch.
     expect(fake.counts.creates).toBe(3);
+
+    // A user retries two of the failed samples: the canceled one from Bull Board
+    // (`job.retry('failed')`, @bull-board/api handlers/retryJob.js), the refused one as `gavel retry`
+    // does (retryFailedJobs). Each request goes again under its next attempt (before: the retried
+    // job failed at once on the old answer, and nothing was sent).
+    const idOf = (pattern: RegExp) => [...failures].find(([, f]) => pattern.test(f.reason))?.[0] as string;
+    const canceled = idOf(/was canceled/);
+    const refused = idOf(/invalid_request_error/);
+    for (const id of [canceled, refused]) retriedIds.add(customIdFor(runId, id, 1));
+    const collectQueue = stageQueue('arbiter-collect', { connection: client, prefix: '{arb-fail}' });
+    try {
+      await (await collectQueue.getJob(jobIdFor(runId, canceled)))?.retry('failed');
+      const retried = await retryFailedJobs(
+        store,
+        { 'arbiter-collect': collectQueue } as unknown as Record<Stage, StageQueue>,
+        runId,
+        ['arbiter-collect'],
+      );
+      // gavel retry takes every failed job of the stage: the refused one and the expiring one (which
+      // expires again and fails again).
+      expect(retried).toEqual({ 'arbiter-collect': 2 });
+      await until(
+        async () =>
+          (await store.getFinalVerdict(runId, canceled)) !== undefined &&
+          (await store.getFinalVerdict(runId, refused)) !== undefined &&
+          (await store.getFailures(runId)).size === 1,
+        'the two retried samples to get their arbiter verdicts, the expiring one to fail again',
+      );
+    } finally {
+      await collectQueue.close();
+    }
+    expect([...(await store.getFailures(runId)).values()].map((f) => f.reason)).toEqual([
+      // A retry is one more attempt (its 4th), not a fresh re-submit budget.
+      expect.stringMatching(/expired; gave up after 4 attempts/),
+    ]);
+    const sentAfter = [...fake.batches.values()].slice(3).flatMap((b) => b.requests.map((r) => r.custom_id));
+    // Each retried request went once: a new attempt each, answered.
+    for (const id of retriedIds) expect(sentAfter.filter((c) => c === id)).toHaveLength(1);
   });
 
   it('keeps the cache warm with one heartbeat read while a batch processes, booked as overhead', async () => {

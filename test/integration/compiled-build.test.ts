@@ -119,9 +119,16 @@ describe('every workspace follows the build pattern (README: "The compiled build
 });
 
 describe('the compiled build on plain Node', () => {
-  it('`gavel --version` prints the version', async () => {
+  it('`gavel --version` prints the version, loading none of the queue, Redis, metrics, tracing or log libraries', async () => {
+    await writeFile(moduleLog, '');
     const result = await plainNode([BIN, '--version'], plainEnv());
     expect(result).toMatchObject({ code: 0, stdout: `${GAVEL_VERSION}\n` });
+    // Each command's modules load when it runs; before, a module every start loads imported
+    // @gavel/queue and with it about 400 CommonJS modules (BullMQ, ioredis, prom-client, OpenTelemetry).
+    const heavy = /\/node_modules\/(bullmq|bullmq-otel|ioredis|prom-client|@opentelemetry\/[^/]+|pino|dockerode)\//;
+    const loaded = [...(await loadedModules()).values()].flat();
+    expect(loaded.length).toBeGreaterThan(0);
+    expect(loaded.filter((url) => heavy.test(url))).toEqual([]);
   });
 
   // Every app but the CLI (whose bin is tested here throughout) is a long-running process.

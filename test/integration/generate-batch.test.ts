@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Completion, RunManifest } from '@gavel/core';
 import { GENERATE_BATCH_NS, sutMessages } from '@gavel/generate';
-import { BatchStore, RunStore } from '@gavel/queue';
+import { BatchStore, RunStore, stageQueue } from '@gavel/queue';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { humanEvalPolicy } from '../fakes/humaneval-sut-policy.ts';
@@ -192,15 +192,20 @@ describe('batch mode of the generate stage', () => {
     expect(generation.via).toEqual({ batch: 328 });
   });
 
-  it('a failed validation that names a line fails that sample with the reason; the rest go again; gavel retry sends it anew', {
+  it("a failed validation that names a line fails that sample with the reason; the rest go again; gavel retry and Bull Board's retry send it anew", {
     timeout: 120_000,
   }, async () => {
     const sut = await startFakeSut({
       policy: humanEvalPolicy(problems),
       batches: {
+        // The first batch, and the batch `gavel retry` sends the failed sample in (the third).
         failValidation: (batchIndex) =>
-          batchIndex === 0
-            ? { code: 'invalid_request', message: "Invalid value for 'max_tokens': too large for this model.", line: 2 }
+          batchIndex === 0 || batchIndex === 2
+            ? {
+                code: 'invalid_request',
+                message: "Invalid value for 'max_tokens': too large for this model.",
+                line: batchIndex === 0 ? 2 : 1,
+              }
             : undefined,
       },
     });
@@ -230,22 +235,40 @@ describe('batch mode of the generate stage', () => {
       expect(await store.generation.completion('genb-invalid', failedId)).toBeUndefined();
       expect(sut.generations.size).toBe(163);
 
-      // `gavel retry` sends the failed request again, in a batch of its own, under a new attempt.
+      // `gavel retry` sends the failed request again, in a batch of its own, under a new attempt
+      // (refused again here: the fake fails that batch's validation too).
       const retried = await gavel(['retry', 'genb-invalid', '--stage', 'generate'], env);
       expect(retried.code, retried.stderr).toBe(0);
       expect(retried.stderr).toContain('generate: retried 1 failed job(s)');
       await waitFor(
+        async () => sut.batches?.batches.length === 3 && (await store.getFailures('genb-invalid')).size === 1,
+        60_000,
+        'the retried request to fail again',
+      );
+      expect((await store.getFailures('genb-invalid')).get(failedId)?.reason).toContain('(line 1)');
+      // Bull Board's retry (`job.retry('failed')`, @bull-board/api handlers/retryJob.js) sends it once
+      // more too: before, the job failed again at once on the request's old answer.
+      const queue = stageQueue('generate', { connection: client, prefix: 'gavel' });
+      try {
+        const failedJobs = await queue.getFailed();
+        expect(failedJobs.map((j) => j.data.sampleId)).toEqual([failedId]);
+        await failedJobs[0]?.retry('failed');
+      } finally {
+        await queue.close();
+      }
+      await waitFor(
         async () => (await client.hlen(store.key('genb-invalid', 'completions'))) === 164,
         60_000,
-        'the retried completion',
+        'the completion retried from Bull Board',
       );
       expect(await store.getFailures('genb-invalid')).toEqual(new Map());
       expect(sut.batches?.batches.map((b) => [b.status, b.request_counts.total])).toEqual([
         ['failed', 0],
         ['completed', 163],
+        ['failed', 0],
         ['completed', 1],
       ]);
-      expect((await store.generation.completion('genb-invalid', failedId))?.requests).toBe(2);
+      expect((await store.generation.completion('genb-invalid', failedId))?.requests).toBe(3);
     } finally {
       await worker.stop();
       await sut.close();

@@ -330,6 +330,7 @@ describe('the generate stage', () => {
         store: crashing,
         log: silentLogger,
         job: {} as Job<{ runId: string; sampleId: string }>,
+        retried: false,
       });
       const payload = { runId: 'gen-window', sampleId: 'HumanEval_5-0' };
       await expect(processor(payload, context())).rejects.toThrow(/killed before the store write/);

@@ -233,10 +233,22 @@ describe('infra/docker-compose.yml', () => {
   it('worker-generate: no SUT unless infra/.env names one; with one, its config loads', () => {
     const { env } = gavelService('worker-generate');
     expect(loadSutConfig(env)).toBeUndefined();
-    expect(loadSutConfig({ ...env, GAVEL_SUT_URL: 'http://vllm-sut:8000/v1', GAVEL_SUT_MODEL: 'm' })).toMatchObject({
-      url: 'http://vllm-sut:8000',
-      model: 'm',
-    });
+    const sut = { GAVEL_SUT_URL: 'http://vllm-sut:8000/v1', GAVEL_SUT_MODEL: 'm' };
+    expect(loadSutConfig({ ...env, ...sut })).toMatchObject({ url: 'http://vllm-sut:8000', model: 'm' });
+    // The in-flight bound, the deadline and batch mode's settings reach the worker, at the defaults
+    // README gives when infra/.env does not set them.
+    for (const name of [
+      'GAVEL_SUT_INFLIGHT',
+      'GAVEL_SUT_TIMEOUT_S',
+      'GAVEL_SUT_BATCH_WINDOW_S',
+      'GAVEL_SUT_BATCH_MAX_REQUESTS',
+      'GAVEL_SUT_BATCH_POLL_S',
+      'GAVEL_SUT_BATCH_MAX_RESUBMITS',
+    ])
+      expect(env[name], name).toBeDefined();
+    const { GAVEL_SUT_INFLIGHT: _i, GAVEL_SUT_TIMEOUT_S: _t, ...withoutThem } = env;
+    const unset = Object.fromEntries(Object.entries(withoutThem).filter(([k]) => !k.startsWith('GAVEL_SUT_BATCH_')));
+    expect(loadSutConfig({ ...env, ...sut })).toEqual(loadSutConfig({ ...unset, ...sut }));
   });
 
   it('worker-sandbox: docker sandbox with the image from infra/.env and the host engine socket', () => {

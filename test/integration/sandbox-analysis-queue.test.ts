@@ -4,6 +4,7 @@ import { type Logger, silentLogger, TransientError } from '@gavel/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Analysis, AnalysisContainer } from '../../packages/sandbox/src/analysis-container.ts';
 import { dockerClient } from '../../packages/sandbox/src/docker-client.ts';
+import { PYRIGHT_NO_REPORT, pyrightFacts } from '../../packages/sandbox/src/static-facts.ts';
 import { gavelContainers, sandboxConfig } from './sandbox-fixtures.ts';
 
 // The analysis deadline measures the batch the analysis server is running, not the time a request
@@ -92,7 +93,7 @@ describe('the analysis deadline', () => {
     expect(analysisLeft()).toEqual([]);
   });
 
-  it('a pyright run that times out on a batch of several samples fails them as transient: no report is not a clean one', async () => {
+  it('a pyright run that times out on a batch of several samples fails them as transient, on a sample alone it is an error of the harness: no report is never a clean one', async () => {
     // pyright killed 1 ms after it starts (a killed run still takes the server hundreds of ms to reap).
     // Three requests sent at once to an idle server: the first is a batch alone, the two after it
     // normally arrive while it runs and make the next batch together. Which batch each request was in is
@@ -110,6 +111,12 @@ describe('the analysis deadline', () => {
           // Alone in its batch: the timeout is its own, recorded as such (no report, timed_out).
           const { timed_out, report, batch_size } = r.value.pyright;
           expect({ timed_out, report, batch_size }).toEqual({ timed_out: true, report: null, batch_size: 1 });
+          // ... and its facts say pyright never answered: one error of the harness, so never "clean".
+          const facts = pyrightFacts(r.value.pyright);
+          expect({ errors: facts.errors, code: facts.diagnostics[0]?.code }).toEqual({
+            errors: 1,
+            code: PYRIGHT_NO_REPORT,
+          });
         } else {
           expect(r.reason).toBeInstanceOf(TransientError);
           expect(String(r.reason)).toMatch(/pyright timed out on a batch of [2-9]\d* samples; not graded/);

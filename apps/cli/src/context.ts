@@ -2,9 +2,11 @@ import { type BaseConfig, loadBaseConfig, STAGES, type Stage } from '@gavel/core
 import {
   closeRedis,
   createRedis,
+  describeRedisTarget,
   type RedisClient,
   RunStore,
   redisTarget,
+  redisTargetVariable,
   type StageQueue,
   stageQueue,
 } from '@gavel/queue';
@@ -26,7 +28,10 @@ export function openContext(env: NodeJS.ProcessEnv = process.env): CliContext {
   const store = new RunStore(redis, config.GAVEL_STORE_PREFIX);
   const context = { connection: redis, prefix: config.GAVEL_QUEUE_PREFIX, attempts: config.GAVEL_ATTEMPTS };
   const queues = Object.fromEntries(STAGES.map((s) => [s, stageQueue(s, context)])) as Record<Stage, StageQueue>;
-  watchRedis(target, [redis, ...Object.values(queues)]);
+  watchRedis({ description: describeRedisTarget(target), variable: redisTargetVariable(target) }, [
+    redis,
+    ...Object.values(queues),
+  ]);
   let closed: Promise<void> | undefined;
   return {
     config,

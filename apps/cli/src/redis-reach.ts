@@ -1,5 +1,8 @@
-import { describeRedisTarget, type RedisTarget, redisTargetVariable } from '@gavel/queue';
 import { CliError } from './cli-error.ts';
+
+// No import of @gavel/queue here: main.ts loads this module at every start, and @gavel/queue brings
+// BullMQ, ioredis, prom-client and OpenTelemetry (about 400 CommonJS modules: `gavel --version` took
+// twice as long). The caller, which has them loaded, names the target.
 
 /** Socket errors that mean "nothing answers there", as Node and ioredis name them. */
 const UNREACHABLE_CODES = new Set([
@@ -11,8 +14,16 @@ const UNREACHABLE_CODES = new Set([
   'ECONNRESET',
 ]);
 
+/** The Redis a command talks to, as the one-line error names it. */
+export interface WatchedTarget {
+  /** e.g. `Redis at redis://127.0.0.1:6379` (password redacted). */
+  description: string;
+  /** The variable that moves it (GAVEL_REDIS_URL or GAVEL_REDIS_CLUSTER). */
+  variable: string;
+}
+
 interface Watched {
-  target: RedisTarget;
+  target: WatchedTarget;
   lastError?: Error;
 }
 
@@ -27,7 +38,7 @@ let watched: Watched | undefined;
  * Keeps the CLI's Redis connection errors to itself: ioredis and BullMQ would otherwise print each
  * failed reconnect with its stack. The last one is remembered, for {@link asUnreachable}.
  */
-export function watchRedis(target: RedisTarget, emitters: readonly ErrorEmitter[]): void {
+export function watchRedis(target: WatchedTarget, emitters: readonly ErrorEmitter[]): void {
   const state: Watched = { target };
   watched = state;
   for (const emitter of emitters)
@@ -52,7 +63,7 @@ export function asUnreachable(error: unknown): CliError | undefined {
   if (watched === undefined || !isUnreachable(error)) return undefined;
   const cause = watched.lastError ?? (error as Error);
   return new CliError(
-    `gavel: cannot reach ${describeRedisTarget(watched.target)} (${cause.message}); start it or set ${redisTargetVariable(watched.target)} (gavel doctor checks it)`,
+    `gavel: cannot reach ${watched.target.description} (${cause.message}); start it or set ${watched.target.variable} (gavel doctor checks it)`,
     1,
   );
 }

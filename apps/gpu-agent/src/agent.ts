@@ -1,7 +1,6 @@
 import { coerceError, type Logger } from '@gavel/core';
 import {
   decideOwner,
-  findGpu,
   type GpuAgentConfig,
   type GpuLease,
   type GpuMetrics,
@@ -17,12 +16,10 @@ import {
   sleep,
   type VllmController,
 } from '@gavel/gpu-lease';
+import { type JudgeDemand, pendingIn, vramReader } from './card-readings.ts';
 import { sampleGpuTelemetry } from './gpu-telemetry.ts';
 
-/** The judge queue as the agent reads it (a BullMQ `Queue`). */
-export interface JudgeDemand {
-  getJobCounts(...types: string[]): Promise<Record<string, number>>;
-}
+export type { JudgeDemand } from './card-readings.ts';
 
 export interface GpuAgentDeps {
   config: GpuAgentConfig;
@@ -55,8 +52,6 @@ export interface GpuAgent {
   stop(): Promise<void>;
 }
 
-const PENDING_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'waiting-children'];
-
 /**
  * One GPU's agent: takes the lease (waiting for a dead holder's to expire), stops a vLLM left
  * behind, gives the card to Ollama, then follows demand — with a SUT served on the card, generate
@@ -82,22 +77,12 @@ export function startGpuAgent(deps: GpuAgentDeps): GpuAgent {
     grant = next;
   };
 
-  const vram: HandoverDeps['vram'] = async (s) => {
-    const snapshot = await deps.smi.read(s);
-    if (snapshot.status === 'absent') return 'absent';
-    if (snapshot.status === 'error') throw new Error(snapshot.reason);
-    const reading = findGpu(snapshot, config.GAVEL_GPU_ID);
-    if (!reading) throw new Error(`nvidia-smi does not list GPU ${config.GAVEL_GPU_ID}`);
-    if (reading.memoryUsedMiB === undefined) throw new Error(`GPU ${config.GAVEL_GPU_ID} reports no memory.used`);
-    return reading.memoryUsedMiB;
-  };
-
   const handoverDeps: HandoverDeps = {
     lease,
     ollama: deps.ollama,
     vllm: deps.vllm,
     ...(deps.sut ? { sut: deps.sut } : {}),
-    vram,
+    vram: vramReader(deps.smi, config.GAVEL_GPU_ID),
     vramFreeMiB: config.GAVEL_VRAM_FREE_MIB,
     timeouts: config.timeouts,
     pollMs: Math.min(200, config.GAVEL_GPU_POLL_MS),
@@ -156,10 +141,6 @@ export function startGpuAgent(deps: GpuAgentDeps): GpuAgent {
     if (result.outcome === 'lost') loseLease(new Error(result.error ?? 'lease lost during handover'));
   };
 
-  const pendingIn = async (queue: JudgeDemand): Promise<number> => {
-    const counts = await queue.getJobCounts(...PENDING_STATES);
-    return Object.values(counts).reduce((a, b) => a + b, 0);
-  };
   const generateQueue = deps.sut ? deps.generateQueue : undefined;
 
   // Aborted by stop(): ends waits between iterations, never a handover in flight.

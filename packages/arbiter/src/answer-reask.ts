@@ -6,7 +6,7 @@ import { errorFromApi } from './api-errors.ts';
 import type { ArbiterDeps } from './arbiter-deps.ts';
 import type { ArbiterMetrics } from './arbiter-metrics.ts';
 import type { ArbiterSampleState } from './arbiter-records.ts';
-import { buildArbiterRequest } from './arbiter-request.ts';
+import { arbiterRequestsFor } from './arbiter-request.ts';
 import type { ArbiterStore } from './arbiter-store.ts';
 import { requestCost } from './cost-ledger.ts';
 import { settlePairIfComplete, storedOrder } from './pair-arbiter-settle.ts';
@@ -40,18 +40,9 @@ export async function reaskAlone(
   if (!judgement) throw new InputError(`run ${runId}: sample ${sampleId} reached arbiter-collect without a judgement`);
   const model = config.model;
   const images = await sampleImageBytes(store.images, sample);
+  const paramsFor = arbiterRequestsFor(config, { rubric, sample, facts, judgement, images });
   const ask = async (first: 'a' | 'b' | undefined, costKey: string) => {
-    const params = buildArbiterRequest({
-      model,
-      maxTokens: config.maxTokens,
-      cacheTtl: config.cacheTtl,
-      rubric,
-      sample,
-      facts,
-      judgement,
-      images,
-      ...(first ? { first } : {}),
-    });
+    const params = paramsFor(first);
     const message = await withSpan(
       'gavel.arbiter.request',
       { [SPAN_ATTR.runId]: runId, [SPAN_ATTR.sampleId]: sampleId, [SPAN_ATTR.model]: model },

@@ -49,6 +49,18 @@ export interface ArbiterRequestInput {
   first?: PairSide;
 }
 
+/**
+ * The requests for one sample under the arbiter's settings, by order: `(first) => params`. A pair's
+ * two orders differ only in `first`; everything else (system, tools, the cached prefix) is shared.
+ */
+export function arbiterRequestsFor(
+  settings: Pick<ArbiterRequestInput, 'model' | 'maxTokens' | 'cacheTtl'>,
+  subject: Omit<ArbiterRequestInput, 'model' | 'maxTokens' | 'cacheTtl' | 'first'>,
+): (first?: PairSide) => ArbiterRequestParams {
+  const { model, maxTokens, cacheTtl } = settings;
+  return (first) => buildArbiterRequest({ model, maxTokens, cacheTtl, ...subject, ...(first ? { first } : {}) });
+}
+
 /** The orders a sample's arbiter requests show it in: one for a pointwise sample, A first then B first for a pair. */
 export function arbiterOrders(sample: Pick<Sample, 'kind'>): (PairSide | undefined)[] {
   return sample.kind === 'pair' ? ['a', 'b'] : [undefined];

@@ -1,3 +1,4 @@
+import { ARBITER_BATCH_NS } from '@gavel/core';
 import { BatchStore, type RunStore } from '@gavel/queue';
 import { StoredPairOrder } from './arbiter-records.ts';
 import { RequestCost } from './cost-ledger.ts';
@@ -10,7 +11,7 @@ import { RequestCost } from './cost-ledger.ts';
  */
 export class ArbiterStore extends BatchStore {
   constructor(store: RunStore) {
-    super(store, 'arb');
+    super(store, ARBITER_BATCH_NS);
   }
 
   /**

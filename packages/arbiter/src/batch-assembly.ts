@@ -2,7 +2,7 @@ import { InputError } from '@gavel/core';
 import { BATCH_BODY_OVERHEAD, orderCustomIdFor, type RunStore, requestBytes, sampleImageBytes } from '@gavel/queue';
 import type { LoadedRubric } from '@gavel/rubric';
 import type { ArbiterDeps } from './arbiter-deps.ts';
-import { type ArbiterRequestParams, arbiterOrders, buildArbiterRequest } from './arbiter-request.ts';
+import { type ArbiterRequestParams, arbiterOrders, arbiterRequestsFor } from './arbiter-request.ts';
 import type { ArbiterStore } from './arbiter-store.ts';
 
 /** A sample's requests in a batch being sent: one, or a pair's two orders (A first, then B first). */
@@ -54,19 +54,10 @@ export async function assembleBatch(
     if (!ref) throw new InputError(`run ${runId}: no rubric pinned for ${sample.kind} samples`);
     const rubric = await deps.rubrics.get(ref);
     const images = await sampleImageBytes(store.images, sample);
+    const paramsFor = arbiterRequestsFor(config, { rubric, sample, facts, judgement, images });
     const requests = arbiterOrders(sample).map((first) => ({
       custom_id: first ? orderCustomIdFor(runId, sampleId, state.attempt, first) : state.custom_id,
-      params: buildArbiterRequest({
-        model: config.model,
-        maxTokens: config.maxTokens,
-        cacheTtl: config.cacheTtl,
-        rubric,
-        sample,
-        facts,
-        judgement,
-        images,
-        ...(first ? { first } : {}),
-      }),
+      params: paramsFor(first),
     }));
     const size = requests.reduce((sum, r) => sum + requestBytes(r), 0);
     if (BATCH_BODY_OVERHEAD + size > config.batchMaxBytes) {

@@ -1,7 +1,7 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Logger } from '@gavel/core';
 import type { RunStore } from '@gavel/queue';
-import { flushDecision, holdLock } from '@gavel/queue';
+import { flushCandidates, holdLock } from '@gavel/queue';
 import { jobTraceLink, SPAN_ATTR, withSpan } from '@gavel/telemetry';
 import type { ArbiterDeps } from './arbiter-deps.ts';
 import type { ArbiterMetrics } from './arbiter-metrics.ts';
@@ -50,20 +50,10 @@ export async function flushRun(
     await drainDuplicates(config, metrics, client, arb, runId, flushSignal, log);
     // Drained is read before the pending set, so a sample that arrives in between waits for the next batch.
     const drained = await judgeDrained(store, runId);
-    const pending = (await arb.pending(runId, config.batchMaxRequests + held.size))
-      .filter((p) => !held.has(p.sampleId))
-      .slice(0, config.batchMaxRequests);
-    const first = pending[0];
-    if (!first) return held.size > 0 ? Math.min(config.pollMs, 5_000) : config.batchWindowMs;
-    const decision = flushDecision({
-      pending: pending.length,
-      oldestAt: first.since,
-      now: Date.now(),
-      windowMs: config.batchWindowMs,
-      maxRequests: config.batchMaxRequests,
-      judgeDrained: drained,
-    });
-    if (!decision.flush) return decision.waitMs;
+    const window = { windowMs: config.batchWindowMs, maxRequests: config.batchMaxRequests, pollMs: config.pollMs };
+    const candidates = await flushCandidates(arb, runId, held, window, drained);
+    if ('waitMs' in candidates) return candidates.waitMs;
+    const pending = candidates.send;
     const { members, oversized } = await assembleBatch(deps, store, arb, runId, pending);
     for (const o of oversized) await failUnsendable(store, arb, runId, o, o.reason);
     if (members.length === 0) return 0;
@@ -84,7 +74,7 @@ export async function flushRun(
         [SPAN_ATTR.runId]: runId,
         [SPAN_ATTR.model]: config.model,
         [SPAN_ATTR.requestCount]: members.length,
-        [SPAN_ATTR.flushReason]: decision.reason,
+        [SPAN_ATTR.flushReason]: candidates.reason,
       },
       async (span) => {
         const rubrics = new Map(members.map((m) => [m.rubric.ref.hash, m.rubric]));
@@ -103,7 +93,7 @@ export async function flushRun(
             lock,
             signal,
             log,
-            reason: decision.reason,
+            reason: candidates.reason,
             onCreated: (batchId) => span.setAttribute(SPAN_ATTR.batchId, batchId),
           },
           sendMembers,

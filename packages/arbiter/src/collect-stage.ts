@@ -1,5 +1,5 @@
 import { ConfigError, InputError, TransientError } from '@gavel/core';
-import { pollDelayMs, SAMPLE_JOB_NAME, type StageProcessor } from '@gavel/queue';
+import { pollDelayMs, reopenFailedRequest, SAMPLE_JOB_NAME, type StageProcessor } from '@gavel/queue';
 import { DelayedError } from 'bullmq';
 import { reaskAlone } from './answer-reask.ts';
 import { errorFromApi } from './api-errors.ts';
@@ -36,7 +36,7 @@ export function createArbiterCollectStage(deps: ArbiterDeps): StageProcessor {
     throw new DelayedError();
   };
 
-  return async (payload, { store, signal, log, job }) => {
+  return async (payload, { store, signal, log, job, retried }) => {
     const { runId, sampleId } = payload;
     const mismatch = pinnedArbiterMismatch((await store.getManifest(runId)).stages.arbiter, config);
     if (mismatch) throw new ConfigError(`run ${runId}: ${mismatch}`);
@@ -52,6 +52,8 @@ export function createArbiterCollectStage(deps: ArbiterDeps): StageProcessor {
         case 'done':
           return;
         case 'failed':
+          // Retried from Bull Board: the request goes again under its next attempt (as `gavel retry` does).
+          if (retried && round === 0 && (await reopenFailedRequest(arb, runId, sampleId))) continue;
           throw new InputError(state.reason ?? 'arbiter request failed');
         case 'pending': {
           // Re-submitted: its next attempt needs a submit job (a no-op while one exists).

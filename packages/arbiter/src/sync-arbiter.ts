@@ -6,7 +6,7 @@ import { errorFromApi } from './api-errors.ts';
 import { readJsonAnswer, readPairJsonAnswer } from './arbiter-answer.ts';
 import type { ArbiterDeps } from './arbiter-deps.ts';
 import { noArbiterMetrics } from './arbiter-metrics.ts';
-import { buildArbiterRequest } from './arbiter-request.ts';
+import { arbiterRequestsFor } from './arbiter-request.ts';
 import { ArbiterStore } from './arbiter-store.ts';
 import { arbiterVerdict } from './arbiter-verdict.ts';
 import { requestCost } from './cost-ledger.ts';
@@ -31,18 +31,13 @@ export async function arbitrateSync(
   if (!ref) throw new InputError(`run ${input.runId}: no rubric pinned for ${input.sample.kind} samples`);
   const rubric = await deps.rubrics.get(ref);
   const images = await sampleImageBytes(store.images, input.sample);
-  const paramsFor = (first?: 'a' | 'b') =>
-    buildArbiterRequest({
-      model: config.model,
-      maxTokens: config.maxTokens,
-      cacheTtl: config.cacheTtl,
-      rubric,
-      sample: input.sample,
-      facts: input.facts,
-      judgement: input.judgement,
-      images,
-      ...(first ? { first } : {}),
-    });
+  const paramsFor = arbiterRequestsFor(config, {
+    rubric,
+    sample: input.sample,
+    facts: input.facts,
+    judgement: input.judgement,
+    images,
+  });
   const request = (params: ReturnType<typeof paramsFor>) =>
     client.chat.completions.create(
       {

@@ -61,6 +61,7 @@ export {
   SandboxRunConfig,
 } from './manifest.ts';
 export {
+  ARBITER_BATCH_NS,
   apiIdempotencyKey,
   arbiterBatchKey,
   arbiterClaimedKey,

@@ -33,8 +33,11 @@ export function runKeyPrefix(prefix: string, runId: string): string {
   return `${prefix}:${runTag(runId)}:`;
 }
 
-/** The batch-store namespace of the generate stage's batch mode (the arbiter's is `arb`). */
+/** The batch-store namespace of the generate stage's batch mode. */
 export const GENERATE_BATCH_NS = 'genb';
+
+/** The batch-store namespace of the arbiter. */
+export const ARBITER_BATCH_NS = 'arb';
 
 /**
  * The per-run records of one user of the shared batch machinery (`arb`: the arbiter, `genb`: the
@@ -56,12 +59,12 @@ export function batchClaimedKey(prefix: string, ns: string): string {
 
 /** The arbiter's per-run records: `<prefix>:{run:<runId>}:arb:<part>`. */
 export function arbiterRunKey(prefix: string, runId: string, part: string): string {
-  return batchRunKey(prefix, 'arb', runId, part);
+  return batchRunKey(prefix, ARBITER_BATCH_NS, runId, part);
 }
 
 /** One arbiter batch's keys (its polls, collected mark, locks), under its run's tag. */
 export function arbiterBatchKey(prefix: string, runId: string, batchId: string, part = ''): string {
-  return batchBatchKey(prefix, 'arb', runId, batchId, part);
+  return batchBatchKey(prefix, ARBITER_BATCH_NS, runId, batchId, part);
 }
 
 /** The run list: a sorted set of run ids scored by creation time (ms). Global, its own slot. */
@@ -100,7 +103,7 @@ export function runImagesKey(prefix: string, runId: string): string {
 
 /** Batch ids already committed by some run (intent recovery never adopts one twice). Global. */
 export function arbiterClaimedKey(prefix: string): string {
-  return batchClaimedKey(prefix, 'arb');
+  return batchClaimedKey(prefix, ARBITER_BATCH_NS);
 }
 
 /** Marks a model's rubric prefix as warm in the provider's prompt cache. Global. */

@@ -2,7 +2,7 @@ import { InputError, type Logger, type RunManifest } from '@gavel/core';
 import {
   BATCH_BODY_OVERHEAD,
   type BatchStore,
-  flushDecision,
+  flushCandidates,
   holdLock,
   type RunStore,
   recoverIntents,
@@ -79,20 +79,10 @@ export async function flushGenerateBatch(ctx: BatchFlushContext): Promise<number
     });
     const total = (await ctx.store.progress(runId)).total;
     const drained = total > 0 && (await batches.enteredCount(runId)) >= total;
-    const pending = (await batches.pending(runId, config.maxRequests + held.size))
-      .filter((p) => !held.has(p.sampleId))
-      .slice(0, config.maxRequests);
-    const first = pending[0];
-    if (!first) return held.size > 0 ? Math.min(config.pollMs, 5_000) : config.windowMs;
-    const decision = flushDecision({
-      pending: pending.length,
-      oldestAt: first.since,
-      now: Date.now(),
-      windowMs: config.windowMs,
-      maxRequests: config.maxRequests,
-      judgeDrained: drained,
-    });
-    if (!decision.flush) return decision.waitMs;
+    const window = { windowMs: config.windowMs, maxRequests: config.maxRequests, pollMs: config.pollMs };
+    const candidates = await flushCandidates(batches, runId, held, window, drained);
+    if ('waitMs' in candidates) return candidates.waitMs;
+    const pending = candidates.send;
     const members: { sampleId: string; attempt: number; customId: string }[] = [];
     const lines: BatchInputLine[] = [];
     let bytes = BATCH_BODY_OVERHEAD;
@@ -122,7 +112,7 @@ export async function flushGenerateBatch(ctx: BatchFlushContext): Promise<number
     });
     if (outcome.kind === 'committed') {
       log.info(
-        { runId, batchId: outcome.record.batch_id, requests: members.length, reason: decision.reason },
+        { runId, batchId: outcome.record.batch_id, requests: members.length, reason: candidates.reason },
         'SUT batch submitted',
       );
       await ctx.wake?.(runId, outcome.intent.sample_ids);

@@ -1,5 +1,5 @@
 import { ConfigError, GENERATE_BATCH_NS, InputError, type Logger, type RunManifest, TransientError } from '@gavel/core';
-import { BatchStore, customIdFor, pollDelayMs, type RunStore } from '@gavel/queue';
+import { BatchStore, customIdFor, pollDelayMs, type RunStore, reopenFailedRequest } from '@gavel/queue';
 import OpenAI from 'openai';
 import { collectGenerateBatch } from './batch-collect.ts';
 import { flushGenerateBatch } from './batch-flush.ts';
@@ -51,6 +51,8 @@ export async function stepBatchSample(
   sampleId: string,
   signal: AbortSignal,
   log: Logger,
+  /** The job was retried by a user after the sample failed (see `StageContext.retried`). */
+  retried = false,
 ): Promise<{ waitMs: number } | 'done'> {
   const runId = manifest.run_id;
   const batches = new BatchStore(store, GENERATE_BATCH_NS);
@@ -79,6 +81,9 @@ export async function stepBatchSample(
           // Done is written after the completion: a completion is there.
           return 'done';
         case 'failed':
+          // Retried from Bull Board: the request goes again under its next attempt (as `gavel retry` does).
+          if (retried && round === 0 && (await reopenFailedRequest(batches, runId, sampleId))) continue;
+          throw new InputError(state.reason ?? `sample ${sampleId}: its batch request failed`);
         case 'reask':
           throw new InputError(state.reason ?? `sample ${sampleId}: its batch request failed`);
         case 'pending': {

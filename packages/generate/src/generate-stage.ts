@@ -139,7 +139,7 @@ function wakeJobs(queue: StageQueue) {
  * whose completion is already stored only goes on.
  */
 export function createGenerateStage(deps: GenerateStageDeps): StageProcessor {
-  return async (payload, { store, signal, log, job }) => {
+  return async (payload, { store, signal, log, job, retried }) => {
     const { runId, sampleId } = payload;
     const [manifest, loaded] = await Promise.all([store.getManifest(runId), store.loadForStage(runId, sampleId)]);
     if (loaded.verdict) return;
@@ -162,6 +162,7 @@ export function createGenerateStage(deps: GenerateStageDeps): StageProcessor {
         sampleId,
         signal,
         log.child({ sut: sut.model }),
+        retried,
       );
       if (step !== 'done') {
         if (!job.token)

@@ -1,8 +1,10 @@
 export { GAVEL_BACKOFF, gavelBackoff } from './backoff.ts';
 export type {
   CreatedBatch,
+  FlushCandidates,
   FlushDecision,
   FlushInput,
+  FlushWindow,
   HeldLock,
   IntentMember,
   ListedBatch,
@@ -18,6 +20,7 @@ export {
   CUSTOM_ID_PATTERN,
   customIdFor,
   failBatchSample,
+  flushCandidates,
   flushDecision,
   halves,
   holdLock,
@@ -26,6 +29,7 @@ export {
   orderCustomIdFor,
   pollDelayMs,
   recoverIntents,
+  reopenFailedRequest,
   requestBytes,
   resubmitOrFail,
   SubmitIntent,

@@ -45,6 +45,12 @@ export interface StageContext {
   store: RunStore;
   log: Logger;
   job: Job<SampleJob>;
+  /**
+   * This job recorded the sample's failure before and runs again: a user retried it (Bull Board; a
+   * crash between recording the failure and failing the job reads the same). A stage whose failure
+   * lives in its own state too (a batch request refused) reopens it rather than failing on it again.
+   */
+  retried: boolean;
 }
 
 export type StageProcessor = (payload: SampleJob, context: StageContext) => Promise<void>;
@@ -143,9 +149,10 @@ export function startStageWorker(options: StageWorkerOptions): StageWorker {
       try {
         // A job that ran before and recorded the sample's failure runs again only when retried
         // (Bull Board, gavel retry): that failure is over. Any other job leaves it alone.
-        if (job.id && job.attemptsStarted > 1) {
-          await store.clearFailureOfJob(payload.runId, payload.sampleId, stage, job.id);
-        }
+        const retried =
+          job.id !== undefined &&
+          job.attemptsStarted > 1 &&
+          (await store.clearFailureOfJob(payload.runId, payload.sampleId, stage, job.id));
         const context: StageContext = {
           signal: jobSignal,
           store,
@@ -153,6 +160,7 @@ export function startStageWorker(options: StageWorkerOptions): StageWorker {
             return jobLog();
           },
           job,
+          retried,
         };
         await processor(payload, context);
         const seconds = (performance.now() - started) / 1000;

@@ -1,4 +1,4 @@
-import type { Facts } from '@gavel/core';
+import type { Facts, Sample, Verdict } from '@gavel/core';
 import { meanPassAtK, passCountsByTask } from '@gavel/report';
 import { type PassAtK, reportedKs } from './generation-report.ts';
 
@@ -22,6 +22,15 @@ export function solvedByTests(facts: Facts): boolean {
   return (
     t !== null && t.expected > 0 && t.passed === t.expected && t.failed === 0 && t.errors === 0 && !facts.timed_out
   );
+}
+
+/**
+ * Whether a graded sample counts as solved for pass@k: a code sample whose tests ran is solved by its
+ * tests (Chen et al.'s functional correctness: {@link solvedByTests}), whatever the judge said; any
+ * other sample by its verdict. One definition for every run, generate runs included.
+ */
+export function solvedForPassAtK(sample: Pick<Sample, 'kind'>, facts: Facts | undefined, verdict: Verdict): boolean {
+  return sample.kind === 'code' && facts?.tests ? solvedByTests(facts) : verdict.pass;
 }
 
 /**

@@ -1,16 +1,11 @@
-import { GENERATE_BATCH_NS, parseJobId, type Stage } from '@gavel/core';
-import { BatchStore, customIdFor, type RunStore, type StageQueue } from '@gavel/queue';
+import { ARBITER_BATCH_NS, GENERATE_BATCH_NS, parseJobId, type Stage } from '@gavel/core';
+import { BatchStore, type RunStore, reopenFailedRequest, type StageQueue } from '@gavel/queue';
 
-/**
- * A batch-mode generate sample that failed for good (its request refused) is pending again under
- * its next attempt, so its retried job sends it in a later batch instead of failing again.
- */
-async function reopenBatchRequest(store: RunStore, runId: string, sampleId: string): Promise<void> {
-  const batches = new BatchStore(store, GENERATE_BATCH_NS);
-  const state = await batches.getState(runId, sampleId);
-  if (state?.status !== 'failed') return;
-  await batches.resubmit(runId, sampleId, state, customIdFor(runId, sampleId, state.attempt + 1), Date.now());
-}
+/** The stages whose failures also live in a batch request's state, and that state's namespace. */
+const BATCH_STAGES: Partial<Record<Stage, string>> = {
+  generate: GENERATE_BATCH_NS,
+  'arbiter-collect': ARBITER_BATCH_NS,
+};
 
 /**
  * Retries a run's failed jobs in the given stages (each sample runs that stage again, with all its
@@ -32,7 +27,8 @@ export async function retryFailedJobs(
       failed.push(...page.filter((job) => job.id !== undefined && parseJobId(job.id)?.runId === runId));
     }
     for (const job of failed) {
-      if (stage === 'generate') await reopenBatchRequest(store, runId, job.data.sampleId);
+      const ns = BATCH_STAGES[stage];
+      if (ns) await reopenFailedRequest(new BatchStore(store, ns), runId, job.data.sampleId);
       await store.clearFailure(runId, job.data.sampleId);
       // Its attempts afresh: one that ran out of them (an outage) would otherwise get a single try.
       await job.retry('failed', { resetAttemptsMade: true });

@@ -12,7 +12,7 @@ import {
   passCountsByTask,
 } from '@gavel/report';
 import { loadBestOfN } from './best-of-n-store.ts';
-import { type CodePassAtK, codePassAtK } from './code-pass-at-k.ts';
+import { type CodePassAtK, codePassAtK, solvedForPassAtK } from './code-pass-at-k.ts';
 import { exportRecord } from './export-record.ts';
 import { type GenerationReport, generationReport } from './generation-report.ts';
 
@@ -32,7 +32,10 @@ export interface RunReport {
   arbiter_cost: Awaited<ReturnType<typeof costReport>>['total'];
   /** A run with pair samples: outcomes, position consistency, win rates, Bradley–Terry; else null. */
   pairwise: PairwiseSummary | null;
-  /** On a generate run: the SUT's completions, their cost, and pass@k over tasks. */
+  /**
+   * On a generate run: the SUT's completions, their cost, and pass@k over tasks (a code sample solved
+   * by its tests, any other by its verdict: see `solvedForPassAtK`).
+   */
   generation: GenerationReport | null;
   /** With GAVEL_JUDGE_CRITIQUE: how often the self-critique changed the verdict, and how the arbiter settled the flips. */
   critique: CritiqueSummary | null;
@@ -95,7 +98,10 @@ export async function runReport(store: RunStore, runId: string, options: { seed?
       if (!verdict) continue;
       report.verdicts += 1;
       if (verdict.pass) report.passed += 1;
-      outcomes.push({ taskId: entry.sample.task_id ?? entry.id, passed: verdict.pass });
+      outcomes.push({
+        taskId: entry.sample.task_id ?? entry.id,
+        passed: solvedForPassAtK(entry.sample, entry.facts, verdict),
+      });
       bump(report.verdict_sources, verdict.source);
       bump(report.arbitration, verdict.arbitration);
       for (const flag of verdict.flags) bump(report.flags, flag);

@@ -239,9 +239,12 @@ export class AnalysisContainer {
         resolve: (r) => {
           signal.removeEventListener('abort', onAbort);
           const batch = r.pyright.batch_size ?? 1;
-          if (r.pyright.timed_out && r.pyright.report === null && batch > 1) {
+          if (r.pyright.report === null && batch > 1) {
             // Not this sample's doing (a load, or another sample of the batch): no report is not "clean".
-            reject(new TransientError(`analysis: pyright timed out on a batch of ${batch} samples; not graded`));
+            const what = r.pyright.timed_out
+              ? 'timed out'
+              : `gave no report (exit code ${r.pyright.exit_code ?? 'none'})`;
+            reject(new TransientError(`analysis: pyright ${what} on a batch of ${batch} samples; not graded`));
             return;
           }
           const refused = r.skipped.map((file) => ({ file, reason: 'refused by the analysis server' }));

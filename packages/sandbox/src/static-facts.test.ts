@@ -56,7 +56,30 @@ describe('pyrightFacts', () => {
       line: 5,
     });
   });
-  it('no report (pyright killed): exit code null', () => {
-    expect(pyrightFacts({ version: 'v', exit_code: null, duration_ms: 1, report: null }).exit_code).toBeNull();
+  it('no report (pyright killed on the sample alone): exit code null and one error of the harness, so not clean', () => {
+    const f = pyrightFacts({
+      version: 'v',
+      exit_code: null,
+      duration_ms: 60012.4,
+      timed_out: true,
+      batch_size: 1,
+      report: null,
+    });
+    expect(f).toMatchObject({ exit_code: null, errors: 1, warnings: 0 });
+    expect(f.diagnostics).toEqual([
+      {
+        code: 'gavel-pyright-no-report',
+        severity: 'error',
+        message:
+          'pyright did not finish within its time limit on this sample (killed after 60012 ms); its code was not type-checked',
+      },
+    ]);
+  });
+  it('no report and no timeout (pyright crashed): also an error of the harness, naming the exit code', () => {
+    const f = pyrightFacts({ version: 'v', exit_code: 3, duration_ms: 5, report: null });
+    expect(f.errors).toBe(1);
+    expect(f.diagnostics[0]?.message).toBe(
+      'pyright gave no report on this sample (exit code 3); its code was not type-checked',
+    );
   });
 });

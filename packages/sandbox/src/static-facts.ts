@@ -68,9 +68,31 @@ export function ruffFacts(r: RuffResult): ToolFacts {
   };
 }
 
+/** The harness's own diagnostic when pyright checked the sample alone and gave no report. */
+export const PYRIGHT_NO_REPORT = 'gavel-pyright-no-report';
+
+/**
+ * pyright's facts. A run with no report (the analysis server reaches this only for a sample checked
+ * alone: a batch of several with no report is transient) is not a clean one: the facts carry one
+ * error of the harness, {@link PYRIGHT_NO_REPORT}, saying why, so `pyright.clean` fails and a reader
+ * of the facts sees that pyright never answered.
+ */
 export function pyrightFacts(r: PyrightResult): ToolFacts {
   const report = r.report;
-  const diagnostics: Diagnostic[] = (report?.generalDiagnostics ?? []).map((d) => ({
+  if (!report) {
+    const why = r.timed_out
+      ? `pyright did not finish within its time limit on this sample (killed after ${Math.round(r.duration_ms)} ms); its code was not type-checked`
+      : `pyright gave no report on this sample (exit code ${r.exit_code ?? 'none'}); its code was not type-checked`;
+    return {
+      version: r.version,
+      exit_code: null,
+      duration_ms: r.duration_ms,
+      errors: 1,
+      warnings: 0,
+      diagnostics: [{ code: PYRIGHT_NO_REPORT, message: why, severity: 'error' }],
+    };
+  }
+  const diagnostics: Diagnostic[] = report.generalDiagnostics.map((d) => ({
     code: d.rule ?? 'pyright',
     message: d.message,
     severity: d.severity,
@@ -78,10 +100,10 @@ export function pyrightFacts(r: PyrightResult): ToolFacts {
   }));
   return {
     version: r.version,
-    exit_code: report ? r.exit_code : null,
+    exit_code: r.exit_code,
     duration_ms: r.duration_ms,
-    errors: report?.summary.errorCount ?? 0,
-    warnings: report?.summary.warningCount ?? 0,
+    errors: report.summary.errorCount,
+    warnings: report.summary.warningCount,
     diagnostics,
   };
 }

@@ -52,3 +52,15 @@ export async function resubmitOrFail(
   if (await batches.resubmit(runId, sampleId, state, customIdFor(runId, sampleId, next), Date.now())) return next;
   return undefined;
 }
+
+/**
+ * A sample whose request failed for good, retried by a user (`gavel retry`, Bull Board's retry): it is
+ * pending again under its next attempt's custom_id, so the retried job sends it in a later batch
+ * instead of failing again on the old answer. False when it was not failed (or another process moved
+ * it first).
+ */
+export async function reopenFailedRequest(batches: BatchStore, runId: string, sampleId: string): Promise<boolean> {
+  const state = await batches.getState(runId, sampleId);
+  if (state?.status !== 'failed') return false;
+  return batches.resubmit(runId, sampleId, state, customIdFor(runId, sampleId, state.attempt + 1), Date.now());
+}

@@ -10,6 +10,7 @@ import {
   trueNegativeRate,
   truePositiveRate,
 } from './agreement.ts';
+import { type CriterionSpread, criterionSpreads } from './criterion-spread.ts';
 
 /** The bounds the discriminative gate holds a rubric to (the defaults of `gavel rubric check`). */
 export interface DiscriminativeThresholds {
@@ -36,17 +37,6 @@ export interface LabelledOutcome {
   /** Null when the sample ended in a failed job. */
   verdict: Pick<Verdict, 'pass' | 'score' | 'criteria' | 'consistency'> | null;
   failure?: string;
-}
-
-export interface CriterionSpread {
-  id: string;
-  weight: number;
-  /** Samples whose verdict scored this criterion. */
-  scored: number;
-  /** Distinct scores it got. */
-  distinct: number;
-  /** Weighted, scored and the same on every sample: it measures nothing. */
-  constant: boolean;
 }
 
 export interface DiscriminativeResult {
@@ -106,17 +96,9 @@ export function discriminativeGate(
   else if (tpr.value < thresholds.min_tpr) reasons.push(`TPR ${fmt(tpr.value)} is below ${thresholds.min_tpr}`);
   if (!tnr) reasons.push('no sample labelled bad: TNR is undefined');
   else if (tnr.value < thresholds.min_tnr) reasons.push(`TNR ${fmt(tnr.value)} is below ${thresholds.min_tnr}`);
-  const spreads: CriterionSpread[] = criteria.map((c) => {
-    const scores = graded.flatMap((o) => o.verdict?.criteria.filter((s) => s.id === c.id).map((s) => s.score) ?? []);
-    const distinct = new Set(scores).size;
-    return {
-      id: c.id,
-      weight: c.weight,
-      scored: scores.length,
-      distinct,
-      constant: c.weight > 0 && scores.length > 0 && distinct === 1,
-    };
-  });
+  const spreads = criterionSpreads(criteria, (id) =>
+    graded.flatMap((o) => o.verdict?.criteria.filter((s) => s.id === id).map((s) => s.score) ?? []),
+  );
   for (const s of spreads.filter((s) => s.constant)) {
     reasons.push(
       `criterion ${s.id} (weight ${s.weight}) scored the same on all ${s.scored} sample(s): it measures nothing`,

@@ -1,6 +1,7 @@
 import type { PairOutcome, PairSide, PairwiseVerdict } from '@gavel/core';
 import type { RubricCriterion } from '../rubric.ts';
 import { cohenKappaTable, type Kappa, type Rate, rate } from './agreement.ts';
+import { criterionSpreads } from './criterion-spread.ts';
 
 /** The bounds the pairwise discriminative gate holds a pair rubric to (the defaults of `gavel rubric check`). */
 export interface PairDiscriminativeThresholds {
@@ -130,17 +131,9 @@ export function pairDiscriminativeGate(
       `position consistency ${fmt(position_consistency.value)} (${consistent}/${graded.length} pairs gave the same preference in both orders) is below ${thresholds.min_position_consistency}`,
     );
   }
-  const spreads = criteria.map((c) => {
-    const seen = graded.flatMap((g) => g.pairwise.criteria.filter((x) => x.id === c.id).map((x) => x.outcome));
-    const distinct = new Set(seen).size;
-    return {
-      id: c.id,
-      weight: c.weight,
-      scored: seen.length,
-      distinct,
-      constant: c.weight > 0 && seen.length > 0 && distinct === 1,
-    };
-  });
+  const spreads = criterionSpreads(criteria, (id) =>
+    graded.flatMap((g) => g.pairwise.criteria.filter((x) => x.id === id).map((x) => x.outcome)),
+  );
   for (const s of spreads.filter((x) => x.constant)) {
     reasons.push(
       `criterion ${s.id} (weight ${s.weight}) had the same outcome on all ${s.scored} pair(s): it measures nothing`,
