@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { silentLogger } from '@gavel/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Analysis, AnalysisContainer } from '../../packages/sandbox/src/analysis-container.ts';
 import { dockerClient } from '../../packages/sandbox/src/docker-client.ts';
+import { InstanceLease } from '../../packages/sandbox/src/instance-lease.ts';
 import { sandboxConfig } from './sandbox-fixtures.ts';
 
 // The analysis server gathers pyright batches: a pyright run costs about a second of start-up however
@@ -17,6 +18,11 @@ const config = sandboxConfig();
 const owner = { instance: randomUUID(), pid: process.pid, host: hostname() };
 const caps = { maxFileBytes: 1024 * 1024, maxRequestBytes: 8 * 1024 * 1024, maxRequestFiles: 500 };
 let containers: AnalysisContainer[] = [];
+// A live lease for the owner: without one, any sandbox starting on the engine meanwhile (other tests,
+// other sessions) sweeps the held server's container as an orphan.
+const lease = new InstanceLease(docker, { image: config.image as string, owner, ttlS: 60, logger: silentLogger });
+beforeAll(() => lease.start());
+afterAll(() => lease.stop());
 
 function analysisContainer(env: string[] = []): AnalysisContainer {
   const c = new AnalysisContainer(docker, {
