@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { GAVEL_VERSION } from '@gavel/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonl, ROOT, textSample } from '../support/gavel.ts';
+import { startOtlpReceiver } from '../support/otlp-receiver.ts';
 import { type RedisServer, startRedis } from '../support/redis.ts';
 
 // The compiled build as users and the images run it: `npm run build` (tsc -b) then plain Node — no
@@ -150,6 +151,24 @@ describe('the compiled build on plain Node', () => {
       expect(result.stderr).toContain('GAVEL_REDIS_URL');
     },
   );
+
+  it('with tracing on, the compiled CLI exports one `gavel.enqueue` root span per sample', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const data = join(dir, 'traced.jsonl');
+      await writeFile(data, jsonl([textSample(0), textSample(1)]));
+      const env = plainEnv({ GAVEL_REDIS_URL: redis.url, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint });
+      const enqueued = await plainNode([BIN, 'enqueue', data, '--run', 'compiled-traced'], env);
+      expect(enqueued.code, enqueued.stderr).toBe(0);
+      const roots = receiver.spans.filter((s) => s.name === 'gavel.enqueue');
+      expect(roots.map((s) => [s.service, s.attributes['gavel.sample_id'], s.parentSpanId]).sort()).toEqual([
+        ['gavel-producer', 's-0', undefined],
+        ['gavel-producer', 's-1', undefined],
+      ]);
+    } finally {
+      await receiver.close();
+    }
+  });
 
   it('a run goes through the compiled CLI and the compiled workers it starts, and no process runs TypeScript', async () => {
     const env = plainEnv({ GAVEL_REDIS_URL: redis.url, GAVEL_SANDBOX: 'none', GAVEL_JUDGE: 'facts' });
