@@ -1,6 +1,6 @@
 /**
  * Foundation benchmark: 10k text samples through the real pipeline (separate worker processes,
- * facts-only judge), untraced and traced, beside raw BullMQ pushing the same 10k jobs through the
+ * facts-only judge), untraced, traced and traced at a 1-in-10 sampler, beside raw BullMQ pushing the same 10k jobs through the
  * same number of no-op queues (one per stage a text sample passes: sandbox, judge; a process per
  * queue), measured before and after the pipeline on the same fresh redis-server in the same run.
  * Prints one JSON line per figure, with Redis's own command counts per sample for each phase.
@@ -32,6 +32,7 @@ const CONCURRENCY = Number(values.concurrency);
 const run = promisify(execFile);
 const CLOCK_TICKS = 100; // USER_HZ: /proc/<pid>/stat counts CPU in 1/100 s on Linux
 const RAW_WORKER = join(dirname(fileURLToPath(import.meta.url)), '..', 'support', 'raw-bullmq-worker.ts');
+const RAW_PRODUCER = join(dirname(fileURLToPath(import.meta.url)), '..', 'support', 'raw-bullmq-producer.mjs');
 
 function emit(figure: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(figure)}\n`);
@@ -175,6 +176,7 @@ async function rawBullmq(
   client: Redis,
   queueCount: number,
   tag: string,
+  producerProcess = false,
 ): Promise<{ seconds: number; cpuSeconds: number; cpuParts: Record<string, number> }> {
   const prefix = `raw-${tag}`;
   const names = Array.from({ length: queueCount }, (_, i) => `q${i + 1}`);
@@ -204,13 +206,31 @@ async function rawBullmq(
       'both',
     );
     const started = performance.now();
-    for (let i = 0; i < N; i += 1000) {
-      const chunk = Array.from({ length: Math.min(1000, N - i) }, (_, k) => ({
-        name: 'sample',
-        data: { runId: tag, sampleId: `s-${i + k}` },
-        opts: { jobId: `${tag}~s-${i + k}` },
-      }));
-      await first.addBulk(chunk);
+    if (producerProcess) {
+      // The producer as its own process on plain Node, as a BullMQ user's producer script runs.
+      const producer = spawn(process.execPath, [RAW_PRODUCER], {
+        env: {
+          ...process.env,
+          NODE_OPTIONS: '',
+          RAW_REDIS_URL: url,
+          RAW_PREFIX: prefix,
+          RAW_QUEUE: names[0] as string,
+          RAW_N: String(N),
+          RAW_JOB_OPTIONS: JSON.stringify(jobOptionsFor('sandbox')),
+        },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      const [code] = (await once(producer, 'exit')) as [number | null];
+      if (code !== 0) throw new Error(`raw producer exited ${code}`);
+    } else {
+      for (let i = 0; i < N; i += 1000) {
+        const chunk = Array.from({ length: Math.min(1000, N - i) }, (_, k) => ({
+          name: 'sample',
+          data: { runId: tag, sampleId: `s-${i + k}` },
+          opts: { jobId: `${tag}~s-${i + k}` },
+        }));
+        await first.addBulk(chunk);
+      }
     }
     await done;
     const seconds = (performance.now() - started) / 1000;
@@ -314,6 +334,7 @@ try {
   await settled(() => [...workerPids(workers.output()).values()]);
   await client.config('RESETSTAT');
   const e2eCpu = await cpuMeter(client, () => workerPids(workers.output()), 'reaped');
+  const e2eBenchCpu = process.cpuUsage();
   const e2eStarted = performance.now();
   await run(process.execPath, [cli, 'enqueue', file, '--run', 'bench-e2e'], { env: { ...process.env, ...env } });
   while (
@@ -325,6 +346,7 @@ try {
   }
   const e2eSeconds = (performance.now() - e2eStarted) / 1000;
   const { seconds: e2eCpuSeconds, msPerSample: e2eCpuParts } = await e2eCpu();
+  const e2eBench = process.cpuUsage(e2eBenchCpu);
   const e2eStats = await commandStats(client, N);
   await workers.stop();
   const memoryAfter = await memory(client);
@@ -332,45 +354,75 @@ try {
 
   // The same run with tracing on in every process (the SDK's default batch processor settings),
   // exporting to a receiver in this process: throughput against the untraced run, and how many of
-  // the samples' traces arrived whole (producer root + both stages' process spans).
-  await client.flushall();
-  const traceReceiver = await startOtlpReceiver();
-  const tracedEnv = {
-    ...env,
-    OTEL_EXPORTER_OTLP_ENDPOINT: traceReceiver.endpoint,
-    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+  // the samples' traces arrived whole (producer root + both stages' process spans). This process's
+  // own CPU meanwhile (the receiver parsing every span, and the polling) is printed beside it: it
+  // shares the cores but is no part of the figure.
+  const tracedPipeline = async (tag: string, extraEnv: Record<string, string> = {}) => {
+    await client.flushall();
+    const receiver = await startOtlpReceiver();
+    const tracedEnv = {
+      ...env,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      ...extraEnv,
+    };
+    const tracedWorkers = startWorkers(tracedEnv, [], COMPILED_GAVEL_CLI);
+    await sleep(1000);
+    await settled(() => [...workerPids(tracedWorkers.output()).values()]);
+    const cpu = await cpuMeter(client, () => workerPids(tracedWorkers.output()), 'reaped');
+    const benchCpu = process.cpuUsage();
+    const started = performance.now();
+    await run(process.execPath, [cli, 'enqueue', file, '--run', tag], { env: { ...process.env, ...tracedEnv } });
+    while (
+      (await client.hlen(runKey('gavel', tag, 'verdicts'))) + (await client.hlen(runKey('gavel', tag, 'failures'))) <
+      N
+    ) {
+      await sleep(50);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const { seconds: cpuSeconds, msPerSample: cpuParts } = await cpu();
+    const { user, system } = process.cpuUsage(benchCpu);
+    await tracedWorkers.stop();
+    const byTrace = new Map<string, Set<string>>();
+    for (const sp of receiver.spans) {
+      const names = byTrace.get(sp.traceId) ?? new Set<string>();
+      names.add(sp.name);
+      byTrace.set(sp.traceId, names);
+    }
+    const whole = [...byTrace.values()].filter(
+      (names) => names.has('gavel.enqueue') && names.has('process sandbox') && names.has('process judge'),
+    ).length;
+    const roots = receiver.spans.filter((sp) => sp.name === 'gavel.enqueue').length;
+    await receiver.close();
+    await client.flushall();
+    return {
+      seconds,
+      cpuSeconds,
+      cpuParts,
+      spans: receiver.spans.length,
+      roots,
+      whole,
+      benchProcessCpuMs: Math.round(((user + system) / 1e3 / N) * 1000) / 1000,
+    };
   };
-  const tracedWorkers = startWorkers(tracedEnv, [], COMPILED_GAVEL_CLI);
-  await sleep(1000);
-  await settled(() => [...workerPids(tracedWorkers.output()).values()]);
-  const tracedCpu = await cpuMeter(client, () => workerPids(tracedWorkers.output()), 'reaped');
-  const tracedE2eStarted = performance.now();
-  await run(process.execPath, [cli, 'enqueue', file, '--run', 'bench-traced'], {
-    env: { ...process.env, ...tracedEnv },
+  const traced = await tracedPipeline('bench-traced');
+  // Sampling, as a user may choose it (OTEL_TRACES_SAMPLER): one sample in ten traced, whole.
+  const sampled = await tracedPipeline('bench-sampled', {
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: '0.1',
   });
-  while (
-    (await client.hlen(runKey('gavel', 'bench-traced', 'verdicts'))) +
-      (await client.hlen(runKey('gavel', 'bench-traced', 'failures'))) <
-    N
-  ) {
-    await sleep(50);
-  }
-  const tracedE2eSeconds = (performance.now() - tracedE2eStarted) / 1000;
-  const { seconds: tracedCpuSeconds, msPerSample: tracedCpuParts } = await tracedCpu();
-  await tracedWorkers.stop();
-  const byTrace = new Map<string, Set<string>>();
-  for (const sp of traceReceiver.spans) {
-    const names = byTrace.get(sp.traceId) ?? new Set<string>();
-    names.add(sp.name);
-    byTrace.set(sp.traceId, names);
-  }
-  const whole = [...byTrace.values()].filter(
-    (names) => names.has('gavel.enqueue') && names.has('process sandbox') && names.has('process judge'),
-  ).length;
-  await traceReceiver.close();
-  await client.flushall();
 
   const rawAfter = await rawBullmq(redis.url, client, QUEUES, 'raw-b');
+  await client.flushall();
+  const rawProducerProcess = await rawBullmq(redis.url, client, QUEUES, 'raw-p', true);
+  emit({
+    figure: 'raw_bullmq_producer_process_seconds',
+    jobs: N,
+    queues: QUEUES,
+    note: 'raw BullMQ with its producer as its own process on plain Node, timed from its spawn (as gavel from the enqueue CLI start)',
+    seconds: rawProducerProcess.seconds,
+    jobs_per_s: N / rawProducerProcess.seconds,
+  });
   const rawSeconds = (rawBefore.seconds + rawAfter.seconds) / 2;
   const rawCpuSeconds = (rawBefore.cpuSeconds + rawAfter.cpuSeconds) / 2;
   emit({
@@ -397,22 +449,42 @@ try {
     target_ratio: 0.8,
     cpu_ms_per_sample: (e2eCpuSeconds * 1000) / N,
     ratio_of_raw_bullmq_cpu_per_sample: rawCpuSeconds / e2eCpuSeconds,
+    // The same baseline with its producer as its own process (plain Node), timed from its spawn as
+    // gavel's is from the enqueue CLI's: both pay a process start.
+    ratio_of_raw_bullmq_with_producer_process: rawProducerProcess.seconds / e2eSeconds,
     cpu_ms_per_sample_by_process: e2eCpuParts,
+    bench_process_cpu_ms_per_sample: Math.round(((e2eBench.user + e2eBench.system) / 1e3 / N) * 1000) / 1000,
     concurrency: CONCURRENCY,
     ...e2eStats,
   });
   emit({
     figure: 'pipeline_facts_only_traced_end_to_end_seconds',
     samples: N,
-    seconds: tracedE2eSeconds,
-    samples_per_s: N / tracedE2eSeconds,
-    ratio_of_untraced_throughput: e2eSeconds / tracedE2eSeconds,
+    seconds: traced.seconds,
+    samples_per_s: N / traced.seconds,
+    ratio_of_untraced_throughput: e2eSeconds / traced.seconds,
     target_ratio: 0.9,
-    cpu_ms_per_sample: (tracedCpuSeconds * 1000) / N,
-    ratio_of_untraced_cpu_per_sample: e2eCpuSeconds / tracedCpuSeconds,
-    cpu_ms_per_sample_by_process: tracedCpuParts,
-    spans_received: traceReceiver.spans.length,
-    whole_sample_traces: whole,
+    cpu_ms_per_sample: (traced.cpuSeconds * 1000) / N,
+    ratio_of_untraced_cpu_per_sample: e2eCpuSeconds / traced.cpuSeconds,
+    cpu_ms_per_sample_by_process: traced.cpuParts,
+    bench_process_cpu_ms_per_sample: traced.benchProcessCpuMs,
+    spans_received: traced.spans,
+    whole_sample_traces: traced.whole,
+  });
+  emit({
+    figure: 'pipeline_facts_only_traced_sampled_end_to_end_seconds',
+    samples: N,
+    sampler: 'parentbased_traceidratio 0.1',
+    seconds: sampled.seconds,
+    samples_per_s: N / sampled.seconds,
+    ratio_of_untraced_throughput: e2eSeconds / sampled.seconds,
+    cpu_ms_per_sample: (sampled.cpuSeconds * 1000) / N,
+    ratio_of_untraced_cpu_per_sample: e2eCpuSeconds / sampled.cpuSeconds,
+    cpu_ms_per_sample_by_process: sampled.cpuParts,
+    bench_process_cpu_ms_per_sample: sampled.benchProcessCpuMs,
+    spans_received: sampled.spans,
+    sampled_traces: sampled.roots,
+    whole_sample_traces: sampled.whole,
   });
   emit({
     figure: 'redis_used_memory_bytes',

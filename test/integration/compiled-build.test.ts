@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { GAVEL_VERSION } from '@gavel/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonl, ROOT, textSample } from '../support/gavel.ts';
+import { startOtlpReceiver } from '../support/otlp-receiver.ts';
 import { type RedisServer, startRedis } from '../support/redis.ts';
 
 // The compiled build as users and the images run it: `npm run build` (tsc -b) then plain Node — no
@@ -106,10 +107,19 @@ describe('every workspace follows the build pattern (README: "The compiled build
       .sort();
     expect((config.references ?? []).map((r: { path: string }) => r.path).sort()).toEqual(expected);
     if (w.dir.startsWith('packages/')) {
-      expect(w.pkg.exports).toEqual({
-        '.': { '@gavel/source': './src/index.ts', types: './dist/index.d.ts', default: './dist/index.js' },
-      });
-      expect(existsSync(join(ROOT, w.dir, 'dist', 'index.js'))).toBe(true);
+      // `.` is src/index.ts; a light entry (`./settings`: src/settings.ts) follows the same pattern.
+      const exports = (w.pkg.exports ?? {}) as Record<string, unknown>;
+      expect(Object.keys(exports)).toContain('.');
+      for (const [entry, target] of Object.entries(exports)) {
+        const name = entry === '.' ? 'index' : entry.replace(/^\.\//, '');
+        expect(name).toMatch(/^[a-z][a-z-]*$/);
+        expect(target).toEqual({
+          '@gavel/source': `./src/${name}.ts`,
+          types: `./dist/${name}.d.ts`,
+          default: `./dist/${name}.js`,
+        });
+        expect(existsSync(join(ROOT, w.dir, 'dist', `${name}.js`))).toBe(true);
+      }
     }
     if (apps.includes(w)) {
       expect(existsSync(join(ROOT, w.dir, 'dist', 'main.js'))).toBe(true);
@@ -141,6 +151,24 @@ describe('the compiled build on plain Node', () => {
       expect(result.stderr).toContain('GAVEL_REDIS_URL');
     },
   );
+
+  it('with tracing on, the compiled CLI exports one `gavel.enqueue` root span per sample', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const data = join(dir, 'traced.jsonl');
+      await writeFile(data, jsonl([textSample(0), textSample(1)]));
+      const env = plainEnv({ GAVEL_REDIS_URL: redis.url, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint });
+      const enqueued = await plainNode([BIN, 'enqueue', data, '--run', 'compiled-traced'], env);
+      expect(enqueued.code, enqueued.stderr).toBe(0);
+      const roots = receiver.spans.filter((s) => s.name === 'gavel.enqueue');
+      expect(roots.map((s) => [s.service, s.attributes['gavel.sample_id'], s.parentSpanId]).sort()).toEqual([
+        ['gavel-producer', 's-0', undefined],
+        ['gavel-producer', 's-1', undefined],
+      ]);
+    } finally {
+      await receiver.close();
+    }
+  });
 
   it('a run goes through the compiled CLI and the compiled workers it starts, and no process runs TypeScript', async () => {
     const env = plainEnv({ GAVEL_REDIS_URL: redis.url, GAVEL_SANDBOX: 'none', GAVEL_JUDGE: 'facts' });
@@ -186,6 +214,16 @@ describe('the compiled build on plain Node', () => {
         `worker ${pid} ran a compiled main`,
       ).toBe(true);
     }
+    // `gavel enqueue` starts without what grading needs: no SDK, no HTTP client, no arbiter or generate stage.
+    const enqueueUrls = [...modules.values()].find((urls) => urls.some((url) => url.endsWith('/commands/enqueue.js')));
+    expect(enqueueUrls?.length ?? 0).toBeGreaterThan(0);
+    expect(
+      (enqueueUrls ?? []).filter((url) =>
+        /\/node_modules\/(openai|undici)\/|\/packages\/(arbiter|generate)\/|\/packages\/judge\/dist\/index\.js$/.test(
+          url,
+        ),
+      ),
+    ).toEqual([]);
     const ranTypeScript = [...modules.values()].flat().filter(typescriptOrTsx);
     expect(ranTypeScript).toEqual([]);
     expect(modules.size).toBeGreaterThanOrEqual(5); // enqueue, workers, its two workers, wait, export

@@ -1,4 +1,4 @@
-import { GAVEL_VERSION, RunManifest, runKey, type Sample } from '@gavel/core';
+import { GAVEL_VERSION, RunManifest, runKey, type Sample, Verdict } from '@gavel/core';
 import { createRedis, enqueueRun, RunStore, stageQueue } from '@gavel/queue';
 import { createRubricCache, parseRubric } from '@gavel/rubric';
 import type { Redis } from 'ioredis';
@@ -101,5 +101,45 @@ describe('the run store writes what belongs together in one step', () => {
     expect((await judgeA.get(original.ref)).text).toBe(original.text);
     expect((await judgeB.get(edited.ref)).text).toBe(edited.text);
     await sandbox.close();
+  });
+  it('records a final verdict and the judgement it is (or another one) in one step, once', async () => {
+    const store = new RunStore(client, 'atomic4');
+    const verdict = (score: number): Verdict =>
+      Verdict.parse({
+        pass: score >= 0.6,
+        score,
+        rationale: `score ${score}`,
+        criteria: [{ id: 'correctness', score, finding: 'token F1' }],
+        source: 'facts',
+        facts_only: true,
+        route: 'final',
+        route_reasons: [],
+        arbitration: 'none',
+        flags: [],
+        grader: { model: 'facts', path: 'facts' },
+        consistency: null,
+        arbiter: null,
+        judge_verdict: null,
+        usage: null,
+        decided_at: '2026-12-01T18:00:00.000Z',
+      });
+    const hash = (part: string, id: string) => client.hget(runKey('atomic4', 'run-verdicts', part), id);
+    const one = verdict(1);
+    // The judgement is the verdict itself (a final route): both hashes hold its JSON.
+    expect(await store.putFinalVerdict('run-verdicts', 's-0', one, one)).toBe(true);
+    expect(await hash('verdicts', 's-0')).toBe(JSON.stringify(one));
+    expect(await hash('judgements', 's-0')).toBe(JSON.stringify(one));
+    // A second writer changes neither.
+    const other = verdict(0.5);
+    expect(await store.putFinalVerdict('run-verdicts', 's-0', other, other)).toBe(false);
+    expect(await hash('verdicts', 's-0')).toBe(JSON.stringify(one));
+    expect(await hash('judgements', 's-0')).toBe(JSON.stringify(one));
+    // A verdict with another judgement (an unarbitrated one from a routed judgement) keeps each.
+    expect(await store.putFinalVerdict('run-verdicts', 's-1', one, other)).toBe(true);
+    expect(await hash('verdicts', 's-1')).toBe(JSON.stringify(one));
+    expect(await hash('judgements', 's-1')).toBe(JSON.stringify(other));
+    // Without a judgement, only the verdict is written.
+    expect(await store.putFinalVerdict('run-verdicts', 's-2', one)).toBe(true);
+    expect(await hash('judgements', 's-2')).toBeNull();
   });
 });

@@ -37,7 +37,10 @@ export function createJudgeStage(deps: JudgeStageDeps): StageProcessor {
   const factsGrader = deps.factsGrader ?? createFactsGrader();
   return async (payload, { store, signal }) => {
     const { runId, sampleId } = payload;
-    const [manifest, loaded] = await Promise.all([store.getManifest(runId), store.loadForStage(runId, sampleId)]);
+    const [manifest, loaded] = await Promise.all([
+      store.getManifest(runId),
+      store.loadForStage(runId, sampleId, { sampleValidated: true }),
+    ]);
     if (loaded.verdict) return;
     const { sample, facts } = loaded;
     if (!facts) throw new InputError(`run ${runId}: sample ${sampleId} reached the judge without facts`);

@@ -1,5 +1,6 @@
 import { withoutPassword } from '@gavel/core';
 import { Cluster, Redis } from 'ioredis';
+import { coalesceWrites } from './write-coalescing.ts';
 
 export type RedisRole = 'worker' | 'client';
 
@@ -85,7 +86,14 @@ export function createRedis(target: string | RedisTarget, options: RedisOptions 
       },
     );
   }
-  return new Redis(resolved.url, { ...perConnection, enableOfflineQueue: true, retryStrategy, lazyConnect: false });
+  const redis = new Redis(resolved.url, {
+    ...perConnection,
+    enableOfflineQueue: true,
+    retryStrategy,
+    lazyConnect: false,
+  });
+  coalesceWrites(redis);
+  return redis;
 }
 
 /**

@@ -28,10 +28,12 @@ for i = 1, #ARGV, 2 do
 end
 return out`;
 
-// HSETNX the verdict (and, in the same step, the judgement it came from when given); on first
-// write drop any failure record and count arbiter-decided verdicts.
+// HSETNX the verdict (and, in the same step, the judgement it came from when given: ARGV[4], or
+// '=' when the judgement is the verdict itself, so its JSON is not sent twice); on first write drop
+// any failure record and count arbiter-decided verdicts.
 const PUT_FINAL_VERDICT = `#!lua
-if ARGV[4] ~= '' then redis.call('HSETNX', KEYS[4], ARGV[1], ARGV[4]) end
+if ARGV[4] == '=' then redis.call('HSETNX', KEYS[4], ARGV[1], ARGV[2])
+elseif ARGV[4] ~= '' then redis.call('HSETNX', KEYS[4], ARGV[1], ARGV[4]) end
 local written = redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
 if written == 1 then
   redis.call('HDEL', KEYS[2], ARGV[1])

@@ -193,10 +193,18 @@ export class RunStore {
   }
 
   // ── per-stage results ───────────────────────────────────────────────────────
-  /** Reads what a stage needs about one sample in one command (a read: it writes nothing). */
+  /**
+   * Reads what a stage needs about one sample in one command (a read: it writes nothing). Facts,
+   * judgements and verdicts come back as stored, not parsed again: the write that stored each one
+   * validated it ({@link putFacts}, {@link putJudgement}, {@link putFinalVerdict}). The sample is
+   * validated here, as the first stage to read it checks what the producer wrote, unless
+   * `sampleValidated`: a stage that runs only on a sample with facts (the judge) reads a sample the
+   * sandbox stage validated before it recorded them.
+   */
   async loadForStage(
     runId: string,
     sampleId: string,
+    options: { sampleValidated?: boolean } = {},
   ): Promise<Pick<SampleRecord, 'sample' | 'facts' | 'judgement' | 'verdict' | 'completion'>> {
     const [sample, facts, judgement, verdict, completion] = await this.redis.gavelLoadForStage(
       this.key(runId, 'samples'),
@@ -208,11 +216,12 @@ export class RunStore {
     );
     if (!sample) throw new InputError(`run ${runId}: sample ${sampleId} is not in the run store`);
     const parsedCompletion = completion ? Completion.parse(JSON.parse(completion)) : undefined;
+    const stored: unknown = JSON.parse(sample);
     return {
-      sample: withCompletion(Sample.parse(JSON.parse(sample)), parsedCompletion),
-      facts: facts ? Facts.parse(JSON.parse(facts)) : undefined,
-      judgement: judgement ? Verdict.parse(JSON.parse(judgement)) : undefined,
-      verdict: verdict ? Verdict.parse(JSON.parse(verdict)) : undefined,
+      sample: withCompletion(options.sampleValidated ? (stored as Sample) : Sample.parse(stored), parsedCompletion),
+      facts: facts ? (JSON.parse(facts) as Facts) : undefined,
+      judgement: judgement ? (JSON.parse(judgement) as Verdict) : undefined,
+      verdict: verdict ? (JSON.parse(verdict) as Verdict) : undefined,
       ...(parsedCompletion ? { completion: parsedCompletion } : {}),
     };
   }
@@ -258,7 +267,7 @@ export class RunStore {
   async putFinalVerdict(runId: string, sampleId: string, verdict: Verdict, judgement?: Verdict): Promise<boolean> {
     const json = JSON.stringify(Verdict.parse(verdict));
     const judgementJson =
-      judgement === undefined ? '' : judgement === verdict ? json : JSON.stringify(Verdict.parse(judgement));
+      judgement === undefined ? '' : judgement === verdict ? '=' : JSON.stringify(Verdict.parse(judgement));
     const arbitrated = verdict.source === 'arbiter' || verdict.arbitration === 'unarbitrated' ? '1' : '0';
     const written = await this.redis.gavelPutFinalVerdict(
       this.key(runId, 'verdicts'),

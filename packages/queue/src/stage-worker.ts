@@ -130,7 +130,7 @@ export function startStageWorker(options: StageWorkerOptions): StageWorker {
       const payload = parsed.data;
       // A misconfigured worker fetched this job while it was stopping: it is not this worker's to grade.
       if (misconfigured && token) return giveBack(job, token);
-      // bullmq-otel's `process <queue>` span (a child of the span that added the job) is active here.
+      // BullMQ's `process <queue>` span (queueTelemetry: a child of the span the job was added in) is active here.
       annotateActiveSpan({
         [SPAN_ATTR.runId]: payload.runId,
         [SPAN_ATTR.sampleId]: payload.sampleId,

@@ -10,7 +10,7 @@ import {
   type Sample,
   type SampleKind,
 } from '@gavel/core';
-import { checkFamilyClash } from '@gavel/judge';
+import { checkFamilyClash } from '@gavel/judge/settings';
 import { DEFAULT_RUBRICS, type LoadedRubric, loadRubric, loadRubricFile } from '@gavel/rubric';
 
 /** What the producer checks of a whole dataset before anything is enqueued. */

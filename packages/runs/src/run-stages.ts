@@ -6,7 +6,7 @@ import {
   type RunManifest,
   SandboxRunConfig,
 } from '@gavel/core';
-import { loadJudgeConfig } from '@gavel/judge';
+import { loadJudgeConfig } from '@gavel/judge/settings';
 import { z } from 'zod';
 import { describeSandboxImage, type SandboxImageDescription, sandboxImageTag } from './sandbox-image.ts';
 

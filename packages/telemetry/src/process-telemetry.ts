@@ -1,4 +1,4 @@
-import type { BullMQOtel } from 'bullmq-otel';
+import type { Telemetry } from 'bullmq';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { startMetricsServer } from './metrics-server.ts';
 import { type SampledQueue, startQueueDepthSampler } from './queue-depth-sampler.ts';
@@ -14,7 +14,7 @@ export interface ProcessTelemetry {
   /** Pass as `storeObserver` to runStageProcess: verdicts, routing reasons, sandbox outcomes, judge tokens. */
   storeObserver: ReturnType<typeof metricsStoreObserver>;
   /** Pass as `telemetry` to every Queue/Worker so trace context crosses the queues; absent with tracing off. */
-  telemetry: BullMQOtel | undefined;
+  telemetry: Telemetry | undefined;
   metricsUrl: string;
   /** Samples the stage's queue depth and the recent runs' progress until close(). */
   watchStage(options: {
@@ -49,7 +49,7 @@ export async function startProcessTelemetry(options: {
     metrics,
     hooks: metricsStageHooks(metrics),
     storeObserver: metricsStoreObserver(metrics),
-    // Without an exporter bullmq-otel would still serialise an empty context into every job.
+    // Without an exporter BullMQ telemetry would still serialise an empty context into every job.
     telemetry: tracing.enabled ? queueTelemetry(options.serviceName) : undefined,
     metricsUrl: server.url,
     watchStage({ stage, queue, store, onError, intervalMs }) {

@@ -19,13 +19,12 @@ import {
   runManifest,
   runStagesFromEnv,
   shownImages,
-} from '@gavel/runs';
+} from '@gavel/runs/preparation';
 import { startTelemetry } from '@gavel/telemetry';
 import { CliError } from '../cli-error.ts';
 import { openContext } from '../context.ts';
 import { progressBar } from '../progress-bar.ts';
 import { readDatasetAnchors, withDatasetAnchors } from './dataset-anchors.ts';
-import { prepareGeneration } from './enqueue-generate.ts';
 
 export { newRunId };
 
@@ -120,7 +119,8 @@ export async function enqueueCommand(files: string[], options: EnqueueOptions): 
   const generation =
     options.generate === undefined
       ? undefined
-      : await prepareGeneration(files, {
+      : // Loaded only for --generate: the SUT client, the tokenizer and the price table are not an enqueue's.
+        await (await import('./enqueue-generate.ts')).prepareGeneration(files, {
           ...options,
           generate: options.generate,
           baseline: options.baseline ?? false,
