@@ -3,7 +3,7 @@
 // loaded once) and type-checks with pyright (batched: every request that arrives while a pyright run
 // is in flight joins the next run), so the analysers' start-up is paid once, not per sample.
 //
-// stdin:  NDJSON requests {"id": string, "files": {"<relative path>.py": "<source>"}}
+// stdin:  NDJSON requests {"id": string, "files": {"<relative path>.py": "<source>"}, "within_ms"?: number}
 // stdout: NDJSON responses {"id", "ruff": {version, duration_ms, diagnostics: [ruff JSON]},
 //                           "pyright": {version, exit_code, duration_ms, report: pyright --outputjson}}
 //         or, when that one request cannot be analysed, {"id", "error": "<why>", "code": "input"|"transient"}
@@ -16,11 +16,24 @@
 // alone does not fit it fails as the sample's own fault.
 // The pyright configuration is the sandbox's own (-p): a sample's pyrightconfig.json or
 // pyproject.toml is never written to disk here (only .py/.pyi files are), so it cannot steer the run.
+// Gathering: a pyright run costs about a second of start-up however few files it checks, so a batch is
+// held while its answers are not yet needed. `within_ms` is the request's hint of when its answer is
+// needed (its client knows how long its sample waits for an execution slot); without one the request
+// is needed now. A batch starts when the earliest answer still makes it at the expected run time (the
+// mean of the recent runs, with a margin), or when the waiting requests fill a batch; no request is
+// held longer than GAVEL_ANALYSIS_MAX_HOLD_MS (20 s). A request without a hint is never delayed, and
+// takes every held request into its run.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, normalize } from 'node:path';
 import { createInterface } from 'node:readline';
+import { setFlagsFromString } from 'node:v8';
+
+// ruff runs as WebAssembly compiled by Liftoff only: V8's tier-up of its hot functions to TurboFan
+// cost about 3 s of CPU on background threads in each new analysis container (more than a pyright
+// run), for lint calls of about a millisecond. Set before the module is compiled.
+setFlagsFromString('--liftoff-only');
 
 const require = createRequire(import.meta.url);
 const TOOLS = '/opt/gavel/tools/node_modules';
@@ -36,6 +49,11 @@ const MAX_REQUEST_FILES = Number(process.env.GAVEL_ANALYSIS_MAX_REQUEST_FILES ??
 const BATCH_BYTES = Number(process.env.GAVEL_ANALYSIS_BATCH_BYTES ?? 64 * 1048576);
 const BATCH_INODES = Number(process.env.GAVEL_ANALYSIS_BATCH_INODES ?? 8000);
 const BASE_CONFIG = JSON.parse(readFileSync('/opt/gavel/pyrightconfig.json', 'utf8'));
+/** The longest a request is held for its batch to gather (well inside the client's 120 s analysis deadline). */
+const MAX_HOLD_MS = Number(process.env.GAVEL_ANALYSIS_MAX_HOLD_MS ?? 20000);
+/** The expected pyright run, and its margin: the runs' mean duration (EWMA) × MARGIN, never under MIN_RUN_MS. */
+const MARGIN = 1.5;
+const MIN_RUN_MS = 1000;
 
 /** Errors of writing a request's files that the request itself causes (its paths cannot coexist or be named). */
 const INPUT_FS_ERRORS = new Set(['ENOTDIR', 'EEXIST', 'EISDIR', 'ENAMETOOLONG', 'EINVAL']);
@@ -49,6 +67,11 @@ const fail = (id, code, error) => send({ id, error, code });
 let seq = 0;
 const pending = [];
 let running = false;
+/** EWMA of the recent pyright runs' duration (ms); the first run's guess is MIN_RUN_MS × 2. */
+let runMs = MIN_RUN_MS * 2;
+let gatherTimer = null;
+/** stdin has ended: nothing more will join a batch, so none is held. */
+let closing = false;
 
 function safeRel(p) {
   const n = normalize(p);
@@ -107,14 +130,16 @@ function runPyright(batch) {
     if (error) failed.set(req, error);
     else roots.set(req, root);
   }
+  // Relative to the configuration's directory (pyright ignores an absolute path in `include`).
+  const rel = [...roots.values()].map((root) => root.slice(dir.length + 1));
   if (roots.size === 0) {
     rmSync(dir, { recursive: true, force: true });
     return Promise.resolve({ roots, failed, report: null, code: null, duration_ms: 0, timedOut: false });
   }
   const config = {
     ...BASE_CONFIG,
-    include: [...roots.values()],
-    executionEnvironments: [...roots.values()].map((root) => ({ root })),
+    include: rel,
+    executionEnvironments: rel.map((root) => ({ root })),
   };
   writeFileSync(join(dir, 'pyrightconfig.json'), JSON.stringify(config));
   const t = performance.now();
@@ -166,6 +191,11 @@ function inodes(files) {
 
 /** The next pyright batch: waiting requests in arrival order up to BATCH_BYTES and BATCH_INODES (always at least one). */
 function takeBatch() {
+  return pending.splice(0, takeBatchSize());
+}
+
+/** How many of the waiting requests (in arrival order) the next batch takes. */
+function takeBatchSize() {
   let bytes = 0;
   let used = 0;
   let n = 0;
@@ -177,7 +207,7 @@ function takeBatch() {
     used += pending[n].inodes;
     n += 1;
   }
-  return pending.splice(0, n);
+  return n;
 }
 
 function answer(req, result, batchSize) {
@@ -202,13 +232,34 @@ function answer(req, result, batchSize) {
   });
 }
 
+/** Whether the waiting requests should run now: one is needed by the time a run would end, or they fill a batch. */
+function dueIn(now) {
+  if (pending.length === 0) return null;
+  if (closing || takeBatchSize() < pending.length) return 0;
+  let needed = Number.POSITIVE_INFINITY;
+  for (const r of pending) needed = Math.min(needed, r.neededAt);
+  return Math.max(0, needed - runMs * MARGIN - now);
+}
+
 async function pump() {
-  if (running || pending.length === 0) return;
+  if (running) return;
+  const wait = dueIn(performance.now());
+  if (wait === null) return;
+  if (gatherTimer) clearTimeout(gatherTimer);
+  gatherTimer = null;
+  if (wait > 0) {
+    gatherTimer = setTimeout(() => {
+      gatherTimer = null;
+      void pump();
+    }, wait);
+    return;
+  }
   running = true;
   const batch = takeBatch();
   const answered = new Set();
   try {
     const result = await runPyright(batch);
+    if (result.report) runMs = Math.max(MIN_RUN_MS, 0.7 * runMs + 0.3 * result.duration_ms);
     for (const req of batch) {
       answer(req, result, batch.length);
       answered.add(req);
@@ -257,7 +308,9 @@ function accept(line) {
   } catch (e) {
     ruffFacts = { version: RUFF_VERSION, error: String(e), diagnostics: [] };
   }
-  pending.push({ id, files, bytes, inodes: inodes(files), ruff: ruffFacts, skipped });
+  const within = Number.isFinite(req.within_ms) ? Math.min(Math.max(0, req.within_ms), MAX_HOLD_MS) : 0;
+  const neededAt = performance.now() + within;
+  pending.push({ id, files, bytes, inodes: inodes(files), ruff: ruffFacts, skipped, neededAt });
   void pump();
 }
 
@@ -271,6 +324,8 @@ rl.on('line', (line) => {
   }
 });
 rl.on('close', () => {
+  closing = true;
+  void pump();
   const wait = () => (running || pending.length ? setTimeout(wait, 50) : process.exit(0));
   wait();
 });

@@ -9,6 +9,7 @@ the report's exact bytes to the runner on a pipe only this process holds.
 """
 
 import ctypes
+import gc
 import hashlib
 import os
 import sys
@@ -50,6 +51,13 @@ for _k in [k for k in os.environ if k.startswith("GAVEL_")]:
     del os.environ[_k]
 _SAMPLE = sample_proxy.install(_WORK, _OUTPUT_FD, _DEADLINE, _VALUE_BYTES)
 _REPORT_WRITTEN = False
+
+
+def pytest_collection_finish(session):
+    """The runner starts pytest with the cyclic GC off; the tests run with it on (what start-up
+    loaded is frozen: never scanned again)."""
+    gc.freeze()
+    gc.enable()
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)

@@ -32,6 +32,7 @@ const CONCURRENCY = Number(values.concurrency);
 const run = promisify(execFile);
 const CLOCK_TICKS = 100; // USER_HZ: /proc/<pid>/stat counts CPU in 1/100 s on Linux
 const RAW_WORKER = join(dirname(fileURLToPath(import.meta.url)), '..', 'support', 'raw-bullmq-worker.ts');
+const RAW_PRODUCER = join(dirname(fileURLToPath(import.meta.url)), '..', 'support', 'raw-bullmq-producer.mjs');
 
 function emit(figure: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(figure)}\n`);
@@ -175,6 +176,7 @@ async function rawBullmq(
   client: Redis,
   queueCount: number,
   tag: string,
+  producerProcess = false,
 ): Promise<{ seconds: number; cpuSeconds: number; cpuParts: Record<string, number> }> {
   const prefix = `raw-${tag}`;
   const names = Array.from({ length: queueCount }, (_, i) => `q${i + 1}`);
@@ -204,13 +206,31 @@ async function rawBullmq(
       'both',
     );
     const started = performance.now();
-    for (let i = 0; i < N; i += 1000) {
-      const chunk = Array.from({ length: Math.min(1000, N - i) }, (_, k) => ({
-        name: 'sample',
-        data: { runId: tag, sampleId: `s-${i + k}` },
-        opts: { jobId: `${tag}~s-${i + k}` },
-      }));
-      await first.addBulk(chunk);
+    if (producerProcess) {
+      // The producer as its own process on plain Node, as a BullMQ user's producer script runs.
+      const producer = spawn(process.execPath, [RAW_PRODUCER], {
+        env: {
+          ...process.env,
+          NODE_OPTIONS: '',
+          RAW_REDIS_URL: url,
+          RAW_PREFIX: prefix,
+          RAW_QUEUE: names[0] as string,
+          RAW_N: String(N),
+          RAW_JOB_OPTIONS: JSON.stringify(jobOptionsFor('sandbox')),
+        },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      const [code] = (await once(producer, 'exit')) as [number | null];
+      if (code !== 0) throw new Error(`raw producer exited ${code}`);
+    } else {
+      for (let i = 0; i < N; i += 1000) {
+        const chunk = Array.from({ length: Math.min(1000, N - i) }, (_, k) => ({
+          name: 'sample',
+          data: { runId: tag, sampleId: `s-${i + k}` },
+          opts: { jobId: `${tag}~s-${i + k}` },
+        }));
+        await first.addBulk(chunk);
+      }
     }
     await done;
     const seconds = (performance.now() - started) / 1000;
@@ -393,6 +413,16 @@ try {
   });
 
   const rawAfter = await rawBullmq(redis.url, client, QUEUES, 'raw-b');
+  await client.flushall();
+  const rawProducerProcess = await rawBullmq(redis.url, client, QUEUES, 'raw-p', true);
+  emit({
+    figure: 'raw_bullmq_producer_process_seconds',
+    jobs: N,
+    queues: QUEUES,
+    note: 'raw BullMQ with its producer as its own process on plain Node, timed from its spawn (as gavel from the enqueue CLI start)',
+    seconds: rawProducerProcess.seconds,
+    jobs_per_s: N / rawProducerProcess.seconds,
+  });
   const rawSeconds = (rawBefore.seconds + rawAfter.seconds) / 2;
   const rawCpuSeconds = (rawBefore.cpuSeconds + rawAfter.cpuSeconds) / 2;
   emit({
@@ -419,6 +449,9 @@ try {
     target_ratio: 0.8,
     cpu_ms_per_sample: (e2eCpuSeconds * 1000) / N,
     ratio_of_raw_bullmq_cpu_per_sample: rawCpuSeconds / e2eCpuSeconds,
+    // The same baseline with its producer as its own process (plain Node), timed from its spawn as
+    // gavel's is from the enqueue CLI's: both pay a process start.
+    ratio_of_raw_bullmq_with_producer_process: rawProducerProcess.seconds / e2eSeconds,
     cpu_ms_per_sample_by_process: e2eCpuParts,
     bench_process_cpu_ms_per_sample: Math.round(((e2eBench.user + e2eBench.system) / 1e3 / N) * 1000) / 1000,
     concurrency: CONCURRENCY,

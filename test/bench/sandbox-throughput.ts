@@ -10,9 +10,10 @@
 // run: `docker run --rm` of an empty container, and of pytest alone, per sample at the same parallelism.
 // split_ms_mean says where a sample's time goes: container (engine time on its path: waiting for its
 // container, start, inspect; creation is hidden when the container was made ahead), analysis (of it,
-// analysis_queue: queued behind other pyright batches), execution. cpu_ms_per_sample says where the
-// machine's CPU goes (cpu-account.ts), and two_idle_cores_ceiling_per_s what 2 idle cores would give
-// at that cost: on a loaded machine the rate itself mostly measures the other load.
+// analysis_queue: queued behind other pyright batches or held while its batch gathered), execution.
+// cpu_ms_per_sample says where the machine's CPU goes (cpu-account.ts), and two_idle_cores_ceiling_per_s
+// what 2 idle cores would give at that cost: on a loaded machine the rate itself mostly measures the
+// other load.
 //   node --conditions=@gavel/source --import tsx test/bench/sandbox-throughput.ts [--naive-n 24] [--parallel 1,2,4] [--in-flight 32] [--samples 164] [--no-on-demand]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -24,7 +24,7 @@ await runMain('gavel worker-sandbox', async () => {
     closeTelemetry: () => obs.close(),
     config,
     logger,
-    defaultConcurrency: 32,
+    defaultConcurrency: 64,
     build: async ({ queues, shutdown, store: runStore }) => {
       // The embedding-similarity fact of text samples with a reference, when an embedding model is configured.
       const embeddings = embeddingsConfig

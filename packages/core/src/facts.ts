@@ -145,7 +145,7 @@ export const Facts = z.object({
     .object({
       image: z.string(),
       image_digest: z.string(),
-      /** Where the sample's time went; analysis_queue: of analysis, the time queued behind other pyright batches. */
+      /** Where the sample's time went; analysis_queue: of analysis, the time queued behind other pyright batches or held while its batch gathered. */
       split_ms: z
         .object({ container: z.number(), analysis: z.number(), analysis_queue: z.number(), execution: z.number() })
         .partial()

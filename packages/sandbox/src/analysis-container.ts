@@ -36,7 +36,8 @@ interface Waiter {
  * The long-lived, locked-down analysis container (same spec as the execution containers: network
  * none, read-only root, non-root, no capabilities): one analysis server reading NDJSON requests on
  * an attached stdin and answering on stdout, so ruff and pyright start once and pyright checks many
- * samples per run. If it dies, or its running batch goes `requestTimeoutMs` without an answer
+ * samples per run, gathering a batch while its answers are not yet needed (each request's `withinMs`
+ * hint; at most 20 s). If it dies, or its running batch goes `requestTimeoutMs` without an answer
  * ({@link BatchClock}: time queued behind other batches does not count), pending requests fail
  * transiently and the next request starts a fresh one. A request queued longer than the deadline is
  * logged (the analysis container is the bottleneck), and its queue wait is in its analysis. A request the server cannot analyse is answered for that request alone
@@ -209,7 +210,11 @@ export class AnalysisContainer {
     ).catch(() => {});
   }
 
-  async analyse(files: Record<string, string>, signal: AbortSignal): Promise<Analysis> {
+  /**
+   * Analyses one sample's files. `withinMs`: when its answer is needed (the server may hold it that
+   * long, less its expected run, to gather a fuller pyright batch); absent: needed now.
+   */
+  async analyse(files: Record<string, string>, signal: AbortSignal, withinMs?: number): Promise<Analysis> {
     signal.throwIfAborted();
     if (!this.stdin) {
       this.starting ??= this.start().catch((e) => {
@@ -258,7 +263,8 @@ export class AnalysisContainer {
         },
       });
       this.clock.sent(id);
-      stdin.write(`${JSON.stringify({ id, files: plan.files })}\n`);
+      const hint = withinMs === undefined ? {} : { within_ms: Math.max(0, Math.round(withinMs)) };
+      stdin.write(`${JSON.stringify({ id, files: plan.files, ...hint })}\n`);
     });
   }
 

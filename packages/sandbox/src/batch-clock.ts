@@ -1,8 +1,9 @@
 /**
  * The analysis server's deadline, measured on the batch it is running, never on time a request spent
- * queued behind other batches. The server runs one pyright batch at a time and takes the next batch
- * the moment it has answered the last one, so the batch now running started when the server last
- * answered anything (or, when it had nothing to do, when a request reached it). The clock counts from
+ * queued behind other batches. The server runs one pyright batch at a time and starts the next batch
+ * when it has answered the last one — or, while it gathers a batch for answers not yet needed, at most
+ * 20 s later — so the batch now running started at most that long after the server last answered
+ * anything (or, when it had nothing to do, after a request reached it). The clock counts from
  * there: a server that answers nothing for `deadlineMs` while requests are outstanding is stuck on its
  * running batch (`onStuck`), however many requests are queued behind it. A request abandoned by its
  * sample (an abort) stays outstanding until the server answers it, since the server still works on it.

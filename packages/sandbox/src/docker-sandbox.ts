@@ -11,6 +11,7 @@ import {
 } from '@gavel/core';
 import { AnalysisContainer } from './analysis-container.ts';
 import type { AnalysisCaps } from './analysis-request.ts';
+import { answerNeededWithinMs, SlotTime } from './answer-needed.ts';
 import { codeFactsOf } from './code-facts.ts';
 import { type ContainerOwner, containerSpec } from './container-spec.ts';
 import { dockerClient } from './docker-client.ts';
@@ -120,6 +121,8 @@ export async function createDockerSandbox(
   const swept = await sweepOrphans(docker, { self: owner.instance, deadlines });
   if (swept.length > 0) logger.warn({ count: swept.length }, 'removed orphaned sandbox containers');
   const gate = new Semaphore(config.concurrency);
+  // How long a sample holds an execution slot: with the queue at the gate, when its analysis is needed.
+  const slotTime = new SlotTime();
   const analysis = new AnalysisContainer(docker, {
     image: digest,
     limits: {
@@ -197,17 +200,20 @@ export async function createDockerSandbox(
     const release = await gate.acquire(signal);
     const t = performance.now();
     let removal: Promise<void> | undefined;
+    let held = false;
     try {
       const prepared = await ahead.take(JSON.stringify(containerLimits), spec, signal);
       const ready = performance.now();
       try {
         const r = await runPreparedContainer(prepared, runnerStdin(key, tar), { wallMs, signal, deadlines });
+        held = true;
         return { ws, r, key, total: performance.now() - t, waitedForContainer: ready - t };
       } finally {
         // Removed after the slot is free: the next sample starts while this container goes.
         removal = removeExecContainer(prepared.container, deadlines);
       }
     } finally {
+      if (held) slotTime.record(performance.now() - t);
       release();
       await removal;
     }
@@ -222,8 +228,13 @@ export async function createDockerSandbox(
       const ws = sampleWorkspace(sample);
       const pyFiles = Object.fromEntries(Object.entries(ws.solution).filter(([p]) => /\.pyi?$/.test(p)));
       const t = performance.now();
+      const within = answerNeededWithinMs({
+        waiting: gate.waiting,
+        concurrency: config.concurrency,
+        slotMs: slotTime.ms,
+      });
       const [analysed, executed] = await Promise.all([
-        analysis.analyse(pyFiles, signal).then((a) => ({ a, ms: performance.now() - t })),
+        analysis.analyse(pyFiles, signal, within).then((a) => ({ a, ms: performance.now() - t })),
         execute(sample, limits, signal),
       ]);
       const { r } = executed;

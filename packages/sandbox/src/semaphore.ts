@@ -4,6 +4,11 @@ export class Semaphore {
   private readonly queue: Array<() => void> = [];
   constructor(private readonly n: number) {}
 
+  /** Waiters queued for a slot now. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
   acquire(signal: AbortSignal): Promise<() => void> {
     signal.throwIfAborted();
     const release = () => {
