@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type Logger, silentLogger, TransientError } from '@gavel/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Analysis, AnalysisContainer } from '../../packages/sandbox/src/analysis-container.ts';
 import { dockerClient } from '../../packages/sandbox/src/docker-client.ts';
+import { InstanceLease } from '../../packages/sandbox/src/instance-lease.ts';
 import { PYRIGHT_NO_REPORT, pyrightFacts } from '../../packages/sandbox/src/static-facts.ts';
 import { gavelContainers, sandboxConfig } from './sandbox-fixtures.ts';
 
@@ -19,6 +20,11 @@ import { gavelContainers, sandboxConfig } from './sandbox-fixtures.ts';
 const docker = dockerClient(null);
 const config = sandboxConfig();
 const owner = { instance: randomUUID(), pid: process.pid, host: hostname() };
+// A live lease for the owner: without one, any sandbox starting on the engine meanwhile (another test
+// file) sweeps these analysis containers as orphans.
+const lease = new InstanceLease(docker, { image: config.image as string, owner, ttlS: 60, logger: silentLogger });
+beforeAll(() => lease.start());
+afterAll(() => lease.stop());
 const caps = { maxFileBytes: 1024 * 1024, maxRequestBytes: 8 * 1024 * 1024, maxRequestFiles: 500 };
 /** Two files of 600,000 bytes of comments each (cheap to check, 1.2 MB to write). */
 const big = (i: number) => {

@@ -8,6 +8,7 @@ import { containerSpec } from '../../packages/sandbox/src/container-spec.ts';
 import { dockerClient } from '../../packages/sandbox/src/docker-client.ts';
 import { EngineEvents } from '../../packages/sandbox/src/engine-events.ts';
 import { runExecContainer } from '../../packages/sandbox/src/exec-container.ts';
+import { InstanceLease } from '../../packages/sandbox/src/instance-lease.ts';
 import { gavelContainers, limits, SUT, sandboxConfig, sandboxImage } from './sandbox-fixtures.ts';
 
 // The engine stopping a sample's container (what a daemon going down does to its containers, and
@@ -98,6 +99,11 @@ describe('the engine stops a sample’s container while it runs', () => {
 describe('EngineEvents against the real engine', () => {
   const docker = dockerClient(null);
   const owner = { instance: randomUUID(), pid: process.pid, host: hostname() };
+  // A live lease for the owner: without one, any sandbox starting on the engine meanwhile (another test
+  // file) sweeps these containers as orphans, which would read as the engine stopping them.
+  const lease = new InstanceLease(docker, { image: sandboxImage(), owner, ttlS: 60, logger: silentLogger });
+  beforeAll(() => lease.start());
+  afterAll(() => lease.stop());
   const spec = (cmd: string) => {
     const s = containerSpec({
       image: sandboxImage(),
@@ -131,7 +137,16 @@ describe('EngineEvents against the real engine', () => {
       for (let i = 0; i < 300 && !id; i++) {
         id = execFileSync(
           'docker',
-          ['ps', '-q', '--filter', `label=gavel.instance=${owner.instance}`, '--filter', 'status=running'],
+          [
+            'ps',
+            '-q',
+            '--filter',
+            `label=gavel.instance=${owner.instance}`,
+            '--filter',
+            'label=gavel.role=exec',
+            '--filter',
+            'status=running',
+          ],
           { encoding: 'utf8' },
         ).trim();
         if (!id) await new Promise((r) => setTimeout(r, 100));
