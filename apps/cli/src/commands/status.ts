@@ -1,4 +1,4 @@
-import { type RunStatus, runStatus } from '@gavel/runs';
+import { type RunStatus, runStatus } from '@gavel/runs/progress';
 import { CliError } from '../cli-error.ts';
 import { openContext } from '../context.ts';
 
