@@ -229,21 +229,27 @@ describe('the compiled build on plain Node', () => {
     expect(modules.size).toBeGreaterThanOrEqual(5); // enqueue, workers, its two workers, wait, export
   });
 
-  it('`gavel status` loads the run store and its queues only: no report, export, judge, rubric or arbiter modules', async () => {
-    await writeFile(moduleLog, '');
-    const env = plainEnv({ GAVEL_REDIS_URL: redis.url });
-    const status = await plainNode([BIN, 'status', 'compiled'], env);
-    expect(status.code, status.stderr).toBe(0);
-    expect(status.stdout).toContain('compiled');
-    const loaded = [...(await loadedModules()).values()].flat();
-    expect(loaded.some((url) => url.endsWith('/packages/runs/dist/progress.js'))).toBe(true);
-    // Before, `@gavel/runs` whole: the report, the judge (undici), the rubric loader (yaml), the arbiter.
-    expect(
-      loaded.filter((url) =>
-        /\/node_modules\/(openai|undici|yaml|@anthropic-ai\/sdk)\/|\/packages\/(report|judge|rubric|arbiter)\/|\/packages\/runs\/dist\/index\.js$/.test(
-          url,
+  it.each([
+    ['status', ['status', 'compiled'], '/packages/runs/dist/progress.js'],
+    ['wait', ['wait', 'compiled', '--timeout', '30'], '/packages/arbiter/dist/state.js'],
+  ])(
+    '`gavel %s` loads the run store and its queues only: no report, export, judge, rubric or arbiter request modules',
+    async (_name, args, light) => {
+      await writeFile(moduleLog, '');
+      const env = plainEnv({ GAVEL_REDIS_URL: redis.url });
+      const result = await plainNode([BIN, ...args], env);
+      expect(result.code, result.stderr).toBe(0);
+      const loaded = [...(await loadedModules()).values()].flat();
+      expect(loaded.some((url) => url.endsWith(light))).toBe(true);
+      // Before, `@gavel/runs` or `@gavel/arbiter` whole: the report, the judge (undici), the rubric loader
+      // (yaml), the arbiter's request building and its SDK.
+      expect(
+        loaded.filter((url) =>
+          /\/node_modules\/(openai|undici|yaml|@anthropic-ai\/sdk)\/|\/packages\/(report|judge|rubric)\/|\/packages\/(runs|arbiter)\/dist\/index\.js$/.test(
+            url,
+          ),
         ),
-      ),
-    ).toEqual([]);
-  });
+      ).toEqual([]);
+    },
+  );
 });

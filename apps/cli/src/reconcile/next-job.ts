@@ -1,4 +1,4 @@
-import type { ArbiterSampleState } from '@gavel/arbiter';
+import type { ArbiterSampleState } from '@gavel/arbiter/state';
 import {
   assertExhaustive,
   type Completion,

@@ -1,4 +1,4 @@
-import { ArbiterSampleState, ArbiterStore, arbiterJobId } from '@gavel/arbiter';
+import { ArbiterSampleState, ArbiterStore, arbiterJobId } from '@gavel/arbiter/state';
 import { jobIdFor, parseJobId, type RunManifest, STAGES, type Stage } from '@gavel/core';
 import { addOrRetryJob, type RunStore, type StageQueue } from '@gavel/queue';
 import type { JobType } from 'bullmq';
