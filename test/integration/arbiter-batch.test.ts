@@ -249,7 +249,19 @@ describe('arbiter stages on a real Redis and BullMQ against the Batches fake', (
     for (const id of [canceled, refused]) retriedIds.add(customIdFor(runId, id, 1));
     const collectQueue = stageQueue('arbiter-collect', { connection: client, prefix: '{arb-fail}' });
     try {
-      await (await collectQueue.getJob(jobIdFor(runId, canceled)))?.retry('failed');
+      // The run ends when each failure is recorded, which can be before the sample's own collect job has
+      // found it and failed: wait for the three failed jobs (the expiring sample's is its third attempt's).
+      const failedJobs = async () => (await collectQueue.getFailed()).filter((j) => j.data.runId === runId);
+      await until(async () => (await failedJobs()).length === 3, 'the three failed collect jobs');
+      const canceledJob = await collectQueue.getJob(jobIdFor(runId, canceled));
+      expect(await canceledJob?.getState()).toBe('failed');
+      await canceledJob?.retry('failed');
+      // Bull Board's retry runs the job again, which reopens the request and completes (a job that
+      // failed on the old answer again would stay failed and time out here).
+      await until(
+        async () => (await collectQueue.getJobState(jobIdFor(runId, canceled))) === 'completed',
+        'the job retried from Bull Board to complete',
+      );
       const retried = await retryFailedJobs(
         store,
         { 'arbiter-collect': collectQueue } as unknown as Record<Stage, StageQueue>,
