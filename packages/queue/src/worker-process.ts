@@ -50,18 +50,29 @@ export interface StageProcessOptions {
   closeTelemetry?: () => Promise<void>;
 }
 
-/**
- * Wires one stage worker process: Redis connections, the run store, the stage worker and a
- * shutdown coordinator (SIGINT/SIGTERM drain active jobs within `GAVEL_SHUTDOWN_TIMEOUT_S`).
- */
-export async function runStageProcess(options: StageProcessOptions): Promise<{
+export interface StageProcess {
   shutdown: Shutdown;
   worker: StageWorker;
   store: RunStore;
   queues: Readonly<Record<Stage, Queue<SampleJob>>>;
-}> {
+}
+
+/**
+ * Wires one stage worker process: Redis connections, the run store, the stage worker and a
+ * shutdown coordinator (SIGINT/SIGTERM drain active jobs within `GAVEL_SHUTDOWN_TIMEOUT_S`). A
+ * signal during start-up waits for it: the worker, and whatever `build` started (a sandbox's
+ * containers), are closed as after start-up, never left taking jobs or running when the process exits.
+ */
+export function runStageProcess(options: StageProcessOptions): Promise<StageProcess> {
+  const shutdown = createShutdown({
+    logger: options.logger,
+    deadlineMs: options.config.GAVEL_SHUTDOWN_TIMEOUT_S * 1000,
+  });
+  return shutdown.during(startStageProcess(options, shutdown));
+}
+
+async function startStageProcess(options: StageProcessOptions, shutdown: Shutdown): Promise<StageProcess> {
   const { config, logger, stage } = options;
-  const shutdown = createShutdown({ logger, deadlineMs: config.GAVEL_SHUTDOWN_TIMEOUT_S * 1000 });
   // Long-lived: the run store and the next-stage queues wait out a Redis restart (reconnect with
   // backoff for ever) instead of failing every write, recordFailure included.
   const client = createRedis(redisTarget(config), { role: 'worker', connectionName: `gavel-${stage}-client` });
