@@ -21,6 +21,8 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 120_000,
           fileParallelism: false,
+          // Fails the run if a sandbox container made by the suite's own processes outlives it.
+          globalSetup: ['test/support/sandbox-leak-watch.ts'],
         },
       },
     ],
