@@ -89,7 +89,8 @@ describe('workers killed mid-run', () => {
     const file = join(dir, 'drain.jsonl');
     await writeFile(file, jsonl(Array.from({ length: total }, (_, i) => textSample(i))));
     expect((await gavel(['enqueue', file, '--run', 'run-drain'], env)).code).toBe(0);
-    const workers = startWorkers(env);
+    // At debug level each worker logs its start and every shutdown step: a job left active names its cause.
+    const workers = startWorkers({ ...env, GAVEL_LOG_LEVEL: 'debug' });
     await waitFor(async () => (await client.hlen(runKey('gavel', 'run-drain', 'facts'))) > 100, 60_000);
     const stopped = await workers.stop('SIGTERM');
     // 128 + SIGTERM's number, as a process stopped by the signal reports it.
@@ -98,9 +99,18 @@ describe('workers killed mid-run', () => {
     const midway = await client.hlen(runKey('gavel', 'run-drain', 'verdicts'));
     expect(midway).toBeLessThan(total);
     // Nothing was left active: every job finished or went back to the queue.
+    const lifecycle = workers
+      .output()
+      .split('\n')
+      .filter((line) => !/"msg":"job done"/.test(line))
+      .join('\n');
     for (const name of ['sandbox', 'judge'] as const) {
       const queue = new Queue(name, { connection: client, prefix: stageQueuePrefix('gavel', name) });
-      expect(await queue.getActiveCount()).toBe(0);
+      const active = await queue.getActive();
+      expect(
+        active.map((job) => job.id),
+        `${name}: jobs left active\n${lifecycle.slice(-12_000)}`,
+      ).toEqual([]);
       await queue.close();
     }
     const again = startWorkers(env);
