@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { factsPolicy } from '../fakes/fake-judge-policy.ts';
 import { type FakeOllama, startFakeOllama } from '../fakes/ollama-server.ts';
 import { type FakeVllm, startFakeVllm } from '../fakes/vllm-server.ts';
 import { API_KEY, batchArbiterEnv, mixedOutcome } from '../integration/arbiter-fixtures.ts';
-import { humanEvalProblems, sandboxImage } from '../integration/sandbox-fixtures.ts';
+import { gavelContainers, humanEvalProblems, sandboxImage } from '../integration/sandbox-fixtures.ts';
 import { type DurableRedis, durableRedis } from '../support/durable-redis.ts';
 import {
   gavel,
@@ -289,6 +289,9 @@ export async function startRig(options: RigOptions): Promise<Rig> {
     async close() {
       if (!openRigs.delete(rig)) return;
       await workers.stop().catch(() => undefined);
+      // A worker-sandbox SIGKILLed on the shared engine leaves its containers to the sweep of a later
+      // sandbox start, once its lease has lapsed (60 s); none may come after the last test: remove them.
+      if (!started.docker) removeContainersOfDead(sandboxPids(workers.output()));
       if (rig.agent && rig.agent.exitCode === null && rig.agent.signalCode === null) {
         const gone = once(rig.agent, 'exit');
         rig.agent.kill('SIGTERM');
@@ -308,6 +311,25 @@ export async function startRig(options: RigOptions): Promise<Rig> {
   };
   openRigs.add(rig);
   return rig;
+}
+
+/** The pids of every worker-sandbox `gavel workers` started (restarts included). */
+function sandboxPids(output: string): number[] {
+  return [...output.matchAll(/worker-sandbox started \(pid (\d+)\)/g)].map((m) => Number(m[1]));
+}
+
+/** Removes the sandbox containers owned by those of `pids` whose process is gone. */
+function removeContainersOfDead(pids: readonly number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 0);
+      continue;
+    } catch {
+      // gone: its containers are orphans
+    }
+    const left = gavelContainers(pid);
+    if (left.length > 0) execFileSync('docker', ['rm', '-f', ...left], { stdio: 'ignore' });
+  }
 }
 
 /** Failures by `stage/code: reason`, counted. */
