@@ -215,6 +215,14 @@ describe('the compiled build on plain Node', () => {
     ]);
 
     const files = await loadedFiles();
+    // The review page reads its script and style sheet from @gavel/report's src/, wherever the bundle runs.
+    const reviewPath = join(dir, 'review.html');
+    const reviewed = await plainNode([BIN, 'review', 'compiled', '--out', reviewPath], env);
+    expect(reviewed.code, reviewed.stderr).toBe(0);
+    const html = await readFile(reviewPath, 'utf8');
+    expect(html).toContain(readFileSync(join(ROOT, 'packages', 'report', 'src', 'review-page-view.js'), 'utf8'));
+    expect(html).toContain(readFileSync(join(ROOT, 'packages', 'report', 'src', 'review-page.css'), 'utf8'));
+
     const modules = await loadedModules();
     const workerPids = [...workersOut.matchAll(/worker-(sandbox|judge) started \(pid (\d+)\)/g)].map((m) =>
       Number(m[2]),
@@ -251,7 +259,7 @@ describe('the compiled build on plain Node', () => {
         `process ${pid}`,
       ).toEqual([]);
     }
-    expect(modules.size).toBeGreaterThanOrEqual(5); // enqueue, workers, its two workers, wait, export
+    expect(modules.size).toBeGreaterThanOrEqual(6); // enqueue, workers, its two workers, wait, export, review
   });
 
   it.each([
