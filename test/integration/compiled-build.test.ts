@@ -132,7 +132,7 @@ describe('every workspace follows the build pattern (README: "The compiled build
     if (apps.includes(w)) {
       expect(existsSync(join(ROOT, w.dir, 'dist', 'main.js'))).toBe(true);
       expect(existsSync(join(ROOT, w.dir, 'bundle', 'main.js'))).toBe(true);
-      if (w.pkg.scripts?.start) expect(w.pkg.scripts.start).toBe('node dist/main.js');
+      if (w.pkg.scripts?.start) expect(w.pkg.scripts.start).toBe('node bundle/main.js');
     }
   });
 });
