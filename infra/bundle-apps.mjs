@@ -14,13 +14,17 @@ import { build } from 'esbuild';
 
 const ROOT = join(import.meta.dirname, '..');
 
-// What stays in node_modules and loads from there at run time, each for a reason:
+// What stays in node_modules and loads from there at run time (resolved from apps/<app>/bundle/, so from
+// the root node_modules, where npm hoists them), each for a reason:
 const EXTERNAL = [
   // native addons (dockerode → docker-modem → ssh2 → cpu-features): a .node binary cannot be bundled
   'ssh2',
   'cpu-features',
-  // Bull Board serves its UI's static files and views from its own package directory (__dirname)
+  // Bull Board finds its UI's static files and views at run time through a direct eval of
+  // require.resolve('@bull-board/ui/package.json'), which a bundle cannot follow (nor rename around)
   '@bull-board/*',
+  // …and @bull-board/express requires express from there: bundling the board's own copy would load two
+  'express',
   // pino's transports (pino-pretty) run in a worker thread that thread-stream starts from a file in its package
   'pino',
   'pino-pretty',
