@@ -2,6 +2,7 @@ import { runKey, Verdict } from '@gavel/core';
 import { createRedis, RunStore } from '@gavel/queue';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verdict as recordVerdict } from '../../packages/report/src/test-records.ts';
 import { type RedisServer, startRedis } from '../support/redis.ts';
 import { textCase } from './judge-fixtures.ts';
 
@@ -34,25 +35,7 @@ async function scriptsRunBy(work: () => Promise<unknown>): Promise<number> {
 }
 
 const verdict = (score: number, over: Partial<Verdict> = {}): Verdict =>
-  Verdict.parse({
-    pass: score >= 0.6,
-    score,
-    rationale: `score ${score}`,
-    criteria: [{ id: 'correctness', score, finding: 'token F1' }],
-    source: 'facts',
-    facts_only: true,
-    route: 'final',
-    route_reasons: [],
-    arbitration: 'none',
-    flags: [],
-    grader: { model: 'facts', path: 'facts' },
-    consistency: null,
-    arbiter: null,
-    judge_verdict: null,
-    usage: null,
-    decided_at: '2026-12-01T18:00:00.000Z',
-    ...over,
-  });
+  Verdict.parse(recordVerdict(score >= 0.6, score, over));
 
 describe("the run store reads and writes the samples of one turn's jobs in one script per run", () => {
   it('loads the samples asked for in one turn in one script, each caller its own; a missing sample fails only its caller', async () => {
