@@ -7,14 +7,17 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { GAVEL_VERSION } from '@gavel/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isBundleFile, modulesRun } from '../support/bundle-modules.ts';
 import { jsonl, ROOT, textSample } from '../support/gavel.ts';
 import { startOtlpReceiver } from '../support/otlp-receiver.ts';
 import { type RedisServer, startRedis } from '../support/redis.ts';
 
-// The compiled build as users and the images run it: `npm run build` (tsc -b) then plain Node — no
-// tsx, no `@gavel/source` condition — for the `gavel` bin and every app's `dist/main.js`. Every
-// process records the modules it loads (test/support/module-log.mjs), so the test can show that none
-// of them ran TypeScript.
+// The compiled build as users and the images run it: `npm run build` (tsc -b, then esbuild bundles each
+// app into apps/<app>/bundle/) then plain Node — no tsx, no `@gavel/source` condition — for the `gavel`
+// bin and every app's `bundle/main.js` (and tsc's `dist/main.js`, which still runs). Every process
+// records the files it loads (test/support/module-log.mjs) and the bundle's metafile says which modules
+// each file holds (test/support/bundle-modules.ts), so the test can show what each process ran: no
+// TypeScript, and no module a light command must not load.
 
 const run = promisify(execFile);
 const BIN = join(ROOT, 'apps', 'cli', 'bin', 'gavel.js');
@@ -65,8 +68,8 @@ async function plainNode(
   }
 }
 
-/** The modules the recorded processes loaded: `pid → URLs`. */
-async function loadedModules(): Promise<Map<number, string[]>> {
+/** The files the recorded processes loaded: `pid → URLs`. */
+async function loadedFiles(): Promise<Map<number, string[]>> {
   const byPid = new Map<number, string[]>();
   for (const line of (await readFile(moduleLog, 'utf8')).split('\n')) {
     const [pid, url] = line.split(' ');
@@ -76,10 +79,15 @@ async function loadedModules(): Promise<Map<number, string[]>> {
   return byPid;
 }
 
+/** The modules the recorded processes ran (a bundle file stands for the modules in it): `pid → URLs`. */
+async function loadedModules(): Promise<Map<number, string[]>> {
+  return new Map([...(await loadedFiles())].map(([pid, urls]) => [pid, modulesRun(urls)]));
+}
+
 const typescriptOrTsx = (url: string) => /\.[cm]?ts$/.test(url) || url.includes('/node_modules/tsx/');
 
 beforeAll(async () => {
-  // tsc -b rebuilds only what changed: quick when the build is current, and never a stale dist/.
+  // tsc -b rebuilds only what changed, then every bundle is rebuilt: never a stale dist/ or bundle/.
   await run('npm', ['run', '--silent', 'build'], { cwd: ROOT, timeout: 300_000 });
   redis = await startRedis();
   dir = await mkdtemp(join(tmpdir(), 'gavel-compiled-'));
@@ -123,7 +131,8 @@ describe('every workspace follows the build pattern (README: "The compiled build
     }
     if (apps.includes(w)) {
       expect(existsSync(join(ROOT, w.dir, 'dist', 'main.js'))).toBe(true);
-      if (w.pkg.scripts?.start) expect(w.pkg.scripts.start).toBe('node dist/main.js');
+      expect(existsSync(join(ROOT, w.dir, 'bundle', 'main.js'))).toBe(true);
+      if (w.pkg.scripts?.start) expect(w.pkg.scripts.start).toBe('node bundle/main.js');
     }
   });
 });
@@ -136,21 +145,23 @@ describe('the compiled build on plain Node', () => {
     // Each command's modules load when it runs; before, a module every start loads imported
     // @gavel/queue and with it about 400 CommonJS modules (BullMQ, ioredis, prom-client, OpenTelemetry).
     const heavy = /\/node_modules\/(bullmq|bullmq-otel|ioredis|prom-client|@opentelemetry\/[^/]+|pino|dockerode)\//;
-    const loaded = [...(await loadedModules()).values()].flat();
-    expect(loaded.length).toBeGreaterThan(0);
+    // Bundled, they sit in chunks of their own that load only when a command imports them.
+    const files = [...(await loadedFiles()).values()].flat();
+    expect(files.some((url) => url.endsWith('/apps/cli/bundle/main.js'))).toBe(true);
+    const loaded = modulesRun(files);
+    expect(loaded.some((url) => url.endsWith('/node_modules/commander/lib/command.js'))).toBe(true);
     expect(loaded.filter((url) => heavy.test(url))).toEqual([]);
   });
 
   // Every app but the CLI (whose bin is tested here throughout) is a long-running process.
-  it.each(apps.filter((a) => a.dir !== 'apps/cli').map((a) => [a.dir] as const))(
-    '%s: dist/main.js loads and stops on a configuration mistake with one line (exit 78)',
-    async (app) => {
-      const result = await plainNode([join(ROOT, app, 'dist', 'main.js')], plainEnv({ GAVEL_REDIS_URL: 'not-a-url' }));
-      expect(result.code, result.stderr).toBe(78);
-      expect(result.stderr.trim().split('\n')).toHaveLength(1);
-      expect(result.stderr).toContain('GAVEL_REDIS_URL');
-    },
-  );
+  it.each(
+    apps.filter((a) => a.dir !== 'apps/cli').flatMap((a) => [[a.dir, 'bundle'] as const, [a.dir, 'dist'] as const]),
+  )('%s: %s/main.js loads and stops on a configuration mistake with one line (exit 78)', async (app, build) => {
+    const result = await plainNode([join(ROOT, app, build, 'main.js')], plainEnv({ GAVEL_REDIS_URL: 'not-a-url' }));
+    expect(result.code, result.stderr).toBe(78);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain('GAVEL_REDIS_URL');
+  });
 
   it('with tracing on, the compiled CLI exports one `gavel.enqueue` root span per sample', async () => {
     const receiver = await startOtlpReceiver();
@@ -171,6 +182,7 @@ describe('the compiled build on plain Node', () => {
   });
 
   it('a run goes through the compiled CLI and the compiled workers it starts, and no process runs TypeScript', async () => {
+    await writeFile(moduleLog, '');
     const env = plainEnv({ GAVEL_REDIS_URL: redis.url, GAVEL_SANDBOX: 'none', GAVEL_JUDGE: 'facts' });
     const data = join(dir, 'run.jsonl');
     await writeFile(data, jsonl([textSample(0), textSample(1), textSample(2)]));
@@ -202,17 +214,30 @@ describe('the compiled build on plain Node', () => {
       ['s-2', false],
     ]);
 
+    const files = await loadedFiles();
+    // The review page reads its script and style sheet from @gavel/report's src/, wherever the bundle runs.
+    const reviewPath = join(dir, 'review.html');
+    const reviewed = await plainNode([BIN, 'review', 'compiled', '--out', reviewPath], env);
+    expect(reviewed.code, reviewed.stderr).toBe(0);
+    const html = await readFile(reviewPath, 'utf8');
+    expect(html).toContain(readFileSync(join(ROOT, 'packages', 'report', 'src', 'review-page-view.js'), 'utf8'));
+    expect(html).toContain(readFileSync(join(ROOT, 'packages', 'report', 'src', 'review-page.css'), 'utf8'));
+
     const modules = await loadedModules();
     const workerPids = [...workersOut.matchAll(/worker-(sandbox|judge) started \(pid (\d+)\)/g)].map((m) =>
       Number(m[2]),
     );
     expect(workerPids).toHaveLength(2);
     for (const pid of workerPids) {
-      const urls = modules.get(pid) ?? [];
+      const urls = files.get(pid) ?? [];
       expect(
-        urls.some((url) => url.endsWith('/dist/main.js')),
-        `worker ${pid} ran a compiled main`,
+        urls.some((url) => /\/apps\/worker-(sandbox|judge)\/bundle\/main\.js$/.test(url)),
+        `worker ${pid} ran its bundle`,
       ).toBe(true);
+      expect(
+        urls.filter((url) => url.includes('/dist/')),
+        `worker ${pid} loaded no file of dist/`,
+      ).toEqual([]);
     }
     // `gavel enqueue` starts without what grading needs: no SDK, no HTTP client, no arbiter or generate stage.
     const enqueueUrls = [...modules.values()].find((urls) => urls.some((url) => url.endsWith('/commands/enqueue.js')));
@@ -226,7 +251,15 @@ describe('the compiled build on plain Node', () => {
     ).toEqual([]);
     const ranTypeScript = [...modules.values()].flat().filter(typescriptOrTsx);
     expect(ranTypeScript).toEqual([]);
-    expect(modules.size).toBeGreaterThanOrEqual(5); // enqueue, workers, its two workers, wait, export
+    // Every process ran bundles: the CLI's and each worker's, no module of a workspace from its dist/.
+    for (const [pid, urls] of files) {
+      expect(urls.some(isBundleFile), `process ${pid} ran a bundle`).toBe(true);
+      expect(
+        urls.filter((url) => /\/(apps|packages)\/[^/]+\/dist\//.test(url)),
+        `process ${pid}`,
+      ).toEqual([]);
+    }
+    expect(modules.size).toBeGreaterThanOrEqual(6); // enqueue, workers, its two workers, wait, export, review
   });
 
   it.each([
@@ -239,7 +272,9 @@ describe('the compiled build on plain Node', () => {
       const env = plainEnv({ GAVEL_REDIS_URL: redis.url });
       const result = await plainNode([BIN, ...args], env);
       expect(result.code, result.stderr).toBe(0);
-      const loaded = [...(await loadedModules()).values()].flat();
+      const files = [...(await loadedFiles()).values()].flat();
+      expect(files.some(isBundleFile)).toBe(true);
+      const loaded = modulesRun(files);
       expect(loaded.some((url) => url.endsWith(light))).toBe(true);
       // Before, `@gavel/runs` or `@gavel/arbiter` whole: the report, the judge (undici), the rubric loader
       // (yaml), the arbiter's request building and its SDK.

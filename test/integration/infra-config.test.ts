@@ -91,10 +91,10 @@ function commandOf(service: Service): string[] {
   return Array.isArray(c) ? c : c.split(/\s+/);
 }
 
-/** The app a service runs (`node apps/<app>/dist/main.js`), if it is a gavel service. */
+/** The app a service runs (`node apps/<app>/bundle/main.js`), if it is a gavel service. */
 function appOf(service: Service): string | undefined {
   return commandOf(service)
-    .map((arg) => /^apps\/([^/]+)\/dist\/main\.js$/.exec(arg)?.[1])
+    .map((arg) => /^apps\/([^/]+)\/bundle\/main\.js$/.exec(arg)?.[1])
     .find(Boolean);
 }
 
@@ -180,13 +180,13 @@ function gavelService(app: string): { service: Service; env: Env } {
 }
 
 describe('infra/docker-compose.yml', () => {
-  it('runs every app that has a main (but the CLI), each compiled on plain Node from the gavel image', () => {
+  it('runs every app that has a main (but the CLI), each bundled on plain Node from the gavel image', () => {
     const apps = readdirSync(join(ROOT, 'apps')).filter(
       (app) => app !== 'cli' && existsSync(join(ROOT, 'apps', app, 'src/main.ts')),
     );
     expect([...gavel.keys()].sort()).toEqual(apps.sort());
     for (const [app, { service }] of gavel) {
-      expect(commandOf(service), app).toEqual(['node', `apps/${app}/dist/main.js`]);
+      expect(commandOf(service), app).toEqual(['node', `apps/${app}/bundle/main.js`]);
     }
   });
 

@@ -3,6 +3,7 @@ import { createRedis, enqueueRun, RunStore, stageQueue } from '@gavel/queue';
 import { createRubricCache, parseRubric } from '@gavel/rubric';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verdict as recordVerdict } from '../../packages/report/src/test-records.ts';
 import { type RedisServer, startRedis } from '../support/redis.ts';
 import { textCase, textRubric } from './judge-fixtures.ts';
 
@@ -104,25 +105,7 @@ describe('the run store writes what belongs together in one step', () => {
   });
   it('records a final verdict and the judgement it is (or another one) in one step, once', async () => {
     const store = new RunStore(client, 'atomic4');
-    const verdict = (score: number): Verdict =>
-      Verdict.parse({
-        pass: score >= 0.6,
-        score,
-        rationale: `score ${score}`,
-        criteria: [{ id: 'correctness', score, finding: 'token F1' }],
-        source: 'facts',
-        facts_only: true,
-        route: 'final',
-        route_reasons: [],
-        arbitration: 'none',
-        flags: [],
-        grader: { model: 'facts', path: 'facts' },
-        consistency: null,
-        arbiter: null,
-        judge_verdict: null,
-        usage: null,
-        decided_at: '2026-12-01T18:00:00.000Z',
-      });
+    const verdict = (score: number): Verdict => Verdict.parse(recordVerdict(score >= 0.6, score));
     const hash = (part: string, id: string) => client.hget(runKey('atomic4', 'run-verdicts', part), id);
     const one = verdict(1);
     // The judgement is the verdict itself (a final route): both hashes hold its JSON.

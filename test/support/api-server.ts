@@ -10,9 +10,16 @@ export interface ApiServer {
   stop(): Promise<void>;
 }
 
-/** `gavel serve --port 0` as a real process; resolves once it printed its address. */
-export async function startApi(env: NodeJS.ProcessEnv, args: string[] = []): Promise<ApiServer> {
-  const child = spawn(process.execPath, [...GAVEL_CLI, 'serve', '--port', '0', ...args], {
+/**
+ * `gavel serve --port 0` as a real process (from source, or `cli`: e.g. the bundled bin); resolves once
+ * it printed its address.
+ */
+export async function startApi(
+  env: NodeJS.ProcessEnv,
+  args: string[] = [],
+  cli: readonly string[] = GAVEL_CLI,
+): Promise<ApiServer> {
+  const child = spawn(process.execPath, [...cli, 'serve', '--port', '0', ...args], {
     env: { ...process.env, GAVEL_METRICS_PORT: '0', ...env },
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -15,7 +15,8 @@ export interface StageProcess {
 
 /**
  * One stage's worker process (`apps/worker-<stage>/src/main.ts`), started the way `gavel workers` starts
- * it; `compiled` runs its `dist/main.js` on plain Node instead (`npm run build` first), with `nodeArgs`.
+ * it; `compiled` runs its bundle (`bundle/main.js`, as the compiled `gavel workers` does) on plain Node
+ * instead (`npm run build` first), with `nodeArgs`.
  */
 export function startStageProcess(
   stage: Stage,
@@ -26,7 +27,7 @@ export function startStageProcess(
   const child = spawn(
     process.execPath,
     options.compiled
-      ? [...(options.nodeArgs ?? []), join(app, 'dist', 'main.js')]
+      ? [...(options.nodeArgs ?? []), join(app, 'bundle', 'main.js')]
       : [...(options.nodeArgs ?? []), ...SOURCE_NODE_ARGS, join(app, 'src', 'main.ts')],
     {
       env: { ...process.env, ...env },

@@ -1,5 +1,4 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ConfigError, EXIT_CONFIG, GAVEL_VERSION, InputError } from '@gavel/core';
 import { Command } from 'commander';
 import { CliError } from './cli-error.ts';
@@ -8,10 +7,10 @@ import { processCommands } from './program/process-commands.ts';
 import { readCommands } from './program/read-commands.ts';
 import { runCommands } from './program/run-commands.ts';
 import { asUnreachable } from './redis-reach.ts';
+import { REPO_ROOT as ROOT } from './repo-root.ts';
 
 // Each command's module, and what it pulls in (BullMQ, Docker's client, the SDKs), loads only when
 // that command runs: `gavel --version` or `gavel status` starts without the rest.
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 const program = new Command('gavel')
   .description('Grade AI output at dataset scale: sandbox facts → local judge → batch arbiter, on Redis queues.')

@@ -7,7 +7,9 @@ import type { ArbiterConfig } from './arbiter-config.ts';
 
 // The SDKs take ~0.5 s each to load: only a process that talks to an arbiter pays for them (not
 // `gavel status`, `report` or `export`, which reach this package through @gavel/runs).
-const load = createRequire(import.meta.url);
+// Resolved from this package's own place (its src/ or dist/ entry), where its dependencies are installed
+// — not from this module's, which is a chunk of apps/<app>/bundle/ once bundled.
+const load = createRequire(import.meta.resolve('@gavel/arbiter'));
 
 /**
  * The API clients the configured arbiter needs (none for `none`). The base URL is the configured

@@ -59,31 +59,53 @@ export async function enqueueRun(input: EnqueueRunInput): Promise<EnqueueRunResu
   const first = manifest.stages.generate ? input.generate : input.sandbox;
   if (!first) throw new Error(`run ${runId} generates its outputs: enqueueRun needs the generate queue`);
   let added = 0;
+  // Chunk k's jobs are added while chunk k+1's samples are stored: each chunk's samples are stored
+  // before its jobs, and jobs are added in dataset order; at most one chunk's add is in flight.
+  let adding: Promise<void> = Promise.resolve();
   for (let start = 0; start < samples.length; start += chunkSize) {
     const chunk = samples.slice(start, start + chunkSize);
     const pending = await store.putSamples(runId, chunk);
-    const traces = startSampleTraces(manifest, chunk, pending);
-    try {
-      await addStageJobs(
-        first,
-        pending.map((sampleId) => ({ runId, sampleId })),
-        traces.map((t) => t.metadata),
-      );
-      const traceIds = new Map<string, string>();
-      pending.forEach((sampleId, i) => {
-        const traceId = traces[i]?.traceId;
-        if (traceId) traceIds.set(sampleId, traceId);
-      });
-      if (traceIds.size > 0) await store.putTraceIds(runId, traceIds);
-    } catch (error) {
-      for (const t of traces) t.end(error as Error);
-      throw error;
-    }
-    for (const t of traces) t.end();
-    added += pending.length;
-    input.onProgress?.(Math.min(start + chunkSize, samples.length), samples.length);
+    await adding;
+    const done = Math.min(start + chunkSize, samples.length);
+    adding = addChunk(input, first, chunk, pending).then(() => {
+      added += pending.length;
+      input.onProgress?.(done, samples.length);
+    });
+    // Awaited before the next chunk's jobs (a failed add stops the enqueue there; the samples stored
+    // after it get their jobs when the run is enqueued again), never left an unhandled rejection.
+    adding.catch(() => {});
   }
+  await adding;
   return { runId, existed: existing !== undefined, added };
+}
+
+/** Adds the first-stage jobs of one stored chunk (`pending`: its samples that need one), each with its trace. */
+async function addChunk(
+  input: EnqueueRunInput,
+  first: Queue<SampleJob>,
+  chunk: readonly Sample[],
+  pending: readonly string[],
+): Promise<void> {
+  const { store, manifest } = input;
+  const runId = manifest.run_id;
+  const traces = startSampleTraces(manifest, chunk, pending);
+  try {
+    await addStageJobs(
+      first,
+      pending.map((sampleId) => ({ runId, sampleId })),
+      traces.map((t) => t.metadata),
+    );
+    const traceIds = new Map<string, string>();
+    pending.forEach((sampleId, i) => {
+      const traceId = traces[i]?.traceId;
+      if (traceId) traceIds.set(sampleId, traceId);
+    });
+    if (traceIds.size > 0) await store.putTraceIds(runId, traceIds);
+  } catch (error) {
+    for (const t of traces) t.end(error as Error);
+    throw error;
+  }
+  for (const t of traces) t.end();
 }
 
 /** One `gavel.enqueue` root span per pending sample, in `pending` order. */

@@ -28,18 +28,31 @@ for i = 1, #ARGV, 2 do
 end
 return out`;
 
-// HSETNX the verdict (and, in the same step, the judgement it came from when given: ARGV[4], or
-// '=' when the judgement is the verdict itself, so its JSON is not sent twice); on first write drop
-// any failure record and count arbiter-decided verdicts.
-const PUT_FINAL_VERDICT = `#!lua
-if ARGV[4] == '=' then redis.call('HSETNX', KEYS[4], ARGV[1], ARGV[2])
-elseif ARGV[4] ~= '' then redis.call('HSETNX', KEYS[4], ARGV[1], ARGV[4]) end
-local written = redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
-if written == 1 then
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  if ARGV[3] == '1' then redis.call('SADD', KEYS[3], ARGV[1]) end
+// Per sample (ARGV in fours: id, verdict JSON, arbitrated flag, judgement): HSETNX the verdict (and,
+// in the same step, the judgement it came from when given: the JSON, or '=' when the judgement is the
+// verdict itself, so its JSON is not sent twice); on first write drop any failure record and count
+// arbiter-decided verdicts. Returns, per sample, 1 when this wrote its verdict. Several samples of
+// one run go in one call (see turn-batch.ts); each one's step is atomic on its own.
+const PUT_FINAL_VERDICTS = `#!lua
+local out = {}
+for i = 1, #ARGV, 4 do
+  local id, json, arb, judgement = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  if judgement == '=' then redis.call('HSETNX', KEYS[4], id, json)
+  elseif judgement ~= '' then redis.call('HSETNX', KEYS[4], id, judgement) end
+  local written = redis.call('HSETNX', KEYS[1], id, json)
+  if written == 1 then
+    redis.call('HDEL', KEYS[2], id)
+    if arb == '1' then redis.call('SADD', KEYS[3], id) end
+  end
+  out[#out + 1] = written
 end
-return written`;
+return out`;
+
+// Per sample (ARGV in pairs: id, facts JSON): record its facts once (HSETNX); 1 when this wrote them.
+const PUT_FACTS = `#!lua
+local out = {}
+for i = 1, #ARGV, 2 do out[#out + 1] = redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return out`;
 
 // Record a terminal failure unless the sample already has a final verdict.
 const RECORD_FAILURE = `#!lua
@@ -57,12 +70,16 @@ if not ok or failure.stage ~= ARGV[2] or failure.job_id ~= ARGV[3] then return 0
 redis.call('HDEL', KEYS[1], ARGV[1])
 return 1`;
 
-// What a stage needs about one sample, in one command (no pipeline: ioredis builds each pipeline
-// by copying every script defined on the connection, BullMQ's included). A read: it writes nothing.
+// What a stage needs about each sample named in ARGV, in one command (no pipeline: ioredis builds
+// each pipeline by copying every script defined on the connection, BullMQ's included): five entries
+// per sample, in ARGV order. A read: it writes nothing.
 const LOAD_FOR_STAGE = `#!lua flags=no-writes
-local id = ARGV[1]
-return { redis.call('HGET', KEYS[1], id), redis.call('HGET', KEYS[2], id), redis.call('HGET', KEYS[3], id),
-  redis.call('HGET', KEYS[4], id), redis.call('HGET', KEYS[5], id) }`;
+local out = {}
+for i = 1, #ARGV do
+  local id = ARGV[i]
+  for k = 1, 5 do out[#out + 1] = redis.call('HGET', KEYS[k], id) end
+end
+return out`;
 
 /** The run store's connection with its scripts defined. */
 export type StoreRedis = RedisClient & {
@@ -74,26 +91,25 @@ export type StoreRedis = RedisClient & {
     failures: string,
     ...idsAndJson: string[]
   ): Promise<number[]>;
-  gavelPutFinalVerdict(
+  /** idsJsonArbJudgement: per sample its id, verdict JSON, '1'/'0' arbitrated and judgement ('' / '=' / JSON). */
+  gavelPutFinalVerdicts(
     verdicts: string,
     failures: string,
     arbitrated: string,
     judgements: string,
-    id: string,
-    json: string,
-    arb: string,
-    judgement: string,
-  ): Promise<number>;
+    ...idsJsonArbJudgement: string[]
+  ): Promise<number[]>;
+  gavelPutFacts(facts: string, ...idsAndJson: string[]): Promise<number[]>;
   gavelRecordFailure(verdicts: string, failures: string, id: string, json: string): Promise<number>;
   gavelClearFailureOfJob(failures: string, id: string, stage: string, jobId: string): Promise<number>;
-  /** samples, facts, judgements, verdicts, completions → each one's entry for `id` (null when absent). */
+  /** samples, facts, judgements, verdicts, completions → per id, each one's entry (null when absent), five per id. */
   gavelLoadForStage(
     samples: string,
     facts: string,
     judgements: string,
     verdicts: string,
     completions: string,
-    id: string,
+    ...ids: string[]
   ): Promise<(string | null)[]>;
 };
 
@@ -102,7 +118,8 @@ export function withStoreScripts(redis: RedisClient): StoreRedis {
   const r = redis as StoreRedis;
   if (typeof r.gavelLoadForStage !== 'function') {
     redis.defineCommand('gavelPutSamples', { numberOfKeys: 5, lua: PUT_SAMPLES });
-    redis.defineCommand('gavelPutFinalVerdict', { numberOfKeys: 4, lua: PUT_FINAL_VERDICT });
+    redis.defineCommand('gavelPutFinalVerdicts', { numberOfKeys: 4, lua: PUT_FINAL_VERDICTS });
+    redis.defineCommand('gavelPutFacts', { numberOfKeys: 1, lua: PUT_FACTS });
     redis.defineCommand('gavelRecordFailure', { numberOfKeys: 2, lua: RECORD_FAILURE });
     redis.defineCommand('gavelClearFailureOfJob', { numberOfKeys: 1, lua: CLEAR_FAILURE_OF_JOB });
     redis.defineCommand('gavelLoadForStage', { numberOfKeys: 5, lua: LOAD_FOR_STAGE });

@@ -22,6 +22,7 @@ import { removeRunKeys } from './run-removal.ts';
 import { ObserverList, type RunStoreObserver } from './run-store-observer.ts';
 import { type StoreRedis, withStoreScripts } from './run-store-scripts.ts';
 import { SampleFailures } from './sample-failures.ts';
+import { type StoreBatches, storeBatches } from './store-batches.ts';
 import { StoreLayout } from './store-layout.ts';
 
 export type { RunStoreObserver } from './run-store-observer.ts';
@@ -44,6 +45,10 @@ export class RunStore {
   readonly layout: StoreLayout;
   /** The generate stage's completions and request intents (see {@link GenerationRecords}). */
   readonly generation: GenerationRecords;
+  // The per-sample reads and writes of stages, each turn's calls for one run in one script.
+  private readonly loadBatch: StoreBatches['load'];
+  private readonly factsBatch: StoreBatches['facts'];
+  private readonly verdictBatch: StoreBatches['verdict'];
 
   constructor(redis: RedisClient, prefix = 'gavel') {
     this.prefix = prefix;
@@ -52,6 +57,10 @@ export class RunStore {
     this.images = new ImageStore(this.redis, prefix);
     this.layout = new StoreLayout(this.redis, prefix);
     this.generation = new GenerationRecords(this.redis, (runId, part) => this.key(runId, part));
+    const batches = storeBatches(this.redis, (runId, part) => this.key(runId, part));
+    this.loadBatch = batches.load;
+    this.factsBatch = batches.facts;
+    this.verdictBatch = batches.verdict;
   }
 
   /** Adds an observer of first writes (metrics); see {@link RunStoreObserver}. */
@@ -194,7 +203,8 @@ export class RunStore {
 
   // ── per-stage results ───────────────────────────────────────────────────────
   /**
-   * Reads what a stage needs about one sample in one command (a read: it writes nothing). Facts,
+   * Reads what a stage needs about one sample (a read: it writes nothing), in one command with the
+   * other samples of the run whose jobs ask in the same turn (see {@link turnBatcher}). Facts,
    * judgements and verdicts come back as stored, not parsed again: the write that stored each one
    * validated it ({@link putFacts}, {@link putJudgement}, {@link putFinalVerdict}). The sample is
    * validated here, as the first stage to read it checks what the producer wrote, unless
@@ -206,14 +216,7 @@ export class RunStore {
     sampleId: string,
     options: { sampleValidated?: boolean } = {},
   ): Promise<Pick<SampleRecord, 'sample' | 'facts' | 'judgement' | 'verdict' | 'completion'>> {
-    const [sample, facts, judgement, verdict, completion] = await this.redis.gavelLoadForStage(
-      this.key(runId, 'samples'),
-      this.key(runId, 'facts'),
-      this.key(runId, 'judgements'),
-      this.key(runId, 'verdicts'),
-      this.key(runId, 'completions'),
-      sampleId,
-    );
+    const [sample, facts, judgement, verdict, completion] = await this.loadBatch({ runId, sampleId });
     if (!sample) throw new InputError(`run ${runId}: sample ${sampleId} is not in the run store`);
     const parsedCompletion = completion ? Completion.parse(JSON.parse(completion)) : undefined;
     const stored: unknown = JSON.parse(sample);
@@ -231,10 +234,13 @@ export class RunStore {
     return raw === null ? undefined : Facts.parse(JSON.parse(raw));
   }
 
-  /** Records facts once; returns false if facts were already recorded (the first write wins). */
+  /**
+   * Records facts once; returns false if facts were already recorded (the first write wins). Written
+   * with the facts of the run's other samples recorded in the same turn, each on its own.
+   */
   async putFacts(runId: string, sampleId: string, facts: Facts): Promise<boolean> {
     const parsed = Facts.parse(facts);
-    const first = (await this.redis.hsetnx(this.key(runId, 'facts'), sampleId, JSON.stringify(parsed))) === 1;
+    const first = (await this.factsBatch({ runId, sampleId, json: JSON.stringify(parsed) })) === 1;
     if (first) this.notify((o) => o.facts?.(runId, sampleId, parsed));
     return first;
   }
@@ -262,23 +268,15 @@ export class RunStore {
 
   /**
    * Records the final verdict exactly once (HSETNX); true only for the first writer. With
-   * `judgement`, the judge's verdict is recorded (once) in the same atomic step.
+   * `judgement`, the judge's verdict is recorded (once) in the same atomic step. The verdicts of the
+   * run's samples decided in the same turn go in one script, each sample's step atomic on its own.
    */
   async putFinalVerdict(runId: string, sampleId: string, verdict: Verdict, judgement?: Verdict): Promise<boolean> {
     const json = JSON.stringify(Verdict.parse(verdict));
     const judgementJson =
       judgement === undefined ? '' : judgement === verdict ? '=' : JSON.stringify(Verdict.parse(judgement));
     const arbitrated = verdict.source === 'arbiter' || verdict.arbitration === 'unarbitrated' ? '1' : '0';
-    const written = await this.redis.gavelPutFinalVerdict(
-      this.key(runId, 'verdicts'),
-      this.key(runId, 'failures'),
-      this.key(runId, 'arbitrated'),
-      this.key(runId, 'judgements'),
-      sampleId,
-      json,
-      arbitrated,
-      judgementJson,
-    );
+    const written = await this.verdictBatch({ runId, sampleId, json, arbitrated, judgement: judgementJson });
     if (written !== 1) return false;
     this.notify((o) => {
       if (judgement !== undefined) o.judgement?.(runId, sampleId, judgement);

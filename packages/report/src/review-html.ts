@@ -12,14 +12,16 @@ import { barChart, scoreHistogram } from './svg-charts.ts';
 let assets: { script: string; style: string } | undefined;
 
 /**
- * The page's own script and style sheet, read once: static files in this package's `src/`, read from
- * there whether this module runs from `src/` or compiled in `dist/` (tsc copies no asset).
+ * The page's own script and style sheet, read once: static files in this package's `src/`, found from
+ * where the package resolves (its `src/index.ts` or `dist/index.js`), not from this module's own place —
+ * bundled into an app (apps/<app>/bundle/), this code runs from a chunk there (and tsc copies no asset).
  */
 function pageAssets(): { script: string; style: string } {
   if (!assets) {
+    const packageEntry = import.meta.resolve('@gavel/report');
     // One script element: the view state and the detail builder first (`window.gavelView`,
     // `window.gavelDom`), then the page that uses them.
-    const read = (name: string) => readFileSync(new URL(`../src/${name}`, import.meta.url), 'utf8');
+    const read = (name: string) => readFileSync(new URL(`../src/${name}`, packageEntry), 'utf8');
     const script = ['review-page-view.js', 'review-page-detail.js', 'review-page.js'].map(read).join('\n');
     const style = read('review-page.css');
     // Inlined as raw text: neither may contain its own end tag.

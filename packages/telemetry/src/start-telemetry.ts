@@ -10,7 +10,9 @@ import type * as TraceNode from '@opentelemetry/sdk-trace-node';
 import { samplerFromEnv } from './span-sampler.ts';
 
 // The SDK and exporter take ~0.1 s to load: only a process that traces pays for them.
-const load = createRequire(import.meta.url);
+// Resolved from this package's own place (its src/ or dist/ entry), where its dependencies are installed
+// — not from this module's, which is a chunk of apps/<app>/bundle/ once bundled.
+const load = createRequire(import.meta.resolve('@gavel/telemetry'));
 
 export interface TelemetryHandle {
   /** False when no OTLP endpoint is configured (tracing is a no-op). */

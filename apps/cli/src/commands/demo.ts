@@ -1,10 +1,10 @@
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { loadBaseConfig } from '@gavel/core';
 import { redisTarget } from '@gavel/queue';
 import { CliError } from '../cli-error.ts';
+import { REPO_ROOT } from '../repo-root.ts';
 import { superviseWorkers } from '../worker-supervisor.ts';
 import { demoDecision } from './demo-decision.ts';
 import { dockerChecks, redisChecks } from './doctor.ts';
@@ -13,9 +13,9 @@ import { exportCommand } from './export.ts';
 import { statusCommand } from './status.ts';
 import { waitCommand } from './wait.ts';
 
-const DEMO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'demo');
+const DEMO_DIR = join(REPO_ROOT, 'apps', 'cli', 'demo');
 /** The HumanEval problems shipped in the repository (datasets/humaneval, MIT). */
-const HUMANEVAL_PROBLEMS = join(DEMO_DIR, '..', '..', '..', 'datasets', 'humaneval', 'HumanEval.jsonl.gz');
+const HUMANEVAL_PROBLEMS = join(REPO_ROOT, 'datasets', 'humaneval', 'HumanEval.jsonl.gz');
 /** Problems in each bundled HumanEval run (HumanEval/0 … HumanEval/11). */
 const DEMO_PROBLEMS = 12;
 /** The base model's completions and the upgrade's (apps/cli/demo/README.md lists the known-wrong ones). */

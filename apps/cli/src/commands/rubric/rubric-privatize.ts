@@ -6,10 +6,11 @@ import { ngramIndex, overlapWith } from '@gavel/rubric';
 import { sandboxImageTag } from '@gavel/runs';
 import { z } from 'zod';
 import { CliError } from '../../cli-error.ts';
+import { REPO_ROOT } from '../../repo-root.ts';
 import { readPublicSource } from './public-sources.ts';
 import { shippedPublicIndex } from './rubric-check.ts';
 
-const SCRIPT = join(import.meta.dirname, '..', '..', '..', '..', '..', 'sandbox', 'privatize.py');
+const SCRIPT = join(REPO_ROOT, 'sandbox', 'privatize.py');
 
 export const PrivatizedTask = z.object({
   source_task_id: z.string().nullable(),

@@ -1,0 +1,73 @@
+import type { StoreRedis } from './run-store-scripts.ts';
+import { turnBatcher } from './turn-batch.ts';
+
+/** The most samples one batched run-store script reads or writes. */
+const BATCH_MAX = 100;
+
+interface SampleRef {
+  runId: string;
+  sampleId: string;
+}
+
+/** What a stage reads of one sample, as stored: sample, facts, judgement, verdict, completion. */
+export type StoredForStage = [
+  sample: string | null,
+  facts: string | null,
+  judgement: string | null,
+  verdict: string | null,
+  completion: string | null,
+];
+
+export interface StoreBatches {
+  load(ref: SampleRef): Promise<StoredForStage>;
+  /** 1 when this wrote the sample's facts. */
+  facts(ref: SampleRef & { json: string }): Promise<number>;
+  /** 1 when this wrote the sample's final verdict (`judgement`: '' none, '=' the verdict, or its JSON). */
+  verdict(ref: SampleRef & { json: string; arbitrated: '0' | '1'; judgement: string }): Promise<number>;
+}
+
+/**
+ * The run store's per-sample reads and writes of the stages, each turn's calls for one run in one
+ * script (see {@link turnBatcher}): a worker's jobs in flight resume together and each reads, then
+ * writes, its own sample. One run's keys share a hash tag, so each script touches one cluster slot.
+ */
+export function storeBatches(redis: StoreRedis, key: (runId: string, part: string) => string): StoreBatches {
+  const byRun = (ref: SampleRef): string => ref.runId;
+  return {
+    load: turnBatcher<SampleRef, StoredForStage>({
+      group: byRun,
+      max: BATCH_MAX,
+      flush: async (runId, refs) => {
+        const flat = await redis.gavelLoadForStage(
+          key(runId, 'samples'),
+          key(runId, 'facts'),
+          key(runId, 'judgements'),
+          key(runId, 'verdicts'),
+          key(runId, 'completions'),
+          ...refs.map((ref) => ref.sampleId),
+        );
+        if (flat.length !== refs.length * 5)
+          throw new Error(`run-store read of ${refs.length} sample(s) got ${flat.length} entries`);
+        return refs.map((_, i) => flat.slice(i * 5, i * 5 + 5) as StoredForStage);
+      },
+    }),
+    facts: turnBatcher<SampleRef & { json: string }, number>({
+      group: byRun,
+      max: BATCH_MAX,
+      flush: (runId, refs) =>
+        redis.gavelPutFacts(key(runId, 'facts'), ...refs.flatMap((ref) => [ref.sampleId, ref.json])),
+    }),
+    verdict: turnBatcher<SampleRef & { json: string; arbitrated: '0' | '1'; judgement: string }, number>({
+      group: byRun,
+      max: BATCH_MAX,
+      flush: (runId, refs) =>
+        redis.gavelPutFinalVerdicts(
+          key(runId, 'verdicts'),
+          key(runId, 'failures'),
+          key(runId, 'arbitrated'),
+          key(runId, 'judgements'),
+          ...refs.flatMap((ref) => [ref.sampleId, ref.json, ref.arbitrated, ref.judgement]),
+        ),
+    }),
+  };
+}

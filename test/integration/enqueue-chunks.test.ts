@@ -1,0 +1,109 @@
+import { GAVEL_VERSION, RunManifest, runKey, type Sample, type SampleJob } from '@gavel/core';
+import { createRedis, enqueueRun, RunStore, stageQueue } from '@gavel/queue';
+import type { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisServer, startRedis } from '../support/redis.ts';
+import { textCase, textRubric } from './judge-fixtures.ts';
+
+let redis: RedisServer;
+let client: Redis;
+
+beforeAll(async () => {
+  redis = await startRedis({ appendonly: false });
+  client = createRedis(redis.url, { role: 'client' });
+});
+
+afterAll(async () => {
+  client.disconnect();
+  await redis.stop();
+});
+
+function manifestFor(runId: string, rubric: Awaited<ReturnType<typeof textRubric>>, samples: number): RunManifest {
+  return RunManifest.parse({
+    run_id: runId,
+    created_at: new Date().toISOString(),
+    gavel_version: GAVEL_VERSION,
+    dataset: { format: 'jsonl', files: [], sha256: 'c'.repeat(64), samples, skipped_invalid: 0 },
+    rubrics: { text: rubric.ref },
+    stages: { sandbox: {}, judge: { mode: 'facts' }, arbiter: {} },
+  });
+}
+
+const samples = (n: number): Sample[] => Array.from({ length: n }, (_, i) => textCase(i, true).sample);
+
+/**
+ * The sandbox queue, watched: before each chunk's jobs are added it notes which of their samples the
+ * run store does not hold yet; `failOn` makes that add (1-based) fail as a refused write would.
+ */
+function watchedQueue(prefix: string, runId: string, failOn?: number) {
+  const queue = stageQueue('sandbox', { connection: client, prefix: `{${prefix}}` });
+  const unstoredAtAdd: string[] = [];
+  const adds: string[][] = [];
+  const addBulk = queue.addBulk.bind(queue);
+  queue.addBulk = (async (jobs: Parameters<Queue<SampleJob>['addBulk']>[0]) => {
+    const ids = jobs.map((j) => j.data.sampleId);
+    adds.push(ids);
+    for (const id of ids) {
+      if ((await client.hexists(runKey(prefix, runId, 'samples'), id)) === 0) unstoredAtAdd.push(id);
+    }
+    if (adds.length === failOn) throw new Error('OOM command not allowed when used memory > maxmemory');
+    return addBulk(jobs);
+  }) as Queue<SampleJob>['addBulk'];
+  return { queue, adds, unstoredAtAdd };
+}
+
+describe('gavel enqueue stores one chunk while it adds the jobs of the one before', () => {
+  it('adds every job once, in dataset order, each after its sample is stored', async () => {
+    const rubric = await textRubric();
+    const store = new RunStore(client, 'chunks1');
+    const { queue, adds, unstoredAtAdd } = watchedQueue('chunks1', 'run-order');
+    const progress: number[] = [];
+    const result = await enqueueRun({
+      store,
+      sandbox: queue,
+      manifest: manifestFor('run-order', rubric, 7),
+      samples: samples(7),
+      rubrics: [rubric],
+      chunkSize: 2,
+      onProgress: (done) => progress.push(done),
+    });
+    expect(result.added).toBe(7);
+    expect(adds).toEqual([['s-0', 's-1'], ['s-2', 's-3'], ['s-4', 's-5'], ['s-6']]);
+    expect(unstoredAtAdd).toEqual([]);
+    expect(progress).toEqual([2, 4, 6, 7]);
+    const waiting = (await queue.getWaiting(0, -1)) as Job<SampleJob>[];
+    expect(waiting.map((j) => j.data.sampleId).sort()).toEqual(
+      samples(7)
+        .map((s) => s.id)
+        .sort(),
+    );
+    await queue.close();
+  });
+
+  it('a refused add fails the enqueue and adds no later chunk; enqueuing again adds what is missing, nothing twice', async () => {
+    const rubric = await textRubric();
+    const store = new RunStore(client, 'chunks2');
+    const manifest = manifestFor('run-refused', rubric, 7);
+    const failing = watchedQueue('chunks2', 'run-refused', 2);
+    await expect(
+      enqueueRun({ store, sandbox: failing.queue, manifest, samples: samples(7), rubrics: [rubric], chunkSize: 2 }),
+    ).rejects.toThrow(/OOM command not allowed/);
+    // The second chunk's add failed; the third chunk may have been stored meanwhile, never added.
+    expect(failing.adds).toEqual([
+      ['s-0', 's-1'],
+      ['s-2', 's-3'],
+    ]);
+    expect(await failing.queue.getJobCounts('waiting')).toEqual({ waiting: 2 });
+    expect((await store.sampleIds('run-refused')).length).toBeLessThanOrEqual(6);
+    await failing.queue.close();
+
+    const again = watchedQueue('chunks2', 'run-refused');
+    const result = await enqueueRun({ store, sandbox: again.queue, manifest, samples: samples(7), rubrics: [rubric] });
+    // Every sample without facts is handed to the sandbox again; a job whose id is held is not added twice.
+    expect(result.added).toBe(7);
+    expect(again.adds).toEqual([samples(7).map((s) => s.id)]);
+    expect(await again.queue.getJobCounts('waiting')).toEqual({ waiting: 7 });
+    await again.queue.close();
+  });
+});
