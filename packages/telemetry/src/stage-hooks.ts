@@ -3,21 +3,10 @@ import type { Metrics } from './metrics.ts';
 
 /** The stage runner's hooks (structurally `StageHooks` from @gavel/queue) feeding the metric catalog. */
 export function metricsStageHooks(metrics: Metrics) {
-  // Each job completed: the stage's labelled series, looked up once (prom-client hashes the labels
-  // of every call otherwise, a measurable part of a facts-only job's CPU).
-  const completed = new Map<
-    Stage,
-    { count: ReturnType<Metrics['jobsCompleted']['labels']>; duration: ReturnType<Metrics['jobDuration']['labels']> }
-  >();
   return {
     onCompleted(stage: Stage, durationSeconds: number): void {
-      let series = completed.get(stage);
-      if (!series) {
-        series = { count: metrics.jobsCompleted.labels({ stage }), duration: metrics.jobDuration.labels({ stage }) };
-        completed.set(stage, series);
-      }
-      series.count.inc();
-      series.duration.observe(durationSeconds);
+      metrics.jobsCompleted.inc({ stage });
+      metrics.jobDuration.observe({ stage }, durationSeconds);
     },
     onFailed(stage: Stage, code: string): void {
       metrics.jobsFailed.inc({ stage, code });
