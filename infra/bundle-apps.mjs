@@ -10,9 +10,11 @@
 //   node infra/bundle-apps.mjs        (npm run build runs it after tsc -b)
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-const ROOT = join(import.meta.dirname, '..');
+// Not import.meta.dirname: that needs Node 20.11, and gavel runs on any Node 20.
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 // What stays in node_modules and loads from there at run time (resolved from apps/<app>/bundle/, so from
 // the root node_modules, where npm hoists them), each for a reason:
@@ -20,6 +22,8 @@ const EXTERNAL = [
   // native addons (dockerode → docker-modem → ssh2 → cpu-features): a .node binary cannot be bundled
   'ssh2',
   'cpu-features',
+  // msgpackr's optional native extractor: its loader finds the binary from its own __dirname
+  'msgpackr-extract',
   // Bull Board finds its UI's static files and views at run time through a direct eval of
   // require.resolve('@bull-board/ui/package.json'), which a bundle cannot follow (nor rename around)
   '@bull-board/*',

@@ -36,10 +36,12 @@ const samples = (n: number): Sample[] => Array.from({ length: n }, (_, i) => tex
  * The sandbox queue, watched: before each chunk's jobs are added it notes which of their samples the
  * run store does not hold yet; `failOn` makes that add (1-based) fail as a refused write would.
  */
-function watchedQueue(prefix: string, runId: string, failOn?: number) {
+function watchedQueue(prefix: string, runId: string, failOn?: number, chunkSize = 2, total = 7) {
   const queue = stageQueue('sandbox', { connection: client, prefix: `{${prefix}}` });
   const unstoredAtAdd: string[] = [];
   const adds: string[][] = [];
+  // Per add but the last: whether the next chunk's first sample was stored while this add waited.
+  const nextStoredDuringAdd: boolean[] = [];
   const addBulk = queue.addBulk.bind(queue);
   queue.addBulk = (async (jobs: Parameters<Queue<SampleJob>['addBulk']>[0]) => {
     const ids = jobs.map((j) => j.data.sampleId);
@@ -47,17 +49,25 @@ function watchedQueue(prefix: string, runId: string, failOn?: number) {
     for (const id of ids) {
       if ((await client.hexists(runKey(prefix, runId, 'samples'), id)) === 0) unstoredAtAdd.push(id);
     }
+    const next = `s-${adds.length * chunkSize}`;
+    if (adds.length * chunkSize < total) {
+      // The producer stores the next chunk while this add is in flight: wait (at most 5 s) to see it.
+      const stored = async () => (await client.hexists(runKey(prefix, runId, 'samples'), next)) === 1;
+      const until = Date.now() + 5_000;
+      while (!(await stored()) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      nextStoredDuringAdd.push(await stored());
+    }
     if (adds.length === failOn) throw new Error('OOM command not allowed when used memory > maxmemory');
     return addBulk(jobs);
   }) as Queue<SampleJob>['addBulk'];
-  return { queue, adds, unstoredAtAdd };
+  return { queue, adds, unstoredAtAdd, nextStoredDuringAdd };
 }
 
 describe('gavel enqueue stores one chunk while it adds the jobs of the one before', () => {
   it('adds every job once, in dataset order, each after its sample is stored', async () => {
     const rubric = await textRubric();
     const store = new RunStore(client, 'chunks1');
-    const { queue, adds, unstoredAtAdd } = watchedQueue('chunks1', 'run-order');
+    const { queue, adds, unstoredAtAdd, nextStoredDuringAdd } = watchedQueue('chunks1', 'run-order');
     const progress: number[] = [];
     const result = await enqueueRun({
       store,
@@ -71,6 +81,7 @@ describe('gavel enqueue stores one chunk while it adds the jobs of the one befor
     expect(result.added).toBe(7);
     expect(adds).toEqual([['s-0', 's-1'], ['s-2', 's-3'], ['s-4', 's-5'], ['s-6']]);
     expect(unstoredAtAdd).toEqual([]);
+    expect(nextStoredDuringAdd).toEqual([true, true, true]);
     expect(progress).toEqual([2, 4, 6, 7]);
     const waiting = (await queue.getWaiting(0, -1)) as Job<SampleJob>[];
     expect(waiting.map((j) => j.data.sampleId).sort()).toEqual(
@@ -95,10 +106,11 @@ describe('gavel enqueue stores one chunk while it adds the jobs of the one befor
       ['s-2', 's-3'],
     ]);
     expect(await failing.queue.getJobCounts('waiting')).toEqual({ waiting: 2 });
-    expect((await store.sampleIds('run-refused')).length).toBeLessThanOrEqual(6);
+    // The third chunk was stored while the second's add was in flight; the fourth never was.
+    expect(await store.sampleIds('run-refused')).toEqual(['s-0', 's-1', 's-2', 's-3', 's-4', 's-5']);
     await failing.queue.close();
 
-    const again = watchedQueue('chunks2', 'run-refused');
+    const again = watchedQueue('chunks2', 'run-refused', undefined, 1000);
     const result = await enqueueRun({ store, sandbox: again.queue, manifest, samples: samples(7), rubrics: [rubric] });
     // Every sample without facts is handed to the sandbox again; a job whose id is held is not added twice.
     expect(result.added).toBe(7);

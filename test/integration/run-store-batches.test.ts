@@ -129,4 +129,24 @@ describe("the run store reads and writes the samples of one turn's jobs in one s
     expect(await hash('judgements', 's-3')).toBeNull();
     expect(await client.smembers(runKey('batch3', 'run-v', 'arbitrated'))).toEqual(['s-1']);
   });
+
+  it('a script Redis refuses (OOM) fails each of its callers, writes nothing, and its error does not carry the batch', async () => {
+    const store = new RunStore(client, 'batch4');
+    const facts = textCase(0, true).facts;
+    await store.putFacts('run-oom', 's-warm', facts);
+    await admin.config('SET', 'maxmemory-policy', 'noeviction');
+    await admin.config('SET', 'maxmemory', '1');
+    let settled: PromiseSettledResult<boolean>[] = [];
+    try {
+      settled = await Promise.allSettled([0, 1, 2].map((i) => store.putFacts('run-oom', `s-${i}`, facts)));
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+    }
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    const reason = (settled[0] as PromiseRejectedResult).reason as Error & { command?: { args?: unknown } };
+    expect(reason.message).toMatch(/OOM/);
+    // ioredis attached the command with every sample's facts JSON; each job logs its error.
+    expect(JSON.stringify(reason.command ?? {})).not.toContain('s-1');
+    expect(await client.hlen(runKey('batch4', 'run-oom', 'facts'))).toBe(1);
+  });
 });

@@ -11,7 +11,7 @@ export interface Supervisor {
 }
 
 /**
- * Starts each stage as its own OS process (`node apps/worker-<stage>/dist/main.js`, see app-process.ts) and restarts one that
+ * Starts each stage as its own OS process (`node apps/worker-<stage>/bundle/main.js`, see app-process.ts) and restarts one that
  * dies on its own (SIGKILL, crash) after a short pause: its stalled jobs are picked up again.
  */
 export function superviseWorkers(options: {

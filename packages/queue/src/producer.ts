@@ -62,20 +62,26 @@ export async function enqueueRun(input: EnqueueRunInput): Promise<EnqueueRunResu
   // Chunk k's jobs are added while chunk k+1's samples are stored: each chunk's samples are stored
   // before its jobs, and jobs are added in dataset order; at most one chunk's add is in flight.
   let adding: Promise<void> = Promise.resolve();
-  for (let start = 0; start < samples.length; start += chunkSize) {
-    const chunk = samples.slice(start, start + chunkSize);
-    const pending = await store.putSamples(runId, chunk);
+  try {
+    for (let start = 0; start < samples.length; start += chunkSize) {
+      const chunk = samples.slice(start, start + chunkSize);
+      const pending = await store.putSamples(runId, chunk);
+      await adding;
+      const done = Math.min(start + chunkSize, samples.length);
+      adding = addChunk(input, first, chunk, pending).then(() => {
+        added += pending.length;
+        input.onProgress?.(done, samples.length);
+      });
+      // Awaited before the next chunk's jobs (a failed add stops the enqueue there; the samples stored
+      // after it get their jobs when the run is enqueued again), never left an unhandled rejection.
+      adding.catch(() => {});
+    }
     await adding;
-    const done = Math.min(start + chunkSize, samples.length);
-    adding = addChunk(input, first, chunk, pending).then(() => {
-      added += pending.length;
-      input.onProgress?.(done, samples.length);
-    });
-    // Awaited before the next chunk's jobs (a failed add stops the enqueue there; the samples stored
-    // after it get their jobs when the run is enqueued again), never left an unhandled rejection.
-    adding.catch(() => {});
+  } catch (error) {
+    // A failed store: the add in flight ends before the enqueue does (its own failure is this one's).
+    await adding.catch(() => {});
+    throw error;
   }
-  await adding;
   return { runId, existed: existing !== undefined, added };
 }
 

@@ -27,6 +27,22 @@ export interface StoreBatches {
 }
 
 /**
+ * A batched script's answer, its failure without the command ioredis attaches to a reply error: its
+ * arguments are every sample's JSON of the batch, and each of the batch's jobs logs the error.
+ */
+async function sent<T>(reply: Promise<T>): Promise<T> {
+  try {
+    return await reply;
+  } catch (error) {
+    if (error instanceof Error && 'command' in error) {
+      const { command } = error as { command?: { name?: unknown } };
+      (error as { command?: unknown }).command = { name: command?.name };
+    }
+    throw error;
+  }
+}
+
+/**
  * The run store's per-sample reads and writes of the stages, each turn's calls for one run in one
  * script (see {@link turnBatcher}): a worker's jobs in flight resume together and each reads, then
  * writes, its own sample. One run's keys share a hash tag, so each script touches one cluster slot.
@@ -38,13 +54,15 @@ export function storeBatches(redis: StoreRedis, key: (runId: string, part: strin
       group: byRun,
       max: BATCH_MAX,
       flush: async (runId, refs) => {
-        const flat = await redis.gavelLoadForStage(
-          key(runId, 'samples'),
-          key(runId, 'facts'),
-          key(runId, 'judgements'),
-          key(runId, 'verdicts'),
-          key(runId, 'completions'),
-          ...refs.map((ref) => ref.sampleId),
+        const flat = await sent(
+          redis.gavelLoadForStage(
+            key(runId, 'samples'),
+            key(runId, 'facts'),
+            key(runId, 'judgements'),
+            key(runId, 'verdicts'),
+            key(runId, 'completions'),
+            ...refs.map((ref) => ref.sampleId),
+          ),
         );
         if (flat.length !== refs.length * 5)
           throw new Error(`run-store read of ${refs.length} sample(s) got ${flat.length} entries`);
@@ -55,18 +73,20 @@ export function storeBatches(redis: StoreRedis, key: (runId: string, part: strin
       group: byRun,
       max: BATCH_MAX,
       flush: (runId, refs) =>
-        redis.gavelPutFacts(key(runId, 'facts'), ...refs.flatMap((ref) => [ref.sampleId, ref.json])),
+        sent(redis.gavelPutFacts(key(runId, 'facts'), ...refs.flatMap((ref) => [ref.sampleId, ref.json]))),
     }),
     verdict: turnBatcher<SampleRef & { json: string; arbitrated: '0' | '1'; judgement: string }, number>({
       group: byRun,
       max: BATCH_MAX,
       flush: (runId, refs) =>
-        redis.gavelPutFinalVerdicts(
-          key(runId, 'verdicts'),
-          key(runId, 'failures'),
-          key(runId, 'arbitrated'),
-          key(runId, 'judgements'),
-          ...refs.flatMap((ref) => [ref.sampleId, ref.json, ref.arbitrated, ref.judgement]),
+        sent(
+          redis.gavelPutFinalVerdicts(
+            key(runId, 'verdicts'),
+            key(runId, 'failures'),
+            key(runId, 'arbitrated'),
+            key(runId, 'judgements'),
+            ...refs.flatMap((ref) => [ref.sampleId, ref.json, ref.arbitrated, ref.judgement]),
+          ),
         ),
     }),
   };
