@@ -1,10 +1,10 @@
-import { GAVEL_VERSION, RunManifest, runKey, type Sample, type SampleJob } from '@gavel/core';
+import { runKey, type Sample, type SampleJob } from '@gavel/core';
 import { createRedis, enqueueRun, RunStore, stageQueue } from '@gavel/queue';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../support/redis.ts';
-import { textCase, textRubric } from './judge-fixtures.ts';
+import { factsRunManifest, textCase, textRubric } from './judge-fixtures.ts';
 
 let redis: RedisServer;
 let client: Redis;
@@ -18,17 +18,6 @@ afterAll(async () => {
   client.disconnect();
   await redis.stop();
 });
-
-function manifestFor(runId: string, rubric: Awaited<ReturnType<typeof textRubric>>, samples: number): RunManifest {
-  return RunManifest.parse({
-    run_id: runId,
-    created_at: new Date().toISOString(),
-    gavel_version: GAVEL_VERSION,
-    dataset: { format: 'jsonl', files: [], sha256: 'c'.repeat(64), samples, skipped_invalid: 0 },
-    rubrics: { text: rubric.ref },
-    stages: { sandbox: {}, judge: { mode: 'facts' }, arbiter: {} },
-  });
-}
 
 const samples = (n: number): Sample[] => Array.from({ length: n }, (_, i) => textCase(i, true).sample);
 
@@ -72,7 +61,7 @@ describe('gavel enqueue stores one chunk while it adds the jobs of the one befor
     const result = await enqueueRun({
       store,
       sandbox: queue,
-      manifest: manifestFor('run-order', rubric, 7),
+      manifest: factsRunManifest('run-order', rubric, 7),
       samples: samples(7),
       rubrics: [rubric],
       chunkSize: 2,
@@ -95,7 +84,7 @@ describe('gavel enqueue stores one chunk while it adds the jobs of the one befor
   it('a refused add fails the enqueue and adds no later chunk; enqueuing again adds what is missing, nothing twice', async () => {
     const rubric = await textRubric();
     const store = new RunStore(client, 'chunks2');
-    const manifest = manifestFor('run-refused', rubric, 7);
+    const manifest = factsRunManifest('run-refused', rubric, 7);
     const failing = watchedQueue('chunks2', 'run-refused', 2);
     await expect(
       enqueueRun({ store, sandbox: failing.queue, manifest, samples: samples(7), rubrics: [rubric], chunkSize: 2 }),

@@ -46,6 +46,18 @@ export function manifest(rubric: LoadedRubric, judge: Partial<RunManifest['stage
   });
 }
 
+/** The manifest of a facts-only text run `runId` of `samples` samples, as the producer writes it. */
+export function factsRunManifest(runId: string, rubric: LoadedRubric, samples: number): RunManifest {
+  return RunManifest.parse({
+    run_id: runId,
+    created_at: new Date().toISOString(),
+    gavel_version: GAVEL_VERSION,
+    dataset: { format: 'jsonl', files: [], sha256: 'a'.repeat(64), samples, skipped_invalid: 0 },
+    rubrics: { text: rubric.ref },
+    stages: { sandbox: {}, judge: { mode: 'facts' }, arbiter: {} },
+  });
+}
+
 /** A text sample and its reference facts; `correct` decides exact match and F1. */
 export function textCase(
   i: number,

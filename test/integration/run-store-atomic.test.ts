@@ -1,11 +1,11 @@
-import { GAVEL_VERSION, RunManifest, runKey, type Sample, Verdict } from '@gavel/core';
+import { runKey, type Sample, Verdict } from '@gavel/core';
 import { createRedis, enqueueRun, RunStore, stageQueue } from '@gavel/queue';
 import { createRubricCache, parseRubric } from '@gavel/rubric';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verdict as recordVerdict } from '../../packages/report/src/test-records.ts';
 import { type RedisServer, startRedis } from '../support/redis.ts';
-import { textCase, textRubric } from './judge-fixtures.ts';
+import { factsRunManifest, textCase, textRubric } from './judge-fixtures.ts';
 
 let redis: RedisServer;
 let client: Redis;
@@ -20,17 +20,6 @@ afterAll(async () => {
   await redis.stop();
 });
 
-function manifestFor(runId: string, rubric: ReturnType<typeof parseRubric>, samples: number): RunManifest {
-  return RunManifest.parse({
-    run_id: runId,
-    created_at: new Date().toISOString(),
-    gavel_version: GAVEL_VERSION,
-    dataset: { format: 'jsonl', files: [], sha256: 'a'.repeat(64), samples, skipped_invalid: 0 },
-    rubrics: { text: rubric.ref },
-    stages: { sandbox: {}, judge: { mode: 'facts' }, arbiter: {} },
-  });
-}
-
 function samples(n: number): Sample[] {
   return Array.from({ length: n }, (_, i) => textCase(i, true).sample);
 }
@@ -40,7 +29,7 @@ describe('the run store writes what belongs together in one step', () => {
     const rubric = await textRubric();
     const store = new RunStore(client, 'atomic1');
     const sandbox = stageQueue('sandbox', { connection: client, prefix: '{atomic1}' });
-    const manifest = manifestFor('run-crashed-producer', rubric, 4);
+    const manifest = factsRunManifest('run-crashed-producer', rubric, 4);
     const all = samples(4);
     // What the old producer left when it died between its two round trips: s-0 and s-1 fully
     // enqueued, s-2 stored (HSETNX) but never pushed onto the order list, s-3 never reached.
@@ -64,7 +53,7 @@ describe('the run store writes what belongs together in one step', () => {
     const rubric = await textRubric();
     const store = new RunStore(client, 'atomic2');
     const sandbox = stageQueue('sandbox', { connection: client, prefix: '{atomic2}' });
-    const manifest = manifestFor('run-unlisted', rubric, 2);
+    const manifest = factsRunManifest('run-unlisted', rubric, 2);
     // The old createRun's first round trip (SET NX) without its second (ZADD).
     await client.set(runKey('atomic2', 'run-unlisted', 'manifest'), JSON.stringify(manifest), 'NX');
     expect(await store.listRuns()).toEqual([]);
@@ -85,14 +74,17 @@ describe('the run store writes what belongs together in one step', () => {
     await enqueueRun({
       store,
       sandbox,
-      manifest: manifestFor('run-library-a', original, 1),
+      manifest: factsRunManifest('run-library-a', original, 1),
       samples: samples(1),
       rubrics: [original],
     });
     await enqueueRun({
       store,
       sandbox,
-      manifest: { ...manifestFor('run-library-b', edited, 1), dataset: { ...manifestFor('x', edited, 1).dataset } },
+      manifest: {
+        ...factsRunManifest('run-library-b', edited, 1),
+        dataset: { ...factsRunManifest('x', edited, 1).dataset },
+      },
       samples: samples(1),
       rubrics: [edited],
     });
