@@ -46,9 +46,7 @@ export class RunStore {
   /** The generate stage's completions and request intents (see {@link GenerationRecords}). */
   readonly generation: GenerationRecords;
   // The per-sample reads and writes of stages, each turn's calls for one run in one script.
-  private readonly loadBatch: StoreBatches['load'];
-  private readonly factsBatch: StoreBatches['facts'];
-  private readonly verdictBatch: StoreBatches['verdict'];
+  private readonly batches: StoreBatches;
 
   constructor(redis: RedisClient, prefix = 'gavel') {
     this.prefix = prefix;
@@ -57,10 +55,7 @@ export class RunStore {
     this.images = new ImageStore(this.redis, prefix);
     this.layout = new StoreLayout(this.redis, prefix);
     this.generation = new GenerationRecords(this.redis, (runId, part) => this.key(runId, part));
-    const batches = storeBatches(this.redis, (runId, part) => this.key(runId, part));
-    this.loadBatch = batches.load;
-    this.factsBatch = batches.facts;
-    this.verdictBatch = batches.verdict;
+    this.batches = storeBatches(this.redis, (runId, part) => this.key(runId, part));
   }
 
   /** Adds an observer of first writes (metrics); see {@link RunStoreObserver}. */
@@ -216,7 +211,7 @@ export class RunStore {
     sampleId: string,
     options: { sampleValidated?: boolean } = {},
   ): Promise<Pick<SampleRecord, 'sample' | 'facts' | 'judgement' | 'verdict' | 'completion'>> {
-    const [sample, facts, judgement, verdict, completion] = await this.loadBatch({ runId, sampleId });
+    const [sample, facts, judgement, verdict, completion] = await this.batches.load({ runId, sampleId });
     if (!sample) throw new InputError(`run ${runId}: sample ${sampleId} is not in the run store`);
     const parsedCompletion = completion ? Completion.parse(JSON.parse(completion)) : undefined;
     const stored: unknown = JSON.parse(sample);
@@ -240,7 +235,7 @@ export class RunStore {
    */
   async putFacts(runId: string, sampleId: string, facts: Facts): Promise<boolean> {
     const parsed = Facts.parse(facts);
-    const first = (await this.factsBatch({ runId, sampleId, json: JSON.stringify(parsed) })) === 1;
+    const first = (await this.batches.facts({ runId, sampleId, json: JSON.stringify(parsed) })) === 1;
     if (first) this.notify((o) => o.facts?.(runId, sampleId, parsed));
     return first;
   }
@@ -276,7 +271,7 @@ export class RunStore {
     const judgementJson =
       judgement === undefined ? '' : judgement === verdict ? '=' : JSON.stringify(Verdict.parse(judgement));
     const arbitrated = verdict.source === 'arbiter' || verdict.arbitration === 'unarbitrated' ? '1' : '0';
-    const written = await this.verdictBatch({ runId, sampleId, json, arbitrated, judgement: judgementJson });
+    const written = await this.batches.verdict({ runId, sampleId, json, arbitrated, judgement: judgementJson });
     if (written !== 1) return false;
     this.notify((o) => {
       if (judgement !== undefined) o.judgement?.(runId, sampleId, judgement);
