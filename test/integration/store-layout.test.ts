@@ -80,8 +80,10 @@ describe('the run store key layout', () => {
     const file = join(dir, 'old.jsonl');
     await writeFile(file, jsonl(Array.from({ length: total }, (_, i) => textSample(i))));
     expect((await gavel(['enqueue', file, '--run', runId], env)).code).toBe(0);
-    // A partial run: some samples decided, the rest queued at some stage, as an upgrade finds it.
-    const partial = startWorkers(env);
+    // A partial run: some samples decided, the rest queued at some stage, as an upgrade finds it. One
+    // job at a time per stage: at the default concurrency the stages take all 40 in one wave (each
+    // turn's run-store writes go in one script), so a few verdicts would already mean all of them.
+    const partial = startWorkers({ ...env, GAVEL_CONCURRENCY: '1' });
     while ((await client.hlen(runKey('gavel', runId, 'verdicts'))) < 10) await sleep(5);
     await partial.stop();
     await toOldLayout(runId);
