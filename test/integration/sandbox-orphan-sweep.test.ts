@@ -125,6 +125,32 @@ describe('the orphan sweep across instances sharing one engine', () => {
     expect(kept.filter((row) => row.startsWith('gavel-exec-')).every((row) => row.endsWith(' created'))).toBe(true);
   });
 
+  it("a running instance sweeps again while it runs: a killed instance's containers go with no new start", async () => {
+    // Started first: its sweep at start finds nothing of the instance killed below.
+    const watcher = await createDockerSandbox(sandboxConfig(), undefined, { sweepIntervalS: 1 });
+    try {
+      const deadPid = pidFor(true, 2);
+      const dead = await startInstance(deadPid, 3);
+      expect(containersOf(dead.pid).some((row) => row.startsWith('gavel-analysis-'))).toBe(true);
+      dead.child.kill('SIGKILL');
+      // Its lease lapses within 3 s; two sweeps in a row find it without one, and the second takes its
+      // containers. Before the periodic sweep they stayed until a sandbox started after that.
+      for (let i = 0; i < 600 && containersOf(dead.pid).length > 0; i++) await new Promise((r) => setTimeout(r, 200));
+      expect(containersOf(dead.pid)).toEqual([]);
+      // The watcher's own containers are untouched: its lease still runs.
+      const { instance } = await watcher.describe();
+      expect(
+        execFileSync(
+          'docker',
+          ['ps', '--filter', `name=^gavel-lease-${instance}$`, '--filter', 'status=running', '--format', '{{.Names}}'],
+          { encoding: 'utf8' },
+        ).trim(),
+      ).toBe(`gavel-lease-${instance}`);
+    } finally {
+      await watcher.close();
+    }
+  }, 180_000);
+
   it('a live instance whose lease container goes away starts it again, and removes it on close', async () => {
     const own = await createDockerSandbox(sandboxConfig());
     const { instance } = await own.describe();

@@ -17,12 +17,10 @@ import { type ContainerOwner, containerSpec } from './container-spec.ts';
 import { dockerClient } from './docker-client.ts';
 import { BUILD_COMMAND, classifyDockerError } from './docker-errors.ts';
 import { type EngineDeadlines, engineCall } from './engine-call.ts';
-import { EngineEvents } from './engine-events.ts';
 import { ExecAhead } from './exec-ahead.ts';
 import { removeExecContainer, runExecContainer, runPreparedContainer } from './exec-container.ts';
 import { checkImagePin } from './image-pin.ts';
-import { DEFAULT_LEASE_TTL_S, InstanceLease } from './instance-lease.ts';
-import { sweepOrphans } from './orphan-sweep.ts';
+import { DEFAULT_LEASE_TTL_S } from './instance-lease.ts';
 import { applyWorkerCaps } from './run-limits.ts';
 import {
   REPORT_BYTES,
@@ -33,6 +31,7 @@ import {
   verifiedRunnerOutput,
 } from './runner-output.ts';
 import type { SandboxConfig } from './sandbox-config.ts';
+import { startSandboxInstance } from './sandbox-instance.ts';
 import { Semaphore } from './semaphore.ts';
 import { sampleWorkspace, workspaceTar } from './workspace-tar.ts';
 
@@ -53,6 +52,8 @@ export interface DockerSandbox {
 export interface DockerSandboxOptions {
   /** Seconds this instance's lease container lives without a heartbeat. @default 60 */
   leaseTtlS?: number;
+  /** Seconds between this instance's orphan sweeps while it runs. @default leaseTtlS */
+  sweepIntervalS?: number;
   /**
    * Make execution containers ahead (one per slot) while samples run. Off: each is created when its
    * sample's turn comes, as before (the benchmark's same-run baseline). @default true
@@ -75,7 +76,8 @@ const ANALYSIS_CAPS: AnalysisCaps = {
  * start), so a tag moved meanwhile cannot change what runs; a run pinning another digest → ConfigError.
  * Each sample runs at the run's limits capped at this worker's `GAVEL_SANDBOX_*` maxima; the facts say
  * which limits applied and which were capped. Each sandbox is an instance (a random id, a lease
- * container on the engine): at start it sweeps the containers of instances whose lease has ended.
+ * container on the engine): at start, and every sweep interval while it runs, it sweeps the containers
+ * of instances whose lease has ended.
  */
 export async function createDockerSandbox(
   config: SandboxConfig,
@@ -100,26 +102,17 @@ export async function createDockerSandbox(
     throw classifyDockerError(error, image);
   }
   const owner: ContainerOwner = { instance: randomUUID(), pid: process.pid, host: hostname() };
-  const lease = new InstanceLease(docker, {
-    image: digest,
+  const leaseTtlS = options.leaseTtlS ?? DEFAULT_LEASE_TTL_S;
+  const instance = await startSandboxInstance(docker, {
+    image,
+    digest,
     owner,
-    ttlS: options.leaseTtlS ?? DEFAULT_LEASE_TTL_S,
-    logger,
+    leaseTtlS,
+    sweepIntervalS: options.sweepIntervalS ?? leaseTtlS,
     deadlines,
+    logger,
   });
-  await lease.start();
-  // The engine's kill/die events of this instance's execution containers: a container the engine
-  // stopped (a `docker stop`, a daemon shutting down) before its sample finished is never graded.
-  const events = new EngineEvents(docker, owner.instance, logger);
-  try {
-    await engineCall('events', null, deadlines.callMs, () => events.start());
-  } catch (error) {
-    events.close();
-    await lease.stop();
-    throw classifyDockerError(error, image);
-  }
-  const swept = await sweepOrphans(docker, { self: owner.instance, deadlines });
-  if (swept.length > 0) logger.warn({ count: swept.length }, 'removed orphaned sandbox containers');
+  const { events } = instance;
   const gate = new Semaphore(config.concurrency);
   // How long a sample holds an execution slot: with the queue at the gate, when its analysis is needed.
   const slotTime = new SlotTime();
@@ -269,10 +262,10 @@ export async function createDockerSandbox(
       });
     },
     async close() {
-      events.close();
+      await instance.stopWatching();
       await ahead.close();
       await analysis.stop();
-      await lease.stop();
+      await instance.stopLease();
     },
   };
 }

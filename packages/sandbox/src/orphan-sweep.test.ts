@@ -1,5 +1,6 @@
+import type Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
-import { orphanedContainers, type SweptContainer } from './orphan-sweep.ts';
+import { orphanedContainers, type SweptContainer, sweepOrphans } from './orphan-sweep.ts';
 
 const c = (Id: string, labels: Record<string, string>, State = 'running', Created = 1000): SweptContainer => ({
   Id,
@@ -31,5 +32,39 @@ describe('orphanedContainers', () => {
   it('containers without an instance label (an older gavel) are removed only past the age limit', () => {
     const list = [c('young', {}, 'running', 1500), c('old', {}, 'running', 1300)];
     expect(orphanedContainers(list, rules)).toEqual(['old']);
+  });
+});
+
+/** An engine holding `list` (what `docker ps -a` would show) that records each removal. */
+function engine(list: SweptContainer[]) {
+  const removed: string[] = [];
+  const docker = {
+    listContainers: async () => list,
+    getContainer: (id: string) => ({ remove: async () => void removed.push(id) }),
+  } as unknown as Docker;
+  return { docker, removed };
+}
+
+describe('sweepOrphans with confirm', () => {
+  it("removes only the confirmed instances' containers; unlabelled old ones go either way", async () => {
+    const list = [lease('x', 'exited'), exec('x1', 'x'), exec('y1', 'y'), c('old', {}, 'exited', 0)];
+    const asked: string[][] = [];
+    const { docker, removed } = engine(list);
+    const swept = await sweepOrphans(docker, {
+      self: 'me',
+      confirm: (withoutLease) => {
+        asked.push([...withoutLease].sort());
+        return new Set(['x']);
+      },
+    });
+    expect(asked).toEqual([['x', 'y']]);
+    expect(swept).toEqual(['lease-x', 'x1', 'old']);
+    expect(removed).toEqual(swept);
+  });
+
+  it('removes every orphan without confirm', async () => {
+    const { docker, removed } = engine([exec('x1', 'x'), exec('y1', 'y')]);
+    expect(await sweepOrphans(docker, { self: 'me' })).toEqual(['x1', 'y1']);
+    expect(removed).toEqual(['x1', 'y1']);
   });
 });

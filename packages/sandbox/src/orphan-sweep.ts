@@ -48,7 +48,16 @@ export function orphanedContainers(list: readonly SweptContainer[], rules: Sweep
 /** Removes gavel sandbox containers left behind by crashed sandbox instances (label gavel=sandbox). Returns their ids. */
 export async function sweepOrphans(
   docker: Docker,
-  opts: { self: string; maxAgeS?: number; deadlines?: EngineDeadlines },
+  opts: {
+    self: string;
+    maxAgeS?: number;
+    deadlines?: EngineDeadlines;
+    /**
+     * Of the instances found without a live lease, those whose containers go now (the rest stay);
+     * without it, all of them. Unlabelled containers past `maxAgeS` go either way.
+     */
+    confirm?: (withoutLease: ReadonlySet<string>) => ReadonlySet<string>;
+  },
 ): Promise<string[]> {
   const d = opts.deadlines ?? DEFAULT_ENGINE_DEADLINES;
   try {
@@ -59,10 +68,21 @@ export async function sweepOrphans(
         abortSignal,
       }),
     );
-    const orphans = orphanedContainers(
-      list.map((c) => ({ Id: c.Id, Labels: c.Labels ?? {}, State: c.State, Created: c.Created })),
-      { self: opts.self, nowS: Date.now() / 1000, leaseStartS: 60, maxAgeS: opts.maxAgeS ?? 600 },
-    );
+    const rows = list.map((c) => ({ Id: c.Id, Labels: c.Labels ?? {}, State: c.State, Created: c.Created }));
+    const found = orphanedContainers(rows, {
+      self: opts.self,
+      nowS: Date.now() / 1000,
+      leaseStartS: 60,
+      maxAgeS: opts.maxAgeS ?? 600,
+    });
+    const instanceOf = new Map(rows.map((c) => [c.Id, c.Labels[INSTANCE_LABEL]]));
+    const confirmed = opts.confirm?.(new Set(found.flatMap((id) => instanceOf.get(id) || [])));
+    const orphans = confirmed
+      ? found.filter((id) => {
+          const instance = instanceOf.get(id);
+          return !instance || confirmed.has(instance);
+        })
+      : found;
     for (const id of orphans) {
       const c = docker.getContainer(id);
       await engineCall('remove', null, d.removeMs, (abortSignal) => c.remove({ force: true, abortSignal })).catch(
