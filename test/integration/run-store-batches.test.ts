@@ -95,6 +95,21 @@ describe("the run store reads and writes the samples of one turn's jobs in one s
     expect(JSON.parse((await stored('s-9')) as string)).toEqual(right);
   });
 
+  it("splits a turn's facts into scripts of at most about 1 MB of JSON each", async () => {
+    const store = new RunStore(client, 'batch2b');
+    // Each document is a little over 400,000 characters: two fit in one script, a third does not.
+    const big = (i: number) => ({ ...textCase(i, true).facts, fabricated_claim: [`${i}`.repeat(400_000)] });
+    await store.putFacts('run-g', 's-warm', textCase(9, true).facts);
+    const scripts = await scriptsRunBy(() =>
+      Promise.all([0, 1, 2].map((i) => store.putFacts('run-g', `s-${i}`, big(i) as never))),
+    );
+    expect(scripts).toBe(2);
+    for (const i of [0, 1, 2]) {
+      const stored = await client.hget(runKey('batch2b', 'run-g', 'facts'), `s-${i}`);
+      expect(JSON.parse(stored as string)).toEqual(big(i));
+    }
+  });
+
   it('writes the verdicts of one turn in one script, each sample its own step: judgement, failure dropped, arbitrated counted', async () => {
     const store = new RunStore(client, 'batch3');
     const hash = (part: string, id: string) => client.hget(runKey('batch3', 'run-v', part), id);

@@ -3,6 +3,11 @@ import { turnBatcher } from './turn-batch.ts';
 
 /** The most samples one batched run-store script reads or writes. */
 const BATCH_MAX = 100;
+/**
+ * The most characters of JSON one batched write carries (about 1 MB): a script is one step for Redis,
+ * so a hundred large facts documents in one would hold every other client up while it runs.
+ */
+const BATCH_MAX_CHARS = 1_000_000;
 
 interface SampleRef {
   runId: string;
@@ -72,12 +77,14 @@ export function storeBatches(redis: StoreRedis, key: (runId: string, part: strin
     facts: turnBatcher<SampleRef & { json: string }, number>({
       group: byRun,
       max: BATCH_MAX,
+      maxWeight: { limit: BATCH_MAX_CHARS, of: (ref) => ref.json.length },
       flush: (runId, refs) =>
         sent(redis.gavelPutFacts(key(runId, 'facts'), ...refs.flatMap((ref) => [ref.sampleId, ref.json]))),
     }),
     verdict: turnBatcher<SampleRef & { json: string; arbitrated: '0' | '1'; judgement: string }, number>({
       group: byRun,
       max: BATCH_MAX,
+      maxWeight: { limit: BATCH_MAX_CHARS, of: (ref) => ref.json.length + ref.judgement.length },
       flush: (runId, refs) =>
         sent(
           redis.gavelPutFinalVerdicts(

@@ -8,11 +8,13 @@ interface Item {
 }
 
 /** A batcher whose flush records each request and answers every item with n × 10. */
-function recording(max = 100) {
+function recording(max = 100, maxWeight?: number) {
   const requests: { group: string; ns: number[] }[] = [];
   const call = turnBatcher<Item, number>({
     group: (item) => item.run,
     max,
+    // An item weighs its n.
+    ...(maxWeight === undefined ? {} : { maxWeight: { limit: maxWeight, of: (item: Item) => item.n } }),
     flush: async (group, items) => {
       requests.push({ group, ns: items.map((i) => i.n) });
       return items.map((i) => i.n * 10);
@@ -106,5 +108,14 @@ describe('turnBatcher: the calls of one turn in one request per group', () => {
     const both = await Promise.allSettled([short({ run: 'g', n: 1 }), short({ run: 'g', n: 2 })]);
     expect(both.map((s) => s.status)).toEqual(['rejected', 'rejected']);
     expect((both[0] as PromiseRejectedResult).reason.message).toMatch(/2 item\(s\) got 1 result/);
+  });
+
+  it('closes a request before the item that would pass maxWeight; an item heavier alone goes by itself', async () => {
+    const { call, requests } = recording(3, 10);
+    // 4+5 = 9, +2 would be 11; 2, +9 would be 11; 9+1 = 10; 30 alone; then 1, 1, 1 fills max 3.
+    const ns = [4, 5, 2, 9, 1, 30, 1, 1, 1, 1];
+    const results = await Promise.all(ns.map((n) => call({ run: 'a', n })));
+    expect(results).toEqual(ns.map((n) => n * 10));
+    expect(requests.map((r) => r.ns)).toEqual([[4, 5], [2], [9, 1], [30], [1, 1, 1], [1]]);
   });
 });

@@ -13,7 +13,7 @@ interface Pending<I, R> {
  * run store the same thing about its own sample. The calls of a turn (its callbacks and every
  * promise continuation they lead to) are flushed once those have run, before the turn's socket
  * writes go out (see write-coalescing.ts), in
- * call order, at most `max` items per request (a larger turn is split). Each caller gets its own
+ * call order, at most `max` items (and `maxWeight`) per request (a larger turn is split). Each caller gets its own
  * item's result; when a request fails, each of its callers gets that error (one job retries, the
  * others too: none of them was answered). A call alone in its turn goes at once, as a request of one.
  *
@@ -24,6 +24,11 @@ export function turnBatcher<I, R>(options: {
   flush: BatchFlush<I, R>;
   group: (item: I) => string;
   max: number;
+  /**
+   * Also at most this much `weight` per request (e.g. the characters a request carries): a request
+   * closes before the item that would pass it; an item heavier alone goes in a request of its own.
+   */
+  maxWeight?: { limit: number; of: (item: I) => number };
 }): (item: I) => Promise<R> {
   let gathered = new Map<string, Pending<I, R>[]>();
   let scheduled = false;
@@ -59,11 +64,27 @@ export function turnBatcher<I, R>(options: {
     const turn = gathered;
     gathered = new Map();
     scheduled = false;
-    for (const [group, pending] of turn) {
-      for (let start = 0; start < pending.length; start += options.max) {
-        send(group, pending.slice(start, start + options.max));
+    for (const [group, pending] of turn) for (const request of split(pending)) send(group, request);
+  };
+
+  const split = (pending: Pending<I, R>[]): Pending<I, R>[][] => {
+    const { maxWeight } = options;
+    const requests: Pending<I, R>[][] = [];
+    let current: Pending<I, R>[] = [];
+    let weight = 0;
+    for (const p of pending) {
+      const w = maxWeight ? maxWeight.of(p.item) : 0;
+      const full = current.length === options.max || (maxWeight !== undefined && weight + w > maxWeight.limit);
+      if (full && current.length > 0) {
+        requests.push(current);
+        current = [];
+        weight = 0;
       }
+      current.push(p);
+      weight += w;
     }
+    if (current.length > 0) requests.push(current);
+    return requests;
   };
 
   return (item) =>
