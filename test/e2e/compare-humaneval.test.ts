@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Comparison } from '@gavel/report';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gavelContainers, HUMANEVAL, sandboxImage } from '../integration/sandbox-fixtures.ts';
+import { containersLeftBy, HUMANEVAL, sandboxImage } from '../integration/sandbox-fixtures.ts';
 import { gavel, ROOT, startWorkers } from '../support/gavel.ts';
 import { type RedisServer, startRedis } from '../support/redis.ts';
 
@@ -177,6 +177,6 @@ describe('gavel compare on two HumanEval runs through the Docker sandbox', () =>
     expect(anyway.code, anyway.stderr).toBe(0);
     expect(JSON.parse(anyway.stdout).like_for_like).toBe(false);
 
-    expect(gavelContainers('orphans')).toEqual([]);
+    expect(containersLeftBy(workers.output())).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@ import { ExportRecord } from '@gavel/report';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { humanEvalOutcome, humanEvalPolicy } from '../fakes/humaneval-sut-policy.ts';
 import { type FakeSut, startFakeSut } from '../fakes/openai-sut-server.ts';
-import { gavelContainers, humanEvalProblems, sandboxImage } from '../integration/sandbox-fixtures.ts';
+import { containersLeftBy, humanEvalProblems, sandboxImage } from '../integration/sandbox-fixtures.ts';
 import { gavel, startWorkers } from '../support/gavel.ts';
 import { type RedisServer, startRedis } from '../support/redis.ts';
 
@@ -135,6 +135,6 @@ describe('gavel enqueue --generate 5 on HumanEval', () => {
       expect(r.generation?.completion?.finish_reason).toBe(outcome === 'cut' ? 'length' : 'stop');
       expect(r.generation?.completion?.usage?.completion_tokens).toBeGreaterThan(0);
     }
-    expect(gavelContainers('orphans')).toEqual([]);
+    expect(containersLeftBy(workers.output())).toEqual([]);
   });
 });

@@ -37,29 +37,31 @@ export function limits(over: Partial<SandboxRunConfig> = {}): SandboxRunConfig {
 
 /**
  * Names of gavel's containers still known to the engine (`docker ps -a --filter label=gavel=sandbox`)
- * owned by `owner` (the process that ran the sandbox), or with 'orphans', those whose owner process
- * is gone. Other sessions may run sandboxes on the same engine at the same time.
+ * owned by `owner` (the process that ran the sandbox). Other sessions may run sandboxes on the same
+ * engine at the same time: a test counts only its own processes' containers.
  */
-export function gavelContainers(owner: number | 'orphans' = process.pid): string[] {
-  const rows = execFileSync(
+export function gavelContainers(owner: number = process.pid): string[] {
+  return execFileSync(
     'docker',
     ['ps', '-a', '--filter', 'label=gavel=sandbox', '--format', '{{.Names}} {{.Label "gavel.owner"}}'],
     { encoding: 'utf8' },
   )
     .split('\n')
     .filter(Boolean)
-    .map((l) => l.split(' '));
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  return rows
-    .filter(([, o]) => (owner === 'orphans' ? !o || !alive(Number(o)) : Number(o) === owner))
+    .map((l) => l.split(' '))
+    .filter(([, o]) => Number(o) === owner)
     .map(([name]) => name as string);
+}
+
+/**
+ * The gavel containers still on the engine made by the worker-sandbox processes that `gavel workers`
+ * logged starting in `output`: what this test's own workers left, whatever other sessions on the
+ * shared engine leave meanwhile.
+ */
+export function containersLeftBy(output: string): string[] {
+  const pids = [...output.matchAll(/worker-sandbox started \(pid (\d+)\)/g)].map((m) => Number(m[1]));
+  if (pids.length === 0) throw new Error(`no worker-sandbox started in the output:\n${output}`);
+  return pids.flatMap((pid) => gavelContainers(pid));
 }
 
 /**

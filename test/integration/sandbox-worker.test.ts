@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gavel, jsonl, startWorkers } from '../support/gavel.ts';
 import { type RedisServer, startRedis } from '../support/redis.ts';
-import { gavelContainers, humanEvalProblems, sandboxImage } from './sandbox-fixtures.ts';
+import { containersLeftBy, humanEvalProblems, sandboxImage } from './sandbox-fixtures.ts';
 
 // Code samples through the real worker processes (GAVEL_SANDBOX=docker), a real Redis and the real
 // Docker engine: canonical HumanEval solutions pass, wrong and hostile ones fail, a false claim is
@@ -93,6 +93,6 @@ describe('worker-sandbox with the Docker sandbox', () => {
     expect(byId.get('exit').facts.tests.collected).toBe(1);
     expect(byId.get('exit').facts.tests.cases[0].message).toMatch(/sample's process ended \(exit status 0\)/);
     expect(byId.get('liar').facts.fabricated_claim).toEqual(['tests_passed (claimed true, 0/1 passed)']);
-    expect(gavelContainers('orphans')).toEqual([]);
+    expect(containersLeftBy(workers.output())).toEqual([]);
   });
 });
