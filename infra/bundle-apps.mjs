@@ -8,10 +8,11 @@
 // compiled-build.test.ts reads to tell which modules a process ran).
 //
 //   node infra/bundle-apps.mjs        (npm run build runs it after tsc -b)
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { keepCurrentAndPrevious, recordedOutputs } from './bundle-outputs.mjs';
 
 // Not import.meta.dirname: that needs Node 20.11, and gavel runs on any Node 20.
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -45,7 +46,9 @@ const apps = readdirSync(join(ROOT, 'apps')).filter((app) => existsSync(join(ROO
 const results = await Promise.all(
   apps.map(async (app) => {
     const outdir = join(ROOT, 'apps', app, 'bundle');
-    rmSync(outdir, { recursive: true, force: true }); // chunk names carry a hash: no stale chunk stays
+    // Chunk names carry a hash: the previous build's stay beside this one's (for processes still
+    // running it), older ones go once this build is written (bundle-outputs.mjs).
+    const previous = recordedOutputs(outdir);
     const result = await build({
       absWorkingDir: ROOT,
       entryPoints: [join('apps', app, 'dist', 'main.js')],
@@ -63,6 +66,8 @@ const results = await Promise.all(
       logLevel: 'warning',
     });
     writeFileSync(join(outdir, 'metafile.json'), JSON.stringify(result.metafile));
+    const current = Object.keys(result.metafile.outputs).map((file) => relative(outdir, join(ROOT, file)));
+    keepCurrentAndPrevious(outdir, current, previous);
     return { app, warnings: result.warnings.length };
   }),
 );
