@@ -1,7 +1,7 @@
 // What stays in an app's bundle directory after a build: this build's files and the previous build's.
-// A process started before the build still loads its chunks lazily (a command, a backend on first
-// use), by their old hashed names: deleting them at the build would fail that import in a running
-// worker. A build two builds old is gone (its processes are expected to have been restarted).
+// A process started before the build still loads chunks lazily, by their old hashed names (the CLI's
+// commands: `gavel demo` runs several): deleting them at the build would fail that import in the
+// running process. A build two builds old is gone (its processes are expected to have been restarted).
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
