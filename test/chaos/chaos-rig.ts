@@ -20,6 +20,7 @@ import {
   ROOT,
   SOURCE_NODE,
   SOURCE_NODE_ARGS,
+  sandboxWorkerPids,
   startWorkers,
   textSample,
   type WorkersProcess,
@@ -291,7 +292,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
       await workers.stop().catch(() => undefined);
       // A worker-sandbox SIGKILLed on the shared engine leaves its containers to the sweep of a later
       // sandbox start, once its lease has lapsed (60 s); none may come after the last test: remove them.
-      if (!started.docker) removeContainersOfDead(sandboxPids(workers.output()));
+      if (!started.docker) removeContainersOfDead(sandboxWorkerPids(workers.output()));
       if (rig.agent && rig.agent.exitCode === null && rig.agent.signalCode === null) {
         const gone = once(rig.agent, 'exit');
         rig.agent.kill('SIGTERM');
@@ -311,11 +312,6 @@ export async function startRig(options: RigOptions): Promise<Rig> {
   };
   openRigs.add(rig);
   return rig;
-}
-
-/** The pids of every worker-sandbox `gavel workers` started (restarts included). */
-function sandboxPids(output: string): number[] {
-  return [...output.matchAll(/worker-sandbox started \(pid (\d+)\)/g)].map((m) => Number(m[1]));
 }
 
 /** Removes the sandbox containers owned by those of `pids` whose process is gone. */

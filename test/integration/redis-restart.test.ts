@@ -6,7 +6,7 @@ import { runKey } from '@gavel/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DurableRedis, durableRedis } from '../support/durable-redis.ts';
-import { gavel, jsonl, startWorkers, textSample } from '../support/gavel.ts';
+import { gavel, jsonl, sandboxWorkerPids, startWorkers, textSample } from '../support/gavel.ts';
 import { freePort } from '../support/redis.ts';
 import { gavelContainers, humanEvalProblems, sandboxImage } from './sandbox-fixtures.ts';
 
@@ -142,7 +142,7 @@ async function runThroughRestarts(
     verdicts: new Map(Object.entries(verdicts).map(([id, json]) => [id, JSON.parse(json) as { pass: boolean }])),
     failures,
     writes: await verdictWrites(runKey('gavel', runId, 'verdicts')),
-    sandboxPids: [...output.matchAll(/worker-sandbox started \(pid (\d+)\)/g)].map((m) => Number(m[1])),
+    sandboxPids: sandboxWorkerPids(output),
   };
 }
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { HumanEvalProblem, humanEvalSample, type PointwiseSample as Sample, SandboxRunConfig } from '@gavel/core';
 import { loadSandboxConfig, type SandboxConfig } from '@gavel/sandbox';
+import { sandboxWorkerPids } from '../support/gavel.ts';
 
 const repo = new URL('../..', import.meta.url).pathname;
 /** The HumanEval problems shipped in the repository (datasets/humaneval, MIT). */
@@ -59,7 +60,7 @@ export function gavelContainers(owner: number = process.pid): string[] {
  * shared engine leave meanwhile.
  */
 export function containersLeftBy(output: string): string[] {
-  const pids = [...output.matchAll(/worker-sandbox started \(pid (\d+)\)/g)].map((m) => Number(m[1]));
+  const pids = sandboxWorkerPids(output);
   if (pids.length === 0) throw new Error(`no worker-sandbox started in the output:\n${output}`);
   return pids.flatMap((pid) => gavelContainers(pid));
 }

@@ -84,6 +84,11 @@ export function startWorkers(
   };
 }
 
+/** The pids of every worker-sandbox process `gavel workers` started, in order (restarts included). */
+export function sandboxWorkerPids(output: string): number[] {
+  return [...output.matchAll(/worker-sandbox started \(pid (\d+)\)/g)].map((m) => Number(m[1]));
+}
+
 /** The pids of the stage worker processes that `gavel workers` started (from its log lines). */
 export function workerPids(output: string): Map<string, number> {
   const pids = new Map<string, number>();
