@@ -1,11 +1,11 @@
 import { type IncomingMessage, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runKey } from '@gavel/core';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiServer, startApi } from '../support/api-server.ts';
 import { jsonl, textSample } from '../support/gavel.ts';
 import { type RedisServer, startRedis } from '../support/redis.ts';
+import { monitorRedis } from '../support/redis-monitor.ts';
 
 let redis: RedisServer;
 let api: ApiServer;
@@ -32,19 +32,11 @@ const PAGE = 200;
 
 /** Counts the LRANGE calls on one key, as Redis itself reports them (MONITOR), not as the API says. */
 async function countLranges(key: string): Promise<{ count(): number; stop(): void }> {
-  const client = new Redis(redis.url);
-  const monitor = await client.monitor();
   let count = 0;
-  monitor.on('monitor', (_time: string, args: string[]) => {
+  const monitor = await monitorRedis(redis.url, ({ args }) => {
     if (args[0]?.toLowerCase() === 'lrange' && args[1] === key) count += 1;
   });
-  return {
-    count: () => count,
-    stop: () => {
-      monitor.disconnect();
-      client.disconnect();
-    },
-  };
+  return { count: () => count, stop: () => monitor.stop() };
 }
 
 /** Waits until `value()` has stayed the same over several looks in a row (the server stopped paging). */

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiServer, startApi } from '../support/api-server.ts';
 import { jsonl, textSample } from '../support/gavel.ts';
 import { type RedisServer, startRedis } from '../support/redis.ts';
+import { monitorRedis } from '../support/redis-monitor.ts';
 
 let redis: RedisServer;
 let client: Redis;
@@ -22,19 +23,11 @@ afterAll(async () => {
 
 /** Every ZRANGE Redis ran on the run list (scripts' commands included), as MONITOR reports them. */
 async function watchRunList(): Promise<{ ranges: string[][]; stop(): void }> {
-  const watcher = new Redis(redis.url);
-  const monitor = await watcher.monitor();
   const ranges: string[][] = [];
-  monitor.on('monitor', (_time: string, args: string[]) => {
+  const monitor = await monitorRedis(redis.url, ({ args }) => {
     if (args[1] === 'gavel:runs' && args[0]?.toLowerCase().startsWith('zrange')) ranges.push(args);
   });
-  return {
-    ranges,
-    stop: () => {
-      monitor.disconnect();
-      watcher.disconnect();
-    },
-  };
+  return { ranges, stop: () => monitor.stop() };
 }
 
 describe('GET /v1/runs pages', () => {
