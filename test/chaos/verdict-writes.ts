@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseMonitorLine } from '../support/redis-monitor.ts';
 
 /**
  * "Decided twice", measured: every write of a final verdict the server executed or refused.
@@ -29,11 +30,16 @@ export interface VerdictWrites {
   attempts(): number;
 }
 
-/** Arguments of a MONITOR line: `1700000000.123456 [0 lua] "HSETNX" "key" "field" "value"`. */
+/**
+ * Arguments of a MONITOR line as redis-cli prints it (`1700000000.123456 [0 lua] "HSETNX" "key" …`),
+ * unquoted and read as UTF-8; none for a line that is not a whole report (the log's last, half written).
+ */
 export function monitorArgs(line: string): string[] {
-  const args: string[] = [];
-  for (const m of line.matchAll(/"((?:[^"\\]|\\.)*)"/g)) args.push(m[1] ?? '');
-  return args;
+  try {
+    return parseMonitorLine(line).args.map((arg) => Buffer.from(arg, 'latin1').toString('utf8'));
+  } catch {
+    return [];
+  }
 }
 
 const digest = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -82,8 +88,7 @@ export function watchVerdictWrites(port: number, dir: string, verdictsKey: strin
       for (const line of readFileSync(logFile, 'utf8').split('\n')) {
         const argv = monitorArgs(line);
         if (argv[0]?.toUpperCase() !== 'HSETNX' || argv[1] !== verdictsKey || argv[2] === undefined) continue;
-        // MONITOR escapes the value (\" \\ \n \xNN); unescape so it hashes like the AOF's bytes.
-        add(argv[2], unescapeMonitor(argv[3] ?? ''));
+        add(argv[2], argv[3] ?? '');
       }
       for (const argv of aofCommands(dir)) {
         const name = argv[0]?.toUpperCase();
@@ -94,28 +99,6 @@ export function watchVerdictWrites(port: number, dir: string, verdictsKey: strin
       return out;
     },
   };
-}
-
-/** Undoes redis-cli's quoting of a MONITOR argument (sdscatrepr: \\ \" \n \r \t \a \b \xNN). */
-export function unescapeMonitor(text: string): string {
-  const bytes: number[] = [];
-  const simple: Record<string, number> = { n: 10, r: 13, t: 9, a: 7, b: 8, '"': 34, '\\': 92 };
-  for (let i = 0; i < text.length; i += 1) {
-    const c = text[i] as string;
-    if (c !== '\\') {
-      bytes.push(...Buffer.from(c, 'latin1'));
-      continue;
-    }
-    const next = text[i + 1] as string;
-    if (next === 'x') {
-      bytes.push(Number.parseInt(text.slice(i + 2, i + 4), 16));
-      i += 3;
-    } else {
-      bytes.push(simple[next] ?? next.charCodeAt(0));
-      i += 1;
-    }
-  }
-  return Buffer.from(bytes).toString('utf8');
 }
 
 /** Every command in the AOF's incremental files (RESP arrays), oldest first, as the server logged them. */

@@ -56,10 +56,10 @@ export async function monitorRedis(url: string, onCommand: (command: MonitoredCo
  * Parses one MONITOR report: `+<unix time> [<db> <client address>] "<arg>" "<arg>" …`, each argument
  * quoted and escaped as Redis's sdscatrepr writes it (`\\`, `\"`, `\n`, `\r`, `\t`, `\a`, `\b`,
  * `\xHH` for other bytes outside printable ASCII). Arguments come back as latin1 strings, a byte
- * each.
+ * each. The leading `+` (RESP's simple string) is optional: redis-cli prints the reports without it.
  */
 export function parseMonitorLine(line: string): MonitoredCommand {
-  const header = /^\+\d+\.\d+ \[(?:\d+ )?([^\]]*)\] /.exec(line);
+  const header = /^\+?\d+\.\d+ \[(?:\d+ )?([^\]]*)\] /.exec(line);
   if (!header) throw new Error(`not a MONITOR report: ${line}`);
   const args: string[] = [];
   let at = header[0].length;
