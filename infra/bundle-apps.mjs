@@ -12,6 +12,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { ioredisVersionPlugin } from './bundle-ioredis-version.mjs';
 import { keepCurrentAndPrevious, recordedOutputs } from './bundle-outputs.mjs';
 
 // Not import.meta.dirname: that needs Node 20.11, and gavel runs on any Node 20.
@@ -60,6 +61,7 @@ const results = await Promise.all(
       target: 'node20',
       external: EXTERNAL,
       banner: { js: BANNER },
+      plugins: [ioredisVersionPlugin()],
       sourcemap: true,
       sourcesContent: false,
       metafile: true,
