@@ -61,6 +61,7 @@ describe('the tests’ MONITOR reader', () => {
     const floodDone = (async () => {
       while (flooding) await Promise.all(Array.from({ length: 20 }, () => flood.ping()));
     })();
+    let pingsSeen = 0;
     try {
       for (let round = 0; round < 20; round += 1) {
         const seen: MonitoredCommand[] = [];
@@ -68,7 +69,7 @@ describe('the tests’ MONITOR reader', () => {
         try {
           await client.echo(`round-${round}`);
           await sawCommand(seen, 'echo', `round-${round}`);
-          expect(seen.some((c) => c.args[0] === 'ping')).toBe(true);
+          pingsSeen += seen.filter((c) => c.args[0] === 'ping').length;
         } finally {
           monitor.stop();
         }
@@ -78,5 +79,7 @@ describe('the tests’ MONITOR reader', () => {
       await floodDone;
       flood.disconnect();
     }
+    // the monitors did start while Redis was busy (a round may see no ping: none ran in its window)
+    expect(pingsSeen).toBeGreaterThan(0);
   });
 });

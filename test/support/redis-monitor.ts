@@ -25,29 +25,32 @@ export async function monitorRedis(url: string, onCommand: (command: MonitoredCo
   let started = false;
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
+    socket.once('close', () => {
+      if (!started) reject(new Error(`MONITOR: ${url} closed the connection before answering`));
+    });
     socket.once('connect', () => socket.write('*1\r\n$7\r\nMONITOR\r\n'));
     socket.setEncoding('latin1');
     socket.on('data', (data: string) => {
       buffered += data;
-      let end = buffered.indexOf('\r\n');
-      while (end >= 0) {
-        const line = buffered.slice(0, end);
-        buffered = buffered.slice(end + 2);
-        end = buffered.indexOf('\r\n');
-        if (!started) {
-          if (line !== '+OK') {
-            socket.destroy();
-            reject(new Error(`MONITOR refused: ${line}`));
-            return;
-          }
-          started = true;
-          socket.off('error', reject);
-          socket.on('error', () => {});
-          resolve({ stop: () => socket.destroy() });
+      let at = 0;
+      for (let end = buffered.indexOf('\r\n'); end >= 0; end = buffered.indexOf('\r\n', at)) {
+        const line = buffered.slice(at, end);
+        at = end + 2;
+        if (started) {
+          onCommand(parseMonitorLine(line));
           continue;
         }
-        onCommand(parseMonitorLine(line));
+        if (line !== '+OK') {
+          socket.destroy();
+          reject(new Error(`MONITOR refused: ${line}`));
+          return;
+        }
+        started = true;
+        socket.off('error', reject);
+        socket.on('error', () => {});
+        resolve({ stop: () => socket.destroy() });
       }
+      buffered = buffered.slice(at);
     });
   });
 }
