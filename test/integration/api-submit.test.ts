@@ -108,6 +108,10 @@ describe('POST /v1/runs against the real gavel serve process and Redis', () => {
     expect(Buffer.byteLength(big)).toBeGreaterThan(MAX_BODY);
     const declared = await ndjson(big, '?run_id=too-big');
     expect(declared.status).toBe(413);
+    // the body was refused before it had all arrived: the connection ends with the answer, so the
+    // client sends nothing more on it (a streamed body may have arrived whole before the answer: then
+    // the connection is clean and stays)
+    expect(declared.headers.get('connection')).toBe('close');
     expect((await problemOf(declared)).type).toBe('urn:gavel:problem:body-too-large');
     // no Content-Length: a chunked body is cut off where it passes the limit
     const chunks = big.match(/[\s\S]{1,8192}/g) ?? [];
@@ -145,6 +149,8 @@ describe('POST /v1/runs against the real gavel serve process and Redis', () => {
       } as RequestInit);
     const declared = await post(big);
     expect(declared.status).toBe(413);
+    // kept alive, a connection whose request had not arrived whole failed a later request sent on it ("other side closed")
+    expect(declared.headers.get('connection')).toBe('close');
     expect((await problemOf(declared)).type).toBe('urn:gavel:problem:body-too-large');
     const chunks = big.match(/[\s\S]{1,8192}/g) ?? [];
     const streamed = await post(
@@ -184,6 +190,8 @@ describe('POST /v1/runs against the real gavel serve process and Redis', () => {
     rows[36] = JSON.stringify(textSample(36, { id: 'chunk-36' }));
     const good = await chunked(rows.join('\n'));
     expect(good.status).toBe(201);
+    // a body read to its end leaves the connection for the next request
+    expect(good.headers.get('connection')).toBe('keep-alive');
     expect(await problemOf(good)).toMatchObject({ samples: 50, queued: 50 });
   });
 

@@ -9,6 +9,7 @@ import { registerDecideRoutes } from './decide-routes.ts';
 import { problem, problemResponse } from './problem.ts';
 import { isRedisTimeout, redisUnavailableResponse } from './redis-unavailable.ts';
 import { registerRunRoutes } from './runs-routes.ts';
+import { closeAfterUnreadBody } from './unread-body.ts';
 
 const healthRoute = createRoute({
   method: 'get',
@@ -51,6 +52,8 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono {
   });
   const { security } = deps;
 
+  // First, so that it sees every answer, refusals by the checks below included.
+  app.use('*', closeAfterUnreadBody);
   app.use('*', async (c, next) => {
     if (!hostAllowed(security.hosts, c.req.header('host'))) {
       return problemResponse(
