@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMonitorLine } from '../support/redis-monitor.ts';
+import { readRespCommand } from '../support/resp-command.ts';
 
 /**
  * "Decided twice", measured: every write of a final verdict the server executed or refused.
@@ -119,24 +120,12 @@ export function aofCommands(dir: string): string[][] {
   for (const file of files) {
     const data = readFileSync(join(aofDir, file));
     let at = 0;
-    const line = (): string => {
-      const end = data.indexOf('\r\n', at);
-      const text = data.subarray(at, end).toString('latin1');
-      at = end + 2;
-      return text;
-    };
-    while (at < data.length) {
-      const head = line();
-      // A SIGKILL can leave a command half written at the end (redis-server truncates it on load).
-      if (!head.startsWith('*')) break;
-      const argc = Number(head.slice(1));
-      const argv: string[] = [];
-      for (let i = 0; i < argc && at < data.length; i += 1) {
-        const size = Number(line().slice(1));
-        argv.push(data.subarray(at, at + size).toString('utf8'));
-        at += size + 2;
-      }
-      if (argv.length === argc) commands.push(argv);
+    // A SIGKILL can leave a command half written at the end (redis-server truncates it on load).
+    while (at < data.length && data[at] === 0x2a /* '*' */) {
+      const command = readRespCommand(data, at);
+      if (!command) break;
+      commands.push(command.args);
+      at = command.next;
     }
   }
   return commands;

@@ -8,6 +8,7 @@ import { build } from 'esbuild';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ioredisVersionPlugin } from '../../infra/bundle-ioredis-version.mjs';
 import { COMPILED_GAVEL_CLI, ROOT } from '../support/gavel.ts';
+import { readRespCommand } from '../support/resp-command.ts';
 
 // What a bundled process tells Redis about its client library. ioredis sends `CLIENT SETINFO LIB-VER
 // <its version>` on each connection (Redis ≥ 7.2 lists it in CLIENT LIST), read from its package.json
@@ -23,9 +24,9 @@ function recordingEndpoint(): { server: Server; commands: string[][]; port: () =
     socket.on('data', (data: Buffer) => {
       buffered = Buffer.concat([buffered, data]);
       for (;;) {
-        const parsed = parseCommand(buffered);
+        const parsed = readRespCommand(buffered);
         if (!parsed) break;
-        buffered = buffered.subarray(parsed.length);
+        buffered = buffered.subarray(parsed.next);
         commands.push(parsed.args);
         if (parsed.args[0]?.toLowerCase() === 'info') {
           const info = '# Server\r\nredis_version:7.2.4\r\n# Persistence\r\nloading:0\r\n';
@@ -44,28 +45,6 @@ function recordingEndpoint(): { server: Server; commands: string[][]; port: () =
       return typeof address === 'object' && address ? address.port : 0;
     },
   };
-}
-
-/** One RESP array of bulk strings from the head of `buffer`, or undefined until it is whole. */
-function parseCommand(buffer: Buffer): { args: string[]; length: number } | undefined {
-  const line = (at: number): { text: string; next: number } | undefined => {
-    const end = buffer.indexOf('\r\n', at);
-    return end < 0 ? undefined : { text: buffer.toString('latin1', at, end), next: end + 2 };
-  };
-  const head = line(0);
-  if (!head) return undefined;
-  if (!head.text.startsWith('*')) throw new Error(`not a RESP array: ${head.text}`);
-  const args: string[] = [];
-  let at = head.next;
-  for (let i = 0; i < Number(head.text.slice(1)); i += 1) {
-    const size = line(at);
-    if (!size) return undefined;
-    const length = Number(size.text.slice(1));
-    if (buffer.length < size.next + length + 2) return undefined;
-    args.push(buffer.toString('utf8', size.next, size.next + length));
-    at = size.next + length + 2;
-  }
-  return { args, length: at };
 }
 
 let child: ChildProcess | undefined;
