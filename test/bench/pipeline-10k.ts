@@ -20,6 +20,7 @@ import { runKey } from '@gavel/core';
 import { jobOptionsFor } from '@gavel/queue';
 import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { printed } from '../support/child-output.ts';
 import { COMPILED_GAVEL_CLI, jsonl, startWorkers, textSample, workerPids } from '../support/gavel.ts';
 import { startOtlpReceiver } from '../support/otlp-receiver.ts';
 import { startRedis } from '../support/redis.ts';
@@ -151,18 +152,6 @@ async function settled(pids: () => readonly number[]): Promise<void> {
     if (pids().length > 0 && now - last < 0.02) return;
     last = now;
   }
-}
-
-/** Waits until a child process prints `line` on stdout. */
-function printed(child: ChildProcess, line: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.split('\n').includes(line)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`raw worker exited (${code}) before printing ${line}`)));
-  });
 }
 
 /**

@@ -21,6 +21,7 @@ import { parseArgs, promisify } from 'node:util';
 import { runKey } from '@gavel/core';
 import { jobOptionsFor } from '@gavel/queue';
 import { Redis } from 'ioredis';
+import { printed } from '../support/child-output.ts';
 import { COMPILED_GAVEL_CLI, jsonl, ROOT, startWorkers, textSample, workerPids } from '../support/gavel.ts';
 import { startRedis } from '../support/redis.ts';
 import { type CpuProfile, type ProfileParts, perSample, profileParts } from './cpu-profile-parts.ts';
@@ -37,17 +38,6 @@ const run = promisify(execFile);
 
 function emit(figure: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(figure)}\n`);
-}
-
-function printed(child: ChildProcess, line: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.split('\n').includes(line)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`a raw worker exited (${code}) before printing ${line}`)));
-  });
 }
 
 /** Toggles the profiler of every pid (SIGUSR2); on the second toggle waits for each profile to be written. */
