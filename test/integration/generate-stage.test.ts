@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Completion, type PointwiseSample, RunManifest, type Sample, silentLogger } from '@gavel/core';
 import { createGenerateStage, createSutClient, HUMANEVAL_INSTRUCTION, loadSutConfig } from '@gavel/generate';
 import { RunStore, type StageContext, stageQueue } from '@gavel/queue';
+import { activeContext } from '@gavel/telemetry';
 import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -330,6 +331,7 @@ describe('the generate stage', () => {
         store: crashing,
         log: silentLogger,
         job: {} as Job<{ runId: string; sampleId: string }>,
+        trace: activeContext(),
         retried: false,
       });
       const payload = { runId: 'gen-window', sampleId: 'HumanEval_5-0' };

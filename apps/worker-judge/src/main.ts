@@ -23,6 +23,8 @@ await runMain('gavel worker-judge', async () => {
     metricsHost: config.GAVEL_METRICS_HOST,
     metricsPort: config.GAVEL_METRICS_PORT,
     sdDir: config.GAVEL_PROM_SD_DIR,
+    // Each traced call of the judge stage is handed its job's context: no AsyncLocalStorage.
+    contextPropagation: 'explicit',
   });
   let gate: JudgeGate | undefined;
   const {

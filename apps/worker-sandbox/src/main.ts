@@ -14,6 +14,8 @@ await runMain('gavel worker-sandbox', async () => {
     metricsHost: config.GAVEL_METRICS_HOST,
     metricsPort: config.GAVEL_METRICS_PORT,
     sdDir: config.GAVEL_PROM_SD_DIR,
+    // Each traced call of the sandbox stage is handed its job's context: no AsyncLocalStorage.
+    contextPropagation: 'explicit',
   });
   const { queues: stageQueues, store } = await runStageProcess({
     stage: 'sandbox',

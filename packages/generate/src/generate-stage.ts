@@ -139,7 +139,7 @@ function wakeJobs(queue: StageQueue) {
  * whose completion is already stored only goes on.
  */
 export function createGenerateStage(deps: GenerateStageDeps): StageProcessor {
-  return async (payload, { store, signal, log, job, retried }) => {
+  return async (payload, { store, signal, log, job, retried, trace }) => {
     const { runId, sampleId } = payload;
     const [manifest, loaded] = await Promise.all([store.getManifest(runId), store.loadForStage(runId, sampleId)]);
     if (loaded.verdict) return;
@@ -182,6 +182,6 @@ export function createGenerateStage(deps: GenerateStageDeps): StageProcessor {
       const stored = await store.generation.putCompletion(runId, sampleId, completion);
       if (stored === completion) deps.onCompletion?.(completion);
     }
-    await addStageJob(deps.sandbox, payload);
+    await addStageJob(deps.sandbox, payload, trace);
   };
 }

@@ -1,5 +1,6 @@
 import type { Facts, RunManifest, Sample, Verdict } from '@gavel/core';
 import type { LoadedRubric } from '@gavel/rubric';
+import type { TraceContext } from '@gavel/telemetry';
 
 export interface GradeInput {
   sample: Sample;
@@ -8,6 +9,8 @@ export interface GradeInput {
   manifest: RunManifest;
   /** The bytes of the images the sample shows, by sha256 (loaded from the image store by the judge stage). */
   images?: ReadonlyMap<string, Buffer>;
+  /** The judge job's trace context: each request to the judge server is a span under it. */
+  trace?: TraceContext;
 }
 
 /** Turns a sample and its facts into a verdict (facts-only, a local LLM, …). */

@@ -133,6 +133,7 @@ export function createJudgeRequester(
                 });
                 return r;
               },
+              { parent: input.trace },
             ),
           signal,
         );

@@ -35,7 +35,7 @@ export interface JudgeStageDeps {
  */
 export function createJudgeStage(deps: JudgeStageDeps): StageProcessor {
   const factsGrader = deps.factsGrader ?? createFactsGrader();
-  return async (payload, { store, signal }) => {
+  return async (payload, { store, signal, trace }) => {
     const { runId, sampleId } = payload;
     const [manifest, loaded] = await Promise.all([
       store.getManifest(runId),
@@ -51,7 +51,7 @@ export function createJudgeStage(deps: JudgeStageDeps): StageProcessor {
       const rubric = await deps.rubrics.get(ref);
       const images = await sampleImageBytes(store.images, sample);
       const graded = await graderForRun(manifest, deps.grader, factsGrader).grade(
-        { sample, facts, rubric, manifest, ...(images.size > 0 ? { images } : {}) },
+        { sample, facts, rubric, manifest, trace, ...(images.size > 0 ? { images } : {}) },
         signal,
       );
       if (graded.route === 'final') {
@@ -66,7 +66,7 @@ export function createJudgeStage(deps: JudgeStageDeps): StageProcessor {
       if (manifest.stages.arbiter.mode === 'none') {
         await store.putFinalVerdict(runId, sampleId, { ...judgement, arbitration: 'unarbitrated' });
       } else {
-        await addStageJob(deps.arbiterSubmit, payload);
+        await addStageJob(deps.arbiterSubmit, payload, trace);
       }
       return;
     }

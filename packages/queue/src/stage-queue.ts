@@ -1,4 +1,5 @@
 import { jobIdFor, QUEUE_NAMES, type SampleJob, type Stage, stageQueuePrefix } from '@gavel/core';
+import { inContext, type TraceContext } from '@gavel/telemetry';
 import { type ConnectionOptions, Queue, type Telemetry } from 'bullmq';
 import { jobOptionsFor } from './job-catalog.ts';
 
@@ -61,13 +62,20 @@ export async function addStageJobs(
  * When it is held by a completed job not yet trimmed (an earlier stage ran again because its
  * record was lost — a cluster failover, then `gavel reconcile`), that job is removed and the job
  * added afresh: the stage runs again and skips what the run store already records.
+ * `trace` (the adding job's {@link StageContext.trace}) is the context the add is traced in, so the
+ * new job continues the sample's trace; without it, the context active when the add is made.
  */
-export async function addStageJob(queue: Queue<SampleJob>, job: SampleJob): Promise<void> {
-  await addOrRetryJob(queue, job, jobIdFor(job.runId, job.sampleId));
+export async function addStageJob(queue: Queue<SampleJob>, job: SampleJob, trace?: TraceContext): Promise<void> {
+  await addOrRetryJob(queue, job, jobIdFor(job.runId, job.sampleId), trace);
 }
 
 /** Adds a job under `jobId`, or retries the failed job that holds the id (see {@link addStageJob}). */
-export async function addOrRetryJob(queue: Queue<SampleJob>, data: SampleJob, jobId: string): Promise<void> {
+export async function addOrRetryJob(
+  queue: Queue<SampleJob>,
+  data: SampleJob,
+  jobId: string,
+  trace?: TraceContext,
+): Promise<void> {
   // Whether a job held the id just before the add: asked on the connection the add goes out on,
   // ahead of it, so Redis answers it first (in the same round trip). A new job (the usual case)
   // needs no state lookup; a failed ask counts as "held" and takes the careful path.
@@ -76,20 +84,22 @@ export async function addOrRetryJob(queue: Queue<SampleJob>, data: SampleJob, jo
     (count: unknown) => Number(count) > 0,
     () => true,
   );
-  await queue.add(SAMPLE_JOB_NAME, data, { jobId });
+  // BullMQ reads the active context as each call starts: each is made in `trace`.
+  const add = () => inContext(trace, () => queue.add(SAMPLE_JOB_NAME, data, { jobId }));
+  await add();
   if (!(await held)) return;
   const state = await queue.getJobState(jobId);
   if (state === 'completed') {
     // 0 when another process removed it first (or it was trimmed meanwhile): the add below is what counts.
-    await queue.remove(jobId);
-    await queue.add(SAMPLE_JOB_NAME, data, { jobId });
+    await inContext(trace, () => queue.remove(jobId));
+    await add();
     return;
   }
   if (state !== 'failed') return;
   const failed = await queue.getJob(jobId);
   try {
     // With its attempts afresh (attemptsStarted is kept: the worker clears the failure by it).
-    await failed?.retry('failed', { resetAttemptsMade: true });
+    await inContext(trace, () => failed?.retry('failed', { resetAttemptsMade: true }));
   } catch (error) {
     // Another process retried it first: it is no longer failed, which is all this wanted.
     if ((await queue.getJobState(jobId)) === 'failed') throw error;

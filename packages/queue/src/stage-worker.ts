@@ -10,7 +10,7 @@ import {
   silentLogger,
   stageQueuePrefix,
 } from '@gavel/core';
-import { annotateActiveSpan, SPAN_ATTR } from '@gavel/telemetry';
+import { activeContext, annotateActiveSpan, inContext, SPAN_ATTR, type TraceContext } from '@gavel/telemetry';
 import { DelayedError, type Job, type MinimalJob, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import { GAVEL_BACKOFF, gavelBackoff } from './backoff.ts';
 import type { RunStore } from './run-store.ts';
@@ -45,6 +45,12 @@ export interface StageContext {
   store: RunStore;
   log: Logger;
   job: Job<SampleJob>;
+  /**
+   * The job's trace context (its `process <queue>` span), taken when the job started. A stage hands
+   * it on to what it traces after an `await` (a span's parent, the next stage's job): a stage worker
+   * may run without AsyncLocalStorage, where the active context does not outlive an `await`.
+   */
+  trace: TraceContext;
   /**
    * This job recorded the sample's failure before and runs again: a user retried it (Bull Board; a
    * crash between recording the failure and failing the job reads the same). A stage whose failure
@@ -93,6 +99,18 @@ export interface StageWorker {
   close(deadlineMs?: number): Promise<void>;
 }
 
+/** `log`, writing each line in `trace` (so the line carries the job's trace and span ids). */
+function inTrace(log: Logger, trace: TraceContext): Logger {
+  return {
+    trace: (...line) => inContext(trace, () => log.trace(...line)),
+    debug: (...line) => inContext(trace, () => log.debug(...line)),
+    info: (...line) => inContext(trace, () => log.info(...line)),
+    warn: (...line) => inContext(trace, () => log.warn(...line)),
+    error: (...line) => inContext(trace, () => log.error(...line)),
+    child: (bindings) => inTrace(log.child(bindings), trace),
+  };
+}
+
 function isConfigError(error: Error): error is ConfigError {
   return error instanceof ConfigError || error.name === 'ConfigError';
 }
@@ -130,7 +148,9 @@ export function startStageWorker(options: StageWorkerOptions): StageWorker {
       const payload = parsed.data;
       // A misconfigured worker fetched this job while it was stopping: it is not this worker's to grade.
       if (misconfigured && token) return giveBack(job, token);
-      // BullMQ's `process <queue>` span (queueTelemetry: a child of the span the job was added in) is active here.
+      // BullMQ's `process <queue>` span (queueTelemetry: a child of the span the job was added in) is
+      // active here, before the first await; what the job traces or logs later is given it.
+      const trace = activeContext();
       annotateActiveSpan({
         [SPAN_ATTR.runId]: payload.runId,
         [SPAN_ATTR.sampleId]: payload.sampleId,
@@ -139,7 +159,7 @@ export function startStageWorker(options: StageWorkerOptions): StageWorker {
       // Built when first used: a child logger per job costs more than a facts-only job's own work.
       let childLog: Logger | undefined;
       const jobLog = (): Logger => {
-        childLog ??= log.child({ runId: payload.runId, sampleId: payload.sampleId });
+        childLog ??= inTrace(log.child({ runId: payload.runId, sampleId: payload.sampleId }), trace);
         return childLog;
       };
       // BullMQ's own per-job signal (aborted on cancel, shutdown abort and lost lock).
@@ -160,13 +180,14 @@ export function startStageWorker(options: StageWorkerOptions): StageWorker {
             return jobLog();
           },
           job,
+          trace,
           retried,
         };
         await processor(payload, context);
         const seconds = (performance.now() - started) / 1000;
         hooks?.onCompleted?.(stage, seconds);
         const { runId, sampleId } = payload;
-        log.debug({ runId, sampleId, seconds, attempt: job.attemptsMade + 1 }, 'job done');
+        inContext(trace, () => log.debug({ runId, sampleId, seconds, attempt: job.attemptsMade + 1 }, 'job done'));
       } catch (thrown) {
         // A processor that moved its own job to delayed (a wait, not a failure) uses no attempt.
         if (thrown instanceof DelayedError) throw thrown;

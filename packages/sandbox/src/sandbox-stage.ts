@@ -42,7 +42,7 @@ export interface SandboxStageDeps {
  * whose facts are already recorded (a retry, a crash after the write) is not run again.
  */
 export function createSandboxStage(deps: SandboxStageDeps): StageProcessor {
-  return async (payload, { store, signal }) => {
+  return async (payload, { store, signal, trace }) => {
     const { runId, sampleId } = payload;
     const [manifest, loaded] = await Promise.all([store.getManifest(runId), store.loadForStage(runId, sampleId)]);
     if (loaded.verdict) return;
@@ -77,6 +77,7 @@ export function createSandboxStage(deps: SandboxStageDeps): StageProcessor {
             });
             return { ...found, hardcoded_tests: hardcodedTests(sample) };
           },
+          { parent: trace },
         );
       } else {
         // This worker's configuration, not the sample: stop (the job goes back for a worker with a sandbox).
@@ -86,6 +87,6 @@ export function createSandboxStage(deps: SandboxStageDeps): StageProcessor {
       }
       await store.putFacts(runId, sampleId, facts);
     }
-    await addStageJob(deps.judge, payload);
+    await addStageJob(deps.judge, payload, trace);
   };
 }

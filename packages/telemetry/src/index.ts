@@ -25,3 +25,5 @@ export {
 export { metricsStageHooks, metricsStoreObserver, sandboxOutcome } from './stage-hooks.ts';
 export type { TelemetryHandle } from './start-telemetry.ts';
 export { startTelemetry, tracingRequested } from './start-telemetry.ts';
+export type { TraceContext } from './sync-context-manager.ts';
+export { activeContext, inContext, SyncContextManager } from './sync-context-manager.ts';

@@ -34,8 +34,10 @@ export async function startProcessTelemetry(options: {
   metricsPort: number;
   /** GAVEL_PROM_SD_DIR: the file_sd directory this process registers its /metrics in. */
   sdDir?: string;
+  /** See {@link startTelemetry}: `explicit` for a stage whose every traced call is given its job's context. */
+  contextPropagation?: 'async' | 'explicit';
 }): Promise<ProcessTelemetry> {
-  const tracing = startTelemetry({ serviceName: options.serviceName });
+  const tracing = startTelemetry({ serviceName: options.serviceName, contextPropagation: options.contextPropagation });
   const metrics = createMetrics();
   const server = await startMetricsServer({
     registry: metrics.registry,

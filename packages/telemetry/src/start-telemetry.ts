@@ -8,6 +8,7 @@ import type * as SdkNode from '@opentelemetry/sdk-node';
 import type * as TraceBase from '@opentelemetry/sdk-trace-base';
 import type * as TraceNode from '@opentelemetry/sdk-trace-node';
 import { samplerFromEnv } from './span-sampler.ts';
+import { SyncContextManager } from './sync-context-manager.ts';
 
 // The SDK and exporter take ~0.1 s to load: only a process that traces pays for them.
 // Resolved from this package's own place (its src/ or dist/ entry), where its dependencies are installed
@@ -64,11 +65,23 @@ interface Provider {
  * ({@link needsFullSdk}). `OTEL_SERVICE_NAME` wins over `serviceName`. The environment is read,
  * never written (child processes keep their own service names).
  */
-export function startTelemetry(options: { serviceName: string; env?: NodeJS.ProcessEnv }): TelemetryHandle {
+export function startTelemetry(options: {
+  serviceName: string;
+  env?: NodeJS.ProcessEnv;
+  /**
+   * How the active context follows the code: `async` (the default) through AsyncLocalStorage, across
+   * every `await`; `explicit` only through a synchronous call ({@link SyncContextManager}), for a
+   * process whose every traced call is handed its context (a stage worker).
+   */
+  contextPropagation?: 'async' | 'explicit';
+}): TelemetryHandle {
   const env = options.env ?? process.env;
   if (!tracingRequested(env)) return { enabled: false, shutdown: async () => {} };
   const serviceName = env.OTEL_SERVICE_NAME || options.serviceName;
-  const provider = needsFullSdk(env) ? startNodeSdk(serviceName, env) : startTraceProvider(serviceName, env);
+  const contextManager = options.contextPropagation === 'explicit' ? new SyncContextManager() : undefined;
+  const provider = needsFullSdk(env)
+    ? startNodeSdk(serviceName, env, contextManager)
+    : startTraceProvider(serviceName, env, contextManager);
   let stopped: Promise<void> | undefined;
   return {
     enabled: true,
@@ -100,7 +113,11 @@ function otlpExporter(env: NodeJS.ProcessEnv): TraceBase.SpanExporter {
   }
 }
 
-function startTraceProvider(serviceName: string, env: NodeJS.ProcessEnv): Provider {
+function startTraceProvider(
+  serviceName: string,
+  env: NodeJS.ProcessEnv,
+  contextManager: SyncContextManager | undefined,
+): Provider {
   const base = load('@opentelemetry/sdk-trace-base') as typeof TraceBase;
   const { NodeTracerProvider } = load('@opentelemetry/sdk-trace-node') as typeof TraceNode;
   const resources = load('@opentelemetry/resources') as typeof Resources;
@@ -118,15 +135,20 @@ function startTraceProvider(serviceName: string, env: NodeJS.ProcessEnv): Provid
     // With OTEL_BSP_* (the processor reads them when not given here).
     spanProcessors: [new base.BatchSpanProcessor(exporter)],
   });
-  // The AsyncLocalStorage context manager and the W3C trace-context and baggage propagators.
-  provider.register();
+  // The W3C trace-context and baggage propagators, and the AsyncLocalStorage context manager unless given one.
+  provider.register(contextManager ? { contextManager } : undefined);
   return provider;
 }
 
-function startNodeSdk(serviceName: string, env: NodeJS.ProcessEnv): Provider {
+function startNodeSdk(
+  serviceName: string,
+  env: NodeJS.ProcessEnv,
+  contextManager: SyncContextManager | undefined,
+): Provider {
   const { NodeSDK } = load('@opentelemetry/sdk-node') as typeof SdkNode;
   const sdk = new NodeSDK({
     serviceName,
+    ...(contextManager ? { contextManager } : {}),
     // OTEL_TRACES_EXPORTER names the exporters; an `otlp` one follows the protocol variables.
     sampler: samplerFromEnv(env, load('@opentelemetry/sdk-trace-base') as typeof TraceBase),
     instrumentations: [],
