@@ -25,6 +25,8 @@ export interface ProfileParts {
   parts: Map<string, number>;
   /** Milliseconds by gavel function (`name file:line`). */
   gavelFunctions: Map<string, number>;
+  /** Milliseconds by function of Node's own JS (`<function> node:<module>`), its heaviest first. */
+  nodeFunctions: Map<string, number>;
 }
 
 const maps = new Map<string, SourceMapConsumer | undefined>();
@@ -73,6 +75,7 @@ export function profileParts(profile: CpuProfile): ProfileParts {
   });
   const parts = new Map<string, number>();
   const gavelFunctions = new Map<string, number>();
+  const nodeFunctions = new Map<string, number>();
   let busyUs = 0;
   for (const [id, us] of selfUs) {
     const frame = byId.get(id);
@@ -84,9 +87,12 @@ export function profileParts(profile: CpuProfile): ProfileParts {
     if (gavel) {
       const key = `${frame.functionName || '(anonymous)'} ${file}:${line}`;
       gavelFunctions.set(key, (gavelFunctions.get(key) ?? 0) + us / 1000);
+    } else if (part === 'node') {
+      const key = `${frame.functionName || '(anonymous)'} ${source}`;
+      nodeFunctions.set(key, (nodeFunctions.get(key) ?? 0) + us / 1000);
     }
   }
-  return { busyMs: busyUs / 1000, parts, gavelFunctions };
+  return { busyMs: busyUs / 1000, parts, gavelFunctions, nodeFunctions };
 }
 
 /** The `top` largest entries, per sample, in microseconds rounded. */

@@ -8,7 +8,10 @@
  * spends beyond its raw counterpart, by part. The profiler slows what it watches: compare parts and
  * differences, not the absolute figures with pipeline-10k's.
  *
- *   node --conditions=@gavel/source --import tsx test/bench/pipeline-profile.ts [--samples 10000] [--concurrency 50]
+ * With `--traced` the gavel run is traced (every sample, OTLP/HTTP JSON to a receiver in this
+ * process), so what tracing costs each stage shows in its parts; raw BullMQ is never traced.
+ *
+ *   node --conditions=@gavel/source --import tsx test/bench/pipeline-profile.ts [--samples 10000] [--concurrency 50] [--traced]
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -23,11 +26,16 @@ import { jobOptionsFor } from '@gavel/queue';
 import { Redis } from 'ioredis';
 import { printed } from '../support/child-output.ts';
 import { COMPILED_GAVEL_CLI, jsonl, ROOT, startWorkers, textSample, workerPids } from '../support/gavel.ts';
+import { startOtlpReceiver } from '../support/otlp-receiver.ts';
 import { startRedis } from '../support/redis.ts';
 import { type CpuProfile, type ProfileParts, perSample, profileParts } from './cpu-profile-parts.ts';
 
 const { values } = parseArgs({
-  options: { samples: { type: 'string', default: '10000' }, concurrency: { type: 'string', default: '50' } },
+  options: {
+    samples: { type: 'string', default: '10000' },
+    concurrency: { type: 'string', default: '50' },
+    traced: { type: 'boolean', default: false },
+  },
 });
 const N = Number(values.samples);
 const CONCURRENCY = String(Number(values.concurrency));
@@ -70,6 +78,7 @@ function report(name: string, parts: ProfileParts): void {
     busy_us_per_sample: Math.round((parts.busyMs / N) * 1000),
     us_per_sample_by_part: perSample(parts.parts, N, 12),
     heaviest_gavel_functions_us_per_sample: perSample(parts.gavelFunctions, N, 12),
+    heaviest_node_functions_us_per_sample: perSample(parts.nodeFunctions, N, 8),
   });
 }
 
@@ -151,7 +160,19 @@ try {
   // gavel: every stage worker as `gavel workers` starts them (compiled), the enqueue CLI not profiled.
   const file = join(dir, 'samples.jsonl');
   await writeFile(file, jsonl(Array.from({ length: N }, (_, i) => textSample(i))));
-  const env = { GAVEL_REDIS_URL: redis.url, GAVEL_LOG_LEVEL: 'warn', GAVEL_CONCURRENCY: CONCURRENCY };
+  const receiver = values.traced ? await startOtlpReceiver({ namesOnly: true }) : undefined;
+  const env = {
+    GAVEL_REDIS_URL: redis.url,
+    GAVEL_LOG_LEVEL: 'warn',
+    GAVEL_CONCURRENCY: CONCURRENCY,
+    ...(receiver
+      ? {
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+          OTEL_BSP_MAX_QUEUE_SIZE: String(2 * N),
+        }
+      : {}),
+  };
   const workers = startWorkers({ ...env, ...profiled(gavelDir) }, [], COMPILED_GAVEL_CLI);
   try {
     const stages = ['sandbox', 'judge'];
@@ -181,6 +202,7 @@ try {
     beyondRaw('judge', judge, q2, 'q2');
   } finally {
     await workers.stop();
+    await receiver?.close();
   }
 } finally {
   client.disconnect();
