@@ -168,7 +168,8 @@ export async function enqueueCommand(files: string[], options: EnqueueOptions): 
     stages: generation ? { ...stages, generate: generation.config } : stages,
   });
   // With OTEL_EXPORTER_OTLP_ENDPOINT set, each sample's trace starts here (its `gavel.enqueue` span).
-  const tracing = startTelemetry({ serviceName: 'gavel-producer' });
+  // Each root span is made in the root context and handed to its job explicitly: no AsyncLocalStorage.
+  const tracing = startTelemetry({ serviceName: 'gavel-producer', contextPropagation: 'explicit' });
   const context = openContext();
   const bar = progressBar('enqueue');
   try {
