@@ -1,47 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { addStageJob, addStageJobs, RunStore, type StageProcessor, stageQueue, startStageWorker } from '@gavel/queue';
-import {
-  activeSpanRecording,
-  createLogger,
-  queueTelemetry,
-  startSampleTrace,
-  startTelemetry,
-  type TelemetryHandle,
-  withSpan,
-} from '@gavel/telemetry';
+import { activeSpanRecording, createLogger, queueTelemetry, startSampleTrace, withSpan } from '@gavel/telemetry';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver.ts';
-import { type RedisServer, startRedis } from '../support/redis.ts';
+import { describe, expect, it, vi } from 'vitest';
+import type { ReceivedSpan } from '../support/otlp-receiver.ts';
+import { tracedProcess } from '../support/traced-process.ts';
 
 // A stage worker traced with `contextPropagation: 'explicit'` (worker-sandbox and worker-judge): no
 // AsyncLocalStorage, so the active context ends at the first await and every traced call is handed
 // its job's context. The sample's trace must come out as it does with AsyncLocalStorage.
 
-let redis: RedisServer;
-let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
-let handle: TelemetryHandle;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  receiver = await startOtlpReceiver();
-  // The SDK registers globally once per process: one for the file, exporting every 100 ms.
-  Object.assign(process.env, {
-    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-    OTEL_BSP_SCHEDULE_DELAY: '100',
-  });
-  handle = startTelemetry({ serviceName: 'gavel-test', contextPropagation: 'explicit' });
-});
-afterAll(async () => {
-  await handle?.shutdown();
-  await receiver?.close();
-  await redis?.stop();
-});
+const traced = tracedProcess('explicit');
 
 describe('explicit trace context in stage workers', () => {
   it('the registered context manager ends a context at the first await', async () => {
-    expect(handle.enabled).toBe(true);
+    expect(traced.handle.enabled).toBe(true);
     const [before, after] = await withSpan('gavel.enqueue', {}, async () => {
       const first = activeSpanRecording();
       await null;
@@ -54,7 +27,7 @@ describe('explicit trace context in stage workers', () => {
 
   it("a job's spans, log lines and next job continue its sample's trace after awaits, given the job's context", async () => {
     const telemetry = queueTelemetry('gavel-test');
-    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const connection = new Redis(traced.redis.url, { maxRetriesPerRequest: null });
     const queueContext = { connection, prefix: 'explicit', telemetry };
     const store = new RunStore(connection, 'explicit');
     const sandboxQ = stageQueue('sandbox', queueContext);
@@ -108,7 +81,7 @@ describe('explicit trace context in stage workers', () => {
     connection.disconnect();
 
     const traceOf = (sampleId: string) => traces.find((t) => t.sampleId === sampleId)?.trace.traceId as string;
-    const spansOf = (traceId: string) => receiver.spans.filter((s) => s.traceId === traceId);
+    const spansOf = (traceId: string) => traced.receiver.spans.filter((s) => s.traceId === traceId);
     await vi.waitFor(() => expect(spansOf(traceOf('s1'))).toHaveLength(5), { timeout: 5_000 });
     const s1 = spansOf(traceOf('s1'));
     const byId = new Map(s1.map((s) => [s.spanId, s]));
@@ -136,12 +109,14 @@ describe('explicit trace context in stage workers', () => {
     // s2's judge job, added after an await without its context, is not in s2's trace.
     await vi.waitFor(
       () =>
-        expect(receiver.spans.some((s) => s.name === 'process judge' && s.attributes['bullmq.job.id'] === 'r~s2')).toBe(
-          true,
-        ),
+        expect(
+          traced.receiver.spans.some((s) => s.name === 'process judge' && s.attributes['bullmq.job.id'] === 'r~s2'),
+        ).toBe(true),
       { timeout: 5_000 },
     );
-    const s2Judge = receiver.spans.find((s) => s.name === 'process judge' && s.attributes['bullmq.job.id'] === 'r~s2');
+    const s2Judge = traced.receiver.spans.find(
+      (s) => s.name === 'process judge' && s.attributes['bullmq.job.id'] === 'r~s2',
+    );
     expect(s2Judge?.traceId).not.toBe(traceOf('s2'));
     expect(
       spansOf(traceOf('s2'))

@@ -1,36 +1,16 @@
-import { queueTelemetry, startTelemetry, type TelemetryHandle, withSpan } from '@gavel/telemetry';
+import { queueTelemetry, withSpan } from '@gavel/telemetry';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startOtlpReceiver } from '../support/otlp-receiver.ts';
-import { type RedisServer, startRedis } from '../support/redis.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { tracedProcess } from '../support/traced-process.ts';
 
-let redis: RedisServer;
-let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
-let handle: TelemetryHandle;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  receiver = await startOtlpReceiver();
-  // The SDK registers globally once per process: one for the file, exporting every 100 ms.
-  Object.assign(process.env, {
-    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-    OTEL_BSP_SCHEDULE_DELAY: '100',
-  });
-  handle = startTelemetry({ serviceName: 'gavel-test' });
-});
-afterAll(async () => {
-  await handle?.shutdown();
-  await receiver?.close();
-  await redis?.stop();
-});
+const traced = tracedProcess();
 
 describe('trace context across BullMQ queues', () => {
   it('a job added inside a span is processed in a child span of the same trace, two queues deep', async () => {
-    expect(handle.enabled).toBe(true);
+    expect(traced.handle.enabled).toBe(true);
     const telemetry = queueTelemetry('gavel-test');
-    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const connection = new Redis(traced.redis.url, { maxRetriesPerRequest: null });
     const prefix = 'teltest';
     const sandboxQ = new Queue('sandbox', { connection, prefix, telemetry });
     const judgeQ = new Queue('judge', { connection, prefix, telemetry });
@@ -62,11 +42,11 @@ describe('trace context across BullMQ queues', () => {
     await finished;
     await Promise.all([sandboxW.close(), judgeW.close(), sandboxQ.close(), judgeQ.close()]);
     connection.disconnect();
-    await vi.waitFor(() => expect(receiver.spans.filter((s) => s.traceId === producerTrace)).toHaveLength(5), {
+    await vi.waitFor(() => expect(traced.receiver.spans.filter((s) => s.traceId === producerTrace)).toHaveLength(5), {
       timeout: 5_000,
     });
 
-    const inTrace = receiver.spans.filter((s) => s.traceId === producerTrace);
+    const inTrace = traced.receiver.spans.filter((s) => s.traceId === producerTrace);
     const byId = new Map(inTrace.map((s) => [s.spanId, s]));
     const ancestry = (name: string): string[] => {
       const chain: string[] = [];
@@ -91,11 +71,11 @@ describe('trace context across BullMQ queues', () => {
       'process sandbox',
       'gavel.enqueue',
     ]);
-    const processSpans = receiver.spans.filter((s) => s.name.startsWith('process '));
+    const processSpans = traced.receiver.spans.filter((s) => s.name.startsWith('process '));
     expect(processSpans.map((s) => s.name).sort()).toEqual(['process judge', 'process sandbox']);
     expect(new Set(processSpans.map((s) => s.traceId))).toEqual(new Set([producerTrace]));
     // neither the adds made inside a span nor BullMQ's per-job `complete <queue>` leaf is recorded
-    expect(receiver.spans.filter((s) => /^(add|complete) /.test(s.name)).map((s) => s.name)).toEqual([]);
+    expect(traced.receiver.spans.filter((s) => /^(add|complete) /.test(s.name)).map((s) => s.name)).toEqual([]);
     // the process span keeps BullMQ's job attributes beside gavel's, without the empty `job completed` event
     const judgeProcess = processSpans.find((s) => s.name === 'process judge');
     expect(judgeProcess?.attributes).toMatchObject({ 'bullmq.job.id': 'r~s1', 'bullmq.queue.name': 'judge' });
@@ -103,7 +83,7 @@ describe('trace context across BullMQ queues', () => {
 
   it('a job added outside any span gets a trace of its own, rooted in its `add` span', async () => {
     const telemetry = queueTelemetry('gavel-test');
-    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const connection = new Redis(traced.redis.url, { maxRetriesPerRequest: null });
     const prefix = 'teltest-untraced-producer';
     const queue = new Queue('sandbox', { connection, prefix, telemetry });
     let done!: () => void;
@@ -117,10 +97,10 @@ describe('trace context across BullMQ queues', () => {
     connection.disconnect();
 
     const processedSpan = () =>
-      receiver.spans.find((s) => s.name === 'process sandbox' && s.attributes['bullmq.job.id'] === 'r~s2');
+      traced.receiver.spans.find((s) => s.name === 'process sandbox' && s.attributes['bullmq.job.id'] === 'r~s2');
     await vi.waitFor(() => expect(processedSpan()).toBeDefined(), { timeout: 5_000 });
     const processed = processedSpan();
-    const add = receiver.spans.find((s) => s.name === 'add sandbox.sample');
+    const add = traced.receiver.spans.find((s) => s.name === 'add sandbox.sample');
     expect(add?.parentSpanId).toBeUndefined();
     expect(processed?.traceId).toBe(add?.traceId);
     expect(processed?.parentSpanId).toBe(add?.spanId);
